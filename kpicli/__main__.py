@@ -1,0 +1,5 @@
+"""Entry point for ``python -m kpicli``."""
+
+from kpicli.cli import main
+
+main()

@@ -1,0 +1,112 @@
+"""The Typer application, global options and the error boundary shared by all commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from kpicli import __version__
+
+app = typer.Typer(
+    name="kpi",
+    help="KPI scorecards from YAML definitions and Excel/CSV data: report, validate, explain.",
+    no_args_is_help=True,
+    add_completion=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class Options:
+    quiet: bool = False
+    no_color: bool = False
+    debug: bool = False
+    verbose: bool = False
+
+
+OPTIONS = Options()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kpi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the result; no notes.")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colours (also: NO_COLOR variable).")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Explain what was read.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    OPTIONS.quiet = quiet
+    OPTIONS.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+    OPTIONS.debug = debug
+    OPTIONS.verbose = verbose
+
+
+def color_enabled(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never with --no-color or NO_COLOR."""
+    if OPTIONS.no_color or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def note(message: str) -> None:
+    """A message for the person, on stderr (stdout carries results only)."""
+    if not OPTIONS.quiet:
+        typer.echo(message, err=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"kpi: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(func: F) -> F:
+    """Turn KpiError (and unexpected errors) into one clear line and exit 2."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from kpicli.errors import KpiError
+
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except KpiError as exc:
+            if OPTIONS.debug:
+                raise
+            fail(str(exc), exc.exit_code)
+        except MemoryError:
+            if OPTIONS.debug:
+                raise
+            fail("out of memory; the input is too large for this machine")
+        except Exception as exc:  # the last line of defence: never a traceback by default
+            if OPTIONS.debug:
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+        return None
+
+    return wrapper  # type: ignore[return-value]

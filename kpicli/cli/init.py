@@ -1,0 +1,1 @@
+"""`kpi init`: a starter kpis.yaml plus sample data."""

@@ -1,0 +1,1 @@
+"""`kpi report` and `kpi show`."""

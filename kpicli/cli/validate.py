@@ -1,0 +1,1 @@
+"""`kpi validate`, `kpi rules`, `kpi schema` (placeholder until the validate work lands)."""

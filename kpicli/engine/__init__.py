@@ -1,0 +1,1 @@
+"""Pure functions on DataFrames: aggregation, targets, status, forecasts, scores, rules."""

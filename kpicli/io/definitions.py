@@ -1,0 +1,226 @@
+"""Load ``kpis.yaml``: YAML with positions, then the pydantic model, errors as findings."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from kpicli.errors import DefinitionError, KpiError
+from kpicli.io.yamlfile import LoadedYaml, YamlError, load_yaml_file, load_yaml_text
+from kpicli.model.kpifile import KPIFile
+from kpicli.model.results import Finding
+
+
+@dataclass
+class Definitions:
+    """A loaded KPI file: the model (None when it has errors), its YAML and the findings."""
+
+    path: str
+    model: KPIFile | None
+    yaml: LoadedYaml | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        return Path(self.path).parent if self.path not in ("-", "<stdin>") else Path(".")
+
+    def finding_at(
+        self,
+        path: tuple[str | int, ...],
+        rule: str,
+        severity: str,
+        message: str,
+        *,
+        key: bool = False,
+        kpi: str | None = None,
+        letter: str | None = None,
+    ) -> Finding:
+        line, col = self.yaml.position(path, key=key) if self.yaml else (1, 1)
+        return Finding(
+            rule=rule,
+            severity=severity,  # type: ignore[arg-type]
+            message=message,
+            location=f"{self.path}:{line}:{col}",
+            file=self.path,
+            line=line,
+            column=col,
+            kpi=kpi,
+            letter=letter,
+        )
+
+
+def _fields_of(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names (and aliases) allowed at ``loc`` inside ``model``, for did-you-mean."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        info = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if info is None:
+            return []
+        current = _model_in(info.annotation)
+    return list(current.model_fields) if hasattr(current, "model_fields") else []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(err: dict[str, Any], allowed: list[str]) -> str:
+    loc = err["loc"]
+    kind = err["type"]
+    where = ".".join(str(p) for p in loc if not str(p).startswith("function-")) or "file"
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else (
+            f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        )
+        return f"unknown key {key!r} in {where.rsplit('.', 1)[0] or 'file'}{hint}"
+    if kind == "missing":
+        return f"missing required key {where!r}"
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"{where}: {msg}"
+
+
+def schema_findings(defs: Definitions, exc: ValidationError) -> list[Finding]:
+    out = []
+    for err in exc.errors():
+        # Drop pydantic's internal union/validator branch labels from the path.
+        loc = tuple(p for p in err["loc"] if isinstance(p, int) or "[" not in str(p))
+        loc = tuple(p for p in loc if not str(p).startswith("function-"))
+        allowed = _fields_of(KPIFile, loc[:-1]) if err["type"] == "extra_forbidden" else []
+        kpi = None
+        if defs.yaml and len(loc) >= 2 and loc[0] == "kpis" and isinstance(loc[1], int):
+            data = defs.yaml.data
+            try:
+                kpi = str(data["kpis"][loc[1]].get("id")) if isinstance(data, dict) else None
+            except (IndexError, KeyError, AttributeError, TypeError):
+                kpi = None
+        out.append(
+            defs.finding_at(
+                loc,
+                "E002",
+                "error",
+                _message(err, allowed),
+                key=err["type"] == "extra_forbidden",
+                kpi=kpi,
+            )
+        )
+    return out
+
+
+def parse_definitions(text: str, source: str) -> Definitions:
+    """Parse KPI definitions from text. Never raises for bad content: see ``findings``."""
+    defs = Definitions(path=source, model=None, yaml=None)
+    try:
+        defs.yaml = load_yaml_text(text, source)
+    except YamlError as exc:
+        line, col = exc.line or 1, exc.column or 1
+        defs.findings.append(
+            Finding(
+                rule="E001",
+                severity="error",
+                message=f"YAML syntax error: {exc.message}",
+                location=f"{source}:{line}:{col}",
+                file=source,
+                line=line,
+                column=col,
+            )
+        )
+        return defs
+    return _validate(defs)
+
+
+def _validate(defs: Definitions) -> Definitions:
+    assert defs.yaml is not None
+    data = defs.yaml.data
+    if data is None:
+        defs.findings.append(
+            defs.finding_at((), "E002", "error", "the file is empty; start with `kpi init`")
+        )
+        return defs
+    if not isinstance(data, dict):
+        defs.findings.append(
+            defs.finding_at(
+                (), "E002", "error",
+                f"the top level must be a mapping with keys like title and kpis, "
+                f"not a {type(data).__name__}",
+            )
+        )
+        return defs
+    for path, line, col in defs.yaml.duplicate_keys:
+        defs.findings.append(
+            Finding(
+                rule="E002", severity="error",
+                message=f"key {path[-1]!r} appears twice; the later one would win silently",
+                location=f"{defs.path}:{line}:{col}", file=defs.path, line=line, column=col,
+            )
+        )
+    try:
+        defs.model = KPIFile.model_validate(data)
+    except ValidationError as exc:
+        defs.findings.extend(schema_findings(defs, exc))
+    return defs
+
+
+def read_definitions(path: str | Path) -> Definitions:
+    """Read a KPI file from disk (``-`` reads standard input)."""
+    source = str(path)
+    if source == "-":
+        import sys
+
+        return parse_definitions(sys.stdin.read(), "<stdin>")
+    p = Path(path)
+    if not p.exists():
+        raise KpiError(
+            f"KPI file not found: {source}",
+            hint="run `kpi init` to create one, or pass the path of your kpis.yaml",
+        )
+    if p.is_dir():
+        raise KpiError(f"{source} is a folder; pass the path of a KPI file such as {p / 'kpis.yaml'}")
+    defs = Definitions(path=source, model=None, yaml=None)
+    try:
+        defs.yaml = load_yaml_file(p)
+    except OSError as exc:
+        raise KpiError(f"cannot read {source}: {exc.strerror or exc}") from None
+    except YamlError as exc:
+        return parse_definitions_error(defs, exc)
+    return _validate(defs)
+
+
+def parse_definitions_error(defs: Definitions, exc: YamlError) -> Definitions:
+    line, col = exc.line or 1, exc.column or 1
+    defs.findings.append(
+        Finding(
+            rule="E001", severity="error", message=f"YAML syntax error: {exc.message}",
+            location=f"{defs.path}:{line}:{col}", file=defs.path, line=line, column=col,
+        )
+    )
+    return defs
+
+
+def load_kpi_file(path: str | Path) -> Definitions:
+    """Read a KPI file that must be usable; raise DefinitionError listing its errors if not."""
+    defs = read_definitions(path)
+    errors = [f for f in defs.findings if f.severity == "error"]
+    if defs.model is None or errors:
+        shown = errors[:5]
+        lines = [f"{f.location}: {f.rule} {f.message}" for f in shown]
+        more = len(errors) - len(shown)
+        if more > 0:
+            lines.append(f"... and {more} more (run `kpi validate {path}`)")
+        head = f"{path} has {len(errors)} error{'s' if len(errors) != 1 else ''}:\n  "
+        raise DefinitionError(head + "\n  ".join(lines), errors)
+    return defs

@@ -1,0 +1,179 @@
+"""Safe YAML loading that keeps the line and column of every node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # libyaml is much faster; the pure-Python loader gives the same marks.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Path_ = tuple[str | int, ...]
+
+# Bounds that keep hostile files (alias bombs, deep nesting) cheap to reject.
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class YamlError(Exception):
+    """YAML that cannot be read; carries a 1-based position when the parser knows it."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class LoadedYaml:
+    """Plain Python data plus the 1-based (line, column) of each node, keyed by its path."""
+
+    data: Any
+    source: str
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    duplicate_keys: list[tuple[Path_, int, int]] = field(default_factory=list)
+
+    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Closest known position for ``path``: the node itself, else its nearest parent."""
+        table = self.key_positions if key else self.positions
+        p = tuple(path)
+        while p:
+            if p in table:
+                return table[p]
+            if p in self.positions:
+                return self.positions[p]
+            p = p[:-1]
+        return self.positions.get((), (1, 1))
+
+
+_scalar_constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
+yaml.constructor.SafeConstructor.__init__(_scalar_constructor)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    return _scalar_constructor.construct_object(node, deep=True)
+
+
+def _convert(root: yaml.Node, loaded: LoadedYaml) -> Any:
+    count = 0
+
+    def walk(node: yaml.Node, path: Path_, depth: int) -> Any:
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            raise YamlError(
+                f"the file has more than {MAX_NODES:,} YAML nodes once aliases are expanded; "
+                "refusing to expand it (an alias bomb?)",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+        if depth > MAX_DEPTH:
+            raise YamlError(
+                f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
+        loaded.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    merged = walk(value_node, path, depth + 1)
+                    if isinstance(merged, dict):
+                        for k, v in merged.items():
+                            out.setdefault(k, v)
+                    continue
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise YamlError(
+                        "mapping keys must be plain values",
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                    )
+                key = _scalar(key_node)
+                if isinstance(key, int | float) and not isinstance(key, bool):
+                    key = str(key)
+                elif hasattr(key, "isoformat"):
+                    key = key.isoformat()
+                kpos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key in out:
+                    loaded.duplicate_keys.append(((*path, key), *kpos))
+                loaded.key_positions[(*path, key)] = kpos
+                out[key] = walk(value_node, (*path, key), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [walk(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return _scalar(node)
+
+    return walk(root, (), 0)
+
+
+def load_yaml_text(text: str, source: str = "<string>") -> LoadedYaml:
+    """Parse YAML text into plain data with positions; raise YamlError on bad input."""
+    loaded = LoadedYaml(data=None, source=source)
+    if "\t" in text:
+        # YAML forbids tabs for indentation; say so plainly instead of a parser riddle.
+        for lineno, line in enumerate(text.splitlines(), 1):
+            stripped = line.lstrip(" ")
+            if stripped.startswith("\t"):
+                raise YamlError(
+                    "tab character used for indentation; YAML needs spaces",
+                    lineno,
+                    len(line) - len(stripped) + 1,
+                )
+    try:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "syntax error"
+        if mark is not None:
+            raise YamlError(problem, mark.line + 1, mark.column + 1) from None
+        raise YamlError(problem) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
+    if root is None:
+        loaded.data = None
+        return loaded
+    try:
+        loaded.data = _convert(root, loaded)
+    except RecursionError:
+        raise YamlError(f"nesting deeper than {MAX_DEPTH} levels") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise YamlError(
+            getattr(exc, "problem", None) or "cannot read value",
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
+    return loaded
+
+
+def read_text(path: Path) -> str:
+    """Read a definition file as UTF-8 (BOM allowed), with clear errors."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise YamlError(f"file is {size / 1e6:.0f} MB; KPI files are limited to "
+                        f"{MAX_BYTES // (1024 * 1024)} MB")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise YamlError("this is a binary file, not YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                        line) from None
+
+
+def load_yaml_file(path: Path) -> LoadedYaml:
+    return load_yaml_text(read_text(path), str(path))

@@ -1,0 +1,114 @@
+"""Pydantic models of results: findings and the report (the JSON contract ``kpicli.report/1``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["met", "on_track", "at_risk", "off_track", "no_data"]
+Severity = Literal["error", "warning", "info"]
+
+# Lower rank = worse; --fail-on compares ranks. no_data is not ranked.
+STATUS_RANK: dict[str, int] = {"off_track": 0, "at_risk": 1, "on_track": 2, "met": 3}
+
+
+class Finding(BaseModel):
+    """A problem in the definitions or the data: a value, never an exception."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str = Field(description="Stable rule id, e.g. T501 or D601.")
+    severity: Severity
+    message: str = Field(description="What is wrong and how to fix it.")
+    location: str | None = Field(
+        None, description="file:line:col for definitions, file!sheet!cell or file:line for data."
+    )
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    kpi: str | None = None
+    letter: str | None = Field(None, description="SMART letter (S, M, A, R, T) or D for data.")
+
+
+class HistoryPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: str
+    actual: float | None = None
+    target: float | None = None
+
+
+class KPIResult(BaseModel):
+    """One KPI (for one group, when broken down) in the report period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    unit: str | None = None
+    direction: Literal["higher", "lower"] = "higher"
+    group: str | None = None
+    objective: str | None = None
+    owner: str | None = None
+    actual: float | None = None
+    target: float | None = None
+    target_min: float | None = None
+    target_max: float | None = None
+    baseline: float | None = None
+    baseline_period: str | None = None
+    due: str | None = None
+    attainment: float | None = None
+    progress: float | None = None
+    expected_progress: float | None = None
+    status: Status = "no_data"
+    previous: float | None = None
+    delta: float | None = None
+    delta_pct: float | None = None
+    delta_yoy: float | None = None
+    forecast: float | None = None
+    forecast_period: str | None = None
+    forecast_meets: bool | None = None
+    needed: float | None = None
+    score: float | None = None
+    weight: float = 1.0
+    count: int | None = Field(None, description="Rows behind the actual in the report period.")
+    why: str = ""
+    history: list[HistoryPoint] = Field(default_factory=list)
+
+
+class ScoreLine(BaseModel):
+    """A weighted score of several KPIs: an objective, a perspective or a group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str | None = None
+    score: float | None = None
+    weight: float = 0.0
+    kpis: int = 0
+    rank: int | None = None
+    statuses: dict[str, int] = Field(default_factory=dict)
+
+
+class Report(BaseModel):
+    """The result of ``kpi report``; every writer renders this and recomputes nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_: Literal["kpicli.report/1"] = Field("kpicli.report/1", alias="schema")
+    title: str | None = None
+    period: str | None = None
+    grain: str = "month"
+    score: float | None = None
+    group_by: str | None = None
+    kpis: list[KPIResult] = Field(default_factory=list)
+    objectives: list[ScoreLine] = Field(default_factory=list)
+    perspectives: list[ScoreLine] = Field(default_factory=list)
+    groups: list[ScoreLine] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    periods: list[str] = Field(default_factory=list, description="Periods present in the data.")
+
+    def to_json_dict(self) -> dict[str, object]:
+        return self.model_dump(mode="json", by_alias=True)

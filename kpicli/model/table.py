@@ -1,0 +1,72 @@
+"""The normalised measurement table that readers produce and the engine consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from kpicli.model.results import Finding
+
+if TYPE_CHECKING:  # the model layer never imports pandas at run time
+    import pandas as pd
+
+# Reserved column names in Table.frame; data columns keep their own names.
+DATE = "_date"  # datetime64: the row's date, or the first day of its period
+KPI = "_kpi"  # long layout: the KPI label as written in the data
+VALUE = "_value"  # long layout: the measured value (float)
+TARGET = "_target"  # optional per-row target (float)
+BASELINE = "_baseline"  # optional per-row baseline (float; kpi_rows trackers)
+SRC = "_src"  # int: index into Table.sources
+ROW = "_row"  # int: 1-based CSV line or worksheet row of the row
+RESERVED = (DATE, KPI, VALUE, TARGET, BASELINE, SRC, ROW)
+
+
+@dataclass
+class Source:
+    """One file (and sheet) that rows came from, for locations such as ``f.xlsx!Sheet!C17``."""
+
+    path: str
+    sheet: str | None = None
+    kind: Literal["csv", "workbook"] = "csv"
+    # Data column name -> spreadsheet column letter (workbooks) or 1-based field number (CSV).
+    columns: dict[str, str] = field(default_factory=dict)
+    header_row: int = 1
+    layout: str = "records"
+
+
+@dataclass
+class Table:
+    """Measurements in one of two shapes.
+
+    * ``records``: ``_date`` plus one column per measure and dimension (many rows per period).
+    * ``long``: ``_date``, ``_kpi``, ``_value`` (and optionally ``_target``/``_baseline``)
+      plus dimension columns. The kpi_rows tracker layout is melted into this shape.
+    Both carry ``_src`` and ``_row`` so any finding can name its file, sheet and cell.
+    """
+
+    frame: pd.DataFrame
+    layout: Literal["records", "long"]
+    sources: list[Source] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    # Original column names of the value/target columns in long layout (for messages).
+    value_label: str | None = None
+    target_label: str | None = None
+    date_label: str | None = None
+    # Finest grain seen in the date column: day, week, month, quarter, year.
+    native_grain: str | None = None
+
+    @property
+    def data_columns(self) -> list[str]:
+        """Columns that came from the data (measures and dimensions), not reserved ones."""
+        return [c for c in self.frame.columns if c not in RESERVED]
+
+    def location(self, src: int, row: int, column: str | None = None) -> str:
+        """Human location: ``file.xlsx!Sheet!C17`` for workbooks, ``file.csv:17`` for CSV."""
+        s = self.sources[src] if 0 <= src < len(self.sources) else Source(path="?")
+        if s.kind == "workbook":
+            letter = s.columns.get(column or "", "")
+            cell = f"{letter}{row}" if letter else f"row {row}"
+            return f"{s.path}!{s.sheet}!{cell}" if s.sheet else f"{s.path}!{cell}"
+        if column and column in s.columns:
+            return f"{s.path}:{row} (column {column!r})"
+        return f"{s.path}:{row}"
