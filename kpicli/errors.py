@@ -14,7 +14,7 @@ class KpiError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+        return self.message if not self.hint else f"{self.message}; {self.hint}"
 
 
 class DefinitionError(KpiError):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from kpicli.cli.app import app
-
 # Importing the command modules registers their commands on ``app``.
-from kpicli.cli import init as _init  # noqa: E402,F401
-from kpicli.cli import report as _report  # noqa: E402,F401
-from kpicli.cli import validate as _validate  # noqa: E402,F401
+from kpicli.cli import init as _init  # noqa: F401
+from kpicli.cli import report as _report  # noqa: F401
+from kpicli.cli import validate as _validate  # noqa: F401
+from kpicli.cli.app import app
 
 __all__ = ["app", "main"]
 

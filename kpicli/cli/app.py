@@ -46,11 +46,15 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the result; no notes.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only the result; no notes.")
+    ] = False,
     no_color: Annotated[
         bool, typer.Option("--no-color", help="No colours (also: NO_COLOR variable).")
     ] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Explain what was read.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Explain what was read.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     OPTIONS.quiet = quiet

@@ -1,1 +1,156 @@
-"""`kpi report` and `kpi show`."""
+"""`kpi report` and `kpi show`: glue from options to kpicli.api and a writer."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kpicli.cli.app import OPTIONS, app, color_enabled, fail, guarded, note
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    xlsx = "xlsx"
+
+
+class FailOn(str, Enum):
+    off_track = "off_track"
+    at_risk = "at_risk"
+
+
+EXT_FORMAT = {
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "table",
+}
+
+KpisArg = Annotated[Path, typer.Argument(help="KPI definition file.", show_default=True)]
+DataOpt = Annotated[
+    list[str] | None,
+    typer.Option("--data", "-d", help="Data file or glob (repeatable); overrides data.path."),
+]
+
+
+def _console(stream: object = None):
+    from rich.console import Console
+
+    color = color_enabled(stream or sys.stdout)
+    return Console(
+        file=stream or sys.stdout,  # type: ignore[arg-type]
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        width=None if color else 120,
+    )
+
+
+@app.command()
+@guarded
+def report(
+    kpis: KpisArg = Path("kpis.yaml"),
+    data: DataOpt = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", "-p", help="Report period, e.g. 2026-10. Default: latest."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Break every KPI down by this data column.")
+    ] = None,
+    fmt: Annotated[
+        ReportFormat | None,
+        typer.Option(
+            "--format", "-f", help="Output format. Default: table, or from -o's extension."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to a file (.xlsx, .json, .csv, .md)."),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show the arithmetic behind each status.")
+    ] = False,
+    history: Annotated[
+        int, typer.Option("--history", min=1, max=520, help="Periods of history to include.")
+    ] = 12,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 1 when any KPI is at or below this status."),
+    ] = None,
+) -> None:
+    """Scorecard for one period: actual, target, status, trend and forecast per KPI."""
+    from kpicli.api import build_report, load_kpi_file, read_table
+    from kpicli.engine.report import build_report as compute
+    from kpicli.model.results import STATUS_RANK
+
+    kind = fmt.value if fmt else None
+    if kind is None:
+        kind = EXT_FORMAT.get(output.suffix.lower(), "table") if output else "table"
+    if kind == "xlsx" and output is None:
+        fail("--format xlsx needs -o FILE.xlsx (a workbook is not written to the terminal)")
+    del build_report  # the twin; the CLI splits it to reuse the loaded model for the workbook
+    defs = load_kpi_file(kpis)
+    assert defs.model is not None
+    table = read_table(defs, data)
+    rep = compute(defs.model, table, period=period, by=by, history=history)
+    inputs = [Path(kpis), *(Path(s.path) for s in table.sources)]
+    if OPTIONS.verbose:
+        for s in table.sources:
+            note(
+                f"read {s.path}{'!' + s.sheet if s.sheet else ''}: {s.layout} layout, "
+                f"header row {s.header_row}"
+            )
+    if kind == "xlsx":
+        from kpicli.io.xlsx import write_xlsx
+
+        assert output is not None
+        write_xlsx(rep, output, model=defs.model, inputs=inputs, history=history)
+        note(f"wrote {output}")
+    else:
+        text = _render(rep, kind, explain)
+        if output is not None:
+            from kpicli.io.atomic import write_text_atomic
+
+            write_text_atomic(output, text, inputs)
+            note(f"wrote {output}")
+        elif text is not None:
+            sys.stdout.write(text)
+    if fail_on is not None:
+        limit = STATUS_RANK[fail_on.value]
+        bad = [r for r in rep.kpis if STATUS_RANK.get(r.status, 99) <= limit]
+        if bad:
+            note(f"{len(bad)} KPI result(s) at or below {fail_on.value}")
+            raise typer.Exit(1)
+
+
+def _render(rep: object, kind: str, explain: bool) -> str | None:
+    from kpicli.model.results import Report
+
+    assert isinstance(rep, Report)
+    if kind == "json":
+        from kpicli.io.jsonout import render_json
+
+        return render_json(rep)
+    if kind == "csv":
+        from kpicli.io.csvout import render_csv
+
+        return render_csv(rep)
+    if kind == "markdown":
+        from kpicli.io.markdown import render_markdown
+
+        return render_markdown(rep, explain=explain)
+    from kpicli.io.terminal import render_terminal
+
+    render_terminal(rep, _console(), explain=explain)
+    return None

@@ -83,8 +83,10 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else (
-            f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        hint = (
+            f" (did you mean {close[0]!r}?)"
+            if close
+            else (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
         )
         return f"unknown key {key!r} in {where.rsplit('.', 1)[0] or 'file'}{hint}"
     if kind == "missing":
@@ -154,7 +156,9 @@ def _validate(defs: Definitions) -> Definitions:
     if not isinstance(data, dict):
         defs.findings.append(
             defs.finding_at(
-                (), "E002", "error",
+                (),
+                "E002",
+                "error",
                 f"the top level must be a mapping with keys like title and kpis, "
                 f"not a {type(data).__name__}",
             )
@@ -163,9 +167,13 @@ def _validate(defs: Definitions) -> Definitions:
     for path, line, col in defs.yaml.duplicate_keys:
         defs.findings.append(
             Finding(
-                rule="E002", severity="error",
+                rule="E002",
+                severity="error",
                 message=f"key {path[-1]!r} appears twice; the later one would win silently",
-                location=f"{defs.path}:{line}:{col}", file=defs.path, line=line, column=col,
+                location=f"{defs.path}:{line}:{col}",
+                file=defs.path,
+                line=line,
+                column=col,
             )
         )
     try:
@@ -189,7 +197,9 @@ def read_definitions(path: str | Path) -> Definitions:
             hint="run `kpi init` to create one, or pass the path of your kpis.yaml",
         )
     if p.is_dir():
-        raise KpiError(f"{source} is a folder; pass the path of a KPI file such as {p / 'kpis.yaml'}")
+        raise KpiError(
+            f"{source} is a folder; pass the path of a KPI file such as {p / 'kpis.yaml'}"
+        )
     defs = Definitions(path=source, model=None, yaml=None)
     try:
         defs.yaml = load_yaml_file(p)
@@ -204,8 +214,13 @@ def parse_definitions_error(defs: Definitions, exc: YamlError) -> Definitions:
     line, col = exc.line or 1, exc.column or 1
     defs.findings.append(
         Finding(
-            rule="E001", severity="error", message=f"YAML syntax error: {exc.message}",
-            location=f"{defs.path}:{line}:{col}", file=defs.path, line=line, column=col,
+            rule="E001",
+            severity="error",
+            message=f"YAML syntax error: {exc.message}",
+            location=f"{defs.path}:{line}:{col}",
+            file=defs.path,
+            line=line,
+            column=col,
         )
     )
     return defs

@@ -77,7 +77,8 @@ def _convert(root: yaml.Node, loaded: LoadedYaml) -> Any:
             )
         if depth > MAX_DEPTH:
             raise YamlError(
-                f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1,
+                f"nesting deeper than {MAX_DEPTH} levels",
+                node.start_mark.line + 1,
                 node.start_mark.column + 1,
             )
         loaded.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -162,8 +163,9 @@ def read_text(path: Path) -> str:
     """Read a definition file as UTF-8 (BOM allowed), with clear errors."""
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise YamlError(f"file is {size / 1e6:.0f} MB; KPI files are limited to "
-                        f"{MAX_BYTES // (1024 * 1024)} MB")
+        raise YamlError(
+            f"file is {size / 1e6:.0f} MB; KPI files are limited to {MAX_BYTES // (1024 * 1024)} MB"
+        )
     raw = path.read_bytes()
     if b"\x00" in raw[:8192]:
         raise YamlError("this is a binary file, not YAML text")
@@ -171,8 +173,9 @@ def read_text(path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
-                        line) from None
+        raise YamlError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", line
+        ) from None
 
 
 def load_yaml_file(path: Path) -> LoadedYaml:

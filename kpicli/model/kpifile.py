@@ -148,7 +148,9 @@ class Measure(_Strict):
         if v in ("avg", "average"):
             v = "mean"
         if v not in AGGREGATES and not _PCT_AGG.match(v):
-            raise ValueError(f"unknown aggregate {v!r}; use one of {', '.join(AGGREGATES)}, p1..p99")
+            raise ValueError(
+                f"unknown aggregate {v!r}; use one of {', '.join(AGGREGATES)}, p1..p99"
+            )
         return v
 
 
@@ -240,7 +242,8 @@ class KPI(_Strict):
         None, description="Shorthand for target.schedule: a target per period."
     )
     accumulate: Literal["ytd", "qtd"] | None = Field(
-        None, description="Track a running total (year- or quarter-to-date) against a pro-rated target."
+        None,
+        description="Track a running total (year- or quarter-to-date) against a pro-rated target.",
     )
     targets_by: dict[str, dict[str, Number]] | None = Field(
         None, description="Per-member targets for breakdowns: {team: {North: 100, South: 80}}."

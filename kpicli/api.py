@@ -1,0 +1,56 @@
+"""The Python twins of the commands: what the CLI calls, and what scripts and tests call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from kpicli.errors import KpiError
+from kpicli.io.definitions import Definitions, load_kpi_file
+from kpicli.model.results import Report
+from kpicli.model.table import Table
+
+__all__ = ["build_report", "load_kpi_file", "read_table", "validate_files"]
+
+
+def read_table(defs: Definitions, data: Sequence[str | Path] | None = None) -> Table:
+    """Read the measurements named by ``--data`` or, failing that, by the file's ``data.path``."""
+    from kpicli.io.readers import read_data
+
+    model = defs.model
+    assert model is not None
+    spec = model.data
+    if data:
+        return read_data(list(data), spec, model, base_dir=Path.cwd())
+    if spec is None or not spec.path:
+        raise KpiError(
+            f"no data given: pass --data FILE, or name it in {defs.path} under data: path:"
+        )
+    paths = [spec.path] if isinstance(spec.path, str) else list(spec.path)
+    return read_data(paths, spec, model, base_dir=defs.base_dir)
+
+
+def build_report(
+    kpis: str | Path = "kpis.yaml",
+    data: Sequence[str | Path] | None = None,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    history: int = 12,
+    today: dt.date | None = None,
+) -> Report:
+    """Load definitions and data and compute the scorecard (``kpi report``)."""
+    from kpicli.engine.report import build_report as _build
+
+    defs = load_kpi_file(kpis)
+    assert defs.model is not None
+    table = read_table(defs, data)
+    return _build(defs.model, table, period=period, by=by, history=history, today=today)
+
+
+def validate_files(*args: object, **kwargs: object) -> object:
+    """Run the SMART rules over KPI files (``kpi validate``); see kpicli.validation."""
+    from kpicli import validation
+
+    return validation.validate_files(*args, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,202 @@
+"""Data-quality findings on the measurement table and the aggregated series (D602–D611)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from kpicli.engine import periods as P
+from kpicli.engine.aggregate import OVERALL, Actuals, normalise_label
+from kpicli.model.kpifile import KPIFile
+from kpicli.model.results import Finding
+from kpicli.model.table import DATE, KPI, RESERVED, ROW, SRC, VALUE, Table
+
+MAX_PLACES = 5
+OUTLIER_Z = 3.5
+
+
+def _places(table: Table, rows: pd.DataFrame, column: str | None) -> str:
+    """Up to five locations of ``rows`` and how many more there are."""
+    places = []
+    col_letters = rows["_col"] if "_col" in rows.columns else None
+    for i, (src, row) in enumerate(
+        zip(rows[SRC].head(MAX_PLACES), rows[ROW].head(MAX_PLACES), strict=False)
+    ):
+        if col_letters is not None:
+            s = table.sources[int(src)]
+            places.append(
+                f"{s.path}!{s.sheet}!{col_letters.iloc[i]}{int(row)}"
+                if s.sheet
+                else f"{s.path}!{col_letters.iloc[i]}{int(row)}"
+            )
+        else:
+            places.append(table.location(int(src), int(row), column))
+    more = len(rows) - len(places)
+    return ", ".join(places) + (f" and {more} more" if more > 0 else "")
+
+
+def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | None]]:
+    """Per measured KPI: the boolean mask of its rows and the column holding its values."""
+    frame = table.frame
+    out: dict[str, tuple[pd.Series, str | None]] = {}
+    if table.layout == "long":
+        norm = frame[KPI].map(normalise_label) if len(frame) else frame[KPI]
+        for k in model.kpis:
+            if k.formula is not None:
+                continue
+            wanted = {
+                normalise_label(x)
+                for x in (k.measure.column if k.measure else None, k.id, k.name)
+                if x
+            }
+            out[k.id] = (norm.isin(wanted), VALUE)
+    else:
+        for k in model.kpis:
+            col = (k.measure.column if k.measure and k.measure.column else None) or k.id
+            if k.formula is None and col in frame.columns:
+                out[k.id] = (pd.Series(True, index=frame.index), col)
+    return out
+
+
+def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding]:
+    """Row-level checks: duplicates (long layout), future periods, impossible values."""
+    frame = table.frame
+    findings: list[Finding] = []
+    if not len(frame):
+        return findings
+    if table.layout == "long":
+        dims = [c for c in frame.columns if c not in RESERVED and c != "_col"]
+        dup = frame.duplicated(subset=[KPI, DATE, *dims], keep=False)
+        if dup.any():
+            rows = frame[dup]
+            n_groups = rows.groupby([KPI, DATE, *dims], dropna=False, observed=True).ngroups
+            findings.append(
+                Finding(
+                    rule="D602",
+                    severity="warning",
+                    letter="D",
+                    message=f"{n_groups} KPI/period{'/group' if dims else ''} entries appear more "
+                    f"than once ({len(rows)} rows); the duplicates are aggregated together — "
+                    "remove the extra rows or add the column that tells them apart",
+                    location=_places(table, rows, table.value_label),
+                )
+            )
+    future = frame[DATE] > pd.Timestamp(today)
+    if future.any():
+        rows = frame[future]
+        findings.append(
+            Finding(
+                rule="D604",
+                severity="warning",
+                letter="D",
+                message=f"{int(future.sum())} rows are dated after today ({today.isoformat()}), "
+                "up to " + rows[DATE].max().date().isoformat() + "; check the date column",
+                location=_places(table, rows, table.date_label),
+            )
+        )
+    for k in model.kpis:
+        rows_and_col = _kpi_rows(table, model).get(k.id) if k.formula is None else None
+        if rows_and_col is None:
+            continue
+        mask, col = rows_and_col
+        if col is None:
+            continue
+        vals = (
+            pd.to_numeric(frame[col], errors="coerce")
+            if not pd.api.types.is_numeric_dtype(frame[col])
+            else frame[col]
+        )
+        unit = (k.unit or "").strip().lower()
+        agg = (k.measure.aggregate if k.measure else None) or ""
+        if agg in ("count", "nunique"):
+            continue
+        bad = None
+        what = ""
+        if k.is_percent:
+            bad = mask & ((vals < 0) | (vals > 100))
+            what = "a percentage outside 0–100"
+        elif unit in ("count", "number", "#"):
+            bad = mask & (vals < 0)
+            what = "a negative count"
+        if bad is not None and bad.any():
+            rows = frame[bad.fillna(False).to_numpy(dtype=bool)]
+            label = k.measure.column if k.measure and k.measure.column else k.id
+            findings.append(
+                Finding(
+                    rule="D606",
+                    severity="warning",
+                    letter="D",
+                    kpi=k.id,
+                    message=f"{len(rows)} values of {label!r} are {what} (e.g. "
+                    f"{vals[bad.fillna(False)].iloc[0]:g}); fix them or check the KPI's unit",
+                    location=_places(table, rows, col if col != VALUE else table.value_label),
+                )
+            )
+    return findings
+
+
+def series_findings(
+    actuals: Actuals, model: KPIFile, period: pd.Period, evaluated: set[str]
+) -> list[Finding]:
+    """Per-KPI series checks on the overall population: gaps, stale data, outliers."""
+    g, fys = actuals.grain, actuals.fiscal_year_start
+    findings: list[Finding] = []
+    for k in model.kpis:
+        if k.id in actuals.problems or k.id not in actuals.values.columns:
+            continue
+        s = actuals.series(k.id, OVERALL)
+        s = s[s.index <= period]
+        present = s.dropna()
+        if present.empty:
+            continue
+        inner = s[(s.index >= present.index.min()) & (s.index <= present.index.max())]
+        gaps = inner[inner.isna()]
+        if len(gaps) and k.formula is None:
+            labels = [P.label(q, g, fys) for q in gaps.index[:MAX_PLACES]]
+            more = len(gaps) - len(labels)
+            findings.append(
+                Finding(
+                    rule="D603",
+                    severity="warning",
+                    letter="D",
+                    kpi=k.id,
+                    message=f"{k.id}: no value for {', '.join(labels)}"
+                    f"{f' and {more} more periods' if more > 0 else ''} (gap in the series); "
+                    "add the missing data or check the dates",
+                    location=k.id,
+                )
+            )
+        if k.id in evaluated and pd.isna(s.get(period)):
+            findings.append(
+                Finding(
+                    rule="D605",
+                    severity="warning",
+                    letter="D",
+                    kpi=k.id,
+                    message=f"{k.id}: nothing for the report period {P.label(period, g, fys)}; the "
+                    f"latest value is from {P.label(present.index.max(), g, fys)} (stale data)",
+                    location=k.id,
+                )
+            )
+        if len(present) >= 6:
+            v = present.to_numpy(dtype="float64")
+            med = np.median(v)
+            mad = np.median(np.abs(v - med))
+            if mad > 0:
+                z = 0.6745 * (v - med) / mad
+                for q, zq, val in zip(present.index, z, v, strict=True):
+                    if abs(zq) > OUTLIER_Z:
+                        findings.append(
+                            Finding(
+                                rule="D611",
+                                severity="info",
+                                letter="D",
+                                kpi=k.id,
+                                message=f"{k.id}: {P.label(q, g, fys)} value {val:g} is an outlier "
+                                f"(robust z-score {zq:.1f}); check it is not a data error",
+                                location=f"{k.id}@{P.label(q, g, fys)}",
+                            )
+                        )
+    return findings

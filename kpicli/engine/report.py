@@ -1,0 +1,177 @@
+"""Build the Report: aggregate, evaluate every KPI (and group), score, collect findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+
+import pandas as pd
+
+from kpicli.engine import periods as P
+from kpicli.engine.aggregate import OVERALL, compute_actuals
+from kpicli.engine.evaluate import Context, evaluate_kpi, weighted_score
+from kpicli.engine.quality import series_findings, table_findings
+from kpicli.errors import KpiError
+from kpicli.model.kpifile import KPIFile
+from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
+from kpicli.model.table import Table
+
+
+def _problem_rule(problem: str) -> str:
+    if problem.startswith("column"):
+        return "M203"
+    if problem.startswith("formula"):
+        return "E005"
+    return "M201"
+
+
+def _score_line(id_: str, title: str | None, results: list[KPIResult]) -> ScoreLine:
+    score, weight = weighted_score(results)
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    return ScoreLine(
+        id=id_, title=title, score=score, weight=weight, kpis=len(results), statuses=statuses
+    )
+
+
+def check_breakdown(table: Table, by: str) -> None:
+    if by not in table.frame.columns or by.startswith("_"):
+        cols = table.data_columns
+        close = difflib.get_close_matches(by, cols, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise KpiError(
+            f"cannot break down by {by!r}: no such column in the data; {hint}"
+            f"columns: {', '.join(cols) or '(none)'}"
+        )
+
+
+def resolve_period(
+    text: str | None,
+    actuals_periods: pd.PeriodIndex,
+    latest: pd.Period | None,
+    grain: str,
+    fys: int,
+) -> pd.Period:
+    if text is None:
+        if latest is None:
+            raise KpiError(
+                "the data has no values for any KPI; check the KPI file's measures "
+                "against the data's columns (kpi validate --data ...)"
+            )
+        return latest
+    try:
+        p = P.parse(text, grain, fys)
+    except ValueError as exc:
+        raise KpiError(f"--period {text!r}: {exc}") from None
+    if len(actuals_periods) and not (actuals_periods.min() <= p <= actuals_periods.max()):
+        first = P.label(actuals_periods.min(), grain, fys)
+        last = P.label(actuals_periods.max(), grain, fys)
+        raise KpiError(f"--period {text!r} is outside the data, which covers {first} to {last}")
+    return p
+
+
+def build_report(
+    model: KPIFile,
+    table: Table,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    history: int = 12,
+    today: dt.date | None = None,
+    sources: list[str] | None = None,
+) -> Report:
+    """The whole scorecard for one period; pure apart from reading ``today``'s date."""
+    today = today or dt.date.today()
+    grain, fys = model.period, model.fiscal_year_start
+    if by is None and model.breakdown:
+        by = model.breakdown[0]
+    if by is not None:
+        check_breakdown(table, by)
+    actuals = compute_actuals(model, table, grain, by)
+    overall = actuals.values.xs(OVERALL, level=0) if len(actuals.values) else actuals.values
+    latest = None
+    if len(overall):
+        has = overall.notna().any(axis=1)
+        if has.any():
+            latest = pd.Period(
+                ordinal=int(overall.index[has.to_numpy()].max()), freq=P.freq(grain, fys)
+            )
+    p = resolve_period(period, actuals.periods, latest, grain, fys)
+    at_risk = model.defaults.thresholds.at_risk
+
+    results: list[KPIResult] = []
+    groups = [OVERALL] + sorted(g for g in actuals.groups if g != OVERALL)
+    for group in groups:
+        for kpi in model.kpis:
+            thr = kpi.thresholds.at_risk if kpi.thresholds else at_risk
+            member_target = None
+            if group != OVERALL and kpi.targets_by and by in kpi.targets_by:
+                member_target = kpi.targets_by[by].get(group)
+            ctx = Context(
+                period=p,
+                grain=grain,
+                fiscal_year_start=fys,
+                at_risk=thr,
+                history=history,
+                group=None if group == OVERALL else group,
+                member_target=member_target,
+                data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
+            )
+            results.append(
+                evaluate_kpi(
+                    kpi,
+                    actuals.series(kpi.id, group),
+                    ctx,
+                    counts=actuals.series(kpi.id, group, "counts"),
+                    data_targets=actuals.series(kpi.id, group, "targets"),
+                    problem=actuals.problems.get(kpi.id),
+                )
+            )
+
+    top = [r for r in results if r.group is None]
+    objectives = []
+    for obj in model.objectives:
+        objectives.append(_score_line(obj.id, obj.title, [r for r in top if r.objective == obj.id]))
+    perspectives = []
+    persp = {o.id: o.perspective for o in model.objectives if o.perspective}
+    for name in dict.fromkeys(persp.values()):
+        members = [r for r in top if r.objective and persp.get(r.objective) == name]
+        perspectives.append(_score_line(name, name.title(), members))
+    group_lines = []
+    if by is not None:
+        for g in groups[1:]:
+            group_lines.append(_score_line(g, g, [r for r in results if r.group == g]))
+        ranked = sorted(group_lines, key=lambda s: (s.score is None, -(s.score or 0), s.id))
+        for i, line in enumerate(ranked, 1):
+            line.rank = i if line.score is not None else None
+        group_lines = ranked
+    score, _ = weighted_score(top)
+
+    findings: list[Finding] = list(table.findings) + list(actuals.findings)
+    for kid, problem in actuals.problems.items():
+        findings.append(
+            Finding(
+                rule=_problem_rule(problem),
+                severity="error",
+                kpi=kid,
+                message=f"{kid}: {problem}",
+                location=kid,
+            )
+        )
+    findings += table_findings(table, model, today)
+    findings += series_findings(actuals, model, p, {r.id for r in top})
+    return Report(
+        title=model.title,
+        period=P.label(p, grain, fys),
+        grain=grain,
+        score=score,
+        group_by=by,
+        kpis=results,
+        objectives=objectives,
+        perspectives=perspectives,
+        groups=group_lines,
+        findings=findings,
+        sources=sources or [s.path for s in table.sources],
+        periods=[P.label(q, grain, fys) for q in actuals.periods],
+    )

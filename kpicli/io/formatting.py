@@ -1,0 +1,116 @@
+"""Human formatting of values by unit, shared by the terminal, Markdown and CSV writers."""
+
+from __future__ import annotations
+
+import math
+
+from kpicli.model.results import KPIResult
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹"}
+STATUS_LABEL = {
+    "met": "met",
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "off_track": "off track",
+    "no_data": "no data",
+}
+STATUS_ICON = {"met": "●", "on_track": "●", "at_risk": "▲", "off_track": "■", "no_data": "○"}
+
+
+def _missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x)))
+
+
+def _plain(x: float, decimals: int) -> str:
+    return f"{x:,.{decimals}f}"
+
+
+def _auto_decimals(x: float) -> int:
+    ax = abs(x)
+    if ax >= 1000 or float(x).is_integer():
+        return 0
+    if ax >= 100:
+        return 1
+    if ax >= 1:
+        return 2 if ax < 10 else 1
+    return 3
+
+
+def format_value(x: float | None, unit: str | None, *, signed: bool = False) -> str:
+    """86.2%, €12.50, 1,234, 23.5 h, 0.45 — the way a reader expects the unit."""
+    if _missing(x):
+        return "–"
+    assert x is not None
+    u = (unit or "").strip()
+    low = u.lower()
+    sign = "+" if signed and x > 0 else ""
+    if low in ("percent", "%", "pct", "percentage"):
+        return f"{sign}{_plain(x, 1)}%"
+    if low.startswith("currency"):
+        code = u.split(":", 1)[1].strip().upper() if ":" in u else ""
+        sym = CURRENCY_SYMBOLS.get(code)
+        dec = 0 if abs(x) >= 1000 else 2
+        neg = "-" if x < 0 else sign
+        body = _plain(abs(x), dec)
+        if sym:
+            return f"{neg}{sym}{body}"
+        return f"{neg}{body} {code}".rstrip()
+    if low in ("count", "number", "#"):
+        return f"{sign}{_plain(x, 0 if float(x).is_integer() else 1)}"
+    if low in ("hours", "hour", "h"):
+        return f"{sign}{_plain(x, 1)} h"
+    if low in ("days", "day", "d"):
+        return f"{sign}{_plain(x, 1)} d"
+    if low in ("minutes", "minute", "min"):
+        return f"{sign}{_plain(x, 1)} min"
+    if low in ("ratio",):
+        return f"{sign}{_plain(x, 2)}"
+    if low in ("points", "pts", "point"):
+        return f"{sign}{_plain(x, 1 if not float(x).is_integer() else 0)} pts"
+    text = f"{sign}{_plain(x, _auto_decimals(x))}"
+    return f"{text} {u}" if u else text
+
+
+def format_ratio(x: float | None) -> str:
+    return "–" if _missing(x) else f"{x * 100:.0f}%"  # type: ignore[operator]
+
+
+def format_target(r: KPIResult) -> str:
+    if r.target_min is not None or r.target_max is not None:
+        if r.target_min is not None and r.target_max is not None:
+            return f"{format_value(r.target_min, r.unit)}–{format_value(r.target_max, r.unit)}"
+        if r.target_min is not None:
+            return f"≥ {format_value(r.target_min, r.unit)}"
+        return f"≤ {format_value(r.target_max, r.unit)}"
+    return format_value(r.target, r.unit)
+
+
+def delta_is_good(r: KPIResult) -> bool | None:
+    if r.delta is None or r.delta == 0:
+        return None
+    return (r.delta > 0) == (r.direction == "higher")
+
+
+def arrow(r: KPIResult) -> str:
+    if r.delta is None:
+        return ""
+    return "▲" if r.delta > 0 else ("▼" if r.delta < 0 else "▶")
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """Block sparkline; gaps shown as spaces."""
+    vals = [v for v in values if not _missing(v)]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)  # type: ignore[type-var]
+    span = (hi - lo) or 1.0  # type: ignore[operator]
+    out = []
+    for v in values:
+        if _missing(v):
+            out.append(" ")
+        else:
+            out.append(SPARK[min(7, int((v - lo) / span * 7.999))])  # type: ignore[operator]
+    return "".join(out)

@@ -1,0 +1,81 @@
+"""Markdown writer: a scorecard table for wikis, pull requests and chat."""
+
+from __future__ import annotations
+
+from kpicli.io.formatting import (
+    STATUS_LABEL,
+    arrow,
+    format_ratio,
+    format_target,
+    format_value,
+)
+from kpicli.io.sanitize import markdown_cell as md
+from kpicli.model.results import KPIResult, Report
+
+EMOJI = {"met": "🟢", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "no_data": "⚪"}
+
+
+def _row(r: KPIResult, explain: bool, with_group: bool) -> str:
+    delta = ""
+    if r.delta is not None:
+        delta = f"{arrow(r)} {format_value(r.delta, r.unit, signed=True)}"
+    cells = [md(r.group or "")] if with_group else []
+    cells += [
+        md(r.name),
+        format_value(r.actual, r.unit),
+        format_target(r),
+        format_ratio(r.attainment),
+        f"{EMOJI[r.status]} {STATUS_LABEL[r.status]}",
+        md(delta),
+        format_value(r.forecast, r.unit),
+    ]
+    if explain:
+        cells.append(md(r.why))
+    return "| " + " | ".join(c if c else " " for c in cells) + " |"
+
+
+def render_markdown(report: Report, *, explain: bool = False) -> str:
+    title = md(report.title or "KPI scorecard")
+    score = format_ratio(report.score)
+    lines = [
+        f"# {title}",
+        "",
+        f"**Period:** {report.period} ({report.grain}) · **Score:** {score}",
+        "",
+    ]
+    with_group = report.group_by is not None
+    head = (
+        (["Group"] if with_group else [])
+        + [
+            "KPI",
+            "Actual",
+            "Target",
+            "Attainment",
+            "Status",
+            "Δ",
+            "Forecast",
+        ]
+        + (["Why"] if explain else [])
+    )
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append(
+        "|" + "|".join("---" if i < 1 + with_group else "---:" for i in range(len(head))) + "|"
+    )
+    for r in report.kpis:
+        lines.append(_row(r, explain, with_group))
+    if report.groups:
+        lines += [
+            "",
+            f"## Ranking by {md(report.group_by or '')}",
+            "",
+            "| Rank | Member | Score |",
+            "|---:|---|---:|",
+        ]
+        for g in report.groups:
+            lines.append(f"| {g.rank or '–'} | {md(g.id)} | {format_ratio(g.score)} |")
+    if report.findings:
+        lines += ["", "## Data quality", ""]
+        for f in report.findings:
+            where = f" ({md(f.location)})" if f.location else ""
+            lines.append(f"- **{f.rule}** {f.severity}: {md(f.message)}{where}")
+    return "\n".join(lines) + "\n"
