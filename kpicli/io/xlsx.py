@@ -24,9 +24,17 @@ from kpicli.io.sanitize import neutralize_formula, strip_illegal_xml
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
 
-__all__ = ["number_format", "safe_sheet_title", "write_xlsx"]
+__all__ = ["build_workbook", "number_format", "safe_sheet_title", "write_xlsx"]
 
 # --- styles -----------------------------------------------------------------------------------
+
+FONT_NAME = "Calibri"
+
+
+def _font(**kwargs: Any) -> Font:
+    """A font with an explicit face, so LibreOffice does not fall back to a serif default."""
+    return Font(name=FONT_NAME, **kwargs)
+
 
 STATUS_LABEL: dict[str, str] = {
     "met": "met",
@@ -53,12 +61,12 @@ BAD_FONT = "C00000"
 NEUTRAL_FONT = "7F7F7F"
 
 _HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FONT = _font(bold=True, color="FFFFFF")
 _BAND_FILL = PatternFill("solid", fgColor="D9E1F2")
-_BAND_FONT = Font(bold=True, color="1F3864")
-_TITLE_FONT = Font(bold=True, size=16, color="1F3864")
-_SUBTITLE_FONT = Font(size=10, color="595959")
-_NOTE_FONT = Font(italic=True, size=10, color="7F7F7F")
+_BAND_FONT = _font(bold=True, color="1F3864")
+_TITLE_FONT = _font(bold=True, size=16, color="1F3864")
+_SUBTITLE_FONT = _font(size=10, color="595959")
+_NOTE_FONT = _font(italic=True, size=10, color="7F7F7F")
 _GRID = Side(style="thin", color="D9D9D9")
 _ROW_BORDER = Border(bottom=_GRID)
 _HEADER_BORDER = Border(bottom=Side(style="medium", color="1F3864"))
@@ -123,6 +131,20 @@ def number_format(unit: str | None) -> str:
     return _fmt(*_unit_parts(unit))
 
 
+def axis_format(unit: str | None) -> str:
+    """Number format for a chart axis: like the values, but money without cents."""
+    prefix, core, suffix = _unit_parts(unit)
+    return _fmt(prefix, "#,##0" if core == "#,##0.00" else core, suffix)
+
+
+def unit_label(unit: str | None) -> str:
+    """The unit as shown in a table: ``currency:EUR`` reads ``EUR``."""
+    u = (unit or "").strip()
+    if u.lower().startswith("currency"):
+        return u.split(":", 1)[1].strip().upper() if ":" in u else "currency"
+    return u
+
+
 def delta_format(unit: str | None) -> str:
     """Number format for a change: ``▲ 1.5 h`` / ``▼ 1.5 h`` (sign shown by the arrow)."""
     prefix, core, suffix = _unit_parts(unit)
@@ -179,7 +201,7 @@ def _comment(text: str, *, width: int = 320) -> Comment | None:
 def _style_status(cell: Cell, status: str) -> None:
     fill, font = STATUS_COLORS.get(status, STATUS_COLORS["no_data"])
     cell.fill = PatternFill("solid", fgColor=fill)
-    cell.font = Font(color=font, bold=status in ("met", "off_track"))
+    cell.font = _font(color=font, bold=status in ("met", "off_track"))
 
 
 def _header(ws: Worksheet, row: int, titles: Sequence[str]) -> None:
@@ -226,6 +248,21 @@ def _fit_widths(
         ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(cap, width + 2))
 
 
+def _fit_heights(ws: Worksheet, first_row: int, *, line_pt: float = 15.0) -> None:
+    """Give rows with wrapped text the height their lines need (openpyxl cannot measure)."""
+    for row in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for cell in row:
+            if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
+            per_line = max(1, int(width * 1.1) - 1)
+            n = sum(max(1, math.ceil(len(part) / per_line)) for part in cell.value.split("\n"))
+            lines = max(lines, n)
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = min(409, line_pt * lines + 2)
+
+
 def _hf_text(text: str) -> str:
     """Header/footer text: ``&`` starts a code there, so double it; keep it short."""
     return strip_illegal_xml(text).replace("&", "&&")[:120]
@@ -239,7 +276,8 @@ def _print_setup(ws: Worksheet, title: str, *, header_row: int | None = None) ->
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
     ws.oddHeader.center.text = _hf_text(f"{title} — {ws.title}")
     ws.oddHeader.center.size = 9
     ws.oddFooter.center.text = "Page &P of &N"
@@ -268,9 +306,12 @@ def _num_text(value: float | None, unit: str | None) -> str:
     """A number as text, for summaries of definitions (not for numeric cells)."""
     if value is None or not math.isfinite(value):
         return ""
-    text = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
+    mag = abs(value)
+    text = f"{mag:,.2f}".rstrip("0").rstrip(".") if mag != int(mag) else f"{mag:,.0f}"
     prefix, _core, suffix = _unit_parts(unit)
-    return f"{prefix}{text}{suffix}"
+    # U+2212 MINUS SIGN: reads as negative but is not a formula prefix, so no quote is added.
+    sign = "\u2212" if value < 0 else ""
+    return f"{sign}{prefix}{text}{suffix}"
 
 
 # --- what to show -----------------------------------------------------------------------------
@@ -378,9 +419,9 @@ def _write_title_block(ws: Worksheet, report: Report, generated: dt.datetime) ->
         line3 += f" from {shown}{more}"
     _put(ws, 3, 1, line3).font = _SUBTITLE_FONT
     label = _put(ws, 4, 1, "Overall score")
-    label.font = Font(bold=True, size=12)
+    label.font = _font(bold=True, size=12)
     score = _put(ws, 4, 2, report.score if report.score is not None else "—", PCT_FMT)
-    score.font = Font(bold=True, size=12, color="1F3864")
+    score.font = _font(bold=True, size=12, color="1F3864")
     score.alignment = Alignment(horizontal="left")
     return 5
 
@@ -462,7 +503,7 @@ def _summary_row(
     if group_col is not None:
         _put(ws, row, group_col, k.group or "")
     _put(ws, row, col["Owner"], k.owner or "")
-    _put(ws, row, col["Unit"], k.unit or "")
+    _put(ws, row, col["Unit"], unit_label(k.unit))
     _put(ws, row, col["Actual"], k.actual, fmt)
     target, target_fmt = _target_cell(k)
     tcell = _put(ws, row, col["Target"], target, target_fmt)
@@ -477,10 +518,10 @@ def _summary_row(
     status.alignment = _CENTER
     status.comment = _comment(_status_note(k))
     delta = _put(ws, row, col["Δ vs previous"], k.delta, delta_format(k.unit))
-    delta.font = Font(color=_delta_color(k))
+    delta.font = _font(color=_delta_color(k))
     forecast = _put(ws, row, col["Forecast"], k.forecast, fmt)
     if k.forecast_meets is not None and forecast.value is not None:
-        forecast.font = Font(color=GOOD_FONT if k.forecast_meets else BAD_FONT)
+        forecast.font = _font(color=GOOD_FONT if k.forecast_meets else BAD_FONT)
     _put(ws, row, col["Needed"], k.needed, fmt)
     _put(ws, row, col["Score"], k.score, PCT_FMT)
     for c in range(1, len(col) + 1):
@@ -493,6 +534,7 @@ CHART_WIDTH_CM = 15.0
 CHART_HEIGHT_CM = 7.5
 CHART_ROWS = 16  # rows a chart covers, with a little space under it
 CHARTS_PER_ROW = 2
+MAX_CHARTS_PER_ROW = 4
 
 
 def _period_order(report: Report, results: Sequence[KPIResult], history: int) -> list[str]:
@@ -547,17 +589,20 @@ def _write_trends(ws: Worksheet, report: Report, history: int) -> None:
             cell.border = _HEADER_BORDER
         points = {p.period: p for p in k.history}
         has_actual = has_target = False
+        filled: list[int] = []
         for i, p in enumerate(periods):
             point = points.get(p)
             r = first_data + i
             a = _put(ws, r, c_act, point.actual if point else None, fmt)
             t = _put(ws, r, c_tgt, point.target if point else None, fmt)
-            t.font = Font(color="7F7F7F")
+            t.font = _font(color="7F7F7F")
             a.border = t.border = _ROW_BORDER
             has_actual |= a.value is not None
             has_target |= t.value is not None
-        if periods and has_actual:
-            charts.append(_line_chart(ws, k, c_act, c_tgt, first_data, last_data, has_target))
+            if a.value is not None or t.value is not None:
+                filled.append(r)
+        if has_actual:  # a chart over the KPI's own periods; none without data
+            charts.append(_line_chart(ws, k, c_act, c_tgt, filled[0], filled[-1], has_target))
     ws.row_dimensions[name_row].height = 32
     if results and periods:
         ws.freeze_panes = ws.cell(row=first_data, column=2)
@@ -567,7 +612,7 @@ def _write_trends(ws: Worksheet, report: Report, history: int) -> None:
             ws.column_dimensions[get_column_letter(c)].width = 12
     if not results or not periods:
         _put(ws, first_data, 1, "No history to show").font = _NOTE_FONT
-    _place_charts(ws, charts, top_row=max(last_data, first_data) + 3)
+    _place_charts(ws, charts, top_row=max(last_data, first_data) + 3, table_cols=1 + 2 * len(results))
     _print_setup(ws, title)
 
 
@@ -581,7 +626,7 @@ def _line_chart(
     chart.width = CHART_WIDTH_CM
     chart.legend.position = "b"
     chart.display_blanks = "gap"
-    chart.y_axis.number_format = number_format(k.unit)
+    chart.y_axis.number_format = axis_format(k.unit)
     chart.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
     chart.y_axis.delete = False
     chart.x_axis.tickLblPos = "low"
@@ -608,20 +653,24 @@ def _line_chart(
     return chart
 
 
-def _place_charts(ws: Worksheet, charts: Sequence[LineChart], top_row: int) -> None:
-    """Lay charts out in a grid, two per row, anchored at columns that clear the chart width."""
+def _place_charts(
+    ws: Worksheet, charts: Sequence[LineChart], top_row: int, table_cols: int
+) -> None:
+    """Lay charts out in a grid under the table: as many per row as the table is wide (2-4)."""
     chart_px = CHART_WIDTH_CM / 2.54 * 96 + 24
+    table_px = sum(_col_px(ws, c) for c in range(1, table_cols + 1))
+    per_row = max(CHARTS_PER_ROW, min(MAX_CHARTS_PER_ROW, int(table_px // chart_px)))
     starts = [1]
     acc, col = 0.0, 1
-    while len(starts) < CHARTS_PER_ROW:
+    while len(starts) < per_row:
         acc += _col_px(ws, col)
         col += 1
         if acc >= chart_px:
             starts.append(col)
             acc = 0.0
     for i, chart in enumerate(charts):
-        r = top_row + (i // CHARTS_PER_ROW) * CHART_ROWS
-        c = starts[i % CHARTS_PER_ROW]
+        r = top_row + (i // per_row) * CHART_ROWS
+        c = starts[i % per_row]
         ws.add_chart(chart, f"{get_column_letter(c)}{r}")
 
 
@@ -665,8 +714,8 @@ def _write_groups(ws: Worksheet, report: Report) -> None:
     r = header_row + 1
     for line, member in rows:
         if member is None:
-            _put(ws, r, 2, "(all)").font = Font(bold=True)
-            _put(ws, r, 3, report.score, PCT_FMT).font = Font(bold=True)
+            _put(ws, r, 2, "(all)").font = _font(bold=True)
+            _put(ws, r, 3, report.score, PCT_FMT).font = _font(bold=True)
         else:
             rank = _put(ws, r, 1, line.rank if line is not None else None)
             rank.alignment = Alignment(horizontal="center")
@@ -827,7 +876,7 @@ def _write_definitions(
     r = header_row + 1
     for values in rows:
         for c, value in enumerate(values, start=1):
-            cell = _put(ws, r, c, value, "0.##" if c == 13 else None)
+            cell = _put(ws, r, c, value)
             cell.alignment = _WRAP_TOP
             cell.border = _ROW_BORDER
         if values[-1]:
@@ -835,14 +884,15 @@ def _write_definitions(
             found = by_kpi.get(values[0], orphans if values[0] == "(file)" else [])
             fill, font = SEVERITY_COLORS[_worst(found)]
             cell.fill = PatternFill("solid", fgColor=fill)
-            cell.font = Font(color=font)
+            cell.font = _font(color=font)
         r += 1
     if not rows:
         _put(ws, r, 1, "No KPIs defined").font = _NOTE_FONT
     last_row = max(r - 1, header_row)
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(DEFINITION_COLUMNS))}{last_row}"
     ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
-    _fit_widths(ws, header_row, caps={4: 45, 5: 40, 9: 36, 14: 60}, default_cap=28)
+    _fit_widths(ws, header_row, caps={2: 30, 4: 40, 5: 36, 9: 30, 14: 50}, default_cap=20)
+    _fit_heights(ws, header_row + 1)
     _print_setup(ws, title, header_row=header_row)
 
 
@@ -863,7 +913,7 @@ def _write_quality(ws: Worksheet, report: Report) -> None:
         sev = _put(ws, r, 2, f.severity)
         fill, font = SEVERITY_COLORS.get(f.severity, SEVERITY_COLORS["info"])
         sev.fill = PatternFill("solid", fgColor=fill)
-        sev.font = Font(color=font, bold=f.severity == "error")
+        sev.font = _font(color=font, bold=f.severity == "error")
         sev.alignment = _CENTER
         _put(ws, r, 3, f.message).alignment = _WRAP_TOP
         _put(ws, r, 4, f.location or "")
@@ -881,6 +931,7 @@ def _write_quality(ws: Worksheet, report: Report) -> None:
     ws.auto_filter.ref = f"A{header_row}:E{r - 1}"
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     _fit_widths(ws, header_row, caps={3: 80, 4: 40}, default_cap=24)
+    _fit_heights(ws, header_row + 1)
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 0, 10)
     _print_setup(ws, title, header_row=header_row)
 
