@@ -154,3 +154,80 @@ def _render(rep: object, kind: str, explain: bool) -> str | None:
 
     render_terminal(rep, _console(), explain=explain)
     return None
+
+
+class ShowFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@guarded
+def show(
+    kpi_id: Annotated[str, typer.Argument(help="Id (or name) of the KPI to show.")],
+    kpis: KpisArg = Path("kpis.yaml"),
+    data: DataOpt = None,
+    period: Annotated[
+        str | None, typer.Option("--period", "-p", help="Report period. Default: latest.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Also show the KPI per member of this column.")
+    ] = None,
+    history: Annotated[int, typer.Option("--history", min=1, max=520)] = 12,
+    fmt: Annotated[ShowFormat, typer.Option("--format", "-f")] = ShowFormat.table,
+) -> None:
+    """One KPI in depth: definition, history and chart, forecast, findings."""
+    from kpicli.api import load_kpi_file, read_table
+    from kpicli.engine.report import build_report as compute
+    from kpicli.errors import KpiError
+
+    defs = load_kpi_file(kpis)
+    model = defs.model
+    assert model is not None
+    wanted = kpi_id.strip().casefold()
+    match = [k for k in model.kpis if k.id.casefold() == wanted or k.name.casefold() == wanted]
+    if not match:
+        import difflib
+
+        close = difflib.get_close_matches(kpi_id, [k.id for k in model.kpis], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KpiError(f"no KPI {kpi_id!r} in {kpis}{hint}")
+    kpi = match[0]
+    rep = compute(model, read_table(defs, data), period=period, by=by, history=history)
+    if fmt is ShowFormat.json:
+        import json
+
+        from kpicli.io.jsonout import _tidy
+
+        rows = [r.model_dump(mode="json") for r in rep.kpis if r.id == kpi.id]
+        findings = [f.model_dump(mode="json") for f in rep.findings if f.kpi == kpi.id]
+        doc = {
+            "schema": "kpicli.kpi/1",
+            "period": rep.period,
+            "grain": rep.grain,
+            "definition": kpi.model_dump(mode="json", exclude_none=True),
+            "results": rows,
+            "findings": findings,
+        }
+        sys.stdout.write(json.dumps(_tidy(doc), indent=2, ensure_ascii=False) + "\n")
+        return
+    from kpicli.engine.aggregate import default_aggregate
+    from kpicli.io.terminal import render_kpi_detail
+
+    measure = ""
+    if kpi.formula:
+        measure = f"formula: {kpi.formula}"
+    else:
+        col = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+        measure = f"{default_aggregate(kpi, model)}({col})"
+        if kpi.measure and kpi.measure.where:
+            measure += f" where {kpi.measure.where}"
+    definition = {
+        "description": kpi.description or "",
+        "objective": kpi.objective or "",
+        "owner": kpi.owner or "",
+        "unit": kpi.unit or "",
+        "direction": f"{kpi.direction} is better",
+        "measure": measure,
+    }
+    render_kpi_detail(rep, kpi.id, _console(), definition)

@@ -181,3 +181,112 @@ def render_terminal(report: Report, console: Console, *, explain: bool = False) 
     if f is not None:
         console.print()
         console.print(f)
+
+
+def _bar_chart(r: KPIResult, width: int = 40) -> Table:
+    """Horizontal bars of actual per period, with the target marked: no plotting dependency."""
+    points = [h for h in r.history if h.actual is not None or h.target is not None]
+    vals = [v for h in points for v in (h.actual, h.target) if v is not None]
+    chart = Table(box=None, show_header=True, pad_edge=False)
+    chart.add_column("Period", no_wrap=True)
+    chart.add_column("Actual", justify="right", no_wrap=True)
+    chart.add_column("", no_wrap=True)
+    chart.add_column("Target", justify="right", no_wrap=True)
+    if not vals:
+        return chart
+    lo = min(0.0, min(vals))
+    hi = max(vals)
+    span = (hi - lo) or 1.0
+    for h in points:
+        bar = Text()
+        if h.actual is not None:
+            n = round((h.actual - lo) / span * width)
+            bar.append("█" * n, style="cyan")
+            bar.append(" " * (width - n))
+        else:
+            bar.append(" " * width)
+        if h.target is not None:
+            pos = round((h.target - lo) / span * width)
+            plain = list(bar.plain)
+            if 0 <= pos < len(plain):
+                bar = Text("".join(plain[:pos]), style="cyan")
+                bar.append("│", style="bold magenta")
+                bar.append("".join(plain[pos + 1 :]), style="cyan")
+        chart.add_row(
+            Text(h.period),
+            Text(format_value(h.actual, r.unit)),
+            bar,
+            Text(format_value(h.target, r.unit), style="magenta"),
+        )
+    return chart
+
+
+def render_kpi_detail(
+    report: Report, kpi_id: str, console: Console, definition: dict[str, str] | None = None
+) -> None:
+    """One KPI in depth: definition, status and why, history chart, forecast, findings."""
+    rows = [r for r in report.kpis if r.id == kpi_id]
+    r = next((x for x in rows if x.group is None), rows[0])
+    head = Text(r.name, style="bold")
+    head.append(f"  ({r.id})  ·  {report.period}  ·  ", style="dim")
+    head.append_text(status_text(r.status))
+    console.print(head)
+    facts = Table(box=None, show_header=False, pad_edge=False)
+    facts.add_column(style="dim", no_wrap=True)
+    facts.add_column()
+    for key, value in (definition or {}).items():
+        if value:
+            facts.add_row(Text(key), Text(value))
+    facts.add_row(Text("actual"), Text(format_value(r.actual, r.unit), style="bold"))
+    facts.add_row(Text("target"), Text(format_target(r)))
+    if r.baseline is not None:
+        facts.add_row(
+            Text("baseline"),
+            Text(
+                format_value(r.baseline, r.unit)
+                + (f" ({r.baseline_period})" if r.baseline_period else "")
+            ),
+        )
+    if r.due:
+        facts.add_row(Text("due"), Text(r.due))
+    facts.add_row(Text("attainment"), Text(format_ratio(r.attainment)))
+    if r.progress is not None:
+        exp = f" of expected {format_ratio(r.expected_progress)}" if r.expected_progress else ""
+        facts.add_row(Text("progress"), Text(f"{format_ratio(r.progress)}{exp}"))
+    facts.add_row(Text("change"), _delta(r))
+    if r.delta_yoy is not None:
+        facts.add_row(Text("vs last year"), Text(format_value(r.delta_yoy, r.unit, signed=True)))
+    if r.forecast is not None:
+        facts.add_row(Text(f"forecast {r.forecast_period}"), _forecast(r))
+    if r.needed is not None:
+        facts.add_row(Text("needed per period"), Text(format_value(r.needed, r.unit)))
+    facts.add_row(Text("why"), Text(r.why, style="italic"))
+    console.print(facts)
+    console.print()
+    console.print(_bar_chart(r))
+    members = [x for x in rows if x.group is not None]
+    if members:
+        console.print()
+        t = Table(
+            box=box.SIMPLE_HEAVY,
+            show_edge=False,
+            pad_edge=False,
+            title=Text(f"By {report.group_by}", style="bold"),
+            title_justify="left",
+        )
+        t.add_column(report.group_by or "group")
+        t.add_column("Actual", justify="right")
+        t.add_column("Target", justify="right")
+        t.add_column("Status")
+        for m in sorted(members, key=lambda x: -(x.score or -1)):
+            t.add_row(
+                Text(m.group or ""),
+                Text(format_value(m.actual, m.unit)),
+                Text(format_target(m)),
+                status_text(m.status),
+            )
+        console.print(t)
+    related = [f for f in report.findings if f.kpi == kpi_id]
+    if related:
+        console.print()
+        console.print(_findings(report.model_copy(update={"findings": related})))
