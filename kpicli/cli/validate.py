@@ -1,1 +1,171 @@
-"""`kpi validate`, `kpi rules`, `kpi schema` (placeholder until the validate work lands)."""
+"""`kpi validate`, `kpi rules` and `kpi schema`: glue from options to kpicli.validation and writers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kpicli.cli.app import app, color_enabled, fail, guarded, note
+
+
+class FindingsFormat(str, Enum):
+    auto = "auto"
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+    sarif = "sarif"
+
+
+class RulesFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def resolve_format(fmt: FindingsFormat) -> str:
+    """``auto`` is ``github`` inside GitHub Actions, else ``text``."""
+    if fmt is FindingsFormat.auto:
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return fmt.value
+
+
+@app.command()
+@guarded
+def validate(
+    kpis: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="KPI definition files (default: kpis.yaml; - reads standard input).",
+            show_default=False,
+        ),
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data", "-d", help="Data file or glob (repeatable); also runs the data-backed rules."
+        ),
+    ] = None,
+    fmt: Annotated[
+        FindingsFormat,
+        typer.Option(
+            "--format", "-f",
+            help="text, json, github (workflow annotations), junit or sarif; auto = github "
+            "inside GitHub Actions, else text.",
+        ),
+    ] = FindingsFormat.auto,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="Only these rule ids or prefixes, e.g. S,T501 (repeatable)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Skip these rule ids or prefixes, e.g. R403 (repeatable)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the findings to this file.")
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", hidden=True, help="Pretend today is this ISO date (for tests)."),
+    ] = None,
+) -> None:
+    """Check KPI definitions against the SMART rules (exit 1 on errors; see `kpi rules`)."""
+    import datetime as dt
+
+    from kpicli import __version__
+    from kpicli.engine.rules import catalogue_rows
+    from kpicli.errors import KpiError
+    from kpicli.io.findings_out import render, summary_line
+    from kpicli.validation import validate_files
+
+    kind = resolve_format(fmt)
+    when = None
+    if today:
+        try:
+            when = dt.date.fromisoformat(today)
+        except ValueError:
+            raise KpiError(f"--today: {today!r} is not a date like 2026-05-01") from None
+    paths = kpis or ["kpis.yaml"]
+    result = validate_files(paths, data, select, ignore, strict, today=when)
+    color = kind == "text" and output is None and color_enabled(sys.stdout)
+    text = render(kind, result, catalogue_rows(), color=color, version=__version__)
+    if output is not None:
+        from kpicli.io.atomic import write_text_atomic
+
+        inputs = [Path(p) for p in paths if p != "-"]
+        inputs += [Path(s) for fr in result.files for s in fr.data]
+        write_text_atomic(output, text, inputs)
+        note(f"wrote {output}: {summary_line(result)}")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        if kind != "text":
+            note(summary_line(result, color=color_enabled(sys.stderr)))
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@guarded
+def rules(
+    fmt: Annotated[
+        RulesFormat,
+        typer.Option("--format", "-f", help="text, json, or markdown (as in docs/rules.md)."),
+    ] = RulesFormat.text,
+) -> None:
+    """The validation rule catalogue: id, SMART letter, default severity, summary."""
+    from kpicli.engine.rules import catalogue_rows, rules_markdown
+
+    rows = catalogue_rows()
+    if fmt is RulesFormat.markdown:
+        sys.stdout.write(rules_markdown())
+        return
+    if fmt is RulesFormat.json:
+        import json
+
+        doc = [
+            {"id": r.id, "letter": r.letter, "severity": r.severity, "summary": r.summary,
+             "fix": r.fix, "needs_data": r.needs_data}
+            for r in rows
+        ]
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return
+    color = color_enabled(sys.stdout)
+    sev_colour = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
+    width = max(len(r.severity) for r in rows)
+    lines = []
+    for r in rows:
+        sev = r.severity.ljust(width)
+        if color:
+            sev = f"{sev_colour.get(r.severity, '')}{sev}\x1b[0m"
+        lines.append(f"{r.id}  {r.letter}  {sev}  {r.summary}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command()
+@guarded
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file.")
+    ] = None,
+) -> None:
+    """JSON Schema of kpis.yaml, for editor completion and checks."""
+    from kpicli.validation import schema_text
+
+    text = schema_text()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from kpicli.io.atomic import write_text_atomic
+
+    if output.suffix.lower() in (".yaml", ".yml"):
+        fail(f"refusing to write the schema to {output}: that looks like a KPI file; use .json")
+    write_text_atomic(output, text)
+    note(f"wrote {output}")
