@@ -346,8 +346,8 @@ kpis:
 
   - id: reopened_tickets
     name: Reopened tickets
-    description: Number of closed tickets that were reopened by the customer.
-    objective: resolve-fast
+    description: Closed tickets reopened by the customer; each one is handled and paid twice.
+    objective: efficient-support
     owner: Quality Coach
     kind: leading
     unit: count
