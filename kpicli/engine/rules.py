@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import difflib
 import re
@@ -233,6 +232,10 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.6g}" if abs(x) >= 10000 else f"{x:g}"
 
@@ -385,8 +388,8 @@ def check_duplicate_ids(ctx: RuleContext) -> Iterator[RuleHit]:
             if rid in first:
                 yield RuleHit(
                     "E003", (section, i, "id"),
-                    f"duplicate {what} id {rid!r}: it is already used by {section}[{first[rid]}]; "
-                    f"give each {what} a unique id",
+                    f"duplicate {what} id {rid!r}: an earlier {what} already uses it; give each "
+                    f"{what} a unique id",
                     rid if what == "KPI" else None,
                     related=(section, first[rid], "id"), related_label="first used",
                 )
@@ -405,8 +408,8 @@ def check_objective_refs(ctx: RuleContext) -> Iterator[RuleHit]:
         if ref is None or ref in ids:
             continue
         if ids:
-            hint = _did_you_mean(ref, ids) or f"; known objectives: {', '.join(ids[:8])}"
-            fix = "use one of those ids or add the objective under objectives:"
+            hint = _did_you_mean(ref, ids) or f"; known objectives: {', '.join(_unique(ids)[:8])}"
+            fix = "fix the id, or add the objective under objectives:"
         else:
             hint, fix = "", "no objectives are defined; add it under objectives: with an id and title"
         yield RuleHit(
@@ -416,52 +419,17 @@ def check_objective_refs(ctx: RuleContext) -> Iterator[RuleHit]:
         )
 
 
-def _normalise_name(kpi_id: str) -> str:
-    return kpi_id.replace("-", "_").replace(".", "_")
-
-
-_BACKTICK = re.compile(r"`([^`]*)`")
-
-
 def formula_names(text: str) -> frozenset[str]:
-    """Names a formula refers to; raises ValueError (message, offset) when it cannot be read.
+    """Names a formula refers to, read by the engine's parser (kpicli.engine.expr).
 
-    Uses the engine's expression parser (kpicli.engine.expr) when it is available; otherwise
-    a stand-in reads the names with ``ast`` (names called as functions are not names of KPIs).
+    Raises ValueError(message, offset) when the formula cannot be read.
     """
-    try:
-        from kpicli.engine.expr import ExpressionError, parse_expression
-    except ImportError:
-        return _ast_names(text)
+    from kpicli.engine.expr import ExpressionError, parse_expression
+
     try:
         return frozenset(parse_expression(text, "formula").names)
     except ExpressionError as exc:
-        offset = getattr(exc, "offset", None)
-        raise ValueError(str(exc), offset) from None
-
-
-def _ast_names(text: str) -> frozenset[str]:
-    quoted: dict[str, str] = {}
-
-    def swap(m: re.Match[str]) -> str:
-        token = f"__q{len(quoted)}__"
-        quoted[token] = m.group(1)
-        return token
-
-    source = _BACKTICK.sub(swap, text)
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ValueError(exc.msg, exc.offset) from None
-    called = {
-        id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-    }
-    names = {
-        quoted.get(n.id, n.id)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Name) and id(n) not in called
-    }
-    return frozenset(names)
+        raise ValueError(exc.message, exc.offset) from None
 
 
 @_declare(
@@ -470,12 +438,11 @@ def _ast_names(text: str) -> frozenset[str]:
     "spelling, and break cycles by measuring one of the KPIs from the data.",
 )
 def check_formulas(ctx: RuleContext) -> Iterator[RuleHit]:
-    spelling: dict[str, str] = {}
-    for _, raw in ctx.raw_kpis:
-        kid = _text_id(raw.get("id"))
-        if kid:
-            spelling.setdefault(kid, kid)
-            spelling.setdefault(_normalise_name(kid), kid)
+    from kpicli.engine.expr import formula_namespace
+
+    spelling = formula_namespace(
+        kid for _, raw in ctx.raw_kpis if (kid := _text_id(raw.get("id")))
+    )
     deps: dict[str, set[str]] = {}
     where: dict[str, int] = {}
     order: list[str] = []
@@ -566,18 +533,15 @@ def _cycle_path(start: str, members: set[str], deps: dict[str, set[str]]) -> lis
     "comparisons (`channel == 'email' and region in ['EU', 'UK']`).",
 )
 def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
-    try:
-        from kpicli.engine.expr import ExpressionError, parse_expression
-    except ImportError:
-        parse_expression = None  # type: ignore[assignment]
-        ExpressionError = ValueError  # type: ignore[assignment,misc]
+    from kpicli.engine.expr import ExpressionError, parse_expression
+
     for i, raw in ctx.raw_kpis:
         kid = _text_id(raw.get("id"))
         formula = raw.get("formula")
         if isinstance(formula, str) and formula.strip():
             try:
-                formula_names(formula)
-            except ValueError as exc:
+                parse_expression(formula, "formula")
+            except ExpressionError as exc:
                 yield RuleHit(
                     "E006", _kpi_path(i, "formula"),
                     f"formula cannot be read: {_expr_problem(exc)}; write arithmetic over KPI "
@@ -586,13 +550,10 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                 )
         measure = raw.get("measure")
         cond = measure.get("where") if isinstance(measure, dict) else None
-        if isinstance(cond, str) and cond.strip():
+        if isinstance(cond, str):
             try:
-                if parse_expression is not None:
-                    parse_expression(cond, "filter")
-                else:
-                    ast.parse(cond.strip(), mode="eval")
-            except (ExpressionError, SyntaxError, ValueError) as exc:
+                parse_expression(cond, "filter")
+            except ExpressionError as exc:
                 yield RuleHit(
                     "E006", _kpi_path(i, "measure", "where"),
                     f"where filter cannot be read: {_expr_problem(exc)}; write a condition "
@@ -601,15 +562,10 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                 )
 
 
-def _expr_problem(exc: Exception) -> str:
-    if isinstance(exc, SyntaxError):
-        return f"{exc.msg} at character {exc.offset}" if exc.offset else exc.msg
-    args = exc.args
-    if len(args) >= 2 and isinstance(args[1], int):
-        return f"{args[0]} at character {args[1]}"
+def _expr_problem(exc: Any) -> str:
     offset = getattr(exc, "offset", None)
-    msg = str(args[0]) if args else str(exc)
-    return f"{msg} at character {offset}" if isinstance(offset, int) else msg
+    msg = getattr(exc, "message", None) or str(exc)
+    return f"{msg} (at character {offset + 1})" if isinstance(offset, int) and offset else msg
 
 
 # --------------------------------------------------------------------------------------------
@@ -632,11 +588,11 @@ def vague_name(name: str) -> str | None:
     """Why a KPI name is too short or too vague, or None when it is specific enough."""
     text = name.strip()
     words = [w for w in re.split(r"[^\w%&]+", text.lower()) if w]
+    meaningful = [w for w in words if w not in FILLER_WORDS]
+    if words and (not meaningful or all(w in VAGUE_WORDS for w in meaningful)):
+        return "too vague"
     if len(text) < 4 or (len(words) <= 1 and len(text) < 8):
         return "too short"
-    meaningful = [w for w in words if w not in FILLER_WORDS]
-    if not meaningful or all(w in VAGUE_WORDS for w in meaningful):
-        return "too vague"
     return None
 
 
@@ -981,7 +937,7 @@ def _kpis_by_objective(ctx: RuleContext) -> dict[str, list[dict[str, Any]]]:
     "`objectives:`).",
 )
 def check_linked(ctx: RuleContext) -> Iterator[RuleHit]:
-    ids = [x for _, raw in ctx.raw_objectives if (x := _text_id(raw.get("id")))]
+    ids = _unique([x for _, raw in ctx.raw_objectives if (x := _text_id(raw.get("id")))])
     choices = f" (one of: {', '.join(ids[:6])})" if ids else ""
     for i, kpi in ctx.kpis:
         if kpi.objective is None:
