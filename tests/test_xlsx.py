@@ -465,6 +465,25 @@ def test_trends_history_limit(tmp_path: Path) -> None:
     ]
 
 
+def test_trends_history_zero_shows_every_period(tmp_path: Path) -> None:
+    ws = _write(tmp_path, summary_report(), history=0)["Trends"]
+    h = _header_row(ws, "Period")
+    assert ws.cell(h + 10, 1).value == "2026-10"
+    assert ws.cell(h + 1, 1).value == "2026-01"
+
+
+def test_odd_group_and_title_names_round_trip(tmp_path: Path) -> None:
+    report = breakdown_report()
+    report.group_by = "rep's & team"
+    report.title = "Q&A =title"
+    wb = _write(tmp_path, report)
+    assert wb.sheetnames[2] == "By rep's & team"
+    ws = wb["By rep's & team"]
+    assert ws.print_title_rows == "$4:$4"
+    assert wb["Summary"]["A1"].value == "Q&A =title"
+    assert wb["Summary"].oddHeader.center.text == "Q&&A =title — Summary"
+
+
 def test_trends_period_order_without_report_periods(tmp_path: Path) -> None:
     k = KPIResult(
         id="a", name="A", actual=1,
@@ -747,12 +766,15 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.mark.parametrize("kind", ["summary", "breakdown"])
+@pytest.mark.parametrize("kind", ["summary", "breakdown", "odd-names"])
 def test_libreoffice_opens_and_converts(tmp_path: Path, kind: str) -> None:
     soffice = _soffice()
     if soffice is None:
         pytest.skip("LibreOffice not installed (apt-get install libreoffice-calc-nogui)")
     report = summary_report() if kind == "summary" else breakdown_report(with_overall=True)
+    if kind == "odd-names":
+        report.group_by = "rep's & team [EU]"
+        report.title = "Q&A 'quoted' =title"
     src = tmp_path / f"{kind}.xlsx"
     write_xlsx(report, src, model=kpi_model() if kind == "summary" else None)
     profile = tmp_path / "lo-profile"

@@ -337,11 +337,17 @@ def _report_title(report: Report) -> str:
     return (report.title or "").strip() or "KPI scorecard"
 
 
-def _generated_at() -> dt.datetime:
+def _generated_at() -> tuple[dt.datetime, dt.datetime]:
+    """(local time shown on the Summary, naive UTC for the file properties).
+
+    ``SOURCE_DATE_EPOCH`` (reproducible builds) fixes both, in UTC.
+    """
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).replace(tzinfo=None)
-    return dt.datetime.now().replace(microsecond=0)
+        fixed = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).replace(tzinfo=None)
+        return fixed, fixed
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return now.astimezone().replace(tzinfo=None), now.replace(tzinfo=None)
 
 
 def _target_cell(k: KPIResult) -> tuple[float | str | None, str]:
@@ -947,12 +953,13 @@ def build_workbook(
     history: int = 12,
 ) -> Workbook:
     """Build the workbook in memory (no I/O); ``write_xlsx`` saves it atomically."""
-    generated = _generated_at()
+    generated, created = _generated_at()
     wb = Workbook()
     wb.properties.creator = "kpicli"
     wb.properties.lastModifiedBy = "kpicli"
     wb.properties.title = strip_illegal_xml(_report_title(report))[:255]
-    wb.properties.created = generated
+    wb.properties.created = created
+    wb.properties.modified = created
     used: list[str] = []
 
     def sheet(name: str) -> Worksheet:
