@@ -18,7 +18,9 @@ TARGET = "_target"  # optional per-row target (float)
 BASELINE = "_baseline"  # optional per-row baseline (float; kpi_rows trackers)
 SRC = "_src"  # int: index into Table.sources
 ROW = "_row"  # int: 1-based CSV line or worksheet row of the row
-RESERVED = (DATE, KPI, VALUE, TARGET, BASELINE, SRC, ROW)
+# kpi_rows trackers: the cell's column (letter, or CSV field number) as in Source.columns values.
+COL = "_col"
+RESERVED = (DATE, KPI, VALUE, TARGET, BASELINE, SRC, ROW, COL)
 
 
 @dataclass
@@ -60,11 +62,18 @@ class Table:
         """Columns that came from the data (measures and dimensions), not reserved ones."""
         return [c for c in self.frame.columns if c not in RESERVED]
 
-    def location(self, src: int, row: int, column: str | None = None) -> str:
-        """Human location: ``file.xlsx!Sheet!C17`` for workbooks, ``file.csv:17`` for CSV."""
+    def location(
+        self, src: int, row: int, column: str | None = None, *, col: str | None = None
+    ) -> str:
+        """Human location: ``file.xlsx!Sheet!C17`` for workbooks, ``file.csv:17`` for CSV.
+
+        ``col`` is the row's ``_col`` value (kpi_rows trackers) and wins over ``column``.
+        """
         s = self.sources[src] if 0 <= src < len(self.sources) else Source(path="?")
+        if col:
+            column = next((k for k, v in s.columns.items() if v == col), column)
         if s.kind == "workbook":
-            letter = s.columns.get(column or "", "")
+            letter = col or s.columns.get(column or "", "")
             cell = f"{letter}{row}" if letter else f"row {row}"
             return f"{s.path}!{s.sheet}!{cell}" if s.sheet else f"{s.path}!{cell}"
         if column and column in s.columns:
