@@ -690,7 +690,10 @@ def _is_missing(value: Any) -> bool:
 def _prepare(series: pd.Series) -> pd.Series:
     """Give a column a dtype the evaluator understands, once, when it is looked up."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        series = series.astype(series.cat.categories.dtype)
+        # Decode to plain values; integer categories with missing values need floats.
+        categories = series.cat.categories.dtype
+        numeric = ptypes.is_numeric_dtype(categories) and not ptypes.is_bool_dtype(categories)
+        series = series.astype("float64" if numeric else object)
     if not ptypes.is_object_dtype(series.dtype):
         return series
     inferred = ptypes.infer_dtype(series, skipna=True)
