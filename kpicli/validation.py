@@ -189,6 +189,7 @@ def validate_files(
     strict: bool = False,
     *,
     today: dt.date | None = None,
+    with_data: bool = True,
 ) -> ValidationResult:
     """Check KPI files against the rule catalogue (SPEC §4).
 
@@ -197,6 +198,7 @@ def validate_files(
     data-backed rules run too. ``select``/``ignore``: rule ids or prefixes (``S``, ``T50``),
     comma-separated or as a list. ``strict``: warnings fail too. ``today``: the date
     T503 ("due period already past") compares against; default ``date.today()``.
+    ``with_data=False`` skips the data-backed rules even when the file names its data.
 
     Raises KpiError (exit 2) when a file or the ``--data`` cannot be read at all; every
     problem inside a file is a Finding.
@@ -211,7 +213,7 @@ def validate_files(
     loaded = [read_definitions(p) for p in paths]
     result = ValidationResult(strict=strict)
     for defs in loaded:
-        result.files.append(_validate_one(defs, data, enabled, today))
+        result.files.append(_validate_one(defs, data, enabled, today, with_data))
     return result
 
 
@@ -220,6 +222,7 @@ def _validate_one(
     data: Sequence[str | Path] | None,
     enabled: Callable[[str], bool],
     today: dt.date,
+    with_data: bool = True,
 ) -> FileResult:
     from kpicli.engine import rules as R
 
@@ -233,7 +236,7 @@ def _validate_one(
         ctx = R.make_context(defs.model, raw, today=today, partial=partial)
         fr.kpis = len(raw.get("kpis") or []) if isinstance(raw.get("kpis"), list) else 0
         model = defs.model if defs.model is not None else ctx.settings
-        if _wants_data(model, data) and _data_rules_enabled(enabled):
+        if with_data and _wants_data(model, data) and _data_rules_enabled(enabled):
             table, problem = _read_table(defs, model, data)
             if problem is not None:
                 raw_findings.append((problem, ("data", "path")))

@@ -59,6 +59,10 @@ def validate(
             "inside GitHub Actions, else text.",
         ),
     ] = FindingsFormat.auto,
+    no_data: Annotated[
+        bool,
+        typer.Option("--no-data", help="Definition rules only: do not read the file's data.path."),
+    ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     select: Annotated[
         list[str] | None,
@@ -93,7 +97,9 @@ def validate(
         except ValueError:
             raise KpiError(f"--today: {today!r} is not a date like 2026-05-01") from None
     paths = kpis or ["kpis.yaml"]
-    result = validate_files(paths, data, select, ignore, strict, today=when)
+    if no_data and data:
+        raise KpiError("--no-data and --data contradict each other; give one of them")
+    result = validate_files(paths, data, select, ignore, strict, today=when, with_data=not no_data)
     color = kind == "text" and output is None and color_enabled(sys.stdout)
     text = render(kind, result, catalogue_rows(), color=color, version=__version__)
     if output is not None:
