@@ -599,6 +599,26 @@ def test_line_breaks_and_leading_space_are_fine(frame: pd.DataFrame) -> None:
     assert info.value.offset == len("\n amount > 1\n and ")
 
 
+def test_quotes_backslashes_and_backticks_inside_text() -> None:
+    frame = pd.DataFrame({"note": ["it's", "a`b", "#1", None], "Ticket #": [1, 2, 3, 4]})
+    assert evaluate_filter("note == 'it\\'s'", frame).tolist() == [True, False, False, False]
+    assert evaluate_filter('note == "it\'s"', frame).tolist() == [True, False, False, False]
+    assert evaluate_filter("note == 'a`b'", frame).tolist() == [False, True, False, False]
+    assert evaluate_filter("note == '#1'", frame).tolist() == [False, False, True, False]
+    assert evaluate_filter("`Ticket #` > 2", frame).tolist() == [False, False, True, True]
+    with pytest.raises(ExpressionError, match="'#' is only allowed") as info:
+        parse_expression("x > 1 # and y")
+    assert info.value.offset == 6
+    with pytest.raises(ExpressionError, match="line break inside quoted text") as info:
+        parse_expression("x == 'a\\\nb'")
+    assert info.value.offset == 8
+
+
+def test_huge_integers_from_the_namespace_do_not_overflow() -> None:
+    assert math.isnan(parse_expression("a + 1", "formula").evaluate({"a": 10**400}))
+    assert parse_expression("a > 1").evaluate({"a": 10**400}) is True
+
+
 def test_parse_rejects_non_text_and_bad_kind() -> None:
     with pytest.raises(ExpressionError):
         parse_expression(42)  # type: ignore[arg-type]

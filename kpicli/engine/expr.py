@@ -217,9 +217,10 @@ def _scan(text: str) -> _Source:
             quote = ch * 3 if text.startswith(ch * 3, i) else ch
             j = i + len(quote)
             while j < n and not text.startswith(quote, j):
-                if text[j] == "\\":
-                    j += 1
-                elif text[j] in "\r\n":
+                if text[j] == "\\" and j + 1 < n and text[j + 1] not in "\r\n":
+                    j += 2  # an escaped character, possibly the quote itself
+                    continue
+                if text[j] in "\r\n":
                     raise ExpressionError("a line break inside quoted text is not allowed", j, text)
                 j += 1
             j = min(n, j + len(quote))  # an unterminated string is left for ast.parse
@@ -244,6 +245,11 @@ def _scan(text: str) -> _Source:
             out.append(piece)
             code_len += len(piece)
             i = end + 1
+        elif ch == "#":
+            # Python would silently drop the rest of the line as a comment.
+            raise ExpressionError(
+                "'#' is only allowed inside quotes or backticks, e.g. `Ticket #` > 5", i, text
+            )
         else:
             if ch in "\r\n\t":
                 ch = " "  # YAML block scalars may keep line breaks; Python needs one line
@@ -895,7 +901,10 @@ class _Evaluator:
             if _all_missing(value):
                 return pd.Series(np.nan, index=value.index, dtype="float64")
         elif kind in (_NUMBER, _BOOL):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # a Python int beyond float64 from the namespace
+                return math.inf if value > 0 else -math.inf
         elif kind == _NONE and value is not None:
             return math.nan  # a missing value from the namespace (NaN, pd.NA)
         raise self.fail(
