@@ -43,12 +43,14 @@ def validate(
         typer.Argument(
             help="KPI definition files (default: kpis.yaml; - reads standard input).",
             show_default=False,
+            metavar="KPIS",
         ),
     ] = None,
     data: Annotated[
         list[str] | None,
         typer.Option(
-            "--data", "-d", help="Data file or glob (repeatable); also runs the data-backed rules."
+            "--data", "-d", metavar="PATH",
+            help="Data file or glob (repeatable); also runs the data-backed rules.",
         ),
     ] = None,
     fmt: Annotated[
@@ -66,14 +68,15 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     select: Annotated[
         list[str] | None,
-        typer.Option("--select", help="Only these rule ids or prefixes, e.g. S,T501 (repeatable)."),
+        typer.Option("--select", metavar="RULES", help="Only these rule ids or prefixes, e.g. S,T501 (repeatable)."),
     ] = None,
     ignore: Annotated[
         list[str] | None,
-        typer.Option("--ignore", help="Skip these rule ids or prefixes, e.g. R403 (repeatable)."),
+        typer.Option("--ignore", metavar="RULES", help="Skip these rule ids or prefixes, e.g. R403 (repeatable)."),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the findings to this file.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the findings to this file."),
     ] = None,
     today: Annotated[
         str | None,
@@ -159,7 +162,8 @@ def rules(
 @guarded
 def schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the schema to this file.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the schema to this file."),
     ] = None,
 ) -> None:
     """JSON Schema of kpis.yaml, for editor completion and checks."""
