@@ -45,7 +45,8 @@ def format_value(x: float | None, unit: str | None, *, signed: bool = False) -> 
     low = u.lower()
     sign = "+" if signed and x > 0 else ""
     if low in ("percent", "%", "pct", "percentage"):
-        return f"{sign}{_plain(x, 1)}%"
+        # A signed change of a percentage is in percentage points, not percent.
+        return f"{sign}{_plain(x, 1)} pp" if signed else f"{_plain(x, 1)}%"
     if low.startswith("currency"):
         code = u.split(":", 1)[1].strip().upper() if ":" in u else ""
         sym = CURRENCY_SYMBOLS.get(code)

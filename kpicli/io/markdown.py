@@ -59,7 +59,9 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
     )
     lines.append("| " + " | ".join(head) + " |")
     lines.append(
-        "|" + "|".join("---" if i < 1 + with_group else "---:" for i in range(len(head))) + "|"
+        "|"
+        + "|".join("---" if h in ("Group", "KPI", "Status", "Why") else "---:" for h in head)
+        + "|"
     )
     for r in report.kpis:
         lines.append(_row(r, explain, with_group))

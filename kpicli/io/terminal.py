@@ -93,9 +93,19 @@ def _kpi_table(report: Report, results: list[KPIResult], explain: bool) -> Table
                 Text(sparkline([h.actual for h in r.history]), style="cyan"),
                 _forecast(r),
             )
-            if explain and r.why:
-                table.add_row(Text(f"    ↳ {r.why}", style="dim italic"), *[""] * 7)
     return table
+
+
+def _why_lines(results: list[KPIResult]) -> Group:
+    """The arithmetic behind each status, one KPI per line, under the table (--explain)."""
+    lines = [Text("Why", style="bold")]
+    for r in results:
+        t = Text("  ")
+        t.append(r.name, style="bold")
+        t.append(": ")
+        t.append(r.why or "–", style=STATUS_STYLE[r.status])
+        lines.append(t)
+    return Group(*lines)
 
 
 def _group_matrix(report: Report) -> Table:
@@ -158,6 +168,18 @@ def render_terminal(report: Report, console: Console, *, explain: bool = False) 
     title.append_text(_score(report.score))
     console.print(title)
     top = [r for r in report.kpis if r.group is None]
+    if top:
+        _render_overall(report, top, console, explain)
+    if report.group_by and report.groups:
+        console.print()
+        console.print(_group_matrix(report))
+    f = _findings(report)
+    if f is not None:
+        console.print()
+        console.print(f)
+
+
+def _render_overall(report: Report, top: list[KPIResult], console: Console, explain: bool) -> None:
     console.print(_kpi_table(report, top, explain))
     statuses: dict[str, int] = {}
     for r in top:
@@ -174,13 +196,9 @@ def render_terminal(report: Report, console: Console, *, explain: bool = False) 
             summary.append_text(_score(p.score))
             summary.append("  ")
     console.print(summary)
-    if report.group_by and report.groups:
+    if explain:
         console.print()
-        console.print(_group_matrix(report))
-    f = _findings(report)
-    if f is not None:
-        console.print()
-        console.print(f)
+        console.print(_why_lines(top))
 
 
 def _bar_chart(r: KPIResult, width: int = 40) -> Table:

@@ -618,7 +618,9 @@ def _write_trends(ws: Worksheet, report: Report, history: int) -> None:
             ws.column_dimensions[get_column_letter(c)].width = 12
     if not results or not periods:
         _put(ws, first_data, 1, "No history to show").font = _NOTE_FONT
-    _place_charts(ws, charts, top_row=max(last_data, first_data) + 3, table_cols=1 + 2 * len(results))
+    _place_charts(
+        ws, charts, top_row=max(last_data, first_data) + 3, table_cols=1 + 2 * len(results)
+    )
     _print_setup(ws, title)
 
 
@@ -701,8 +703,12 @@ def _write_groups(ws: Worksheet, report: Report) -> None:
     by = report.group_by or "group"
     title = _report_title(report)
     _put(ws, 1, 1, f"By {by}").font = _TITLE_FONT
-    _put(ws, 2, 1, f"Ranked by score · period {report.period or '—'} · cell colour = status, "
-         "comment = why").font = _SUBTITLE_FONT
+    _put(
+        ws,
+        2,
+        1,
+        f"Ranked by score · period {report.period or '—'} · cell colour = status, comment = why",
+    ).font = _SUBTITLE_FONT
     kpi_ids: list[str] = []
     kpi_info: dict[str, KPIResult] = {}
     for k in report.kpis:
@@ -854,11 +860,24 @@ def _write_definitions(
     if model is not None:
         for k in model.kpis:
             due = k.target.due if k.target and k.target.due else ""
-            rows.append([
-                k.id, k.name, k.objective or "", k.description or "", _measure_text(k),
-                k.unit or "", k.direction, _baseline_text(k), _target_text(k), due,
-                k.owner or "", k.kind or "", k.weight, _findings_text(by_kpi.get(k.id, [])),
-            ])
+            rows.append(
+                [
+                    k.id,
+                    k.name,
+                    k.objective or "",
+                    k.description or "",
+                    _measure_text(k),
+                    k.unit or "",
+                    k.direction,
+                    _baseline_text(k),
+                    _target_text(k),
+                    due,
+                    k.owner or "",
+                    k.kind or "",
+                    k.weight,
+                    _findings_text(by_kpi.get(k.id, [])),
+                ]
+            )
         known = {k.id for k in model.kpis}
     else:
         seen: set[str] = set()
@@ -870,11 +889,24 @@ def _write_definitions(
             if r.baseline_period:
                 baseline = f"{baseline} ({r.baseline_period})".strip()
             target_text = _result_target_text(r)
-            rows.append([
-                r.id, r.name, r.objective or "", "", "", r.unit or "", r.direction, baseline,
-                target_text, r.due or "", r.owner or "", "", r.weight,
-                _findings_text(by_kpi.get(r.id, [])),
-            ])
+            rows.append(
+                [
+                    r.id,
+                    r.name,
+                    r.objective or "",
+                    "",
+                    "",
+                    r.unit or "",
+                    r.direction,
+                    baseline,
+                    target_text,
+                    r.due or "",
+                    r.owner or "",
+                    "",
+                    r.weight,
+                    _findings_text(by_kpi.get(r.id, [])),
+                ]
+            )
         known = seen
     orphans = [f for key, fs in by_kpi.items() if key not in known for f in fs]
     if orphans:
