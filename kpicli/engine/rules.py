@@ -1295,7 +1295,7 @@ MIN_HISTORY_FOR_PACE = 3
 @_declare(
     "A304", "A", "warning",
     "the pace the target needs exceeds the best pace seen in the history (with --data)",
-    "Lower the target or move the due period out; if a planned change will speed things up, "
+    "Ease the target or move the due period out; if a planned change will speed things up, "
     "say so with `ignore: [A304]` on the KPI.",
     needs_data=True,
 )
@@ -1348,7 +1348,7 @@ def check_pace(ctx: RuleContext) -> Iterator[RuleHit]:
             f"reaching {_fmt(target)} by {t.due} needs {sign}{needed:.3g} per {grain} for "
             f"{remaining} {grain}{'s' if remaining != 1 else ''} from {_fmt(actual)} "
             f"({_label(last_period)}), but the best change from one {grain} to the next in "
-            f"{len(present)} {grain}s of history is {best_txt}: lower the target, move the due "
+            f"{len(present)} {grain}s of history is {best_txt}: ease the target, move the due "
             "period, or add ignore: [A304] if a planned change will speed it up",
             kpi.id,
         )
@@ -1384,7 +1384,13 @@ def series_from_table(model: KPIFile, table: Table) -> tuple[dict[str, pd.Series
     for kpi in model.kpis:
         if kpi.id in actuals.problems:
             continue
-        series[kpi.id] = actuals.series(kpi.id, OVERALL)
+        values = actuals.series(kpi.id, OVERALL)
+        if kpi.formula is None and kpi.id in actuals.counts.columns:
+            # A sum over rows whose cells are all empty is 0 in the report; for "is there
+            # data for this period" only periods with at least one non-empty value count.
+            counts = actuals.series(kpi.id, OVERALL, frame="counts")
+            values = values.where(counts > 0)
+        series[kpi.id] = values
     return series, dict(actuals.problems)
 
 
