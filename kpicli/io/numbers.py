@@ -1,0 +1,401 @@
+"""Vectorised parsing of cell values: numbers written as text, dates, periods and Excel serials."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kpicli.model.values import parse_period_label
+
+# Cells that mean "no value" rather than "a value that is not a number".
+MISSING = frozenset({"", "-", "--", "–", "—", "n/a", "na", "n.a.", "null", "none", "nan", "."})
+
+GRAINS = ("day", "week", "month", "quarter", "year")  # finest first
+
+_CURRENCY = r"(?:[€$£¥₹]|EUR|USD|GBP|CHF|JPY|SEK|NOK|DKK|PLN)"
+_PLAIN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_US_GROUP = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+_EU_GROUP = r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"
+_EU_PLAIN = r"[+-]?\d*,\d+"
+_INT = r"[+-]?\d+"
+_SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+
+
+@dataclass
+class Numbers:
+    """A column read as numbers."""
+
+    values: np.ndarray  # float64, NaN where missing or unreadable
+    bad: np.ndarray  # bool: a non-empty cell that is not a number
+    empty: np.ndarray  # bool: empty cell or a missing marker such as "n/a" or "-"
+    text_percent: np.ndarray  # bool: written with a % sign, so already on the 0-100 scale
+    typed: np.ndarray  # bool: the cell held a number (not text), e.g. a workbook number cell
+    decimal: str  # decimal separator used for text numbers
+
+    @property
+    def share(self) -> float:
+        """Share of non-empty cells that are numbers (1.0 for an all-empty column)."""
+        filled = int((~self.empty).sum())
+        return 1.0 if filled == 0 else float((~self.empty & ~self.bad).sum()) / filled
+
+
+def _string_mask(col: pd.Series, uniq: pd.Series) -> np.ndarray:
+    """Which distinct values are text (all of them for a text column, as CSV columns are)."""
+    if not pd.api.types.is_object_dtype(col):
+        return np.ones(len(uniq), bool)
+    return uniq.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+
+
+def _text_numbers(
+    texts: pd.Series, decimal: str | None, hint: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Parse distinct strings; return (values, empty, percent-sign) arrays and the decimal used.
+
+    The decimal separator is the one the column's unambiguous values use ("1.234,5" and
+    "12,5" are European, "1,234.5" and "12.5" are not); ambiguous columns ("1,250" only)
+    follow ``hint`` (a comma for semicolon-separated files).
+    """
+    s = texts.astype("str").str.replace(r"[\u00a0\u202f\u2009]", " ", regex=True).str.strip()
+    empty = s.str.lower().isin(MISSING).to_numpy(dtype=bool)
+    fast = pd.to_numeric(s.where(~empty), errors="coerce")
+    plain_ok = fast.notna().to_numpy() | empty
+    ambiguous_dot = s.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}").to_numpy(dtype=bool, na_value=False)
+    if plain_ok.all() and (
+        decimal == "." or (decimal is None and (hint == "." or not ambiguous_dot.any()))
+    ):
+        # Every value is a plain number such as 12 or 12.5: nothing to clean up.
+        return fast.to_numpy(dtype="float64", na_value=np.nan), empty, np.zeros(len(s), bool), "."
+
+    pct = s.str.endswith("%").to_numpy(dtype=bool, na_value=False)
+    c = s.str.replace(r"\s*%$", "", regex=True)
+    neg = c.str.fullmatch(r"\(.*\)").to_numpy(dtype=bool, na_value=False)
+    c = c.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.replace("\u2212", "-", regex=False)
+    c = c.str.replace(rf"^([+-]?)\s*{_CURRENCY}\.?\s*", r"\1", regex=True, flags=re.I)
+    c = c.str.replace(rf"\s*{_CURRENCY}$", "", regex=True, flags=re.I)
+    c = c.str.replace(r"^([+-])\s+", r"\1", regex=True)
+    # Thousands written with spaces, apostrophes or underscores: 1 234,5 / 1'234.50 / 1_000.
+    c = c.str.replace(r"(?<=\d)[ '’_](?=\d{3}(?:\D|$))", "", regex=True)
+    suffix = c.str.extract(r"(?i)^.*\d\s*(k|mn|m|bn|b)$", expand=False).str.lower()
+    mult = suffix.map(_SUFFIX).fillna(1.0).to_numpy(dtype="float64")
+    c = c.str.replace(r"(?i)(?<=\d)\s*(k|mn|m|bn|b)$", "", regex=True)
+
+    if decimal is None:
+        eu = (
+            c.str.fullmatch(rf"{_EU_GROUP}|{_EU_PLAIN}") & ~c.str.fullmatch(_US_GROUP)
+        ) | c.str.fullmatch(r"[+-]?\d{1,3}(?:\.\d{3}){2,}")
+        us = (
+            c.str.fullmatch(rf"{_US_GROUP}|{_PLAIN.pattern}")
+            & c.str.contains(r"\.", regex=True)
+            & ~c.str.fullmatch(_EU_GROUP)
+        ) | c.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3}){2,}")
+        n_eu, n_us = int(eu.sum()), int(us.sum())
+        decimal = "," if n_eu > n_us else "." if n_us > n_eu else hint
+    if decimal == ",":
+        valid = c.str.fullmatch(rf"{_INT}|{_EU_GROUP}|{_EU_PLAIN}|{_PLAIN.pattern}")
+        # A dot is a thousands separator here, unless the number has an exponent.
+        sci = c.str.contains(r"[eE]", regex=True)
+        c = c.where(sci, c.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+        valid = valid & (~sci | c.str.fullmatch(_PLAIN.pattern))
+    else:
+        valid = c.str.fullmatch(rf"{_US_GROUP}|{_PLAIN.pattern}")
+        c = c.str.replace(",", "", regex=False)
+    valid_np = valid.to_numpy(dtype=bool, na_value=False)
+    values = pd.to_numeric(c.where(valid), errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    values = values * mult
+    values[neg] = -np.abs(values[neg])
+    values[~valid_np] = np.nan
+    return values, empty, pct & valid_np, decimal
+
+
+def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> Numbers:
+    """Read a column as float64, vectorised: each distinct cell value is parsed once.
+
+    Accepts typed numbers, booleans (1/0) and text such as ``110,250``, ``1.234,5``,
+    `` 85 % `` (85), ``€ 1.200``, ``(123)`` (-123), ``1.2k``. Empty cells and markers such as
+    ``n/a`` or ``-`` are missing; anything else that does not parse is ``bad``.
+    """
+    n = len(col)
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        empty = np.isnan(values)
+        zero = np.zeros(n, bool)
+        return Numbers(values, zero, empty, zero.copy(), ~empty, decimal or ".")
+
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    k = len(uniques)
+    u_val = np.full(k + 1, np.nan)  # the extra last slot serves code -1 (missing)
+    u_empty = np.ones(k + 1, bool)
+    u_pct = np.zeros(k + 1, bool)
+    u_typed = np.zeros(k + 1, bool)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    is_str = _string_mask(col, uniq)
+    used = "."
+    if is_str.any():
+        vals, emp, pct, used = _text_numbers(uniq[is_str], decimal, hint)
+        idx = np.flatnonzero(is_str)
+        u_val[idx], u_empty[idx], u_pct[idx] = vals, emp, pct
+    other = np.flatnonzero(~is_str)
+    for i in other:  # distinct non-text values: numbers, booleans, dates (not numbers)
+        v = uniques[i]
+        if isinstance(v, bool | np.bool_):
+            u_val[i], u_empty[i], u_typed[i] = float(v), False, True
+        elif isinstance(v, int | float | np.integer | np.floating):
+            f = float(v)
+            u_empty[i] = f != f
+            u_val[i], u_typed[i] = f, not u_empty[i]
+        else:
+            u_empty[i] = False
+    values = u_val[codes]
+    empty = u_empty[codes]
+    return Numbers(
+        values=values,
+        bad=~empty & np.isnan(values),
+        empty=empty,
+        text_percent=u_pct[codes],
+        typed=u_typed[codes],
+        decimal=used,
+    )
+
+
+def text_values(col: pd.Series) -> pd.Series:
+    """A dimension column as stripped text (str dtype); whole numbers lose their ``.0``."""
+    if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
+        out = col.str.strip()
+        return out.where(out != "")
+
+    def show(v: object) -> object:
+        if v is None or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, bool | np.bool_):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, dt.datetime) and v.time() == dt.time():
+            return v.date().isoformat()
+        if isinstance(v, dt.date | dt.time):
+            return v.isoformat()
+        text = str(v).strip()
+        return text or None
+
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    shown = np.array([show(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(shown[codes], index=col.index, dtype="str")
+
+
+# ----------------------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-10
+_DMY = re.compile(r"^(\d{1,2})([./])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+.*)?$")
+_ISO_TS = (
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?"
+)
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
+_YEAR_TEXT = re.compile(r"^\d{4}$")
+_HAS_YEAR = re.compile(r"(?:^|\D)(?:19|20)\d{2}(?:\D|$)")
+
+
+@dataclass
+class Dates:
+    """A column read as dates: the first day of each value's period."""
+
+    values: np.ndarray  # datetime64[ns], NaT where empty or unreadable
+    bad: np.ndarray  # bool: non-empty but not a date
+    empty: np.ndarray  # bool
+    grain: str | None  # finest grain among the values read
+
+    @property
+    def share(self) -> float:
+        filled = int((~self.empty).sum())
+        return 0.0 if filled == 0 else float((~self.empty & ~self.bad).sum()) / filled
+
+
+def finest(grains: set[str]) -> str | None:
+    for g in GRAINS:
+        if g in grains:
+            return g
+    return None
+
+
+def refine_day_grain(days: np.ndarray) -> str:
+    """The grain that real dates imply: all first-of-month dates are months (or quarters/years).
+
+    Trackers type ``Jan 2026`` as a date (1 Jan 2026); calling that a day would be wrong.
+    """
+    d = pd.DatetimeIndex(np.unique(days[~np.isnat(days)]))
+    if not len(d):
+        return "day"
+    if (d.day == 1).all():
+        if len(d) >= 2 and (d.month == 1).all():
+            return "year"
+        if len(d) >= 2 and d.month.isin([1, 4, 7, 10]).all():
+            return "quarter"
+        return "month"
+    # One date a week, on the same weekday, week after week: weekly figures.
+    if (
+        len(d) >= 3
+        and (d.dayofweek == d[0].dayofweek).all()
+        and (np.diff(d.asi8).min() == 7 * 86_400 * 10**9)
+    ):
+        return "week"
+    return "day"
+
+
+def _fiscal_start(year: int, fiscal_year_start: int) -> dt.date:
+    # FY2026 is the fiscal year that ends in 2026 (as kpicli.engine.periods reads it).
+    if fiscal_year_start == 1:
+        return dt.date(year, 1, 1)
+    return dt.date(year - 1, fiscal_year_start, 1)
+
+
+def parse_date_value(
+    v: object,
+    *,
+    serials: bool,
+    years: bool,
+    dayfirst: bool,
+    fiscal_year_start: int = 1,
+) -> tuple[str, dt.date] | None:
+    """``(grain, first day)`` of one cell value, or None when it is not a date or period."""
+    if isinstance(v, dt.datetime | pd.Timestamp):
+        return "day", v.date()
+    if isinstance(v, dt.date):
+        return "day", v
+    if isinstance(v, np.datetime64):
+        return "day", pd.Timestamp(v).date()
+    if isinstance(v, bool | np.bool_) or v is None:
+        return None
+    if isinstance(v, int | float | np.integer | np.floating):
+        f = float(v)
+        if f != f:
+            return None
+        if serials and _SERIAL_MIN <= f <= _SERIAL_MAX:
+            return "day", _EXCEL_EPOCH + dt.timedelta(days=int(f))
+        if years and f.is_integer() and 1900 <= f <= 2200:
+            return "year", dt.date(int(f), 1, 1)
+        return None
+    if not isinstance(v, str):
+        return None
+    text = v.strip()
+    if not text:
+        return None
+    if _YEAR_TEXT.match(text) and not years:
+        return None
+    try:
+        grain, start = parse_period_label(text)
+    except ValueError:
+        pass
+    else:
+        if grain == "fiscal_year":
+            return "year", _fiscal_start(start.year, fiscal_year_start)
+        return grain, start
+    m = _DMY.match(text)
+    if m:
+        a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+        y = y + 2000 if y < 100 else y
+        day, month = (a, b) if (dayfirst or sep == ".") else (b, a)
+        try:
+            return "day", dt.date(y, month, day)
+        except ValueError:
+            return None
+    if serials and _SERIAL_TEXT.match(text):
+        return parse_date_value(float(text), serials=True, years=False, dayfirst=dayfirst)
+    if _HAS_YEAR.search(text) and re.search(r"[A-Za-z]", text):
+        # Written-out dates such as "5 October 2026" or "Oct 5, 2026".
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ts = pd.to_datetime(text, dayfirst=dayfirst)
+            except (ValueError, TypeError, OverflowError):
+                return None
+        return None if pd.isna(ts) else ("day", ts.date())
+    return None
+
+
+def _dayfirst(texts: pd.Series, hint: bool) -> bool:
+    """Whether d/m/y: a first number above 12 says day-first, a second above 12 month-first."""
+    parts = texts.str.extract(r"^\s*(\d{1,2})/(\d{1,2})/\d{2,4}")
+    if parts.empty or parts[0].isna().all():
+        return hint
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[1], errors="coerce")
+    if (a > 12).any():
+        return True
+    if (b > 12).any():
+        return False
+    return hint
+
+
+def to_dates(
+    col: pd.Series,
+    *,
+    serials: bool = False,
+    years: bool = False,
+    dayfirst_hint: bool = False,
+    fiscal_year_start: int = 1,
+) -> Dates:
+    """Read a column as dates, parsing each distinct value once.
+
+    Real dates and datetimes, ``2026-10``, ``Oct 2026``, ``Oct-26``, ``2026-Q3``, ``Q3 2026``,
+    ``FY2026``, ``2026-W07``, ``31.10.2026``, ``10/31/2026``, ISO timestamps; Excel serial
+    numbers only with ``serials`` (a named date column) and bare years only with ``years``.
+    """
+    n = len(col)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        s = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
+        values = s.dt.normalize().to_numpy(dtype="datetime64[ns]")
+        empty = np.isnat(values)
+        grain = refine_day_grain(values) if (~empty).any() else None
+        return Dates(values, np.zeros(n, bool), empty, grain)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    k = len(uniq)
+    u_val = np.full(k + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+    u_empty = np.ones(k + 1, bool)
+    u_empty[:k] = False
+    u_grain = np.full(k + 1, "", dtype=object)
+    is_str = _string_mask(col, uniq)
+    texts = uniq[is_str].astype("str").str.strip()
+    dayfirst = _dayfirst(texts, dayfirst_hint) if len(texts) else dayfirst_hint
+    if len(texts):
+        u_empty[np.flatnonzero(is_str)] = texts.str.lower().isin(MISSING).to_numpy(dtype=bool)
+    todo = np.flatnonzero(~u_empty[:k])
+    if len(texts) > 2000 and is_str.all():
+        # Many distinct timestamps (a big export): one vectorised ISO parse instead of a loop.
+        iso = texts.str.fullmatch(_ISO_TS).to_numpy(dtype=bool, na_value=False)
+        if iso[~u_empty[:k]].all():
+            stripped = texts.str.replace(r"\s*(?:Z|[+-]\d{2}:?\d{2})$", "", regex=True)
+            parsed = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
+            u_val[:k] = parsed.dt.normalize().to_numpy(dtype="datetime64[ns]")
+            u_grain[:k] = np.where(np.isnat(u_val[:k]), "", "day")
+            todo = np.array([], dtype=int)
+    for i in todo:  # one parse per distinct value
+        got = parse_date_value(
+            uniques[i],
+            serials=serials,
+            years=years,
+            dayfirst=dayfirst,
+            fiscal_year_start=fiscal_year_start,
+        )
+        if got is not None:
+            u_grain[i] = got[0]
+            u_val[i] = np.datetime64(got[1], "ns")
+    values = u_val[codes]
+    empty = u_empty[codes]
+    bad = ~empty & np.isnat(values)
+    grains = set(u_grain[np.unique(codes[codes >= 0])]) - {""} if n else set()
+    grain = finest(grains)
+    if grain == "day":
+        day_mask = np.zeros(k + 1, bool)
+        day_mask[:k] = u_grain[:k] == "day"
+        refined = refine_day_grain(u_val[day_mask])
+        coarser = grains - {"day"}
+        grain = finest({refined} | coarser)
+    return Dates(values, bad, empty, grain)

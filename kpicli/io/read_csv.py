@@ -1,0 +1,215 @@
+"""Delimited text (.csv .tsv .txt): encoding, delimiter and header detection, fast pandas read."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpicli.errors import DataError
+from kpicli.io.layout import HEADER_SCAN, Sheet, build_sheet, find_header
+from kpicli.model.kpifile import DataSpec
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+_NUMERIC = re.compile(r"^\s*[+-]?\d[\d.,]*\s*%?\s*$")
+
+
+def _detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) when the bytes decode as UTF-8, else Windows-1252."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        # An incremental decoder tolerates a character cut in half at the end of the sample.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _records(text: str, delimiter: str, limit: int) -> list[tuple[list[str], int, int]]:
+    """The first records of ``text`` as (fields, first physical line, last physical line)."""
+    out = []
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    last = 0
+    try:
+        for fields in reader:
+            out.append((fields, last + 1, reader.line_num))
+            last = reader.line_num
+            if len(out) >= limit:
+                break
+    except csv.Error:
+        pass  # a record cut off at the end of the sample
+    return out
+
+
+def _detect_delimiter(text: str, suffix: str) -> str:
+    """The delimiter giving the most records with the same number (>1) of fields."""
+    best, best_score = ("\t" if suffix == ".tsv" else ","), (0, 0)
+    for d in DELIMITERS:
+        counts = [
+            len(f) for f, _, _ in _records(text, d, HEADER_SCAN * 2) if any(x.strip() for x in f)
+        ]
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        if mode < 2:
+            continue
+        score = (counts.count(mode), mode)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _record_lines(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """First physical line of each record and whether it is blank, vectorised over the bytes.
+
+    A newline ends a record unless it sits inside quotes, i.e. after an odd number of quote
+    characters (an escaped quote "" adds two and keeps the parity).
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    quotes = np.flatnonzero(buf == 34)
+    ends = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+    starts = np.concatenate([[0], ends + 1])
+    if len(starts) and starts[-1] >= len(buf):
+        starts = starts[:-1]
+    lines = np.searchsorted(newlines, starts) + 1
+    # A record is blank when its bytes (with its newline) are all whitespace.
+    solid = ~np.isin(buf, np.frombuffer(b" \t\r\n", dtype=np.uint8))
+    blank = np.add.reduceat(solid, starts, dtype=np.int64) == 0 if len(starts) else starts > 0
+    return lines, blank
+
+
+def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
+    """Read a delimited text file into a Sheet (all cells as text, parsed later per column)."""
+    try:
+        with path.open("rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+            whole = len(sample) < SAMPLE_BYTES
+    except OSError as exc:
+        raise DataError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise DataError(f"{shown} is empty")
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in sample:
+        raise DataError(
+            f"{shown} is not a text file kpicli can read (binary data or UTF-16); "
+            "save it as CSV in UTF-8"
+        )
+    if sample.startswith(b"PK\x03\x04") or sample.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(f"{shown} is a workbook, not a text file: rename it to .xlsx (or .xls)")
+    encoding = (spec.encoding if spec and spec.encoding else None) or _detect_encoding(sample)
+    try:
+        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=whole)
+    except LookupError:
+        raise DataError(f"unknown encoding {encoding!r} for {shown} (data.encoding)") from None
+    suffix = path.suffix.lower()
+    delimiter = (spec.delimiter if spec and spec.delimiter else None) or _detect_delimiter(
+        text, suffix
+    )
+    if delimiter == "\\t":
+        delimiter = "\t"
+
+    top = _records(text, delimiter, HEADER_SCAN)
+    if not top:
+        raise DataError(f"{shown} is empty")
+    cells = [[c if c.strip() else None for c in f] for f, _, _ in top]
+    if spec is not None and spec.header_row:
+        h = spec.header_row - 1
+        if h >= len(top):
+            raise DataError(f"{shown} has no line {spec.header_row} (data.header_row)")
+    else:
+        h = find_header(cells)
+    header_fields, header_line, header_last = top[h]
+    skip = header_last  # physical lines up to and including the header
+
+    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields))
+    width = max(frame.shape[1], len(header_fields))
+    header: list[object] = [c if c.strip() else None for c in header_fields]
+    header += [None] * (width - len(header))
+    if frame.shape[1] < width:
+        for j in range(frame.shape[1], width):
+            frame[j] = pd.Series(np.nan, index=frame.index, dtype="str")
+    frame.columns = range(width)
+    rows = _line_numbers(path, skip, len(frame))
+    return build_sheet(
+        path=shown,
+        sheet=None,
+        kind="csv",
+        header_row=header_line,
+        header=header,
+        letters=[str(j + 1) for j in range(width)],
+        data=frame,
+        rows=rows,
+        decimal_hint="," if delimiter == ";" else ".",
+        dayfirst_hint=delimiter == ";",
+    )
+
+
+def _read_rest(
+    path: Path, shown: str, delimiter: str, encoding: str, skip: int, width: int
+) -> pd.DataFrame:
+    """All records after the header as text; pyarrow when it can, else pandas' C parser."""
+    common = {
+        "sep": delimiter,
+        "header": None,
+        "skiprows": skip,
+        "dtype": "str",
+        "keep_default_na": False,
+        "na_values": [""],
+    }
+    if encoding in ("utf-8", "utf-8-sig") and len(delimiter) == 1:
+        try:
+            frame = pd.read_csv(path, engine="pyarrow", encoding="utf-8", **common)
+            if frame.shape[1] >= 1:
+                return frame
+        except Exception:  # noqa: S110 - ragged rows, bad bytes: the C parser copes or says why
+            pass
+    try:
+        return pd.read_csv(
+            path,
+            engine="c",
+            encoding=encoding,
+            encoding_errors="replace",
+            index_col=False,
+            names=list(range(max(width, 1))),
+            skip_blank_lines=True,
+            **common,
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({j: pd.Series([], dtype="str") for j in range(width)})
+    except pd.errors.ParserError as exc:
+        msg = str(exc).split("C error: ")[-1].strip()
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        if m:
+            msg = (
+                f"line {int(m.group(2)) + skip} has {m.group(3)} fields but the header has "
+                f"{m.group(1)}; quote values that contain the delimiter {delimiter!r}"
+            )
+        raise DataError(f"cannot read {shown}: {msg}") from None
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise DataError(f"cannot read {shown}: {exc}") from None
+
+
+def _line_numbers(path: Path, skip: int, n: int) -> np.ndarray:
+    """Physical line where each data record starts (quoted newlines and blank lines counted).
+
+    Falls back to ``skip + 1 + record number`` if the byte scan disagrees with the parser
+    (e.g. a stray quote character inside an unquoted field).
+    """
+    simple = skip + 1 + np.arange(n, dtype=np.int64)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return simple
+    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if physical - skip == n:  # one line per record: nothing spans lines, nothing is blank
+        return simple
+    lines, blank = _record_lines(data)
+    got = lines[(lines > skip) & ~blank]
+    return got.astype(np.int64) if len(got) == n else simple

@@ -1,0 +1,337 @@
+"""Workbooks (.xlsx .xlsm .xlsb .xls .ods) read with python-calamine into a cell grid."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from kpicli.errors import DataError
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_FORMATS = {".xlsx", ".xlsm", ".xlsb", ".ods"}
+WORKBOOK_FORMATS = ZIP_FORMATS | {".xls"}
+_SCAN_LIMIT = 400_000_000  # bytes of sheet XML we are willing to scan for formulas and formats
+
+
+@dataclass
+class Grid:
+    """The used area of one worksheet: cells as Python objects (None when empty)."""
+
+    cells: np.ndarray  # 2-D object array
+    first_row: int  # 1-based sheet row of cells[0]
+    first_col: int  # 0-based sheet column of cells[:, 0]
+    sheet: str
+    # Cells whose formula has no calculated value, as (column letter, row): never read as 0.
+    uncalculated: list[tuple[str, int]] = field(default_factory=list)
+    # Number cells with a percent number format, as a frame of (letter, row).
+    percent_cells: pd.DataFrame | None = None
+    sheet_names: list[str] = field(default_factory=list)
+    # Merged ranges as ((row0, col0), (row1, col1)), 0-based sheet coordinates.
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            head.decode("cp1252")
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def check_signature(path: Path, shown: str) -> None:
+    """Refuse files whose bytes do not match their workbook extension, with a useful message."""
+    suffix = path.suffix.lower()
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2048)
+    except OSError as exc:
+        raise DataError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if not head:
+        raise DataError(f"{shown} is empty (0 bytes)")
+    if suffix in ZIP_FORMATS and head.startswith(ZIP_MAGIC):
+        return
+    if suffix == ".xls" and (head.startswith(OLE_MAGIC) or head.startswith(ZIP_MAGIC)):
+        return
+    kind = "an Excel workbook" if suffix != ".ods" else "an OpenDocument spreadsheet"
+    if _looks_like_text(head):
+        raise DataError(
+            f"{shown} is not {kind}: it contains plain text (a CSV file renamed to {suffix}?); "
+            "rename it to .csv or save it from the spreadsheet program as a workbook"
+        )
+    raise DataError(
+        f"{shown} is not {kind} (its content is not in a workbook format); "
+        "open it in the spreadsheet program and save it again"
+    )
+
+
+def _open(path: Path, shown: str):  # type: ignore[no-untyped-def]
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises many kinds; any of them means unreadable
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        if "password" in reason.lower() or "encrypt" in reason.lower():
+            raise DataError(f"{shown} is password-protected; save an unprotected copy") from None
+        raise DataError(
+            f"cannot read {shown}: the workbook is damaged or not a supported format ({reason})"
+        ) from None
+
+
+def sheet_candidates(
+    path: Path, shown: str, sheet: str | int | None
+) -> tuple[list[str], list[str]]:
+    """The sheet(s) to try, in order, and all sheet names of the workbook."""
+    wb = _open(path, shown)
+    try:
+        names = list(wb.sheet_names)
+        visible = [
+            m.name
+            for m in wb.sheets_metadata
+            if str(getattr(m, "visible", "")).endswith("Visible")
+            and str(getattr(m, "typ", "")).endswith("WorkSheet")
+        ] or names
+    except Exception as exc:  # damaged metadata
+        raise DataError(f"cannot read {shown}: {exc}") from None
+    finally:
+        _close(wb)
+    listing = ", ".join(repr(n) for n in names) or "(none)"
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if not 0 <= sheet < len(names):
+            raise DataError(
+                f"{shown} has no sheet number {sheet} (sheets are counted from 0); "
+                f"sheets: {listing}"
+            )
+        return [names[sheet]], names
+    if isinstance(sheet, str):
+        if sheet in names:
+            return [sheet], names
+        folded = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+        if folded:
+            return folded[:1], names
+        raise DataError(f"{shown} has no sheet {sheet!r}; sheets: {listing}")
+    return visible, names
+
+
+def _close(wb: object) -> None:
+    with contextlib.suppress(Exception):  # closing is best effort
+        wb.close()  # type: ignore[attr-defined]
+
+
+def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid:
+    """Cells of one sheet, with formula and percent-format facts for .xlsx/.xlsm."""
+    wb = _open(path, shown)
+    try:
+        try:
+            sheet = wb.get_sheet_by_name(sheet_name)
+            rows = sheet.to_python(skip_empty_area=True)
+            start = sheet.start
+            merged = list(sheet.merged_cell_ranges or [])
+        except Exception as exc:
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise DataError(f"cannot read sheet {sheet_name!r} of {shown}: {reason}") from None
+    finally:
+        _close(wb)
+    if not rows or start is None:
+        return Grid(np.empty((0, 0), dtype=object), 1, 0, sheet_name, sheet_names=names)
+    width = max(len(r) for r in rows)
+    if any(len(r) != width for r in rows):
+        rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    cells = np.array(rows, dtype=object)
+    if cells.ndim != 2:  # ragged rows that numpy could not square up
+        cells = np.array([np.array(r, dtype=object) for r in rows], dtype=object)
+    # calamine gives "" for empty cells; None is what the rest of the reader expects.
+    cells[cells == ""] = None
+    first_row, first_col = int(start[0]) + 1, int(start[1])
+    grid = Grid(cells, first_row, first_col, sheet_name, sheet_names=names, merged=merged)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _scan_xlsx(path, sheet_name, grid)
+    return grid
+
+
+def fill_vertical_merges(grid: Grid, below_row: int) -> None:
+    """Give every cell of a vertically merged range below the header its top-left value.
+
+    A team name merged over three rows belongs to all three; horizontally merged cells
+    (titles, notes) and merges above the header are left alone.
+    """
+    n_rows, n_cols = grid.cells.shape
+    for (r0, c0), (r1, c1) in grid.merged:
+        if r1 <= r0 or r0 + 1 <= below_row:
+            continue
+        top, left = r0 - (grid.first_row - 1), c0 - grid.first_col
+        bottom, right = r1 - (grid.first_row - 1), c1 - grid.first_col
+        if not (0 <= top < n_rows and 0 <= left < n_cols):
+            continue
+        value = grid.cells[top, left]
+        grid.cells[top : min(bottom, n_rows - 1) + 1, left : min(right, n_cols - 1) + 1] = value
+
+
+# ----------------------------------------------------------------------------- xlsx internals
+
+_CELL_ATTRS = r'<(?:\w+:)?c\s+r="([A-Z]{1,3})(\d+)"(?:\s+s="\d+")?(?:\s+t="(\w+)")?[^>]*>'
+_FORMULA_CELL = re.compile(
+    (
+        _CELL_ATTRS
+        + r"\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+        + r"(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>|<(?:\w+:)?v\s*/>)?"
+    ).encode()
+)
+_ERROR_CELL = re.compile(
+    rb'<(?:\w+:)?c\s+r="([A-Z]{1,3})(\d+)"[^>]*\bt="e"[^>]*>'
+    rb"(?:\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))?\s*<(?:\w+:)?v>([^<]*)</"
+)
+
+
+def _sheet_xml_path(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
+    from defusedxml import ElementTree as ET
+
+    wb = ET.fromstring(zf.read("xl/workbook.xml"))
+    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    rid = None
+    for el in wb.iter():
+        if el.tag.endswith("}sheet") and el.get("name") == sheet_name:
+            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+    if rid is None:
+        return None
+    for el in rels.iter():
+        if el.get("Id") == rid:
+            target = el.get("Target", "")
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return str(PurePosixPath("xl") / target)
+    return None
+
+
+def _percent_styles(zf: zipfile.ZipFile) -> list[int]:
+    """Indexes of cell styles whose number format shows a percent sign."""
+    from defusedxml import ElementTree as ET
+
+    try:
+        root = ET.fromstring(zf.read("xl/styles.xml"))
+    except KeyError:
+        return []
+    pct_formats = {9, 10}
+    for el in root.iter():
+        if el.tag.endswith("}numFmt"):
+            code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", el.get("formatCode", ""))
+            if "%" in code:
+                pct_formats.add(int(el.get("numFmtId", "-1")))
+    styles: list[int] = []
+    for el in root.iter():
+        if el.tag.endswith("}cellXfs"):
+            for i, xf in enumerate(x for x in el if x.tag.endswith("}xf")):
+                if int(xf.get("numFmtId", "0")) in pct_formats:
+                    styles.append(i)
+    return styles
+
+
+def _scan_xlsx(path: Path, sheet_name: str, grid: Grid) -> None:
+    """Find formulas without a calculated value, error cells and percent-formatted cells.
+
+    calamine returns an empty cell for a formula that was never calculated (files written
+    by scripts) and for error values such as ``#DIV/0!``; both must be told apart from
+    genuinely empty cells. Writers that ask Excel to recalculate on load
+    (``fullCalcOnLoad``) may store a placeholder 0 as the value: that is not a value either.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            xml_path = _sheet_xml_path(zf, sheet_name)
+            if xml_path is None or zf.getinfo(xml_path).file_size > _SCAN_LIMIT:
+                return
+            data = zf.read(xml_path)
+            recalc = b'fullCalcOnLoad="1"' in zf.read("xl/workbook.xml")
+            pct_styles = _percent_styles(zf)
+    except Exception:  # the scan is a refinement: calamine already read the values
+        return
+    if b"<f" in data or b":f" in data:
+        found = pd.DataFrame(
+            _FORMULA_CELL.findall(data), columns=["letter", "row", "t", "v"], dtype=object
+        )
+        if len(found):
+            t = found["t"].map(bytes.decode)
+            v = found["v"].map(bytes.decode)
+            # A formula whose result is text may legitimately be "" (=IF(A1="","",A1)).
+            missing = (v == "") & (t != "str")
+            placeholder = (v == "0") & (t.isin(["", "n"])) & recalc
+            sel = found[missing | placeholder]
+            letters = sel["letter"].map(bytes.decode).tolist()
+            rows = sel["row"].map(int).tolist()
+            grid.uncalculated = list(zip(letters, rows, strict=True))
+            if placeholder.any():
+                _blank(grid, found[placeholder])
+    if b't="e"' in data:
+        errs = pd.DataFrame(_ERROR_CELL.findall(data), columns=["letter", "row", "v"], dtype=object)
+        if len(errs):
+            # calamine drops error values; put the error text back so it is reported, not hidden.
+            r, c = _positions(grid, errs)
+            grid.cells[r, c] = (
+                errs["v"].map(bytes.decode).to_numpy(dtype=object)[_inside(grid, errs)]
+            )
+    if pct_styles:
+        ids = "|".join(str(i) for i in pct_styles)
+        pat = re.compile(rf'<(?:\w+:)?c\s+r="([A-Z]{{1,3}})(\d+)"\s+s="(?:{ids})"'.encode())
+        cells = pat.findall(data)
+        if cells:
+            frame = pd.DataFrame(cells, columns=["letter", "row"], dtype=object)
+            grid.percent_cells = pd.DataFrame(
+                {
+                    "letter": frame["letter"].map(bytes.decode).astype("str"),
+                    "row": frame["row"].map(int).astype("int64"),
+                }
+            )
+
+
+def _column_index(letters: pd.Series) -> np.ndarray:
+    """Spreadsheet letters (bytes) -> 0-based column index, for each distinct value once."""
+    codes, uniques = pd.factorize(letters)
+    idx = np.array([_letters_to_index(u.decode()) for u in uniques], dtype=np.int64)
+    return idx[codes]
+
+
+def _letters_to_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _inside(grid: Grid, found: pd.DataFrame) -> np.ndarray:
+    r = found["row"].map(int).to_numpy(dtype=np.int64) - grid.first_row
+    c = _column_index(found["letter"]) - grid.first_col
+    n_rows, n_cols = grid.cells.shape
+    return (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
+
+
+def _positions(grid: Grid, found: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    r = found["row"].map(int).to_numpy(dtype=np.int64) - grid.first_row
+    c = _column_index(found["letter"]) - grid.first_col
+    ok = _inside(grid, found)
+    return r[ok], c[ok]
+
+
+def _blank(grid: Grid, found: pd.DataFrame) -> None:
+    r, c = _positions(grid, found)
+    grid.cells[r, c] = None

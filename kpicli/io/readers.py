@@ -1,0 +1,214 @@
+"""Read measurement files (CSV and workbooks, one or many) into the Table the engine consumes."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpicli.errors import DataError
+from kpicli.io.layout import HEADER_SCAN, Part, Sheet, build_sheet, find_header, normalise
+from kpicli.io.numbers import finest
+from kpicli.io.read_csv import read_csv_sheet
+from kpicli.io.read_workbook import (
+    WORKBOOK_FORMATS,
+    Grid,
+    check_signature,
+    column_letter,
+    fill_vertical_merges,
+    read_grid,
+    sheet_candidates,
+)
+from kpicli.model.kpifile import DataSpec, KPIFile
+from kpicli.model.table import BASELINE, COL, DATE, KPI, ROW, SRC, TARGET, VALUE, Table
+
+__all__ = ["TEXT_FORMATS", "WORKBOOK_FORMATS", "expand_paths", "read_data"]
+
+TEXT_FORMATS = {".csv", ".tsv", ".txt", ".tab"}
+_GLOB_CHARS = set("*?[")
+
+
+def read_data(
+    paths: Sequence[str | Path],
+    spec: DataSpec | None = None,
+    model: KPIFile | None = None,
+    base_dir: Path | None = None,
+) -> Table:
+    """Read data files or globs as one Table.
+
+    Paths are relative to ``base_dir`` (when given); globs are expanded and sorted. Anything
+    that makes a file unreadable raises :class:`~kpicli.errors.DataError` with one message
+    naming the file; problems inside readable data become findings (D601, D607-D610).
+    Layout (long, records or kpi_rows), header row, delimiter, encoding and decimal separator
+    are detected unless ``spec`` names them; ``model`` tells which KPIs are percentages.
+    """
+    files = expand_paths(paths, base_dir)
+    parts = [read_file(path, shown, spec, model) for shown, path in files]
+    return combine(parts)
+
+
+def expand_paths(
+    paths: Sequence[str | Path], base_dir: Path | None = None
+) -> list[tuple[str, Path]]:
+    """(path as the user wrote it, path to open) for every file, globs expanded and sorted."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    if not paths:
+        raise DataError("no data file given: pass --data FILE or set data.path in the KPI file")
+    out: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+
+    def add(shown: str, path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append((shown, path))
+
+    for given in paths:
+        text = str(given)
+        local = Path(text).expanduser()
+        root = base_dir if base_dir is not None and not local.is_absolute() else None
+        if _GLOB_CHARS & set(text):
+            pattern = str(local) if local.is_absolute() else text
+            matches = sorted(glob.glob(pattern, root_dir=root, recursive=True))
+            files = [
+                m
+                for m in matches
+                if not Path(m).name.startswith(("~$", ".~lock"))
+                and (root or Path()).joinpath(m).is_file()
+            ]
+            if not files:
+                where = f" in {root}" if root is not None else ""
+                raise DataError(f"no files match {text!r}{where}")
+            for m in files:
+                add(m, (root or Path()).joinpath(m))
+            continue
+        path = root.joinpath(local) if root is not None else local
+        if not path.exists():
+            where = f" (looked in {root})" if root is not None and root != Path.cwd() else ""
+            raise DataError(f"data file not found: {text}{where}")
+        if path.is_dir():
+            raise DataError(f"{text} is a folder; name a file, or a glob such as {text}/*.csv")
+        add(text, path)
+    return out
+
+
+def read_file(
+    path: Path, shown: str, spec: DataSpec | None = None, model: KPIFile | None = None
+) -> Part:
+    """One file as a normalised Part (for a workbook: the named sheet or the first that reads)."""
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_FORMATS:
+        return _read_workbook(path, shown, spec, model)
+    if suffix in TEXT_FORMATS or suffix == "":
+        return normalise(read_csv_sheet(path, shown, spec), spec, model)
+    raise DataError(
+        f"{shown}: unsupported file type {suffix!r}; use .csv, .tsv, .txt, .xlsx, .xlsm, .xls "
+        "or .ods"
+    )
+
+
+def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile | None) -> Part:
+    check_signature(path, shown)
+    wanted = spec.sheet if spec is not None else None
+    candidates, names = sheet_candidates(path, shown, wanted)
+    failures: list[tuple[int, str]] = []
+    for name in candidates:
+        grid = None
+        try:
+            grid = read_grid(path, shown, name, names)
+            return normalise(grid_sheet(grid, shown, spec), spec, model)
+        except DataError as exc:
+            if wanted is not None or len(candidates) == 1:
+                raise
+            failures.append((grid.cells.size if grid is not None else 0, exc.message))
+    # The biggest sheet is the one the user most likely meant: explain why it did not read.
+    _, reason = max(failures, key=lambda f: f[0])
+    listing = ", ".join(repr(n) for n in names)
+    raise DataError(
+        f"no sheet of {shown} holds data kpicli can read (sheets: {listing}); the largest: "
+        f"{reason}. Name the sheet with data.sheet"
+    )
+
+
+def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
+    """Find the header in a worksheet grid and cut the data below it."""
+    cells = grid.cells
+    if cells.size == 0:
+        raise DataError(f"sheet {grid.sheet!r} of {shown} is empty")
+    if spec is not None and spec.header_row:
+        h = spec.header_row - grid.first_row
+        if not 0 <= h < len(cells):
+            raise DataError(
+                f"row {spec.header_row} of sheet {grid.sheet!r} in {shown} is empty "
+                "(data.header_row)"
+            )
+    else:
+        h = find_header(cells[:HEADER_SCAN].tolist())
+    header_row = grid.first_row + h
+    fill_vertical_merges(grid, header_row)
+    data = pd.DataFrame(grid.cells[h + 1 :], dtype=object)
+    if data.shape[1] == 0:
+        data = pd.DataFrame(columns=range(cells.shape[1]), dtype=object)
+    return build_sheet(
+        path=shown,
+        sheet=grid.sheet,
+        kind="workbook",
+        header_row=header_row,
+        header=cells[h].tolist(),
+        letters=[column_letter(grid.first_col + j) for j in range(cells.shape[1])],
+        data=data,
+        rows=header_row + 1 + np.arange(len(data), dtype=np.int64),
+        uncalculated=grid.uncalculated,
+        percent_cells=grid.percent_cells,
+    )
+
+
+def combine(parts: list[Part]) -> Table:
+    """Several files as one Table: rows stacked, ``_src`` telling them apart."""
+    layouts = {p.layout for p in parts}
+    if len(layouts) > 1:
+        shapes = ", ".join(f"{p.source.path}: {p.source.layout}" for p in parts)
+        raise DataError(
+            f"the data files have different layouts ({shapes}); read them one layout at a time "
+            "or bring them into the same layout"
+        )
+    layout = parts[0].layout
+    frames = []
+    for i, p in enumerate(parts):
+        f = p.frame
+        f[SRC] = np.int64(i)
+        if layout == "long" and COL not in f:
+            # The value cell's column, so every long row can name its cell the same way.
+            letter = p.source.columns.get(VALUE, "")
+            f[COL] = pd.Series(letter, index=f.index, dtype="str")
+        frames.append(f)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True, sort=False)
+    for c in frame.columns:
+        if frame[c].dtype == object:
+            # Text in one file and missing (or numbers) in another: keep it as text.
+            frame[c] = frame[c].astype("str")
+    first = [c for c in (DATE, KPI, VALUE, TARGET, BASELINE) if c in frame.columns]
+    last = [c for c in (SRC, ROW, COL) if c in frame.columns]
+    data = [c for c in frame.columns if c not in first and c not in last]
+    frame = frame[first + data + last]
+    frame[SRC] = frame[SRC].astype(np.int64)
+    frame[ROW] = frame[ROW].astype(np.int64)
+    return Table(
+        frame=frame.reset_index(drop=True),
+        layout=layout,
+        sources=[p.source for p in parts],
+        findings=[f for p in parts for f in p.findings],
+        value_label=_same(p.value_label for p in parts),
+        target_label=_same(p.target_label for p in parts),
+        date_label=_same(p.date_label for p in parts),
+        native_grain=finest({p.grain for p in parts if p.grain}),
+    )
+
+
+def _same(labels: Iterable[str | None]) -> str | None:
+    """The first file's label (files read together normally share their column names)."""
+    return next((x for x in labels if x), None)
