@@ -35,6 +35,9 @@ EXT_FORMAT = {
 }
 
 KpisArg = Annotated[Path, typer.Argument(help="KPI definition file.", show_default=True)]
+NoColorOpt = Annotated[
+    bool, typer.Option("--no-color", help="No colours (also: NO_COLOR variable).")
+]
 DataOpt = Annotated[
     list[str] | None,
     typer.Option("--data", "-d", help="Data file or glob (repeatable); overrides data.path."),
@@ -52,8 +55,18 @@ def _console(stream: object = None):
         highlight=False,
         emoji=False,
         markup=False,
-        width=None if color else 120,
+        # Piped output is read in files and CI logs: use a wide page unless COLUMNS says.
+        width=None if getattr(stream or sys.stdout, "isatty", lambda: False)() else _columns(),
     )
+
+
+def _columns() -> int:
+    import os
+
+    try:
+        return max(60, int(os.environ.get("COLUMNS", "160")))
+    except ValueError:
+        return 160
 
 
 @app.command()
@@ -88,12 +101,14 @@ def report(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 when any KPI is at or below this status."),
     ] = None,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Scorecard for one period: actual, target, status, trend and forecast per KPI."""
     from kpicli.api import build_report, load_kpi_file, read_table
     from kpicli.engine.report import build_report as compute
     from kpicli.model.results import STATUS_RANK
 
+    OPTIONS.no_color = OPTIONS.no_color or no_color
     kind = fmt.value if fmt else None
     if kind is None:
         kind = EXT_FORMAT.get(output.suffix.lower(), "table") if output else "table"
@@ -175,12 +190,14 @@ def show(
     ] = None,
     history: Annotated[int, typer.Option("--history", min=1, max=520)] = 12,
     fmt: Annotated[ShowFormat, typer.Option("--format", "-f")] = ShowFormat.table,
+    no_color: NoColorOpt = False,
 ) -> None:
     """One KPI in depth: definition, history and chart, forecast, findings."""
     from kpicli.api import load_kpi_file, read_table
     from kpicli.engine.report import build_report as compute
     from kpicli.errors import KpiError
 
+    OPTIONS.no_color = OPTIONS.no_color or no_color
     defs = load_kpi_file(kpis)
     model = defs.model
     assert model is not None

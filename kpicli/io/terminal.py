@@ -59,7 +59,9 @@ def _forecast(r: KPIResult) -> Text:
 
 def _kpi_table(report: Report, results: list[KPIResult], explain: bool) -> Table:
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False, pad_edge=False, expand=False)
-    table.add_column("KPI", overflow="fold", max_width=40)
+    # Wide enough for the objective band titles, which must not wrap or be cut.
+    titles = [len(o.title or o.id) for o in report.objectives] or [0]
+    table.add_column("KPI", overflow="fold", min_width=min(40, max(titles)), max_width=44)
     table.add_column("Actual", justify="right", no_wrap=True)
     table.add_column("Target", justify="right", no_wrap=True)
     table.add_column("Att.", justify="right", no_wrap=True)
@@ -78,7 +80,12 @@ def _kpi_table(report: Report, results: list[KPIResult], explain: bool) -> Table
             continue
         if objectives:
             line: ScoreLine | None = objectives.get(oid) if oid else None
-            title = Text(line.title or line.id if line else "Other KPIs", style="bold")
+            title = Text(
+                line.title or line.id if line else "Other KPIs",
+                style="bold",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
             sc = _score(line.score) if line else Text("")
             table.add_row(title, Text(""), Text(""), sc, end_section=False, style="on grey11")
         for r in rows:
