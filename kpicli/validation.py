@@ -243,11 +243,7 @@ def _validate_one(
             if table is not None:
                 fr.data = [s.path + (f"!{s.sheet}" if s.sheet else "") for s in table.sources]
                 ctx.table = table
-                try:
-                    ctx.series, ctx.data_problems = R.series_from_table(model, table)
-                except Exception as exc:
-                    ctx.series = None
-                    ctx.data_problems = {"*": f"cannot aggregate the data: {exc}"}
+                ctx.series, ctx.data_problems = R.series_from_table(model, table)
                 for f in table.findings:
                     raw_findings.append((_with_letter(f), None))
         for hit in R.run_rules(ctx, enabled):

@@ -444,3 +444,22 @@ def test_docs_rules_md_is_up_to_date() -> None:
         "docs/rules.md is stale: run `kpi rules --format markdown > docs/rules.md`"
     )
     assert invoke("rules", "--format", "markdown").stdout == rules_markdown()
+
+
+def test_definition_only_validation_stays_light() -> None:
+    """A pre-commit run on a file without formulas or filters does not load pandas."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from kpicli.validation import validate_files\n"
+        f"r = validate_files([{str(CLEAN)!r}])\n"
+        "assert r.exit_code == 0\n"
+        "sys.stdout.write(repr(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pandas', 'numpy', 'openpyxl'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[]"

@@ -432,12 +432,25 @@ def formula_names(text: str) -> frozenset[str]:
         raise ValueError(exc.message, exc.offset) from None
 
 
+def _has_expressions(ctx: RuleContext, *, filters: bool = True) -> bool:
+    """Whether any KPI has a formula (or a where filter): the parser (and pandas) load only then."""
+    for _, raw in ctx.raw_kpis:
+        if isinstance(raw.get("formula"), str):
+            return True
+        measure = raw.get("measure")
+        if filters and isinstance(measure, dict) and isinstance(measure.get("where"), str):
+            return True
+    return False
+
+
 @_declare(
     "E005", "E", "error", "formula names an unknown KPI, or formulas form a cycle",
     "Formulas combine other KPIs by id (`a_b` or `` `a-b` `` for ids with `-` or `.`); check the "
     "spelling, and break cycles by measuring one of the KPIs from the data.",
 )
 def check_formulas(ctx: RuleContext) -> Iterator[RuleHit]:
+    if not _has_expressions(ctx, filters=False):
+        return
     from kpicli.engine.expr import formula_namespace
 
     spelling = formula_namespace(
@@ -533,6 +546,8 @@ def _cycle_path(start: str, members: set[str], deps: dict[str, set[str]]) -> lis
     "comparisons (`channel == 'email' and region in ['EU', 'UK']`).",
 )
 def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
+    if not _has_expressions(ctx):
+        return
     from kpicli.engine.expr import ExpressionError, parse_expression
 
     for i, raw in ctx.raw_kpis:
