@@ -285,6 +285,8 @@ def test_sarif_uri_is_a_relative_uri_reference() -> None:
     assert artifact_uri("./kpis/my kpis.yaml") == "kpis/my%20kpis.yaml"
     assert artifact_uri("<stdin>") == "stdin"
     assert artifact_uri("dir\\win.yaml") == "dir/win.yaml"
+    assert artifact_uri("/abs/my kpis.yaml") == "file:///abs/my%20kpis.yaml"
+    assert artifact_uri("C:\\work\\kpis.yaml") == "file:///C:/work/kpis.yaml"
 
 
 # ---------------------------------------------------------------------------------- options

@@ -31,7 +31,8 @@ class RulesFormat(str, Enum):
 def resolve_format(fmt: FindingsFormat) -> str:
     """``auto`` is ``github`` inside GitHub Actions, else ``text``."""
     if fmt is FindingsFormat.auto:
-        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+        actions = os.environ.get("GITHUB_ACTIONS", "").strip().lower()
+        return "github" if actions not in ("", "0", "false", "no") else "text"
     return fmt.value
 
 

@@ -84,7 +84,7 @@ def render_text(result: Any, *, color: bool = False) -> str:
 
 
 def summary_line(result: Any, *, color: bool = False) -> str:
-    """"3 errors, 2 warnings in 1 file" (infos named when there are any)."""
+    """ "3 errors, 2 warnings in 1 file" (infos named when there are any)."""
     files = len(getattr(result, "files", []) or [])
     parts = [_plural(result.errors, "error"), _plural(result.warnings, "warning")]
     if result.infos:
@@ -95,8 +95,11 @@ def summary_line(result: Any, *, color: bool = False) -> str:
     if not color:
         return text
     failed = getattr(result, "failed", result.errors > 0)
-    colour = _COLORS["error"] if failed else ("\x1b[32;1m" if not result.warnings else _COLORS[
-        "warning"])
+    colour = (
+        _COLORS["error"]
+        if failed
+        else ("\x1b[32;1m" if not result.warnings else _COLORS["warning"])
+    )
     return f"{colour}{text}{_RESET}"
 
 
@@ -138,8 +141,10 @@ def render_github(findings: Sequence[Finding]) -> str:
         message = f.message
         if not (f.file and f.line) and f.location:
             message = f"{f.location}: {message}"
-        lines.append(f"::{_GITHUB_LEVEL.get(f.severity, 'warning')} {','.join(props)}::"
-                     f"{escape_data(message)}")
+        lines.append(
+            f"::{_GITHUB_LEVEL.get(f.severity, 'warning')} {','.join(props)}::"
+            f"{escape_data(message)}"
+        )
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -163,21 +168,32 @@ def render_junit(result: Any) -> str:
         other = [f for f in fr.findings if not result.is_failing(f)]
         total_failures += len(failing)
         suite = ET.SubElement(
-            root, "testsuite", name=_xml(fr.path), tests="1",
-            failures=str(len(failing)), errors="0", skipped="0",
+            root,
+            "testsuite",
+            name=_xml(fr.path),
+            tests="1",
+            failures=str(len(failing)),
+            errors="0",
+            skipped="0",
         )
-        case = ET.SubElement(suite, "testcase", classname="kpi.validate", name=_xml(fr.path),
-                             file=_xml(fr.path))
+        case = ET.SubElement(
+            suite, "testcase", classname="kpi.validate", name=_xml(fr.path), file=_xml(fr.path)
+        )
         for f in failing:
             failure = ET.SubElement(
-                case, "failure", message=_xml(f"{f.rule} {_one_line(f.message)}"), type=f.rule,
+                case,
+                "failure",
+                message=_xml(f"{f.rule} {_one_line(f.message)}"),
+                type=f.rule,
             )
             failure.text = _xml(f"{where(f)}: {f.rule} {f.severity} {f.message}")
         if other:
             out = ET.SubElement(case, "system-out")
-            out.text = _xml("\n".join(
-                f"{where(f)}: {f.rule} {f.severity} {_one_line(f.message)}" for f in other
-            ))
+            out.text = _xml(
+                "\n".join(
+                    f"{where(f)}: {f.rule} {f.severity} {_one_line(f.message)}" for f in other
+                )
+            )
     root.set("tests", str(len(files)))
     root.set("failures", str(total_failures))
     root.set("errors", "0")
@@ -197,7 +213,13 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def artifact_uri(path: str) -> str:
-    """A relative URI reference for a file path (forward slashes, percent-encoded)."""
+    """A URI for a file path: relative paths stay relative (forward slashes, percent-encoded),
+    absolute ones become ``file://`` URIs."""
+    if path.startswith("/") or (len(path) > 2 and path[1] == ":" and path[2] in "\\/"):
+        from pathlib import PurePosixPath, PureWindowsPath
+
+        pure = PurePosixPath(path) if path.startswith("/") else PureWindowsPath(path)
+        return pure.as_uri()
     p = path.replace("\\", "/")
     if p.startswith("./"):
         p = p[2:]
@@ -227,13 +249,15 @@ def render_sarif(result: Any, rules: Iterable[RuleInfo] = (), *, version: str = 
     for f in result.findings:
         if f.rule not in index:
             index[f.rule] = len(driver_rules)
-            driver_rules.append({
-                "id": f.rule,
-                "name": f.rule,
-                "shortDescription": {"text": f"{f.rule} finding"},
-                "defaultConfiguration": {"level": _SARIF_LEVEL.get(f.severity, "warning")},
-                "properties": {"tags": [f"smart-{f.letter or f.rule[:1]}"]},
-            })
+            driver_rules.append(
+                {
+                    "id": f.rule,
+                    "name": f.rule,
+                    "shortDescription": {"text": f"{f.rule} finding"},
+                    "defaultConfiguration": {"level": _SARIF_LEVEL.get(f.severity, "warning")},
+                    "properties": {"tags": [f"smart-{f.letter or f.rule[:1]}"]},
+                }
+            )
     results = []
     artifacts: dict[str, int] = {}
     for f in result.findings:
