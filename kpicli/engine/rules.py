@@ -310,7 +310,7 @@ def _target_field_path(ctx: RuleContext, i: int, name: str) -> YamlPath:
     return _target_base(ctx, i)
 
 
-def _schedule_items(ctx: RuleContext, i: int, kpi: KPI) -> Iterator[tuple[YamlPath, str, float]]:
+def _schedule_items(ctx: RuleContext, i: int) -> Iterator[tuple[YamlPath, str, float]]:
     """(path, period, value) of each scheduled target as written in the file."""
     raw = ctx.raw_kpi(i)
     sources: list[tuple[YamlPath, Any]] = [
@@ -325,7 +325,6 @@ def _schedule_items(ctx: RuleContext, i: int, kpi: KPI) -> Iterator[tuple[YamlPa
                 yield (*base, key), str(key), parse_number(value)
             except ValueError:
                 continue
-    del kpi
 
 
 def _direction_note(ctx: RuleContext, i: int) -> str:
@@ -883,7 +882,7 @@ def check_percent_targets(ctx: RuleContext) -> Iterator[RuleHit]:
                 amount, relative = change
                 level = b * (1 + amount / 100) if relative else b + amount
                 candidates.append((_target_field_path(ctx, i, "change"), "the changed target", level))
-        for path, period, v in _schedule_items(ctx, i, kpi):
+        for path, period, v in _schedule_items(ctx, i):
             candidates.append((path, f"scheduled target for {period}", v))
         raw_by = ctx.raw_kpi(i).get("targets_by")
         if isinstance(raw_by, dict):
@@ -1122,7 +1121,10 @@ def _data_labels(table: Table) -> list[str]:
 
 
 def _norm_label(text: object) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(text)).strip().casefold()
+    """How the aggregation matches KPI labels in a long table (case, spaces, _ and - ignored)."""
+    from kpicli.engine.aggregate import normalise_label
+
+    return normalise_label(text)
 
 
 def _unmatched_kpis(ctx: RuleContext) -> Iterator[RuleHit]:
