@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kpicli.model.values import parse_period_label
 
@@ -18,11 +20,12 @@ MISSING = frozenset({"", "-", "--", "–", "—", "n/a", "na", "n.a.", "null", "
 GRAINS = ("day", "week", "month", "quarter", "year")  # finest first
 
 _CURRENCY = r"(?:[€$£¥₹]|EUR|USD|GBP|CHF|JPY|SEK|NOK|DKK|PLN)"
-_PLAIN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_US_GROUP = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
-_EU_GROUP = r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"
-_EU_PLAIN = r"[+-]?\d*,\d+"
-_INT = r"[+-]?\d+"
+# Patterns applied to whole columns avoid \d and \s so pyarrow (RE2) can run them vectorised.
+_PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_US_GROUP = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
+_EU_GROUP = r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?"
+_EU_PLAIN = r"[+-]?[0-9]*,[0-9]+"
+_INT = r"[+-]?[0-9]+"
 _SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
 
 
@@ -44,6 +47,17 @@ class Numbers:
         return 1.0 if filled == 0 else float((~self.empty & ~self.bad).sum()) / filled
 
 
+def _to_float(s: pd.Series) -> np.ndarray:
+    """Text to float64 with pyarrow's parser (fast); pandas, value by value, if any cell fails."""
+    try:
+        arr = pa.array(s.array if not pd.api.types.is_object_dtype(s) else s, from_pandas=True)
+        if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+            return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), "float64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _string_mask(col: pd.Series, uniq: pd.Series) -> np.ndarray:
     """Which distinct values are text (all of them for a text column, as CSV columns are)."""
     if not pd.api.types.is_object_dtype(col):
@@ -51,28 +65,15 @@ def _string_mask(col: pd.Series, uniq: pd.Series) -> np.ndarray:
     return uniq.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
 
 
-def _text_numbers(
-    texts: pd.Series, decimal: str | None, hint: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """Parse distinct strings; return (values, empty, percent-sign) arrays and the decimal used.
+def _clean_rest(r: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """Strip what surrounds a number: % sign, (parentheses), currency, spaces, k/M suffix.
 
-    The decimal separator is the one the column's unambiguous values use ("1.234,5" and
-    "12,5" are European, "1,234.5" and "12.5" are not); ambiguous columns ("1,250" only)
-    follow ``hint`` (a comma for semicolon-separated files).
+    Only the few values that are not plain digits and separators come here, so Python
+    regular expressions (which pandas applies value by value) cost little.
     """
-    s = texts.astype("str").str.replace(r"[\u00a0\u202f\u2009]", " ", regex=True).str.strip()
-    empty = s.str.lower().isin(MISSING).to_numpy(dtype=bool)
-    fast = pd.to_numeric(s.where(~empty), errors="coerce")
-    plain_ok = fast.notna().to_numpy() | empty
-    ambiguous_dot = s.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}").to_numpy(dtype=bool, na_value=False)
-    if plain_ok.all() and (
-        decimal == "." or (decimal is None and (hint == "." or not ambiguous_dot.any()))
-    ):
-        # Every value is a plain number such as 12 or 12.5: nothing to clean up.
-        return fast.to_numpy(dtype="float64", na_value=np.nan), empty, np.zeros(len(s), bool), "."
-
-    pct = s.str.endswith("%").to_numpy(dtype=bool, na_value=False)
-    c = s.str.replace(r"\s*%$", "", regex=True)
+    c = r.str.replace("[\u00a0\u202f\u2009]", " ", regex=True).str.strip()
+    pct = c.str.endswith("%").to_numpy(dtype=bool, na_value=False)
+    c = c.str.replace(r"\s*%$", "", regex=True)
     neg = c.str.fullmatch(r"\(.*\)").to_numpy(dtype=bool, na_value=False)
     c = c.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.replace("\u2212", "-", regex=False)
     c = c.str.replace(rf"^([+-]?)\s*{_CURRENCY}\.?\s*", r"\1", regex=True, flags=re.I)
@@ -83,31 +84,74 @@ def _text_numbers(
     suffix = c.str.extract(r"(?i)^.*\d\s*(k|mn|m|bn|b)$", expand=False).str.lower()
     mult = suffix.map(_SUFFIX).fillna(1.0).to_numpy(dtype="float64")
     c = c.str.replace(r"(?i)(?<=\d)\s*(k|mn|m|bn|b)$", "", regex=True)
+    return c, pct, neg, mult
+
+
+def _text_numbers(
+    texts: pd.Series, decimal: str | None, hint: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Parse distinct strings; return (values, empty, percent-sign) arrays and the decimal used.
+
+    The decimal separator is the one the column's unambiguous values use ("1.234,5" and
+    "12,5" are European, "1,234.5" and "12.5" are not); ambiguous columns ("1,250" only)
+    follow ``hint`` (a comma for semicolon-separated files). The patterns used on the whole
+    column are plain enough for pyarrow's vectorised regular expressions.
+    """
+    s = texts.astype("str").str.strip().reset_index(drop=True)
+    n = len(s)
+    empty = s.str.lower().isin(MISSING).to_numpy(dtype=bool)
+    plain = s.str.fullmatch(_PLAIN.pattern).to_numpy(dtype=bool, na_value=False) & ~empty
+    fast = np.full(n, np.nan)
+    fast[plain] = _to_float(s[plain])
+    plain_ok = plain | empty
+    if plain_ok.all() and decimal != ",":
+        ambiguous = (
+            decimal is None and hint == "," and s.str.fullmatch(r"[+-]?[0-9]{1,3}\.[0-9]{3}").any()
+        )
+        if not ambiguous:
+            # Every value is a plain number such as 12 or 12.5: nothing to clean up.
+            return fast, empty, np.zeros(n, bool), "."
+
+    pct = np.zeros(n, bool)
+    neg = np.zeros(n, bool)
+    mult = np.ones(n)
+    simple = s.str.fullmatch(r"[+-]?[0-9][0-9.,]*|[+-]?[.,][0-9]+").to_numpy(
+        dtype=bool, na_value=False
+    )
+    rest = np.flatnonzero(~simple & ~empty & ~plain_ok)
+    c = s
+    if len(rest):
+        cleaned, pct[rest], neg[rest], mult[rest] = _clean_rest(s.iloc[rest])
+        c = s.mask(pd.Series(np.isin(np.arange(n), rest)), cleaned.reindex(s.index))
 
     if decimal is None:
+        # "1,250" and "1.250" are ambiguous and count for neither convention.
+        comma = c.str.contains(",", regex=False)
+        dot = c.str.contains(".", regex=False)
         eu = (
-            c.str.fullmatch(rf"{_EU_GROUP}|{_EU_PLAIN}") & ~c.str.fullmatch(_US_GROUP)
-        ) | c.str.fullmatch(r"[+-]?\d{1,3}(?:\.\d{3}){2,}")
+            (c.str.fullmatch(_EU_GROUP) & comma)
+            | (c.str.fullmatch(_EU_PLAIN) & ~c.str.fullmatch(_US_GROUP))
+            | c.str.fullmatch(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3}){2,}")
+        )
         us = (
-            c.str.fullmatch(rf"{_US_GROUP}|{_PLAIN.pattern}")
-            & c.str.contains(r"\.", regex=True)
-            & ~c.str.fullmatch(_EU_GROUP)
-        ) | c.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3}){2,}")
+            (c.str.fullmatch(_US_GROUP) & dot)
+            | (c.str.fullmatch(_PLAIN.pattern) & dot & ~c.str.fullmatch(_EU_GROUP))
+            | c.str.fullmatch(r"[+-]?[0-9]{1,3}(?:,[0-9]{3}){2,}")
+        )
         n_eu, n_us = int(eu.sum()), int(us.sum())
         decimal = "," if n_eu > n_us else "." if n_us > n_eu else hint
     if decimal == ",":
         valid = c.str.fullmatch(rf"{_INT}|{_EU_GROUP}|{_EU_PLAIN}|{_PLAIN.pattern}")
         # A dot is a thousands separator here, unless the number has an exponent.
-        sci = c.str.contains(r"[eE]", regex=True)
+        sci = c.str.contains("e", case=False, regex=False)
         c = c.where(sci, c.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
         valid = valid & (~sci | c.str.fullmatch(_PLAIN.pattern))
     else:
         valid = c.str.fullmatch(rf"{_US_GROUP}|{_PLAIN.pattern}")
         c = c.str.replace(",", "", regex=False)
     valid_np = valid.to_numpy(dtype=bool, na_value=False)
-    values = pd.to_numeric(c.where(valid), errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
+    values = np.full(n, np.nan)
+    values[valid_np] = _to_float(c[valid_np])
     values = values * mult
     values[neg] = -np.abs(values[neg])
     values[~valid_np] = np.nan
@@ -127,6 +171,32 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
         empty = np.isnan(values)
         zero = np.zeros(n, bool)
         return Numbers(values, zero, empty, zero.copy(), ~empty, decimal or ".")
+
+    if not pd.api.types.is_object_dtype(col) and decimal != ",":
+        # A text column of plain numbers (the usual CSV measure column): one pyarrow parse.
+        try:
+            values = np.asarray(
+                pc.cast(pa.array(col.array, from_pandas=True), pa.float64()).to_numpy(
+                    zero_copy_only=False
+                ),
+                "float64",
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            values = None
+        ambiguous = (
+            values is not None
+            and decimal is None
+            and hint == ","
+            and col.str.fullmatch(r"[+-]?[0-9]{1,3}\.[0-9]{3}").any()
+        )
+        if (
+            values is not None
+            and not ambiguous
+            and not np.isnan(values[col.notna().to_numpy()]).any()
+        ):
+            empty = np.isnan(values)
+            zero = np.zeros(n, bool)
+            return Numbers(values, zero, empty, zero.copy(), zero.copy(), ".")
 
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     k = len(uniques)
@@ -194,9 +264,7 @@ def text_values(col: pd.Series) -> pd.Series:
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-10
 _DMY = re.compile(r"^(\d{1,2})([./])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+.*)?$")
-_ISO_TS = (
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?"
-)
+_ISO_TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?(?: ?(?:Z|[+-][0-9]{2}:?[0-9]{2}))?"
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _YEAR_TEXT = re.compile(r"^\d{4}$")
 _HAS_YEAR = re.compile(r"(?:^|\D)(?:19|20)\d{2}(?:\D|$)")
@@ -229,7 +297,7 @@ def refine_day_grain(days: np.ndarray) -> str:
 
     Trackers type ``Jan 2026`` as a date (1 Jan 2026); calling that a day would be wrong.
     """
-    d = pd.DatetimeIndex(np.unique(days[~np.isnat(days)]))
+    d = pd.DatetimeIndex(pd.unique(days[~np.isnat(days)])).sort_values()
     if not len(d):
         return "day"
     if (d.day == 1).all():
@@ -319,9 +387,16 @@ def parse_date_value(
     return None
 
 
+def _is_real_date(v: object) -> bool:
+    return isinstance(v, dt.date | np.datetime64) and not (isinstance(v, float) and v != v)
+
+
 def _dayfirst(texts: pd.Series, hint: bool) -> bool:
     """Whether d/m/y: a first number above 12 says day-first, a second above 12 month-first."""
-    parts = texts.str.extract(r"^\s*(\d{1,2})/(\d{1,2})/\d{2,4}")
+    slashed = texts[texts.str.contains("/", regex=False)].iloc[:20000]
+    if not len(slashed):
+        return hint
+    parts = slashed.str.extract(r"^\s*(\d{1,2})/(\d{1,2})/\d{2,4}")
     if parts.empty or parts[0].isna().all():
         return hint
     a = pd.to_numeric(parts[0], errors="coerce")
@@ -331,6 +406,26 @@ def _dayfirst(texts: pd.Series, hint: bool) -> bool:
     if (b > 12).any():
         return False
     return hint
+
+
+def _vectorised_dates(texts: pd.Series, empty: np.ndarray, dayfirst: bool) -> np.ndarray | None:
+    """ISO timestamps, 31.10.2026 or 10/31/2026 (with or without a time) for a whole column."""
+    filled = ~empty
+    if texts.str.fullmatch(_ISO_TS).to_numpy(dtype=bool, na_value=False)[filled].all():
+        stripped = texts.str.replace(r" ?(?:Z|[+-][0-9]{2}:?[0-9]{2})$", "", regex=True)
+        parsed = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
+    else:
+        dot = r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}(?:[ T].*)?"
+        slash = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(?:[ T].*)?"
+        if texts.str.fullmatch(dot).to_numpy(dtype=bool, na_value=False)[filled].all():
+            fmt = "%d.%m.%Y"
+        elif texts.str.fullmatch(slash).to_numpy(dtype=bool, na_value=False)[filled].all():
+            fmt = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
+        else:
+            return None
+        day = texts.str.replace(r"[ T].*$", "", regex=True)
+        parsed = pd.to_datetime(day, format=fmt, errors="coerce")
+    return pd.DatetimeIndex(parsed).normalize().to_numpy(dtype="datetime64[ns]")
 
 
 def to_dates(
@@ -355,30 +450,43 @@ def to_dates(
         grain = refine_day_grain(values) if (~empty).any() else None
         return Dates(values, np.zeros(n, bool), empty, grain)
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    k = len(uniq)
+    k = len(uniques)
     u_val = np.full(k + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
     u_empty = np.ones(k + 1, bool)
     u_empty[:k] = False
     u_grain = np.full(k + 1, "", dtype=object)
-    is_str = _string_mask(col, uniq)
-    texts = uniq[is_str].astype("str").str.strip()
+    if pd.api.types.is_object_dtype(col):
+        uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+        is_str = _string_mask(col, uniq)
+        texts = uniq[is_str].astype("str").str.strip()
+    else:  # a text column: keep pyarrow strings so the patterns below run vectorised
+        is_str = np.ones(k, bool)
+        texts = pd.Series(uniques, dtype="str").str.strip()
     dayfirst = _dayfirst(texts, dayfirst_hint) if len(texts) else dayfirst_hint
     if len(texts):
         u_empty[np.flatnonzero(is_str)] = texts.str.lower().isin(MISSING).to_numpy(dtype=bool)
     todo = np.flatnonzero(~u_empty[:k])
     if len(texts) > 2000 and is_str.all():
-        # Many distinct timestamps (a big export): one vectorised ISO parse instead of a loop.
-        iso = texts.str.fullmatch(_ISO_TS).to_numpy(dtype=bool, na_value=False)
-        if iso[~u_empty[:k]].all():
-            stripped = texts.str.replace(r"\s*(?:Z|[+-]\d{2}:?\d{2})$", "", regex=True)
-            parsed = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
-            u_val[:k] = parsed.dt.normalize().to_numpy(dtype="datetime64[ns]")
-            u_grain[:k] = np.where(np.isnat(u_val[:k]), "", "day")
+        # Many distinct timestamps (a big export): one vectorised parse instead of a loop.
+        parsed = _vectorised_dates(texts, u_empty[:k], dayfirst)
+        if parsed is not None:
+            u_val[:k] = parsed
+            u_grain[:k] = np.where(np.isnat(parsed), "", "day")
             todo = np.array([], dtype=int)
+    uvals = np.asarray(uniques, dtype=object)
+    if pd.api.types.is_object_dtype(col) and len(todo):
+        # Workbook date cells: convert all the real dates at once.
+        real = np.zeros(k, bool)
+        real[todo] = pd.Series(uvals[todo], dtype=object).map(_is_real_date).to_numpy(dtype=bool)
+        if real.any():
+            idx = np.flatnonzero(real)
+            stamps = pd.to_datetime(pd.Series(uvals[idx], dtype=object), errors="coerce")
+            u_val[idx] = stamps.dt.normalize().to_numpy(dtype="datetime64[ns]")
+            u_grain[idx] = "day"
+            todo = np.flatnonzero(~u_empty[:k] & ~real)
     for i in todo:  # one parse per distinct value
         got = parse_date_value(
-            uniques[i],
+            uvals[i],
             serials=serials,
             years=years,
             dayfirst=dayfirst,
@@ -390,7 +498,8 @@ def to_dates(
     values = u_val[codes]
     empty = u_empty[codes]
     bad = ~empty & np.isnat(values)
-    grains = set(u_grain[np.unique(codes[codes >= 0])]) - {""} if n else set()
+    # factorize lists only values that occur, so every distinct value's grain counts.
+    grains = set(pd.unique(u_grain[:k])) - {""}
     grain = finest(grains)
     if grain == "day":
         day_mask = np.zeros(k + 1, bool)
