@@ -529,7 +529,15 @@ def find_date_column(
             )
         return name, dates
     named = [n for n in sheet.names if n not in skip and _DATE_NAME.search(norm(n))]
-    for name in named:
+    # Year-only columns come after a Year + Month pair, which is finer.
+    ordered = [n for n in named if norm(n) not in _YEAR_NAMES] + [None]
+    ordered += [n for n in named if norm(n) in _YEAR_NAMES]
+    for name in ordered:
+        if name is None:
+            combined = _year_and_month(sheet, skip)
+            if combined is not None:
+                return combined
+            continue
         # A column named like a date may carry total rows and typos: half is enough.
         dates = _maybe_dates(
             frame[name], sheet, fiscal_year_start, serials=True, years=True, share=NAMED_DATE_SHARE
@@ -542,9 +550,6 @@ def find_date_column(
         dates = _maybe_dates(frame[name], sheet, fiscal_year_start)
         if dates is not None:
             return name, dates
-    combined = _year_and_month(sheet, skip)
-    if combined is not None:
-        return combined
     raise DataError(
         f"no date or period column found in {sheet.where}; columns: "
         + ", ".join(repr(n) for n in sheet.names)
@@ -562,10 +567,11 @@ def _year_and_month(sheet: Sheet, skip: Sequence[str | None]) -> tuple[str, Date
     y = to_numbers(sheet.frame[year]).values
     m_num = to_numbers(sheet.frame[month])
     m = m_num.values.copy()
-    if m_num.share < NUMERIC_SHARE:  # month names: "Jan", "October"
-        labels = text_values(sheet.frame[month]).fillna("") + " 2000"
-        parsed = to_dates(labels)
-        m = pd.DatetimeIndex(parsed.values).month.to_numpy(dtype="float64", na_value=np.nan)
+    named = np.isnan(m) & ~m_num.empty
+    if named.any():  # month names: "Jan", "October"
+        labels = text_values(sheet.frame[month][named]).fillna("") + " 2000"
+        parsed = pd.DatetimeIndex(to_dates(labels).values)
+        m[named] = parsed.month.to_numpy(dtype="float64", na_value=np.nan)
     ok = ~np.isnan(y) & ~np.isnan(m) & (m >= 1) & (m <= 12) & (y >= 1900) & (y <= 2200)
     if ok.mean() < DATE_SHARE:
         return None

@@ -309,7 +309,7 @@ def refine_day_grain(days: np.ndarray) -> str:
     # One date a week, on the same weekday, week after week: weekly figures.
     if (
         len(d) >= 3
-        and (d.dayofweek == d[0].dayofweek).all()
+        and (d.day_of_week == d[0].day_of_week).all()
         and (np.diff(d.asi8).min() == 7 * 86_400 * 10**9)
     ):
         return "week"

@@ -96,13 +96,13 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         raise DataError(f"cannot read {shown}: {exc.strerror or exc}") from None
     if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
         raise DataError(f"{shown} is empty")
+    if sample.startswith(b"PK\x03\x04") or sample.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(f"{shown} is a workbook, not a text file: rename it to .xlsx (or .xls)")
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in sample:
         raise DataError(
             f"{shown} is not a text file kpicli can read (binary data or UTF-16); "
             "save it as CSV in UTF-8"
         )
-    if sample.startswith(b"PK\x03\x04") or sample.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(f"{shown} is a workbook, not a text file: rename it to .xlsx (or .xls)")
     encoding = (spec.encoding if spec and spec.encoding else None) or _detect_encoding(sample)
     try:
         text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=whole)
@@ -137,6 +137,15 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
             frame[j] = pd.Series(np.nan, index=frame.index, dtype="str")
     frame.columns = range(width)
     rows = _line_numbers(path, skip, len(frame))
+    if width > len(header_fields):
+        # Fields beyond the header in a few records: a value with an unquoted delimiter.
+        extra = frame.iloc[:, len(header_fields) :].notna().any(axis=1).to_numpy()
+        if extra.any() and extra.mean() < 0.5:
+            line = int(rows[np.flatnonzero(extra)[0]])
+            raise DataError(
+                f"cannot read {shown}: line {line} has more fields than the header "
+                f"({len(header_fields)}); quote values that contain the delimiter {delimiter!r}"
+            )
     return build_sheet(
         path=shown,
         sheet=None,
@@ -170,30 +179,30 @@ def _read_rest(
                 return frame
         except Exception:  # noqa: S110 - ragged rows, bad bytes: the C parser copes or says why
             pass
-    try:
-        return pd.read_csv(
-            path,
-            engine="c",
-            encoding=encoding,
-            encoding_errors="replace",
-            index_col=False,
-            names=list(range(max(width, 1))),
-            skip_blank_lines=True,
-            **common,
-        )
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame({j: pd.Series([], dtype="str") for j in range(width)})
-    except pd.errors.ParserError as exc:
-        msg = str(exc).split("C error: ")[-1].strip()
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
-        if m:
-            msg = (
-                f"line {int(m.group(2)) + skip} has {m.group(3)} fields but the header has "
-                f"{m.group(1)}; quote values that contain the delimiter {delimiter!r}"
+    names = max(width, 1)
+    for _ in range(20):  # each retry widens the table to the longest record seen so far
+        try:
+            return pd.read_csv(
+                path,
+                engine="c",
+                encoding=encoding,
+                encoding_errors="replace",
+                index_col=False,
+                names=list(range(names)),
+                skip_blank_lines=True,
+                **common,
             )
-        raise DataError(f"cannot read {shown}: {msg}") from None
-    except (OSError, UnicodeError, ValueError) as exc:
-        raise DataError(f"cannot read {shown}: {exc}") from None
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame({j: pd.Series([], dtype="str") for j in range(width)})
+        except pd.errors.ParserError as exc:
+            msg = str(exc).split("C error: ")[-1].strip()
+            m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+            if m is None or int(m.group(3)) <= names:
+                raise DataError(f"cannot read {shown}: {msg}") from None
+            names = int(m.group(3))
+        except (OSError, UnicodeError, ValueError) as exc:
+            raise DataError(f"cannot read {shown}: {exc}") from None
+    raise DataError(f"cannot read {shown}: its records have too many different lengths")
 
 
 def _line_numbers(path: Path, skip: int, n: int) -> np.ndarray:
