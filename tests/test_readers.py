@@ -144,13 +144,12 @@ def test_long_layout_with_percent_kpi_by_name() -> None:
     t = read("long.csv", model=model)
     assert t.layout == "long"
     f = t.frame
-    assert list(f.columns) == [DATE, KPI, VALUE, TARGET, "Team", SRC, ROW, COL]
+    assert list(f.columns) == [DATE, KPI, VALUE, TARGET, "Team", SRC, ROW]
     assert f[KPI].tolist() == ["Revenue", "CSAT", "Revenue", "CSAT", "Revenue"]
     assert f[VALUE].tolist()[:4] == [110250.0, 82.0, 120500.0, 86.0]
     assert np.isnan(f[VALUE].iloc[4])
     assert f[TARGET].tolist() == [100000.0, 85.0, 100000.0, 85.0, 100000.0]
     assert f["Team"].tolist() == ["North", "North", "North", "North", "South"]
-    assert f[COL].tolist() == ["3"] * 5
     assert (t.value_label, t.target_label, t.date_label) == ("Value", "Target", "Month")
     assert t.sources[0].layout == "long"
     assert t.sources[0].columns[VALUE] == "3"
@@ -324,3 +323,24 @@ def test_paths_are_kept_as_given(tmp_path: Path) -> None:
     t = read_data(["in/a.csv"], base_dir=tmp_path)
     assert t.sources[0].path == "in/a.csv"
     assert t.location(0, 3) == "in/a.csv:3"
+
+
+def test_a_name_and_a_value_column_are_records_when_the_model_says_so(tmp_path: Path) -> None:
+    p = tmp_path / "deals.csv"
+    p.write_text("date,name,value\n2026-01-05,Anna,1200\n2026-01-06,Ben,800\n", encoding="utf-8")
+    assert read_data([p]).layout == "long"  # without a model, the names suggest KPIs
+    model = KPIFile.model_validate(
+        {"kpis": [{"id": "deal_value", "name": "Deal value", "measure": {"column": "value"}}]}
+    )
+    t = read_data([p], model=model)
+    assert t.layout == "records"
+    assert t.frame["name"].tolist() == ["Anna", "Ben"]
+    assert t.frame["value"].tolist() == [1200.0, 800.0]
+
+
+def test_a_text_value_column_is_not_a_long_table(tmp_path: Path) -> None:
+    p = tmp_path / "risk.csv"
+    p.write_text("date,metric,value,n\n2026-01-05,risk,high,1\n2026-01-06,risk,low,2\n")
+    t = read_data([p])
+    assert t.layout == "records"
+    assert t.frame["value"].tolist() == ["high", "low"]

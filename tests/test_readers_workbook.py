@@ -178,7 +178,9 @@ def test_long_layout_workbook_with_baseline_and_percent_format(tmp_path: Path) -
     assert f[VALUE].tolist() == pytest.approx([91.0, 93.0, 1200.0])
     assert f[TARGET].tolist() == pytest.approx([95.0, 95.0, 1500.0])
     assert f[BASELINE].tolist() == pytest.approx([88.0, 88.0, 1000.0])
-    assert f[COL].tolist() == ["C", "C", "C"]
+    assert COL not in f.columns  # the value column's letter is in Source.columns
+    assert t.sources[0].columns[VALUE] == "C"
+    assert t.location(0, 2, t.value_label) == f"{p}!Long!C2"
     assert dates(f) == ["2026-01-01", "2026-04-01", "2026-01-01"]
     assert t.value_label == "Actual" and t.date_label == "Period"
 

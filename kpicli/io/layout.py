@@ -434,8 +434,7 @@ def _percent_labels(model: KPIFile | None) -> list[tuple[set[str], bool | None]]
     out = []
     for k in model.kpis if model else []:
         if k.is_percent and k.formula is None:
-            labels = {norm(x) for x in (k.measure.column if k.measure else None, k.id, k.name) if x}
-            out.append((labels, _percent_targets(k)))
+            out.append((labels_of(k), _percent_targets(k)))
     return out
 
 
@@ -615,10 +614,15 @@ def _mostly_text(col: pd.Series) -> bool:
 
 
 def detect_layout(
-    sheet: Sheet, spec: DataSpec | None, fiscal_year_start: int
+    sheet: Sheet, spec: DataSpec | None, fiscal_year_start: int, model: KPIFile | None = None
 ) -> Literal["long", "records", "kpi_rows"]:
     """The layout named in the spec, else: periods across the header -> kpi_rows; a KPI
-    column and a value column -> long; otherwise records."""
+    column and a numeric value column -> long; otherwise records.
+
+    With a model, a would-be long table whose "KPI" column names none of its KPIs while
+    some KPI's measure column is a column of the file (an agent "Name" beside a deal
+    "Value") is read as records.
+    """
     if spec is not None and spec.layout:
         return "records" if spec.layout == "wide" else spec.layout
     periods = period_columns(sheet, fiscal_year_start)
@@ -628,17 +632,33 @@ def detect_layout(
             return "kpi_rows"
         if _by_name(others, _KPI_NAMES) or any(_mostly_text(sheet.frame[n]) for n in others[:3]):
             return "kpi_rows"
-    kpi = (spec.kpi_column if spec else None) or _by_name(sheet.names, _KPI_NAMES)
-    value = (spec.value_column if spec else None) or _by_name(sheet.names, _VALUE_NAMES)
-    if kpi and value:
+    if spec is not None and spec.kpi_column and spec.value_column:
         return "long"
-    return "records"
+    kpi = (spec.kpi_column if spec else None) or _by_name(sheet.names, _KPI_NAMES)
+    value = (spec.value_column if spec else None) or _by_name(sheet.names, _VALUE_NAMES, [kpi])
+    if not (kpi and value and kpi in sheet.names and value in sheet.names):
+        return "records"
+    if to_numbers(sheet.frame[value].iloc[:500]).share < 0.5:
+        return "records"
+    if model is not None and model.kpis:
+        labels = {norm(v) for v in text_values(sheet.frame[kpi]).dropna().unique()[:1000]}
+        wanted = set().union(*(labels_of(k) for k in model.kpis))
+        columns = {norm(n) for n in sheet.names}
+        measured = {norm(k.measure.column) for k in model.kpis if k.measure and k.measure.column}
+        if not labels & wanted and measured & columns:
+            return "records"
+    return "long"
+
+
+def labels_of(kpi: KPI) -> set[str]:
+    """The normalised labels a KPI's rows may carry in a long table."""
+    return {norm(x) for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name) if x}
 
 
 def normalise(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None) -> Part:
     """Turn one sheet's cells into the Table frame for its layout."""
     fys = model.fiscal_year_start if model else 1
-    layout = detect_layout(sheet, spec, fys)
+    layout = detect_layout(sheet, spec, fys, model)
     if layout == "kpi_rows":
         return _kpi_rows(sheet, spec, model, fys)
     if layout == "long":

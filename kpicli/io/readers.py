@@ -178,11 +178,12 @@ def combine(parts: list[Part]) -> Table:
         )
     layout = parts[0].layout
     frames = []
+    with_col = any(COL in p.frame for p in parts)
     for i, p in enumerate(parts):
         f = p.frame
         f[SRC] = np.int64(i)
-        if layout == "long" and COL not in f:
-            # The value cell's column, so every long row can name its cell the same way.
+        if with_col and COL not in f:
+            # Stacked with a tracker: give every row its value cell's column the same way.
             letter = p.source.columns.get(VALUE, "")
             f[COL] = pd.Series(letter, index=f.index, dtype="str")
         frames.append(f)
