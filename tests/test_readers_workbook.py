@@ -225,3 +225,33 @@ def test_workbook_and_csv_of_the_same_layout_combine() -> None:
     csv_rows = t.frame[t.frame[SRC] == 0]
     assert csv_rows[COL].unique().tolist() == ["3"]
     assert t.frame[t.frame[SRC] == 1][COL].iloc[0] == "E"
+
+
+def test_hidden_sheets_are_skipped_by_default(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    hidden = wb.active
+    hidden.title = "Old"
+    hidden.append(["date", "x"])
+    hidden.append(["2026-01-01", 1])
+    hidden.sheet_state = "hidden"
+    shown = wb.create_sheet("Current")
+    shown.append(["date", "y"])
+    shown.append(["2026-02-01", 2])
+    p = tmp_path / "hidden.xlsx"
+    wb.save(p)
+    t = read_data([p])
+    assert t.sources[0].sheet == "Current" and t.frame["y"].tolist() == [2.0]
+    assert read_data([p], DataSpec(sheet="Old")).frame["x"].tolist() == [1.0]
+
+
+def test_serial_numbers_in_a_header_are_not_periods(tmp_path: Path) -> None:
+    from kpicli.errors import DataError
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["KPI", 46023, 46054])
+    ws.append(["Sales", 1, 2])
+    p = tmp_path / "serial_header.xlsx"
+    wb.save(p)
+    with pytest.raises(DataError, match="no date or period column"):
+        read_data([p])

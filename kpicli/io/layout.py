@@ -718,8 +718,8 @@ def _dates_and_drops(
     letter = dict(zip(sheet.names, sheet.letters, strict=True)).get(name)
     total = np.zeros(len(drop), bool)
     if raw is not None:
-        texts = pd.Series(raw[drop], dtype=object)
-        total = texts.map(lambda v: isinstance(v, str) and bool(_TOTAL.match(v))).to_numpy(bool)
+        texts = pd.Series(raw[drop], dtype=object).astype("str")
+        total = texts.str.match(_TOTAL).to_numpy(dtype=bool, na_value=False)
     if total.any():
         rows = sheet.rows[drop[total]]
         findings.append(
@@ -898,7 +898,8 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
                     "warning",
                     f"{len(lost)} row{'s' if len(lost) != 1 else ''} with a value but no KPI name "
                     f"in column {kpi_col!r} skipped "
-                    f"({_places(sheet, sheet.rows[lost], letters[kpi_col], None)})",
+                    f"({_places(sheet, sheet.rows[lost], letters[kpi_col], None)}); name the KPI "
+                    "in that column or delete the row",
                     int(sheet.rows[lost[0]]),
                     letters[kpi_col],
                 )
@@ -1001,13 +1002,17 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
     no_label = pd.isna(row_label)
     lost = np.flatnonzero(no_label & ~nums.empty)
     if len(lost):
+        unnamed = np.unique(cell_rows[lost])
+        k = len(unnamed)
         findings.append(
             sheet.finding(
                 "D610",
                 "warning",
-                f"{len(np.unique(cell_rows[lost]))} row(s) with values but no KPI name in column "
-                f"{label_col!r} skipped ({_places(sheet, np.unique(cell_rows[lost]), letters[label_col], None)})",
-                int(cell_rows[lost[0]]),
+                f"{k} row{'s' if k != 1 else ''} with values but no KPI name in column "
+                f"{label_col!r} skipped "
+                f"({_places(sheet, unnamed, letters[label_col], None)}); name the KPI in "
+                "that column or delete the row",
+                int(unnamed[0]),
                 letters[label_col],
             )
         )
