@@ -7,6 +7,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,7 +87,7 @@ def check_signature(path: Path, shown: str) -> None:
     )
 
 
-def _open(path: Path, shown: str):  # type: ignore[no-untyped-def]
+def _open(path: Path, shown: str) -> Any:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -167,7 +168,9 @@ def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid
     first_row, first_col = int(start[0]) + 1, int(start[1])
     grid = Grid(cells, first_row, first_col, sheet_name, sheet_names=names, merged=merged)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        _scan_xlsx(path, sheet_name, grid)
+        # A refinement: if the scan fails, the values calamine read stand as they are.
+        with contextlib.suppress(Exception):
+            _scan_xlsx(path, sheet_name, grid)
     return grid
 
 
