@@ -130,7 +130,19 @@ def report(
         from kpicli.io.xlsx import write_xlsx
 
         assert output is not None
-        write_xlsx(rep, output, model=defs.model, inputs=inputs, history=history)
+        from kpicli.validation import validate_files
+
+        # The Definitions sheet shows each KPI's SMART findings (definition rules only:
+        # the data was read once already and its findings are in the report).
+        smart = validate_files([kpis], with_data=False).findings
+        write_xlsx(
+            rep,
+            output,
+            model=defs.model,
+            definition_findings=smart,
+            inputs=inputs,
+            history=history,
+        )
         note(f"wrote {output}")
     else:
         text = _render(rep, kind, explain)
