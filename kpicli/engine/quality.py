@@ -19,20 +19,12 @@ OUTLIER_Z = 3.5
 
 def _places(table: Table, rows: pd.DataFrame, column: str | None) -> str:
     """Up to five locations of ``rows`` and how many more there are."""
-    places = []
-    col_letters = rows["_col"] if "_col" in rows.columns else None
-    for i, (src, row) in enumerate(
-        zip(rows[SRC].head(MAX_PLACES), rows[ROW].head(MAX_PLACES), strict=False)
-    ):
-        if col_letters is not None:
-            s = table.sources[int(src)]
-            places.append(
-                f"{s.path}!{s.sheet}!{col_letters.iloc[i]}{int(row)}"
-                if s.sheet
-                else f"{s.path}!{col_letters.iloc[i]}{int(row)}"
-            )
-        else:
-            places.append(table.location(int(src), int(row), column))
+    head = rows.head(MAX_PLACES)
+    cols = head["_col"] if "_col" in head.columns else pd.Series(None, index=head.index)
+    places = [
+        table.location(int(src), int(row), column, col=c if isinstance(c, str) else None)
+        for src, row, c in zip(head[SRC], head[ROW], cols, strict=True)
+    ]
     more = len(rows) - len(places)
     return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
