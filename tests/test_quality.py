@@ -12,7 +12,7 @@ from kpicli.model.kpifile import KPIFile
 TODAY = dt.date(2026, 11, 22)
 
 
-def report_for(tmp_path: Path, csv_text: str, kpis: list[dict], **kw: object):  # noqa: ANN201
+def report_for(tmp_path: Path, csv_text: str, kpis: list[dict], **kw: object):
     path = tmp_path / "data.csv"
     path.write_text(csv_text, encoding="utf-8")
     model = KPIFile.model_validate({"kpis": kpis, **kw})
@@ -20,7 +20,7 @@ def report_for(tmp_path: Path, csv_text: str, kpis: list[dict], **kw: object):  
     return build_report(model, table, today=TODAY), path
 
 
-def by_rule(rep, rule: str) -> list:  # noqa: ANN001
+def by_rule(rep, rule: str) -> list:
     return [f for f in rep.findings if f.rule == rule]
 
 
