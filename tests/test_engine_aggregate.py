@@ -198,7 +198,7 @@ def test_long_layout_matches_by_name_and_uses_target_column() -> None:
     ),
     st.randoms(use_true_random=False),
 )
-def test_row_order_never_changes_a_kpi(rows: list[tuple[int, float, str]], rnd) -> None:  # noqa: ANN001
+def test_row_order_never_changes_a_kpi(rows: list[tuple[int, float, str]], rnd) -> None:
     data = [(f"2026-{m:02d}-01", {"x": v, "team": g}) for m, v, g in rows]
     m = model(
         {"id": "s", "name": "S", "measure": {"column": "x", "aggregate": "sum"}},
