@@ -41,6 +41,14 @@ def _delta(r: KPIResult) -> Text:
     return Text(f"{arrow(r)} {format_value(r.delta, r.unit, signed=True)}", style=style)
 
 
+def _delta_yoy(r: KPIResult) -> Text:
+    if r.delta_yoy is None:
+        return Text("–", style="dim")
+    good = None if r.delta_yoy == 0 else (r.delta_yoy > 0) == (r.direction == "higher")
+    style = "green" if good else ("red" if good is False else "dim")
+    return Text(format_value(r.delta_yoy, r.unit, signed=True), style=style)
+
+
 def _score(score: float | None) -> Text:
     if score is None:
         return Text("–", style="dim")
@@ -67,6 +75,10 @@ def _kpi_table(report: Report, results: list[KPIResult], explain: bool) -> Table
     table.add_column("Att.", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Δ prev", justify="right", no_wrap=True)
+    # Year-on-year only when the data reaches back a year for some KPI.
+    yoy = any(r.delta_yoy is not None for r in results)
+    if yoy:
+        table.add_column("Δ year", justify="right", no_wrap=True)
     table.add_column("Trend", no_wrap=True)
     table.add_column("Forecast", justify="right", no_wrap=True)
     objectives = {o.id: o for o in report.objectives}
@@ -90,16 +102,18 @@ def _kpi_table(report: Report, results: list[KPIResult], explain: bool) -> Table
             table.add_row(title, Text(""), Text(""), sc, end_section=False, style="on grey11")
         for r in rows:
             name = Text(("  " if objectives else "") + r.name)
-            table.add_row(
+            cells = [
                 name,
                 Text(format_value(r.actual, r.unit), style="bold"),
                 Text(format_target(r)),
                 Text(format_ratio(r.attainment)),
                 status_text(r.status),
                 _delta(r),
-                Text(sparkline([h.actual for h in r.history]), style="cyan"),
-                _forecast(r),
-            )
+            ]
+            if yoy:
+                cells.append(_delta_yoy(r))
+            cells += [Text(sparkline([h.actual for h in r.history]), style="cyan"), _forecast(r)]
+            table.add_row(*cells)
     return table
 
 
