@@ -76,10 +76,22 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _message(err: dict[str, Any], allowed: list[str]) -> str:
-    loc = err["loc"]
+def _dotted(loc: tuple[Any, ...], kpi: str | None) -> str:
+    """``kpis[1] (csat).target`` — list indexes in brackets, the KPI's id beside its index."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            if i == 1 and loc[0] == "kpis" and kpi and kpi != "None":
+                out += f" ({kpi})"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _message(err: dict[str, Any], allowed: list[str], loc: tuple[Any, ...], kpi: str | None) -> str:
     kind = err["type"]
-    where = ".".join(str(p) for p in loc if not str(p).startswith("function-")) or "file"
+    where = _dotted(loc, kpi) or "file"
     if kind == "extra_forbidden":
         key = str(loc[-1])
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -88,7 +100,7 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
             if close
             else (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
         )
-        return f"unknown key {key!r} in {where.rsplit('.', 1)[0] or 'file'}{hint}"
+        return f"unknown key {key!r} in {_dotted(loc[:-1], kpi) or 'the top level'}{hint}"
     if kind == "missing":
         return f"missing required key {where!r}"
     msg = str(err.get("msg", "invalid value"))
@@ -115,7 +127,7 @@ def schema_findings(defs: Definitions, exc: ValidationError) -> list[Finding]:
                 loc,
                 "E002",
                 "error",
-                _message(err, allowed),
+                _message(err, allowed, loc, kpi),
                 key=err["type"] == "extra_forbidden",
                 kpi=kpi,
             )
@@ -129,19 +141,7 @@ def parse_definitions(text: str, source: str) -> Definitions:
     try:
         defs.yaml = load_yaml_text(text, source)
     except YamlError as exc:
-        line, col = exc.line or 1, exc.column or 1
-        defs.findings.append(
-            Finding(
-                rule="E001",
-                severity="error",
-                message=f"YAML syntax error: {exc.message}",
-                location=f"{source}:{line}:{col}",
-                file=source,
-                line=line,
-                column=col,
-            )
-        )
-        return defs
+        return parse_definitions_error(defs, exc)
     return _validate(defs)
 
 
@@ -166,14 +166,12 @@ def _validate(defs: Definitions) -> Definitions:
         return defs
     for path, line, col in defs.yaml.duplicate_keys:
         defs.findings.append(
-            Finding(
-                rule="E002",
-                severity="error",
-                message=f"key {path[-1]!r} appears twice; the later one would win silently",
-                location=f"{defs.path}:{line}:{col}",
-                file=defs.path,
-                line=line,
-                column=col,
+            _positioned(
+                defs,
+                "E002",
+                f"key {path[-1]!r} appears twice; the later one would win silently",
+                line,
+                col,
             )
         )
     try:
@@ -210,17 +208,22 @@ def read_definitions(path: str | Path) -> Definitions:
     return _validate(defs)
 
 
+def _positioned(defs: Definitions, rule: str, message: str, line: int, col: int) -> Finding:
+    return Finding(
+        rule=rule,
+        severity="error",
+        message=message,
+        location=f"{defs.path}:{line}:{col}",
+        file=defs.path,
+        line=line,
+        column=col,
+    )
+
+
 def parse_definitions_error(defs: Definitions, exc: YamlError) -> Definitions:
-    line, col = exc.line or 1, exc.column or 1
     defs.findings.append(
-        Finding(
-            rule="E001",
-            severity="error",
-            message=f"YAML syntax error: {exc.message}",
-            location=f"{defs.path}:{line}:{col}",
-            file=defs.path,
-            line=line,
-            column=col,
+        _positioned(
+            defs, "E001", f"YAML syntax error: {exc.message}", exc.line or 1, exc.column or 1
         )
     )
     return defs
