@@ -68,8 +68,10 @@ class Actuals:
         return s.astype("float64")
 
 
-def _aggregate(values: pd.Series, keys: list[pd.Series], how: str) -> pd.Series:
-    g = values.groupby(keys, observed=True, sort=False)
+def _aggregate(values: pd.DataFrame, codes: np.ndarray, how: str) -> pd.DataFrame:
+    """``how`` of each column per group code (pandas' own reductions: compensated sums,
+    linear percentiles, first/last non-empty in row order)."""
+    g = values.groupby(codes, sort=False)
     m = _PCT.match(how)
     if m:
         return g.quantile(int(m.group(1)) / 100.0)
@@ -90,6 +92,119 @@ def _numeric(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce").astype("float64")
 
 
+@dataclass
+class _Plan:
+    """One measured KPI: the rows it reads (its KPI labels in a long table), column, how, filter."""
+
+    kpi: KPI
+    labels: tuple[int, ...]  # long layout: codes of the KPI labels it reads; () for records
+    column: str
+    how: str
+    where: str | None
+
+
+@dataclass
+class _KeySet:
+    """A population rows are counted in: the whole table, or the members of ``by``."""
+
+    keys: np.ndarray  # int64 per row: member code * n_periods + period offset
+    size: int  # number of possible keys
+    offset: int  # first key of this set in the combined index
+    group: str | None = None  # None: overall
+
+
+def _period_offsets(dates: pd.Series, f: str) -> tuple[np.ndarray, int, int]:
+    """Each row's period as an offset from the first, converted once per distinct date."""
+    codes, uniques = pd.factorize(dates, sort=False)
+    ords = pd.DatetimeIndex(uniques).to_period(f).asi8
+    if not len(ords):
+        return np.zeros(len(dates), dtype=np.int64), 0, -1
+    lo, hi = int(ords.min()), int(ords.max())
+    return (ords - lo)[codes].astype(np.int64), lo, hi
+
+
+def _member_codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """The ``by`` column as codes into its sorted member names (stripped text; missing is
+    ``(blank)``), each distinct value converted once."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True, sort=False)
+    names = (
+        pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+        .astype("string")
+        .fillna("(blank)")
+        .str.strip()
+        .tolist()
+    )
+    names.append("(blank)")  # code -1 (a missing cell) picks this last entry
+    members = sorted(set(names))
+    pos = {name: i for i, name in enumerate(members)}
+    remap = np.array([pos[x] for x in names], dtype=np.int64)
+    return remap[codes], members
+
+
+def _slot_groups(
+    plans: list[_Plan], n: int, row_label: np.ndarray | None
+) -> list[tuple[np.ndarray, list[int]]]:
+    """Partition the plans into groups whose rows can share one group-by.
+
+    Long layout: plans reading the same KPI labels share a slot; the slots of one group read
+    disjoint rows, so each row has at most one slot (``row_slot``; -1 for none). A plan whose
+    labels overlap another's without being the same gets a group of its own. Records layout:
+    every plan reads every row (one slot). Yields (row_slot, slot of each plan or -1).
+    """
+    if row_label is None:
+        return [(np.zeros(n, dtype=np.int64), [0] * len(plans))]
+    distinct = list(dict.fromkeys(p.labels for p in plans))
+    shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]
+    groups = ([shared] if shared else []) + [[h] for h in distinct if h not in shared]
+    n_labels = int(row_label.max()) + 1 if len(row_label) else 0
+    out = []
+    for members in groups:
+        label_slot = np.full(n_labels + 1, -1, dtype=np.int64)  # last entry: no label
+        for s, h in enumerate(members):
+            label_slot[list(h)] = s
+        slot = {h: s for s, h in enumerate(members)}
+        out.append((label_slot[row_label], [slot.get(p.labels, -1) for p in plans]))
+    return out
+
+
+def _key_index(
+    keys: np.ndarray, key_sets: list[_KeySet], members: list[str], n_periods: int, lo: int
+) -> pd.MultiIndex:
+    """(group, period ordinal) for combined keys: overall first, then members in name order."""
+    group = np.empty(len(keys), dtype=object)
+    period = np.zeros(len(keys), dtype=np.int64)
+    for ks in key_sets:
+        inside = (keys >= ks.offset) & (keys < ks.offset + ks.size)
+        local = keys[inside] - ks.offset
+        if ks.group is None:
+            group[inside] = OVERALL
+            period[inside] = local + lo
+        else:
+            names = np.array(members, dtype=object)
+            group[inside] = names[local // max(n_periods, 1)]
+            period[inside] = local % max(n_periods, 1) + lo
+    return pd.MultiIndex.from_arrays(
+        [pd.Index(group, dtype="str"), pd.Index(period, dtype="int64")], names=["group", "period"]
+    )
+
+
+def _rows(row_slot: np.ndarray, slots: list[int], mask: object = None) -> np.ndarray:
+    """Rows in any of ``slots`` (and passing ``mask``, a filter's bool array)."""
+    need = np.zeros(
+        max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool
+    )  # the last entry serves -1
+    need[slots] = True
+    sel = need[row_slot]
+    return sel & mask if isinstance(mask, np.ndarray) else sel
+
+
+def _scatter(res: pd.Series, n_codes: int) -> np.ndarray:
+    """A result indexed by group code as a dense array over all codes (NaN where none)."""
+    out = np.full(n_codes, np.nan)
+    out[res.index.to_numpy(dtype=np.int64)] = res.to_numpy(dtype="float64", na_value=np.nan)
+    return out
+
+
 def compute_actuals(
     model: KPIFile,
     table: Table,
@@ -101,131 +216,182 @@ def compute_actuals(
     Rules (SPEC §2 "aggregates"): percentiles interpolate linearly; ``count`` counts non-empty
     cells; a period with rows of the KPI but none passing ``where`` gives 0 for count/sum and
     no value for the other aggregates; a period with no rows of the KPI has no value.
+
+    Vectorised: dates become period ordinals once per distinct date, members of ``by`` are
+    codes, every ``where`` filter is evaluated once, and the KPIs that share an aggregate and
+    a filter share one group-by over (KPI rows, member, period) codes.
     """
     grain = grain or model.period
     fys = model.fiscal_year_start
     frame = table.frame
+    n = len(frame)
     f = P.freq(grain, fys)
-    period = frame[DATE].dt.to_period(f)
-    ordinals = pd.Series(period.array.asi8, index=frame.index)
-    if len(frame):
-        lo, hi = int(ordinals.min()), int(ordinals.max())
-        all_periods = pd.period_range(pd.Period(ordinal=lo, freq=f), periods=hi - lo + 1, freq=f)
+    offsets, lo, hi = _period_offsets(frame[DATE], f)
+    n_periods = hi - lo + 1
+    if n:
+        all_periods = pd.period_range(pd.Period(ordinal=lo, freq=f), periods=n_periods, freq=f)
     else:
         all_periods = pd.PeriodIndex([], freq=f)
 
-    group_keys: list[tuple[str, pd.Series | None]] = [(OVERALL, None)]
+    key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]
+    members: list[str] = []
     if by is not None:
-        group_col = frame[by].astype("string").fillna("(blank)").str.strip()
-        group_keys.append((by, group_col))
+        mcodes, members = _member_codes(frame[by])
+        key_sets.append(
+            _KeySet(
+                mcodes * n_periods + offsets,
+                max(len(members) * n_periods, 1),
+                key_sets[0].size,
+                by,
+            )
+        )
 
     long = table.layout == "long"
+    row_label = None
+    norm_uniques: list[str] = []
     if long:
-        codes, uniques = pd.factorize(frame[KPI_COL], sort=False)
+        row_label, uniques = pd.factorize(frame[KPI_COL], sort=False)
         norm_uniques = [normalise_label(u) for u in uniques]
 
-    values_cols: dict[str, pd.Series] = {}
-    count_cols: dict[str, pd.Series] = {}
-    target_cols: dict[str, pd.Series] = {}
-    baselines: dict[tuple[str, str], float] = {}
     problems: dict[str, str] = {}
     findings: list[Finding] = []
-
-    def keys_for(mask: np.ndarray | None) -> list[list[pd.Series]]:
-        out = []
-        for _name, gcol in group_keys:
-            o = ordinals if mask is None else ordinals[mask]
-            if gcol is None:
-                g = pd.Series(OVERALL, index=o.index, dtype="string")
-            else:
-                g = gcol if mask is None else gcol[mask]
-            out.append([g, o])
-        return out
-
-    def stack(parts: list[pd.Series]) -> pd.Series:
-        s = pd.concat(parts) if parts else pd.Series(dtype="float64")
-        if len(s):
-            s.index = s.index.set_names(["group", "period"])
-        return s
-
+    plans: list[_Plan] = []
+    filters: dict[str, np.ndarray | str] = {}
     for kpi in model.kpis:
         if kpi.formula is not None:
             continue
         how = default_aggregate(kpi, model)
+        labels: tuple[int, ...] = ()
         if long:
             wanted = {
                 normalise_label(x)
                 for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name)
                 if x
             }
-            hit = [i for i, u in enumerate(norm_uniques) if u in wanted]
-            if not hit:
+            labels = tuple(i for i, u in enumerate(norm_uniques) if u in wanted)
+            if not labels:
                 problems[kpi.id] = (
                     f"no rows for {kpi.measure.column if kpi.measure and kpi.measure.column else kpi.id!r} "
                     f"in the data's KPI column"
                 )
                 continue
-            base = np.isin(codes, hit)
-            raw = frame[VALUE]
+            column = VALUE
         else:
-            col = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
-            if col not in frame.columns:
-                problems[kpi.id] = f"column {col!r} is not in the data"
+            column = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+            if column not in frame.columns:
+                problems[kpi.id] = f"column {column!r} is not in the data"
                 continue
-            base = np.ones(len(frame), dtype=bool)
-            raw = frame[col]
-        mask = base
-        where = kpi.measure.where if kpi.measure else None
-        if where:
-            from kpicli.engine.expr import ExpressionError, evaluate_filter
+        where = (kpi.measure.where if kpi.measure else None) or None
+        if where is not None:
+            if where not in filters:
+                from kpicli.engine.expr import ExpressionError, evaluate_filter
 
-            try:
-                passed = evaluate_filter(where, frame).to_numpy(dtype=bool, na_value=False)
-            except ExpressionError as exc:
-                problems[kpi.id] = f"filter cannot be applied: {exc}"
+                try:
+                    filters[where] = evaluate_filter(where, frame).to_numpy(
+                        dtype=bool, na_value=False
+                    )
+                except ExpressionError as exc:
+                    filters[where] = f"filter cannot be applied: {exc}"
+            if isinstance(filters[where], str):
+                problems[kpi.id] = str(filters[where])
                 continue
-            mask = base & passed
-        vals = raw if how in ("count", "nunique") else _numeric(raw)
-        v_parts, c_parts, t_parts = [], [], []
-        for (gname, gcol), keys, base_keys in zip(
-            group_keys, keys_for(mask), keys_for(base), strict=True
-        ):
-            del gname, gcol
-            present = (
-                pd.Series(1, index=base_keys[1].index)
-                .groupby(base_keys, observed=True, sort=False)
-                .size()
-                .index
-            )
-            sel = vals[mask]
-            agg = _aggregate(sel, keys, how).reindex(present)
-            if how in _ADDITIVE:
-                agg = agg.fillna(0.0)
-            v_parts.append(agg.astype("float64"))
-            c_parts.append(
-                sel.groupby(keys, observed=True, sort=False)
-                .count()
-                .reindex(present)
-                .fillna(0)
-                .astype("float64")
-            )
-            if long and TARGET in frame.columns:
-                tsel = frame[TARGET][mask]
-                tg = tsel.groupby(keys, observed=True, sort=False)
-                t = tg.sum(min_count=1) if how in _ADDITIVE else tg.mean()
-                t_parts.append(t.reindex(present).astype("float64"))
-        values_cols[kpi.id] = stack(v_parts)
-        count_cols[kpi.id] = stack(c_parts)
-        if t_parts:
-            target_cols[kpi.id] = stack(t_parts)
-        if long and BASELINE in frame.columns:
-            b = frame.loc[base, BASELINE].dropna()
-            if len(b):
-                baselines[(kpi.id, OVERALL)] = float(b.iloc[0])
+        plans.append(_Plan(kpi, labels, column, how, where))
 
-    values = pd.DataFrame(values_cols)
-    counts = pd.DataFrame(count_cols)
-    targets = pd.DataFrame(target_cols)
+    numeric: dict[str, pd.Series] = {}
+
+    def values_of(column: str, how: str) -> pd.Series:
+        if how in ("count", "nunique"):
+            return frame[column]
+        if column not in numeric:
+            numeric[column] = _numeric(frame[column])
+        return numeric[column]
+
+    has_target = long and TARGET in frame.columns
+    # (plan, key set) -> (combined keys, values, counts[, targets]) of the keys it has rows in.
+    pieces: dict[tuple[int, int], list[np.ndarray]] = {}
+    for row_slot, slot_of_plan in _slot_groups(plans, n, row_label):
+        mine = [i for i, s in enumerate(slot_of_plan) if s >= 0]
+        if not mine:
+            continue
+        base = row_slot >= 0
+        for ks_i, ks in enumerate(key_sets):
+            # A period (and member) "has rows" of a KPI whether or not they pass its filter.
+            codes_base, present = pd.factorize(row_slot[base] * ks.size + ks.keys[base])
+            codes = np.full(n, -1, dtype=np.int64)
+            codes[base] = codes_base
+            n_codes = len(present)
+            slot_of_code = present // ks.size
+            key_of_code = present % ks.size + ks.offset
+
+            jobs: dict[tuple[str, str | None], list[int]] = {}
+            for i in mine:
+                jobs.setdefault((plans[i].how, plans[i].where), []).append(i)
+            for (how, where), idx in jobs.items():
+                sel = _rows(row_slot, [slot_of_plan[i] for i in idx], filters.get(where))
+                c = codes[sel]
+                columns = list(dict.fromkeys(plans[i].column for i in idx))
+                data = pd.DataFrame({col: values_of(col, how)[sel] for col in columns})
+                res = _aggregate(data, c, how)
+                for col in columns:
+                    agg = _scatter(res[col], n_codes)
+                    if how in _ADDITIVE:
+                        agg[np.isnan(agg)] = 0.0
+                    filled = data[col].notna().to_numpy(dtype=bool)
+                    counts = np.bincount(c[filled], minlength=n_codes).astype("float64")
+                    for i in idx:
+                        if plans[i].column == col:
+                            at = np.flatnonzero(slot_of_code == slot_of_plan[i])
+                            pieces[(i, ks_i)] = [key_of_code[at], agg[at], counts[at]]
+            if has_target:
+                tjobs: dict[tuple[bool, str | None], list[int]] = {}
+                for i in mine:
+                    tjobs.setdefault((plans[i].how in _ADDITIVE, plans[i].where), []).append(i)
+                for (additive, where), idx in tjobs.items():
+                    sel = _rows(row_slot, [slot_of_plan[i] for i in idx], filters.get(where))
+                    tg = frame[TARGET][sel].groupby(codes[sel], sort=False)
+                    tvals = _scatter(tg.sum(min_count=1) if additive else tg.mean(), n_codes)
+                    for i in idx:
+                        at = np.flatnonzero(slot_of_code == slot_of_plan[i])
+                        pieces[(i, ks_i)].append(tvals[at])
+
+    # One index for all KPIs: every (member, period) some KPI has rows in.
+    keys = (
+        np.unique(np.concatenate([p[0] for p in pieces.values()]))
+        if pieces
+        else np.array([], dtype=np.int64)
+    )
+    index = _key_index(keys, key_sets, members, n_periods, lo)
+    values_cols: dict[str, np.ndarray] = {}
+    count_cols: dict[str, np.ndarray] = {}
+    target_cols: dict[str, np.ndarray] = {}
+    for i, plan in enumerate(plans):
+        cols = [np.full(len(keys), np.nan) for _ in range(3 if has_target else 2)]
+        for ks_i in range(len(key_sets)):
+            piece = pieces.get((i, ks_i))
+            if piece is not None:
+                at = np.searchsorted(keys, piece[0])
+                for col, part in zip(cols, piece[1:], strict=True):
+                    col[at] = part
+        values_cols[plan.kpi.id] = cols[0]
+        count_cols[plan.kpi.id] = cols[1]
+        if has_target:
+            target_cols[plan.kpi.id] = cols[2]
+
+    baselines: dict[tuple[str, str], float] = {}
+    if long and BASELINE in frame.columns and row_label is not None:
+        # The first baseline given in the rows of each KPI label (row order).
+        given = np.flatnonzero(frame[BASELINE].notna().to_numpy(dtype=bool))
+        labels_given, first = np.unique(row_label[given], return_index=True)
+        first_row = dict(zip(labels_given.tolist(), given[first].tolist(), strict=True))
+        column = frame[BASELINE].to_numpy(dtype="float64", na_value=np.nan)
+        for plan in plans:
+            found = [first_row[lab] for lab in plan.labels if lab in first_row]
+            if found:
+                baselines[(plan.kpi.id, OVERALL)] = float(column[min(found)])
+
+    values = pd.DataFrame(values_cols, index=index)
+    counts = pd.DataFrame(count_cols, index=index)
+    targets = pd.DataFrame(target_cols, index=index)
     if values.empty:
         idx = pd.MultiIndex.from_arrays([[], []], names=["group", "period"])
         values = pd.DataFrame(index=idx)
