@@ -56,7 +56,23 @@ def _root(
         bool, typer.Option("--verbose", "-v", help="Explain what was read.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            metavar="NAME=N",
+            help="Change an input limit for this run, e.g. rows=20M, columns=5000, "
+            "file-size=4GB, kpi-file-size, yaml-depth, yaml-nodes, unzipped-size; none "
+            "switches one off (also: KPI_LIMITS variable). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
+    from kpicli import limits
+
+    try:
+        limits.configure(*(limit or []))
+    except ValueError as exc:
+        fail(f"--limit: {exc}" if limit and not str(exc).startswith(limits.ENV) else str(exc))
     OPTIONS.quiet = quiet
     OPTIONS.no_color = no_color or bool(os.environ.get("NO_COLOR"))
     OPTIONS.debug = debug

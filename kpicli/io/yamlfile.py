@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from kpicli import limits as _limits
+
 try:  # libyaml is much faster; the pure-Python loader gives the same marks.
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
@@ -15,10 +17,8 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 Path_ = tuple[str | int, ...]
 
-# Bounds that keep hostile files (alias bombs, deep nesting) cheap to reject.
-MAX_NODES = 200_000
-MAX_DEPTH = 64
-MAX_BYTES = 20 * 1024 * 1024
+# Bounds that keep hostile files (alias bombs, deep nesting, huge files) cheap to reject live in
+# kpicli.limits (yaml_nodes, yaml_depth, kpi_file_size) and can be changed per run.
 
 
 class YamlError(Exception):
@@ -62,22 +62,54 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return _scalar_constructor.construct_object(node, deep=True)
 
 
+def _check_depth(text: str, limit: int | None) -> None:
+    """Refuse nesting deeper than ``limit`` from the event stream, before composing nodes.
+
+    libyaml's composer recurses in C: a few thousand ``[`` crash the interpreter and its
+    scanner slows quadratically with depth, so the check stops at the first level too deep.
+    """
+    if limit is None:
+        return
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > limit:
+                    raise YamlError(
+                        f"nesting deeper than {limit} levels; "
+                        + _limits.exceeded("yaml_depth", limit),
+                        event.start_mark.line + 1,
+                        event.start_mark.column + 1,
+                    )
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
 def _convert(root: yaml.Node, loaded: LoadedYaml) -> Any:
     count = 0
+    max_nodes = _limits.current().yaml_nodes
+    max_depth = _limits.current().yaml_depth
 
     def walk(node: yaml.Node, path: Path_, depth: int) -> Any:
         nonlocal count
         count += 1
-        if count > MAX_NODES:
+        if max_nodes is not None and count > max_nodes:
             raise YamlError(
-                f"the file has more than {MAX_NODES:,} YAML nodes once aliases are expanded; "
-                "refusing to expand it (an alias bomb?)",
+                f"the file has more than {max_nodes:,} YAML nodes once aliases are expanded; "
+                "refusing to expand it (an alias bomb?); "
+                + _limits.exceeded("yaml_nodes", max_nodes),
                 node.start_mark.line + 1,
                 node.start_mark.column + 1,
             )
-        if depth > MAX_DEPTH:
+        if max_depth is not None and depth > max_depth:
             raise YamlError(
-                f"nesting deeper than {MAX_DEPTH} levels",
+                f"nesting deeper than {max_depth} levels; "
+                + _limits.exceeded("yaml_depth", max_depth),
                 node.start_mark.line + 1,
                 node.start_mark.column + 1,
             )
@@ -118,6 +150,12 @@ def _convert(root: yaml.Node, loaded: LoadedYaml) -> Any:
 def load_yaml_text(text: str, source: str = "<string>") -> LoadedYaml:
     """Parse YAML text into plain data with positions; raise YamlError on bad input."""
     loaded = LoadedYaml(data=None, source=source)
+    max_bytes = _limits.current().kpi_file_size
+    if max_bytes is not None and len(text) > max_bytes:
+        raise YamlError(
+            f"the text is {_limits.size_text(len(text))}, too big for a KPI file; "
+            + _limits.exceeded("kpi_file_size", max_bytes)
+        )
     if "\t" in text:
         # YAML forbids tabs for indentation; say so plainly instead of a parser riddle.
         for lineno, line in enumerate(text.splitlines(), 1):
@@ -129,6 +167,7 @@ def load_yaml_text(text: str, source: str = "<string>") -> LoadedYaml:
                     len(line) - len(stripped) + 1,
                 )
     try:
+        _check_depth(text, _limits.current().yaml_depth)
         loader = _Loader(text)
         try:
             root = loader.get_single_node()
@@ -148,7 +187,7 @@ def load_yaml_text(text: str, source: str = "<string>") -> LoadedYaml:
     try:
         loaded.data = _convert(root, loaded)
     except RecursionError:
-        raise YamlError(f"nesting deeper than {MAX_DEPTH} levels") from None
+        raise YamlError("nesting too deep to read") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise YamlError(
@@ -162,9 +201,11 @@ def load_yaml_text(text: str, source: str = "<string>") -> LoadedYaml:
 def read_text(path: Path) -> str:
     """Read a definition file as UTF-8 (BOM allowed), with clear errors."""
     size = path.stat().st_size
-    if size > MAX_BYTES:
+    max_bytes = _limits.current().kpi_file_size
+    if max_bytes is not None and size > max_bytes:
         raise YamlError(
-            f"file is {size / 1e6:.0f} MB; KPI files are limited to {MAX_BYTES // (1024 * 1024)} MB"
+            f"the file is {_limits.size_text(size)}, too big for a KPI file; "
+            + _limits.exceeded("kpi_file_size", max_bytes)
         )
     raw = path.read_bytes()
     if b"\x00" in raw[:8192]:
