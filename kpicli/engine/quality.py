@@ -34,7 +34,9 @@ def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | 
     frame = table.frame
     out: dict[str, tuple[pd.Series, str | None]] = {}
     if table.layout == "long":
-        norm = frame[KPI].map(normalise_label) if len(frame) else frame[KPI]
+        # Each distinct label is normalised once, not once per row.
+        codes, uniques = pd.factorize(frame[KPI], use_na_sentinel=False)
+        norm = [normalise_label(u) for u in uniques]
         for k in model.kpis:
             if k.formula is not None:
                 continue
@@ -43,7 +45,8 @@ def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | 
                 for x in (k.measure.column if k.measure else None, k.id, k.name)
                 if x
             }
-            out[k.id] = (norm.isin(wanted), VALUE)
+            hit = np.array([u in wanted for u in norm], dtype=bool)
+            out[k.id] = (pd.Series(hit[codes], index=frame.index), VALUE)
     else:
         for k in model.kpis:
             col = (k.measure.column if k.measure and k.measure.column else None) or k.id
@@ -60,10 +63,13 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         return findings
     if table.layout == "long":
         dims = [c for c in frame.columns if c not in RESERVED and c != "_col"]
-        dup = frame.duplicated(subset=[KPI, DATE, *dims], keep=False)
+        # One pass: an id per KPI/date/dimensions entry, and how many rows share it.
+        ids = frame.groupby([KPI, DATE, *dims], dropna=False, observed=True, sort=False).ngroup()
+        sizes = np.bincount(ids.to_numpy(dtype=np.int64))
+        dup = sizes[ids.to_numpy(dtype=np.int64)] > 1
         if dup.any():
             rows = frame[dup]
-            n_groups = rows.groupby([KPI, DATE, *dims], dropna=False, observed=True).ngroups
+            n_groups = int((sizes > 1).sum())
             findings.append(
                 Finding(
                     rule="D602",
@@ -88,32 +94,36 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                 location=_places(table, rows, table.date_label),
             )
         )
+    kpi_rows = _kpi_rows(table, model)
+    numeric: dict[str, np.ndarray] = {}
     for k in model.kpis:
-        rows_and_col = _kpi_rows(table, model).get(k.id) if k.formula is None else None
+        rows_and_col = kpi_rows.get(k.id) if k.formula is None else None
         if rows_and_col is None:
             continue
         mask, col = rows_and_col
         if col is None:
             continue
-        vals = (
-            pd.to_numeric(frame[col], errors="coerce")
-            if not pd.api.types.is_numeric_dtype(frame[col])
-            else frame[col]
-        )
         unit = (k.unit or "").strip().lower()
         agg = (k.measure.aggregate if k.measure else None) or ""
         if agg in ("count", "nunique"):
             continue
-        bad = None
-        what = ""
+        if not k.is_percent and unit not in ("count", "number", "#"):
+            continue
+        if col not in numeric:  # each column converted once, as a plain float array
+            raw = frame[col]
+            vals = (
+                raw if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce")
+            )
+            numeric[col] = vals.to_numpy(dtype="float64", na_value=np.nan)
+        v = numeric[col]
         if k.is_percent:
-            bad = mask & ((vals < 0) | (vals > 100))
+            bad = mask.to_numpy(dtype=bool) & ((v < 0) | (v > 100))
             what = "a percentage outside 0–100"
-        elif unit in ("count", "number", "#"):
-            bad = mask & (vals < 0)
+        else:
+            bad = mask.to_numpy(dtype=bool) & (v < 0)
             what = "a negative count"
-        if bad is not None and bad.any():
-            rows = frame[bad.fillna(False).to_numpy(dtype=bool)]
+        if bad.any():
+            rows = frame[bad]
             label = k.measure.column if k.measure and k.measure.column else k.id
             findings.append(
                 Finding(
@@ -122,7 +132,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     letter="D",
                     kpi=k.id,
                     message=f"{len(rows)} values of {label!r} are {what} (e.g. "
-                    f"{vals[bad.fillna(False)].iloc[0]:g}); fix them or check the KPI's unit",
+                    f"{v[bad][0]:g}); fix them or check the KPI's unit",
                     location=_places(table, rows, col if col != VALUE else table.value_label),
                 )
             )
