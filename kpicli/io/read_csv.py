@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
+from kpicli.io.guards import check_shape
 from kpicli.io.layout import HEADER_SCAN, Sheet, build_sheet, find_header
 from kpicli.model.kpifile import DataSpec
 
@@ -127,8 +128,10 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         h = find_header(cells)
     header_fields, header_line, header_last = top[h]
     skip = header_last  # physical lines up to and including the header
+    check_shape(shown, columns=len(header_fields))
 
     frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields))
+    check_shape(shown, rows=len(frame), columns=frame.shape[1])
     width = max(frame.shape[1], len(header_fields))
     header: list[object] = [c if c.strip() else None for c in header_fields]
     header += [None] * (width - len(header))

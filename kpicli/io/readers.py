@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
+from kpicli.io.guards import check_file, check_shape
 from kpicli.io.layout import HEADER_SCAN, Part, Sheet, build_sheet, find_header, normalise
 from kpicli.io.numbers import finest
 from kpicli.io.read_csv import read_csv_sheet
@@ -100,6 +101,7 @@ def read_file(
     path: Path, shown: str, spec: DataSpec | None = None, model: KPIFile | None = None
 ) -> Part:
     """One file as a normalised Part (for a workbook: the named sheet or the first that reads)."""
+    check_file(path, shown)
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_FORMATS:
         return _read_workbook(path, shown, spec, model)
@@ -120,6 +122,8 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
         grid = None
         try:
             grid = read_grid(path, shown, name, names)
+            check_shape(f"sheet {name!r} of {shown}", rows=grid.cells.shape[0],
+                        columns=grid.cells.shape[1])
             return normalise(grid_sheet(grid, shown, spec), spec, model)
         except DataError as exc:
             if wanted is not None or len(candidates) == 1:
