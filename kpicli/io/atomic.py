@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,11 +23,23 @@ def check_output_path(output: Path, inputs: Iterable[Path] = ()) -> Path:
     resolved = out.resolve()
     for p in inputs:
         try:
-            if Path(p).expanduser().resolve() == resolved:
+            q = Path(p).expanduser()
+            # The same path, a symlink to it, or another name (hard link) of the same file.
+            if q.resolve() == resolved or (out.exists() and os.path.samefile(q, out)):
                 raise KpiError(f"refusing to write {output}: it is one of the input files")
         except OSError:
             continue
     return out
+
+
+def _read_only(path: Path) -> bool:
+    """No write permission for us, or (when we are root, who may write anyway) for anyone."""
+    if not os.access(path, os.W_OK):
+        return True
+    try:
+        return not stat.S_IMODE(path.stat().st_mode) & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    except OSError:
+        return False
 
 
 def write_atomic(output: Path, write: Callable[[Path], None], inputs: Iterable[Path] = ()) -> None:
@@ -35,7 +48,7 @@ def write_atomic(output: Path, write: Callable[[Path], None], inputs: Iterable[P
     On any failure the temporary file is removed and an existing ``output`` is untouched.
     """
     out = check_output_path(output, inputs)
-    if out.exists() and not os.access(out, os.W_OK):
+    if out.exists() and _read_only(out):
         raise KpiError(f"cannot write {output}: the file is read-only")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
     os.close(fd)
