@@ -6,12 +6,38 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpicli.errors import KpiError
-from kpicli.io.definitions import Definitions, load_kpi_file
+from kpicli.errors import DefinitionError, KpiError
+from kpicli.io.definitions import Definitions
+from kpicli.io.definitions import load_kpi_file as _load_definitions
 from kpicli.model.results import Report
 from kpicli.model.table import Table
 
 __all__ = ["build_report", "load_kpi_file", "read_table", "validate_files"]
+
+
+def load_kpi_file(path: str | Path) -> Definitions:
+    """Read a KPI file that must be usable; raise DefinitionError listing its errors if not.
+
+    Besides YAML and schema errors, a ``formula`` or ``where`` filter the safe evaluator
+    refuses (``__import__``, attribute access, lambdas, huge powers ...) is an error here (E006
+    at its line and column): a report never runs with a definition that cannot be evaluated.
+    """
+    defs = _load_definitions(path)
+    assert defs.model is not None and defs.yaml is not None
+    from kpicli.engine import rules
+
+    ctx = rules.make_context(defs.model, defs.yaml.data)
+    errors = [
+        defs.finding_at(hit.path, hit.rule, "error", hit.message, kpi=hit.kpi_id)
+        for hit in rules.check_expressions(ctx)
+    ]
+    if errors:
+        lines = [f"{f.location}: {f.rule} {f.message}" for f in errors[:5]]
+        if len(errors) > 5:
+            lines.append(f"... and {len(errors) - 5} more (run `kpi validate {path}`)")
+        head = f"{path} has {len(errors)} error{'s' if len(errors) != 1 else ''}:\n  "
+        raise DefinitionError(head + "\n  ".join(lines), errors)
+    return defs
 
 
 def read_table(defs: Definitions, data: Sequence[str | Path] | None = None) -> Table:
