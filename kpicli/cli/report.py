@@ -117,8 +117,14 @@ def report(
     del build_report  # the twin; the CLI splits it to reuse the loaded model for the workbook
     defs = load_kpi_file(kpis)
     assert defs.model is not None
-    table = read_table(defs, data)
-    rep = compute(defs.model, table, period=period, by=by, history=history)
+    from kpicli.cli.progress import Progress, wanted
+
+    # A spinner on stderr for steps slower than 2 s: on a terminal, never for machine formats.
+    spinner = wanted() and not OPTIONS.quiet and kind in ("table", "xlsx")
+    with Progress(spinner, "reading " + (", ".join(data) if data else "the data")) as progress:
+        table = read_table(defs, data)
+        progress.say(f"computing the scorecard from {len(table.frame):,} rows")
+        rep = compute(defs.model, table, period=period, by=by, history=history)
     inputs = [Path(kpis), *(Path(s.path) for s in table.sources)]
     if OPTIONS.verbose:
         for s in table.sources:
@@ -135,14 +141,15 @@ def report(
         # The Definitions sheet shows each KPI's SMART findings (definition rules only:
         # the data was read once already and its findings are in the report).
         smart = validate_files([kpis], with_data=False).findings
-        write_xlsx(
-            rep,
-            output,
-            model=defs.model,
-            definition_findings=smart,
-            inputs=inputs,
-            history=history,
-        )
+        with Progress(spinner, f"writing {output}"):
+            write_xlsx(
+                rep,
+                output,
+                model=defs.model,
+                definition_findings=smart,
+                inputs=inputs,
+                history=history,
+            )
         note(f"wrote {output}")
     else:
         text = _render(rep, kind, explain)
