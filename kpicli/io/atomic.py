@@ -50,9 +50,15 @@ def write_atomic(output: Path, write: Callable[[Path], None], inputs: Iterable[P
     out = check_output_path(output, inputs)
     if out.exists() and _read_only(out):
         raise KpiError(f"cannot write {output}: the file is read-only")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or "."
+        )
+    except OSError as exc:
+        raise KpiError(f"cannot write {output}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    existed = out.exists()
     try:
         write(tmp)
         if out.exists():
@@ -64,6 +70,11 @@ def write_atomic(output: Path, write: Callable[[Path], None], inputs: Iterable[P
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, out)
+    except OSError as exc:  # disk full, file too large, permissions: say so, keep the old file
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        kept = "; the existing file is unchanged" if existed else ""
+        raise KpiError(f"cannot write {output}: {exc.strerror or exc}{kept}") from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

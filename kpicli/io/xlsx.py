@@ -1027,9 +1027,15 @@ def write_xlsx(
     """Write the Excel report to ``path`` atomically; an existing file survives any failure."""
 
     def write(tmp: Path) -> None:
+        import io
+
         wb = build_workbook(
             report, model=model, definition_findings=definition_findings, history=history
         )
-        wb.save(tmp)
+        # Zip in memory, then one plain write: a full disk fails that write cleanly, where a
+        # ZipFile left half-written on disk would print a traceback when it is collected.
+        buf = io.BytesIO()
+        wb.save(buf)
+        tmp.write_bytes(buf.getvalue())
 
     write_atomic(Path(path), write, inputs)
