@@ -50,22 +50,47 @@ class Actuals:
     problems: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
+    # (frame name, id of the frame) -> rows of each group, period positions, column arrays
+    _lookup: dict[tuple[str, int], tuple[dict[str, np.ndarray], np.ndarray, dict]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
     @property
     def groups(self) -> list[str]:
         return list(self.values.index.get_level_values(0).unique())
 
+    def _rows(self, frame: str) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray, dict]:
+        """The frame, its row positions per group and period positions (built once)."""
+        df = getattr(self, frame)
+        key = (frame, id(df))
+        got = self._lookup.get(key)
+        if got is None:
+            codes, uniques = pd.factorize(df.index.get_level_values(0))
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+            rows = {str(g): order[bounds[i] : bounds[i + 1]] for i, g in enumerate(uniques)}
+            ords = df.index.get_level_values(1).to_numpy(dtype=np.int64)
+            first = int(self.periods.asi8[0]) if len(self.periods) else 0
+            got = (rows, ords - first, {})
+            self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}
+            self._lookup[key] = got
+        return df, *got
+
     def series(self, kpi_id: str, group: str = OVERALL, frame: str = "values") -> pd.Series:
         """One KPI's values over all periods of the data, indexed by Period (NaN where none)."""
-        df = getattr(self, frame)
-        if kpi_id not in df.columns:
-            return pd.Series(np.nan, index=self.periods, dtype="float64")
-        try:
-            s = df[kpi_id].xs(group, level=0)
-        except KeyError:
-            return pd.Series(np.nan, index=self.periods, dtype="float64")
-        s = s.reindex(self.periods.asi8)
-        s.index = self.periods
-        return s.astype("float64")
+        df, rows, pos, columns = self._rows(frame)
+        n = len(self.periods)
+        r = rows.get(group)
+        if kpi_id not in df.columns or r is None:
+            return pd.Series(np.full(n, np.nan), index=self.periods)
+        col = columns.get(kpi_id)
+        if col is None:
+            col = columns[kpi_id] = df[kpi_id].to_numpy(dtype="float64", na_value=np.nan)
+        at = pos[r]
+        inside = (at >= 0) & (at < n)
+        out = np.full(n, np.nan)
+        out[at[inside]] = col[r[inside]]
+        return pd.Series(out, index=self.periods, name=kpi_id)
 
 
 def _aggregate(values: pd.DataFrame, codes: np.ndarray, how: str) -> pd.DataFrame:
