@@ -91,8 +91,11 @@ def _number(key: str, text: str) -> int | None:
         return None
     m = _VALUE.match(text)
     unit = m.group(2).lower() if m else ""
-    if m is None or unit not in _UNITS or (unit in ("b", "kb", "mb", "gb", "kib", "mib", "gib")
-                                           and key not in Limits.BYTES):
+    if (
+        m is None
+        or unit not in _UNITS
+        or (unit in ("b", "kb", "mb", "gb", "kib", "mib", "gib") and key not in Limits.BYTES)
+    ):
         example = "50MB or 2GB" if key in Limits.BYTES else "5000 or 20M"
         raise ValueError(
             f"limit {key.replace('_', '-')}: {text.strip()!r} is not a number such as {example}"
@@ -180,6 +183,10 @@ def describe(limits: Limits | None = None) -> list[tuple[str, str, str]]:
     """(name, value, meaning) for each limit, for help texts and docs."""
     limits = limits or current()
     return [
-        (f.name.replace("_", "-"), _value_text(f.name, getattr(limits, f.name)), Limits.HELP[f.name])
+        (
+            f.name.replace("_", "-"),
+            _value_text(f.name, getattr(limits, f.name)),
+            Limits.HELP[f.name],
+        )
         for f in fields(Limits)
     ]
