@@ -262,7 +262,8 @@ def build_sheet(
     named = np.array([header_name(v) != "" for v in header], bool)
     cols = filled_col | named
     filled_row = data.notna().any(axis=1).to_numpy()
-    data = data.loc[filled_row, cols[: data.shape[1]]].reset_index(drop=True)
+    if not (filled_row.all() and cols[: data.shape[1]].all()):  # else: nothing to drop
+        data = data.loc[filled_row, cols[: data.shape[1]]].reset_index(drop=True)
     out = Sheet(
         path=path,
         sheet=sheet,
@@ -342,7 +343,7 @@ def _non_numeric_finding(
     sheet: Sheet,
     name: str,
     nums: Numbers,
-    raw: np.ndarray,
+    raw: np.ndarray | pd.Series,
     rows: np.ndarray,
     letters: np.ndarray | str,
     what: str,
@@ -353,11 +354,12 @@ def _non_numeric_finding(
     lt = letters if isinstance(letters, str) else letters[bad]
     first_letter = lt if isinstance(lt, str) else lt[0]
     n = len(bad)
+    shown = raw.iloc[bad].to_numpy(dtype=object) if isinstance(raw, pd.Series) else raw[bad]
     return sheet.finding(
         "D601",
         "warning",
         f"{what} has {n} value{'s' if n != 1 else ''} that {'are' if n != 1 else 'is'} not a "
-        f"number ({_places(sheet, rows[bad], lt, raw[bad])}); "
+        f"number ({_places(sheet, rows[bad], lt, shown)}); "
         f"{'they are' if n != 1 else 'it is'} treated as missing. Type a number (85, 85%, "
         "1,250.5 or 1.250,5) or leave the cell empty",
         int(rows[bad[0]]),
@@ -461,9 +463,7 @@ def _numeric_or_text(
             values[fmt] *= 100.0
         elif name in percent:
             scale_fractions(values, ~nums.text_percent, percent[name])
-        f = _non_numeric_finding(
-            sheet, name, nums, col.to_numpy(dtype=object), rows, letter, f"column {name!r}"
-        )
+        f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
         if f:
             findings.append(f)
         return pd.Series(values, index=col.index, dtype="float64")
@@ -763,7 +763,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
     findings = [*sheet.findings, *_uncalculated_findings(sheet)]
     date_name, dates = find_date_column(sheet, spec, fys)
     keep = _dates_and_drops(sheet, date_name, dates, findings)
-    sub = sheet.frame.loc[keep]
+    sub = sheet.frame.loc[keep] if not keep.all() else sheet.frame
     rows = sheet.rows[keep]
     letters = dict(zip(sheet.names, sheet.letters, strict=True))
     date_parts = set(date_name.split("+")) if date_name not in sheet.names else {date_name}
@@ -782,7 +782,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
             findings,
             percent,
             fys,
-        ).to_numpy()
+        ).array
     frame = _base(out, rows, len(rows))
     for name in sheet.names:
         if name in frame and frame[name].dtype == object:
@@ -819,9 +819,7 @@ def _numbers_column(
     values = nums.values.copy()
     fmt = _format_percent(sheet, rows, letter, nums)
     values[fmt] *= 100.0
-    f = _non_numeric_finding(
-        sheet, name, nums, col.to_numpy(dtype=object), rows, letter, f"column {name!r}"
-    )
+    f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
     if f:
         findings.append(f)
     return values, nums, fmt
@@ -840,11 +838,11 @@ def _scale_long(
     """
     codes, uniques = pd.factorize(labels, use_na_sentinel=True)
     normed = np.array([norm(u) for u in uniques] + [""], dtype=object)
-    row_norm = normed[codes]
     groups: list[tuple[np.ndarray, bool | None]] = [
-        (np.isin(row_norm, list(ws)), declared) for ws, declared in wanted
+        (np.isin(normed, list(ws))[codes], declared) for ws, declared in wanted
     ]
     if extra is not None and extra.any():
+        row_norm = normed[codes]
         for u in np.unique(row_norm[extra]):
             groups.append((row_norm == u, None))
     for mask, declared in groups:
@@ -905,10 +903,11 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
                 )
             )
         keep = keep & ~no_label
-    sub = sheet.frame.loc[keep].reset_index(drop=True)
+    every = bool(keep.all())  # the usual case: no copies of the sheet's columns
+    sub = sheet.frame if every else sheet.frame.loc[keep].reset_index(drop=True)
     rows = sheet.rows[keep]
-    labels = labels_all[keep].reset_index(drop=True)
-    out: dict[str, object] = {DATE: dates.values[keep], KPI_COL: labels.to_numpy()}
+    labels = labels_all if every else labels_all[keep].reset_index(drop=True)
+    out: dict[str, object] = {DATE: dates.values[keep], KPI_COL: labels.array}
     scaled: list[tuple[np.ndarray, Numbers, np.ndarray]] = []
     for col, reserved in ((value_col, VALUE), (target_col, TARGET), (baseline_col, BASELINE)):
         if col is not None:
@@ -924,7 +923,7 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
             continue
         out[name] = _numeric_or_text(
             sheet, spec, name, sub[name], rows, letters[name], findings, {}, fys
-        ).to_numpy()
+        ).array
     frame = _base(out, rows, len(rows))
     frame[KPI_COL] = frame[KPI_COL].astype("str")
     for name in names:
