@@ -443,3 +443,10 @@ def test_limit_values() -> None:
         "rows",
         "columns",
     ]
+
+
+def test_readme_documents_the_limits() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    safety = text[text.index("## Safety") : text.index("## Development")]
+    for name, value, _ in limits.describe(limits.LIMITS):
+        assert f"| `{name}` | {value} |" in safety, name
