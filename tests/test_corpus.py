@@ -253,6 +253,7 @@ HOSTILE_TEXT = [
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\tTAB=1+1",
     "\rCR=1+1",
+    "\x1b[41mred\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ \x1b[2J\x07 \x9b31m",
 ]
 
 
@@ -266,11 +267,14 @@ def _hostile_files(folder: Path) -> None:
         f"  - id: visits\n    name: {names[3]}\n    owner: {names[4]}\n    unit: count\n"
         "    measure: {column: visits, aggregate: sum}\n    target: 1000\n"
         f'  - id: pipes\n    name: "[bold red]a|b[/bold red] | c"\n    owner: {names[5]}\n'
+        f"    description: {names[6]}\n"
         "    unit: count\n    measure: {column: visits, aggregate: count}\n    target: 2\n"
+        f"  - id: escapes\n    name: {names[6]}\n    owner: {names[6]}\n    unit: count\n"
+        "    measure: {column: visits, aggregate: sum}\n    target: 2\n"
     )
     (folder / "kpis.yaml").write_text(kpis, encoding="utf-8")
     rows = ["date,team,revenue,visits"]
-    teams = ['"=1+2"', '"@A1"', '"+x"', '"-y"', '"|p|"', '"[red]r[/red]"']
+    teams = ['"=1+2"', '"@A1"', '"+x"', '"-y"', '"|p|"', '"[red]r[/red]"', '"No\x1b[2Jrth"']
     for month in ("2026-01", "2026-02"):
         for i, team in enumerate(teams):
             rows.append(f"{month}-0{i + 1},{team},{10 * (i + 1)},{100 * (i + 1)}")
@@ -337,6 +341,16 @@ def test_markdown_escapes_pipes_and_terminal_shows_markup_literally(
     assert term.exit_code == 0, term.stderr
     assert "[bold red]a|b[/bold red]" in term.stdout  # shown, not applied
     assert "[red]r[/red]" in term.stdout
+    # Escape sequences in user text are shown as symbols, never sent to the terminal: no
+    # colour, hyperlink, screen clear or 8-bit CSI that rich did not write itself.
+    for out in (term.stdout, md.stdout):
+        for seq in ("\x1b[41m", "\x1b]8;;", "\x1b[2J", "\x07", "\x9b"):
+            assert seq not in out, repr(seq)
+        assert "␛[2J" in out
+    plain = runner.invoke(app, ["report", "--data", "data.csv", "--by", "team", "--no-color"])
+    assert plain.exit_code == 0 and "\x1b" not in plain.stdout
+    show = runner.invoke(app, ["show", "escapes", "--data", "data.csv", "--no-color"])
+    assert show.exit_code == 0 and "\x1b" not in show.stdout and "␛[41mred" in show.stdout
 
 
 # ------------------------------------------------------------------------------ limits

@@ -23,8 +23,26 @@ def strip_illegal_xml(text: str) -> str:
     return _ILLEGAL_XML.sub("", text)
 
 
+# C0 controls but tab and newline, DEL and C1 controls: ESC sequences and 8-bit CSI could
+# recolour, move the cursor, clear the screen or plant a hyperlink in a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _picture(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode control picture: ESC shows as ␛
+    return "␡" if code == 0x7F else f"\\x{code:02x}"
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: control characters shown as visible symbols."""
+    return _CONTROL.sub(_picture, text)
+
+
 def markdown_cell(text: str) -> str:
-    """Escape text for a Markdown table cell: pipes, backslashes, newlines, HTML."""
+    """Escape text for a Markdown table cell: pipes, backslashes, newlines, HTML, controls."""
+    text = printable(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\\", "\\\\").replace("|", "\\|")
     text = text.replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"[\r\n]+", " ", text)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
@@ -17,6 +20,7 @@ from kpicli.io.formatting import (
     format_value,
     sparkline,
 )
+from kpicli.io.sanitize import printable
 from kpicli.model.results import KPIResult, Report, ScoreLine
 
 STATUS_STYLE = {
@@ -183,6 +187,7 @@ def _findings(report: Report, limit: int = 12) -> Group | None:
 
 def render_terminal(report: Report, console: Console, *, explain: bool = False) -> None:
     """Print the scorecard; all user text goes through Text so it cannot carry markup."""
+    report = _printable(report)
     title = Text(report.title or "KPI scorecard", style="bold")
     title.append(f"  ·  {report.period} ({report.grain})", style="")
     title.append("  ·  score ")
@@ -264,6 +269,8 @@ def render_kpi_detail(
     report: Report, kpi_id: str, console: Console, definition: dict[str, str] | None = None
 ) -> None:
     """One KPI in depth: definition, status and why, history chart, forecast, findings."""
+    report = _printable(report)
+    definition = _printable(definition)
     rows = [r for r in report.kpis if r.id == kpi_id]
     r = next((x for x in rows if x.group is None), rows[0])
     head = Text(r.name, style="bold")
@@ -329,3 +336,18 @@ def render_kpi_detail(
     if related:
         console.print()
         console.print(_findings(report.model_copy(update={"findings": related})))
+
+
+def _printable(obj: Any) -> Any:
+    """A copy with every string made printable: user text cannot send escape sequences
+    (colours, cursor moves, screen clears, hyperlinks) to the terminal."""
+    if isinstance(obj, str):
+        return printable(obj)
+    if isinstance(obj, BaseModel):
+        fields = type(obj).model_fields
+        return obj.model_copy(update={n: _printable(getattr(obj, n)) for n in fields})
+    if isinstance(obj, list):
+        return [_printable(x) for x in obj]
+    if isinstance(obj, dict):
+        return {_printable(k): _printable(v) for k, v in obj.items()}
+    return obj
