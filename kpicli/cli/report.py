@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -104,6 +105,9 @@ def report(
     no_color: NoColorOpt = False,
 ) -> None:
     """Scorecard for one period: actual, target, status, trend and forecast per KPI."""
+    # Before pyarrow loads: its buffers come from malloc, so memory freed after reading is
+    # reused by the engine's arrays (peak memory on big files). A user's own setting wins.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     from kpicli.api import build_report, load_kpi_file, read_table
     from kpicli.engine.report import build_report as compute
     from kpicli.model.results import STATUS_RANK

@@ -132,7 +132,7 @@ class _Plan:
 class _KeySet:
     """A population rows are counted in: the whole table, or the members of ``by``."""
 
-    keys: np.ndarray  # int64 per row: member code * n_periods + period offset
+    keys: np.ndarray  # int32/int64 per row: member code * n_periods + period offset
     size: int  # number of possible keys
     offset: int  # first key of this set in the combined index
     group: str | None = None  # None: overall
@@ -143,9 +143,9 @@ def _period_offsets(dates: pd.Series, f: str) -> tuple[np.ndarray, int, int]:
     codes, uniques = pd.factorize(dates, sort=False)
     ords = pd.DatetimeIndex(uniques).to_period(f).asi8
     if not len(ords):
-        return np.zeros(len(dates), dtype=np.int64), 0, -1
+        return np.zeros(len(dates), dtype=np.int32), 0, -1
     lo, hi = int(ords.min()), int(ords.max())
-    return (ords - lo)[codes].astype(np.int64), lo, hi
+    return (ords - lo).astype(np.int32)[codes], lo, hi
 
 
 def _member_codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -162,7 +162,7 @@ def _member_codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
     names.append("(blank)")  # code -1 (a missing cell) picks this last entry
     members = sorted(set(names))
     pos = {name: i for i, name in enumerate(members)}
-    remap = np.array([pos[x] for x in names], dtype=np.int64)
+    remap = np.array([pos[x] for x in names], dtype=np.int32)
     return remap[codes], members
 
 
@@ -177,14 +177,14 @@ def _slot_groups(
     every plan reads every row (one slot). Yields (row_slot, slot of each plan or -1).
     """
     if row_label is None:
-        return [(np.zeros(n, dtype=np.int64), [0] * len(plans))]
+        return [(np.zeros(n, dtype=np.int32), [0] * len(plans))]
     distinct = list(dict.fromkeys(p.labels for p in plans))
     shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]
     groups = ([shared] if shared else []) + [[h] for h in distinct if h not in shared]
     n_labels = int(row_label.max()) + 1 if len(row_label) else 0
     out = []
     for members in groups:
-        label_slot = np.full(n_labels + 1, -1, dtype=np.int64)  # last entry: no label
+        label_slot = np.full(n_labels + 1, -1, dtype=np.int32)  # last entry: no label
         for s, h in enumerate(members):
             label_slot[list(h)] = s
         slot = {h: s for s, h in enumerate(members)}
@@ -211,6 +211,36 @@ def _key_index(
     return pd.MultiIndex.from_arrays(
         [pd.Index(group, dtype="str"), pd.Index(period, dtype="int64")], names=["group", "period"]
     )
+
+
+def _present_codes(
+    row_slot: np.ndarray, keys: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code among the (slot, key) pairs that occur, and those pairs in order.
+
+    A pair is ``slot * size + key``; rows in no slot get code -1. Small key spaces are
+    counted densely (no hashing); large ones (a breakdown with very many members) factorised.
+    """
+    n = len(row_slot)
+    base = row_slot >= 0
+    every = bool(base.all())
+    slots = row_slot if every else row_slot[base]
+    comb = slots.astype(np.int64) * size + (keys if every else keys[base])
+    total = (int(slots.max()) + 1) * size if len(slots) else 0
+    if total <= max(4 * n, 1 << 20):
+        present = np.flatnonzero(np.bincount(comb, minlength=total))
+        lookup = np.full(total, -1, dtype=np.int32)
+        lookup[present] = np.arange(len(present), dtype=np.int32)
+        found = lookup[comb]
+    else:
+        found, present = pd.factorize(comb)
+        found = found.astype(np.int32)
+    del comb
+    if every:
+        return found, present.astype(np.int64)
+    codes = np.full(n, -1, dtype=np.int32)
+    codes[base] = found
+    return codes, present.astype(np.int64)
 
 
 def _rows(row_slot: np.ndarray, slots: list[int], mask: object = None) -> np.ndarray:
@@ -262,9 +292,10 @@ def compute_actuals(
     members: list[str] = []
     if by is not None:
         mcodes, members = _member_codes(frame[by])
+        wide = len(members) * max(n_periods, 1) >= 2**31
         key_sets.append(
             _KeySet(
-                mcodes * n_periods + offsets,
+                mcodes.astype(np.int64 if wide else np.int32) * n_periods + offsets,
                 max(len(members) * n_periods, 1),
                 key_sets[0].size,
                 by,
@@ -276,6 +307,7 @@ def compute_actuals(
     norm_uniques: list[str] = []
     if long:
         row_label, uniques = pd.factorize(frame[KPI_COL], sort=False)
+        row_label = row_label.astype(np.int32)
         norm_uniques = [normalise_label(u) for u in uniques]
 
     problems: dict[str, str] = {}
@@ -338,12 +370,9 @@ def compute_actuals(
         mine = [i for i, s in enumerate(slot_of_plan) if s >= 0]
         if not mine:
             continue
-        base = row_slot >= 0
         for ks_i, ks in enumerate(key_sets):
             # A period (and member) "has rows" of a KPI whether or not they pass its filter.
-            codes_base, present = pd.factorize(row_slot[base] * ks.size + ks.keys[base])
-            codes = np.full(n, -1, dtype=np.int64)
-            codes[base] = codes_base
+            codes, present = _present_codes(row_slot, ks.keys, ks.size)
             n_codes = len(present)
             slot_of_code = present // ks.size
             key_of_code = present % ks.size + ks.offset

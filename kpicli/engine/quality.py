@@ -17,15 +17,16 @@ MAX_PLACES = 5
 OUTLIER_Z = 3.5
 
 
-def _places(table: Table, rows: pd.DataFrame, column: str | None) -> str:
-    """Up to five locations of ``rows`` and how many more there are."""
+def _places(table: Table, rows: pd.DataFrame, column: str | None, total: int | None = None) -> str:
+    """Up to five locations of ``rows`` and how many more there are (of ``total``, if given:
+    then ``rows`` may hold just the first few)."""
     head = rows.head(MAX_PLACES)
     cols = head["_col"] if "_col" in head.columns else pd.Series(None, index=head.index)
     places = [
         table.location(int(src), int(row), column, col=c if isinstance(c, str) else None)
         for src, row, c in zip(head[SRC], head[ROW], cols, strict=True)
     ]
-    more = len(rows) - len(places)
+    more = (len(rows) if total is None else total) - len(places)
     return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
 
@@ -68,7 +69,8 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         sizes = np.bincount(ids.to_numpy(dtype=np.int64))
         dup = sizes[ids.to_numpy(dtype=np.int64)] > 1
         if dup.any():
-            rows = frame[dup]
+            at = np.flatnonzero(dup)  # often most of a big export: no copy of those rows
+            rows = frame.iloc[at[:MAX_PLACES]]
             n_groups = int((sizes > 1).sum())
             findings.append(
                 Finding(
@@ -76,9 +78,9 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     severity="warning",
                     letter="D",
                     message=f"{n_groups} KPI/period{'/group' if dims else ''} entries appear more "
-                    f"than once ({len(rows)} rows); the duplicates are aggregated together — "
+                    f"than once ({len(at)} rows); the duplicates are aggregated together — "
                     "remove the extra rows or add the column that tells them apart",
-                    location=_places(table, rows, table.value_label),
+                    location=_places(table, rows, table.value_label, len(at)),
                 )
             )
     future = frame[DATE] > pd.Timestamp(today)

@@ -482,7 +482,10 @@ def _maybe_dates(
     share: float = DATE_SHARE,
 ) -> Dates | None:
     """The column as dates when (nearly) all of it is; a sample decides before the full parse."""
-    filled = col.dropna()
+    # The first 200 filled cells decide; look at the whole column only if the top is sparse.
+    filled = col.iloc[:2000].dropna()
+    if len(filled) < 200 and len(col) > 2000:
+        filled = col.dropna()
     if not len(filled):
         return None
     if not serials and filled.dtype == object:
@@ -753,9 +756,9 @@ def _dates_and_drops(
 
 
 def _base(values: dict[str, object], sheet_rows: np.ndarray, n: int) -> pd.DataFrame:
-    frame = pd.DataFrame(values)
+    frame = pd.DataFrame(values, copy=False)  # the arrays are fresh: no second copy
     frame[SRC] = np.zeros(n, dtype=np.int64)
-    frame[ROW] = sheet_rows.astype(np.int64)
+    frame[ROW] = sheet_rows.astype(np.int64, copy=False)
     return frame
 
 
@@ -763,12 +766,13 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
     findings = [*sheet.findings, *_uncalculated_findings(sheet)]
     date_name, dates = find_date_column(sheet, spec, fys)
     keep = _dates_and_drops(sheet, date_name, dates, findings)
-    sub = sheet.frame.loc[keep] if not keep.all() else sheet.frame
-    rows = sheet.rows[keep]
+    every = bool(keep.all())  # the usual case: no copies of the sheet's columns
+    sub = sheet.frame if every else sheet.frame.loc[keep]
+    rows = sheet.rows if every else sheet.rows[keep]
     letters = dict(zip(sheet.names, sheet.letters, strict=True))
     date_parts = set(date_name.split("+")) if date_name not in sheet.names else {date_name}
     percent = _percent_columns(model)
-    out: dict[str, object] = {DATE: dates.values[keep]}
+    out: dict[str, object] = {DATE: dates.values if every else dates.values[keep]}
     for name in sheet.names:
         if name in date_parts:
             continue
@@ -905,9 +909,12 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
         keep = keep & ~no_label
     every = bool(keep.all())  # the usual case: no copies of the sheet's columns
     sub = sheet.frame if every else sheet.frame.loc[keep].reset_index(drop=True)
-    rows = sheet.rows[keep]
+    rows = sheet.rows if every else sheet.rows[keep]
     labels = labels_all if every else labels_all[keep].reset_index(drop=True)
-    out: dict[str, object] = {DATE: dates.values[keep], KPI_COL: labels.array}
+    out: dict[str, object] = {
+        DATE: dates.values if every else dates.values[keep],
+        KPI_COL: labels.array,
+    }
     scaled: list[tuple[np.ndarray, Numbers, np.ndarray]] = []
     for col, reserved in ((value_col, VALUE), (target_col, TARGET), (baseline_col, BASELINE)):
         if col is not None:

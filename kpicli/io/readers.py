@@ -48,7 +48,27 @@ def read_data(
     """
     files = expand_paths(paths, base_dir)
     parts = [read_file(path, shown, spec, model) for shown, path in files]
-    return combine(parts)
+    table = combine(parts)
+    release_memory()
+    return table
+
+
+def release_memory() -> None:
+    """Hand memory freed after parsing (the cells as text) back to the system.
+
+    The allocators keep freed blocks for reuse; after reading a big file that is most of
+    the process' memory, and the engine's arrays could not reuse pyarrow's pool anyway.
+    """
+    import contextlib
+    import ctypes
+    import sys
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def expand_paths(
