@@ -641,6 +641,15 @@ def _option_cases() -> list[Case]:
             "M206 the data named here cannot be read: data.xlsx has no sheet 'Nope'",
             "kpis.yaml:5:9",
         ),
+        Case(
+            "csv-escape-in-header",
+            {"kpis.yaml": KPIS, "data.csv": data_csv().replace(b"team", b"te\x1b[2Jam")},
+            _report("--by", "team"),
+            2,
+            "cannot break down by 'team': no such column in the data; did you mean "
+            "'te\\x1b[2Jam'? columns: te␛[2Jam, revenue, visits",
+            "",
+        ),
         Case("unknown-period", GOOD, _report("--period", "banana"), 2, "banana", ""),
         Case(
             "period-outside-data", GOOD, _report("--period", "2031-01"), 2, "outside the data", ""

@@ -73,6 +73,7 @@ def expected(case: Case, folder: Path) -> tuple[str, str]:
 def check_outcome(case: Case, folder: Path, code: int, out: str, err: str) -> None:
     out, err = shown(out, folder), shown(err, folder)
     assert "Traceback" not in out + err, err
+    assert "\x1b" not in out + err  # no escape sequence from the inputs reaches the terminal
     assert code == case.code, f"exit {code}, expected {case.code}\nstdout: {out}\nstderr: {err}"
     message, names = expected(case, folder)
     if case.code == 2:

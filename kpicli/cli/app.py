@@ -92,11 +92,17 @@ def color_enabled(stream: Any = None) -> bool:
 def note(message: str) -> None:
     """A message for the person, on stderr (stdout carries results only)."""
     if not OPTIONS.quiet:
-        typer.echo(message, err=True)
+        from kpicli.io.sanitize import printable
+
+        typer.echo(printable(message), err=True)
 
 
 def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"kpi: error: {message}", err=True)
+    # Messages quote file names, column headers and cells: their control characters (escape
+    # sequences) are shown as symbols, never sent to the terminal.
+    from kpicli.io.sanitize import printable
+
+    typer.echo(f"kpi: error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 
