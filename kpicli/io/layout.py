@@ -840,6 +840,8 @@ def _scale_long(
     ``columns`` holds (values, numbers, format-scaled) for _value/_target/_baseline; ``extra``
     marks rows a Unit column calls percent.
     """
+    if not wanted and (extra is None or not extra.any()):
+        return  # no percent KPIs: nothing to scale
     codes, uniques = pd.factorize(labels, use_na_sentinel=True)
     normed = np.array([norm(u) for u in uniques] + [""], dtype=object)
     groups: list[tuple[np.ndarray, bool | None]] = [
