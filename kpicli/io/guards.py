@@ -6,6 +6,7 @@ file, the size found, the limit and how to raise it.
 
 from __future__ import annotations
 
+import stat
 import zipfile
 from pathlib import Path
 
@@ -20,9 +21,13 @@ def check_file(path: Path, shown: str) -> None:
     than ``unzipped_size`` (the sizes a zip archive declares are read, nothing is unpacked)."""
     lim = limits.current()
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         raise DataError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        # A symlink to /dev/zero or /dev/urandom never ends; a named pipe may never start.
+        raise DataError(f"{shown} is not a regular file (a device, pipe or socket)")
+    size = st.st_size
     if lim.file_size is not None and size > lim.file_size:
         raise DataError(
             f"{shown} is {limits.size_text(size)}; " + limits.exceeded("file_size", lim.file_size)

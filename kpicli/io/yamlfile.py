@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,14 +201,24 @@ def load_yaml_text(text: str, source: str = "<string>") -> LoadedYaml:
 
 def read_text(path: Path) -> str:
     """Read a definition file as UTF-8 (BOM allowed), with clear errors."""
-    size = path.stat().st_size
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        # A symlink to /dev/zero or a named pipe would never end (or never start).
+        raise YamlError("not a regular file (a device, pipe or socket); pass a KPI file")
+    size = st.st_size
     max_bytes = _limits.current().kpi_file_size
     if max_bytes is not None and size > max_bytes:
         raise YamlError(
             f"the file is {_limits.size_text(size)}, too big for a KPI file; "
             + _limits.exceeded("kpi_file_size", max_bytes)
         )
-    raw = path.read_bytes()
+    with path.open("rb") as fh:  # bounded: the file may grow while it is read
+        raw = fh.read(max_bytes + 1) if max_bytes is not None else fh.read()
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise YamlError(
+            "the file grew beyond the KPI file size limit while it was read; "
+            + _limits.exceeded("kpi_file_size", max_bytes)
+        )
     if b"\x00" in raw[:8192]:
         raise YamlError("this is a binary file, not YAML text")
     try:
