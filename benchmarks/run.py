@@ -69,35 +69,59 @@ class Case:
         return next((c for c in self.commands if c.label == label), None)
 
 
+# A small launcher forks and execs the command and reports the child's own rusage. Measured
+# from this (big) process directly, Linux would count our memory in the child's peak RSS:
+# subprocess spawns with vfork, and exec keeps the high-water mark of the memory it replaces.
+LAUNCHER = """
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - t0
+with open(report, "w") as fh:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "maxrss": usage.ru_maxrss,
+               "elapsed": elapsed}, fh)
+"""
+
+
 def run_once(cmd: Command, cwd: Path, timeout: float) -> None:
-    """One fresh process: wall time and its own peak RSS (os.wait4), output to files."""
+    """One fresh process: wall time and its own peak RSS (ru_maxrss), output to files."""
     env = {**os.environ, **cmd.env}
     out = cwd / "stdout.txt"
     err = cwd / "stderr.txt"
+    report = cwd / "rusage.json"
+    report.unlink(missing_ok=True)
+    argv = [PY, "-I", "-S", "-c", LAUNCHER, str(report), *cmd.argv]
     with out.open("wb") as fo, err.open("wb") as fe:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd.argv, cwd=cwd, env=env, stdout=fo, stderr=fe)
-        deadline = t0 + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                cmd.error = f"timed out after {timeout:.0f} s"
-                return
-            time.sleep(0.002)
-        elapsed = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in cmd.ok:
-        tail = err.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-        cmd.error = f"exit {proc.returncode}: " + " | ".join(tail)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=fo, stderr=fe, start_new_session=True
+        )
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            cmd.error = f"timed out after {timeout:.0f} s"
+            return
+    try:
+        got = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cmd.error = f"launcher failed (exit {proc.returncode})"
         return
-    cmd.times.append(elapsed)
+    if got["code"] not in cmd.ok:
+        tail = err.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+        cmd.error = f"exit {got['code']}: " + " | ".join(tail)
+        return
+    cmd.times.append(got["elapsed"])
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    cmd.rss_mb.append(usage.ru_maxrss / scale)
+    cmd.rss_mb.append(got["maxrss"] / scale)
 
 
 def measure(case: Case, runs: int, work: Path, timeout: float) -> None:
