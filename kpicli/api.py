@@ -12,7 +12,7 @@ from kpicli.io.definitions import load_kpi_file as _load_definitions
 from kpicli.model.results import Report
 from kpicli.model.table import Table
 
-__all__ = ["build_report", "load_kpi_file", "read_table", "validate_files"]
+__all__ = ["build_report", "data_paths", "load_kpi_file", "read_table", "validate_files"]
 
 
 def load_kpi_file(path: str | Path) -> Definitions:
@@ -38,6 +38,27 @@ def load_kpi_file(path: str | Path) -> Definitions:
         head = f"{path} has {len(errors)} error{'s' if len(errors) != 1 else ''}:\n  "
         raise DefinitionError(head + "\n  ".join(lines), errors)
     return defs
+
+
+def data_paths(defs: Definitions, data: Sequence[str | Path] | None = None) -> list[Path]:
+    """The files :func:`read_table` reads, as paths to open (globs expanded, ``data.path``
+    relative to the KPI file): what an output must never overwrite. Never raises."""
+    from kpicli.io.readers import expand_paths
+
+    try:
+        if data:
+            return [p for _, p in expand_paths(list(data), Path.cwd())]
+        spec: object = defs.model.data if defs.model is not None else None
+        given = getattr(spec, "path", None)
+        if spec is None and defs.yaml is not None and isinstance(defs.yaml.data, dict):
+            raw = defs.yaml.data.get("data")
+            given = raw.get("path") if isinstance(raw, dict) else None  # a file with errors
+        if not given:
+            return []
+        paths = [given] if isinstance(given, str) else [str(g) for g in given]
+        return [p for _, p in expand_paths(paths, defs.base_dir)]
+    except (KpiError, OSError, TypeError, ValueError):
+        return []
 
 
 def read_table(defs: Definitions, data: Sequence[str | Path] | None = None) -> Table:

@@ -720,6 +720,36 @@ def _option_cases() -> list[Case]:
             "out",
         ),
         Case(
+            "output-equals-data-path",  # data.path is relative to the KPI file, not to cwd
+            {
+                "sub/kpis.yaml": kpis_with(data="data:\n  path: data.csv\n"),
+                "sub/data.csv": data_csv(),
+            },
+            ["report", "{dir}/sub/kpis.yaml", "-o", "{dir}/sub/data.csv", "-f", "csv"],
+            2,
+            "refusing to write {dir}/sub/data.csv: it is one of the input files",
+            "data.csv",
+        ),
+        Case(
+            "validate-output-equals-data-path",
+            {
+                "sub/kpis.yaml": kpis_with(data="data:\n  path: data.csv\n"),
+                "sub/data.csv": data_csv(),
+            },
+            ["validate", "{dir}/sub/kpis.yaml", "-o", "{dir}/sub/data.csv"],
+            2,
+            "refusing to write {dir}/sub/data.csv: it is one of the input files",
+            "data.csv",
+        ),
+        Case(
+            "validate-output-equals-workbook",
+            {"kpis.yaml": KPIS, "data.xlsx": data_xlsx()},
+            [*_validate(), "--data", "{dir}/data.xlsx", "-o", "{dir}/data.xlsx"],
+            2,
+            "refusing to write {dir}/data.xlsx: it is one of the input files",
+            "data.xlsx",
+        ),
+        Case(
             "validate-output-equals-input",
             GOOD,
             [*_validate(), "-o", "{dir}/kpis.yaml"],

@@ -108,7 +108,7 @@ def report(
     # Before pyarrow loads: its buffers come from malloc, so memory freed after reading is
     # reused by the engine's arrays (peak memory on big files). A user's own setting wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    from kpicli.api import build_report, load_kpi_file, read_table
+    from kpicli.api import build_report, data_paths, load_kpi_file, read_table
     from kpicli.engine.report import build_report as compute
     from kpicli.model.results import STATUS_RANK
 
@@ -129,7 +129,8 @@ def report(
         table = read_table(defs, data)
         progress.say(f"computing the scorecard from {len(table.frame):,} rows")
         rep = compute(defs.model, table, period=period, by=by, history=history)
-    inputs = [Path(kpis), *(Path(s.path) for s in table.sources)]
+    # Paths as opened (data.path is relative to the KPI file), never as shown in messages.
+    inputs = [Path(kpis), *data_paths(defs, data)]
     if OPTIONS.verbose:
         for s in table.sources:
             note(

@@ -107,10 +107,15 @@ def validate(
     color = kind == "text" and output is None and color_enabled(sys.stdout)
     text = render(kind, result, catalogue_rows(), color=color, version=__version__)
     if output is not None:
+        from kpicli.api import data_paths
         from kpicli.io.atomic import write_text_atomic
+        from kpicli.io.definitions import read_definitions
 
-        inputs = [Path(p) for p in paths if p != "-"]
-        inputs += [Path(s) for fr in result.files for s in fr.data]
+        # Paths as opened (a file's data.path is relative to it), not as shown in findings.
+        kpi_files = [Path(p) for p in paths if p != "-"]
+        inputs = list(kpi_files)
+        for p in kpi_files:
+            inputs += data_paths(read_definitions(p), data) if p.is_file() else []
         write_text_atomic(output, text, inputs)
         note(f"wrote {output}: {summary_line(result)}")
     else:
