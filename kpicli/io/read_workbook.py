@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -143,6 +144,11 @@ def _close(wb: object) -> None:
 
 def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid:
     """Cells of one sheet, with formula and percent-format facts for .xlsx/.xlsm."""
+    scan = None
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        # The sheet XML for the formula/format scan is unzipped in a thread while calamine
+        # reads the cells (zlib releases the GIL): the scan costs almost no wall time.
+        scan = _Prefetch(path, sheet_name)
     wb = _open(path, shown)
     try:
         try:
@@ -156,6 +162,8 @@ def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid
     finally:
         _close(wb)
     if not rows or start is None:
+        if scan is not None:
+            scan.result()
         return Grid(np.empty((0, 0), dtype=object), 1, 0, sheet_name, sheet_names=names)
     width = max(len(r) for r in rows)
     if any(len(r) != width for r in rows):
@@ -167,11 +175,31 @@ def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid
     cells[cells == ""] = None
     first_row, first_col = int(start[0]) + 1, int(start[1])
     grid = Grid(cells, first_row, first_col, sheet_name, sheet_names=names, merged=merged)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if scan is not None:
         # A refinement: if the scan fails, the values calamine read stand as they are.
-        with contextlib.suppress(Exception):
-            _scan_xlsx(path, sheet_name, grid)
+        got = scan.result()
+        if got is not None:
+            with contextlib.suppress(Exception):
+                _apply_scan(grid, *got)
     return grid
+
+
+class _Prefetch:
+    """``_scan_inputs(path, sheet)`` computed in a background thread."""
+
+    def __init__(self, path: Path, sheet_name: str) -> None:
+        self._got: tuple[bytes, bool, list[int]] | None = None
+        self._thread = threading.Thread(target=self._run, args=(path, sheet_name), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path, sheet_name: str) -> None:
+        with contextlib.suppress(Exception):  # the scan is a refinement
+            self._got = _scan_inputs(path, sheet_name)
+
+    def result(self) -> tuple[bytes, bool, list[int]] | None:
+        self._thread.join()
+        got, self._got = self._got, None
+        return got
 
 
 def fill_vertical_merges(grid: Grid, below_row: int) -> None:
@@ -260,15 +288,26 @@ def _scan_xlsx(path: Path, sheet_name: str, grid: Grid) -> None:
     (``fullCalcOnLoad``) may store a placeholder 0 as the value: that is not a value either.
     """
     try:
-        with zipfile.ZipFile(path) as zf:
-            xml_path = _sheet_xml_path(zf, sheet_name)
-            if xml_path is None or zf.getinfo(xml_path).file_size > _SCAN_LIMIT:
-                return
-            data = zf.read(xml_path)
-            recalc = b'fullCalcOnLoad="1"' in zf.read("xl/workbook.xml")
-            pct_styles = _percent_styles(zf)
+        got = _scan_inputs(path, sheet_name)
     except Exception:  # the scan is a refinement: calamine already read the values
         return
+    if got is not None:
+        _apply_scan(grid, *got)
+
+
+def _scan_inputs(path: Path, sheet_name: str) -> tuple[bytes, bool, list[int]] | None:
+    """The sheet's XML, whether Excel is asked to recalculate on load, percent styles."""
+    with zipfile.ZipFile(path) as zf:
+        xml_path = _sheet_xml_path(zf, sheet_name)
+        if xml_path is None or zf.getinfo(xml_path).file_size > _SCAN_LIMIT:
+            return None
+        data = zf.read(xml_path)
+        recalc = b'fullCalcOnLoad="1"' in zf.read("xl/workbook.xml")
+        return data, recalc, _percent_styles(zf)
+
+
+def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) -> None:
+    """Mark uncalculated formulas, put error values back, note percent-formatted cells."""
     if b"<f" in data or b":f" in data:
         found = pd.DataFrame(
             _FORMULA_CELL.findall(data), columns=["letter", "row", "t", "v"], dtype=object
