@@ -149,6 +149,8 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
             if wanted is not None or len(candidates) == 1:
                 raise
             failures.append((grid.cells.size if grid is not None else 0, exc.message))
+    if not failures:  # a workbook without worksheets (damaged, or only chart sheets)
+        raise DataError(f"{shown} has no worksheets kpicli can read")
     # The biggest sheet is the one the user most likely meant: explain why it did not read.
     _, reason = max(failures, key=lambda f: f[0])
     listing = ", ".join(repr(n) for n in names)
