@@ -465,3 +465,24 @@ def test_readme_documents_the_limits() -> None:
     safety = text[text.index("## Safety") : text.index("## Development")]
     for name, value, _ in limits.describe(limits.LIMITS):
         assert f"| `{name}` | {value} |" in safety, name
+
+
+def test_endless_standard_input_is_read_bounded(tmp_path: Path) -> None:
+    """`kpi validate - < /dev/zero` stops at the KPI file size limit instead of eating memory."""
+    with open("/dev/zero", "rb") as zero:
+        proc = subprocess.run(
+            [sys.executable, "-m", "kpicli", "validate", "-"],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            preexec_fn=_child_limits,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith(
+        "<stdin>:1:1: E001 error YAML syntax error: the text is longer than 20 MB, too big for a "
+        "KPI file; the limit is 20 MB"
+    )
+    assert "Traceback" not in proc.stderr

@@ -187,7 +187,11 @@ def read_definitions(path: str | Path) -> Definitions:
     if source == "-":
         import sys
 
-        return parse_definitions(sys.stdin.read(), "<stdin>")
+        from kpicli import limits
+
+        # Bounded: one character past the limit is enough for the size error (no `< /dev/zero`).
+        limit = limits.current().kpi_file_size
+        return parse_definitions(sys.stdin.read(-1 if limit is None else limit + 1), "<stdin>")
     p = Path(path)
     if not p.exists():
         raise KpiError(

@@ -154,7 +154,7 @@ def load_yaml_text(text: str, source: str = "<string>") -> LoadedYaml:
     max_bytes = _limits.current().kpi_file_size
     if max_bytes is not None and len(text) > max_bytes:
         raise YamlError(
-            f"the text is {_limits.size_text(len(text))}, too big for a KPI file; "
+            f"the text is longer than {_limits.size_text(max_bytes)}, too big for a KPI file; "
             + _limits.exceeded("kpi_file_size", max_bytes)
         )
     if "\t" in text:
