@@ -74,6 +74,7 @@ def check_outcome(case: Case, folder: Path, code: int, out: str, err: str) -> No
     out, err = shown(out, folder), shown(err, folder)
     assert "Traceback" not in out + err, err
     assert "\x1b" not in out + err  # no escape sequence from the inputs reaches the terminal
+    assert "(run with --debug for details)" not in err  # no error the code did not anticipate
     assert code == case.code, f"exit {code}, expected {case.code}\nstdout: {out}\nstderr: {err}"
     message, names = expected(case, folder)
     if case.code == 2:
