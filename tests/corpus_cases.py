@@ -295,6 +295,15 @@ def entity_bomb_workbook_xlsx() -> bytes:
     return _xlsx({"xl/workbook.xml": workbook})
 
 
+def no_worksheets_xlsx() -> bytes:
+    """A workbook whose sheet list is empty (damaged, or only chart sheets)."""
+    empty = _WORKBOOK.replace(
+        '<sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets>', "<sheets/>"
+    )
+    assert empty != _WORKBOOK
+    return _xlsx({"xl/workbook.xml": empty})
+
+
 def lying_zip_bomb(path: Path) -> None:
     """A 300 MB sheet whose zip headers claim 5 MB: the unpacker must not trust them."""
     zip_bomb(path, 300)
@@ -546,6 +555,12 @@ def _data_cases() -> list[Case]:
             "data.xlsx",
             zip_bomb,
             "data.xlsx unpacks to 2,045 MB (6 MB on disk): a zip bomb",
+        ),
+        (
+            "xlsx-no-worksheets",
+            "data.xlsx",
+            no_worksheets_xlsx(),
+            "data.xlsx has no worksheets kpicli can read",
         ),
         (
             "xlsx-lying-zip-bomb",
