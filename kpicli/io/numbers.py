@@ -27,6 +27,7 @@ _EU_GROUP = r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?"
 _EU_PLAIN = r"[+-]?[0-9]*,[0-9]+"
 _INT = r"[+-]?[0-9]+"
 _SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+_PLAIN_NUMBERS = {"floating", "integer", "mixed-integer-float"}  # no booleans, no dates
 
 
 @dataclass
@@ -212,6 +213,12 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
         idx = np.flatnonzero(is_str)
         u_val[idx], u_empty[idx], u_pct[idx] = vals, emp, pct
     other = np.flatnonzero(~is_str)
+    typed = np.asarray(uniques, dtype=object)[other]
+    if len(other) and pd.api.types.infer_dtype(typed, skipna=False) in _PLAIN_NUMBERS:
+        # A workbook's number cells: one conversion instead of a loop over distinct values.
+        f = typed.astype("float64")
+        u_val[other], u_empty[other], u_typed[other] = f, np.isnan(f), ~np.isnan(f)
+        other = other[:0]
     for i in other:  # distinct non-text values: numbers, booleans, dates (not numbers)
         v = uniques[i]
         if isinstance(v, bool | np.bool_):
