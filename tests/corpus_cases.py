@@ -837,7 +837,7 @@ EXPRESSIONS: list[tuple[str, str, str, str]] = [
     ("expr-huge-power", "where", "revenue > 10**10**10", "exponent"),
     ("expr-deep-nesting", "where", "not " * 400 + "revenue > 0", "nested more than 50 levels"),
     ("expr-too-long", "where", "revenue > 0" + " or revenue > 0" * 150, "the limit is 2000"),
-    ("expr-syntax", "where", "revenue >>> 0", "kpis.yaml:"),
+    ("expr-syntax", "where", "revenue >>> 0", "E006 where filter cannot be read: syntax error"),
     ("expr-formula-import", "formula", "__import__('os').getcwd()", "__import__"),
     ("expr-formula-power", "formula", "revenue ** 10**10 / visits", "exponent"),
     ("expr-formula-attr", "formula", "revenue.__class__", "__class__"),
@@ -851,6 +851,8 @@ def _expression_cases() -> list[Case]:
         quoted = '"' + text.replace('"', '\\"') + '"'
         kpis = kpis_with(measure_line=quoted) if kind == "where" else kpis_with(formula=quoted)
         files = {"kpis.yaml": kpis, "data.csv": data_csv()}
+        # The finding points at the filter or formula's own line and column.
+        where = "kpis.yaml:14:14: E006" if kind == "where" else "kpis.yaml:25:14: E006"
         cases.append(
             Case(
                 f"{cid}-report",
@@ -858,11 +860,20 @@ def _expression_cases() -> list[Case]:
                 _report(),
                 2,
                 needle,
-                "kpis.yaml:",
+                where,
                 subprocess=cid == "expr-import",
             )
         )
-        cases.append(Case(f"{cid}-validate", files, _validate(), 1, needle, "kpis.yaml:"))
+        cases.append(
+            Case(
+                f"{cid}-validate",
+                files,
+                _validate(),
+                1,
+                needle,
+                where.replace("E006", "E006 error"),
+            )
+        )
     return cases
 
 
