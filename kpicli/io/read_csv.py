@@ -216,11 +216,17 @@ def _line_numbers(path: Path, skip: int, n: int) -> np.ndarray:
     """
     simple = skip + 1 + np.arange(n, dtype=np.int64)
     try:
+        # Count lines a block at a time: the whole file is read only if records span lines.
+        newlines, last = 0, b""
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 22):
+                newlines += block.count(b"\n")
+                last = block[-1:]
+        physical = newlines + (0 if last == b"\n" else 1)
+        if physical - skip == n:  # one line per record: nothing spans lines, nothing is blank
+            return simple
         data = path.read_bytes()
     except OSError:
-        return simple
-    physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if physical - skip == n:  # one line per record: nothing spans lines, nothing is blank
         return simple
     lines, blank = _record_lines(data)
     got = lines[(lines > skip) & ~blank]
