@@ -189,7 +189,9 @@ def series_findings(
             med = np.median(v)
             mad = np.median(np.abs(v - med))
             if mad > 0:
-                z = 0.6745 * (v - med) / mad
+                # Values near the float limit overflow; such a z-score is still an outlier.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    z = np.nan_to_num(0.6745 * (v - med) / mad, nan=0.0)
                 for q, zq, val in zip(present.index, z, v, strict=True):
                     if abs(zq) > OUTLIER_Z:
                         findings.append(
