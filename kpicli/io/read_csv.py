@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -185,16 +186,20 @@ def _read_rest(
     names = max(width, 1)
     for _ in range(20):  # each retry widens the table to the longest record seen so far
         try:
-            return pd.read_csv(
-                path,
-                engine="c",
-                encoding=encoding,
-                encoding_errors="replace",
-                index_col=False,
-                names=list(range(names)),
-                skip_blank_lines=True,
-                **common,
-            )
+            with warnings.catch_warnings():
+                # "Length of header or names does not match": short records are padded on
+                # purpose; pandas must not print that to the user's terminal.
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                return pd.read_csv(
+                    path,
+                    engine="c",
+                    encoding=encoding,
+                    encoding_errors="replace",
+                    index_col=False,
+                    names=list(range(names)),
+                    skip_blank_lines=True,
+                    **common,
+                )
         except pd.errors.EmptyDataError:
             return pd.DataFrame({j: pd.Series([], dtype="str") for j in range(width)})
         except pd.errors.ParserError as exc:
