@@ -108,7 +108,7 @@ def report(
     # Before pyarrow loads: its buffers come from malloc, so memory freed after reading is
     # reused by the engine's arrays (peak memory on big files). A user's own setting wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    from kpicli.api import build_report, data_paths, load_kpi_file, read_table
+    from kpicli.api import data_paths, load_kpi_file, read_table
     from kpicli.engine.report import build_report as compute
     from kpicli.model.results import STATUS_RANK
 
@@ -118,7 +118,6 @@ def report(
         kind = EXT_FORMAT.get(output.suffix.lower(), "table") if output else "table"
     if kind == "xlsx" and output is None:
         fail("--format xlsx needs -o FILE.xlsx (a workbook is not written to the terminal)")
-    del build_report  # the twin; the CLI splits it to reuse the loaded model for the workbook
     defs = load_kpi_file(kpis)
     assert defs.model is not None
     from kpicli.cli.progress import Progress, wanted
