@@ -133,17 +133,22 @@ def _why_lines(results: list[KPIResult]) -> Group:
     return Group(*lines)
 
 
-def _group_matrix(report: Report) -> Table:
-    members = [r for r in report.kpis if r.group is not None]
-    kpi_ids = list(dict.fromkeys(r.id for r in members))
-    names = {r.id: r.name for r in members}
-    table = Table(
+def _by_table(report: Report) -> Table:
+    """An empty table titled "By <group>" in the scorecard's style."""
+    return Table(
         box=box.SIMPLE_HEAVY,
         show_edge=False,
         pad_edge=False,
         title=Text(f"By {report.group_by}", style="bold"),
         title_justify="left",
     )
+
+
+def _group_matrix(report: Report) -> Table:
+    members = [r for r in report.kpis if r.group is not None]
+    kpi_ids = list(dict.fromkeys(r.id for r in members))
+    names = {r.id: r.name for r in members}
+    table = _by_table(report)
     table.add_column("#", justify="right")
     table.add_column(report.group_by or "group", overflow="fold", max_width=24)
     table.add_column("Score", justify="right")
@@ -313,13 +318,7 @@ def render_kpi_detail(
     members = [x for x in rows if x.group is not None]
     if members:
         console.print()
-        t = Table(
-            box=box.SIMPLE_HEAVY,
-            show_edge=False,
-            pad_edge=False,
-            title=Text(f"By {report.group_by}", style="bold"),
-            title_justify="left",
-        )
+        t = _by_table(report)
         t.add_column(report.group_by or "group")
         t.add_column("Actual", justify="right")
         t.add_column("Target", justify="right")
