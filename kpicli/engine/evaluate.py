@@ -86,15 +86,22 @@ def resolve_target(
     ctx: Context,
     baseline: float | None,
     data_targets: pd.Series | None,
+    accumulated_targets: pd.Series | None = None,
 ) -> TargetAt:
-    """Target in period ``p`` by precedence: data column, member map, schedule, the YAML."""
+    """Target in period ``p`` by precedence: data column, member map, schedule, the YAML.
+
+    ``accumulated_targets`` is ``accumulated(data_targets, ...)`` when the caller resolves
+    many periods of one accumulate KPI; it is computed here when not given.
+    """
     if data_targets is not None and p in data_targets.index:
         t = _clean(data_targets.get(p))
         if t is not None:
             if kpi.accumulate:
                 # A data target per period accumulates like the actuals do.
-                acc = accumulated(data_targets[data_targets.index <= p], kpi, ctx.fiscal_year_start)
-                t = _clean(acc.iloc[-1]) if len(acc) else t
+                acc = accumulated_targets
+                if acc is None:
+                    acc = accumulated(data_targets, kpi, ctx.fiscal_year_start)
+                t = _clean(acc.get(p))
             return TargetAt(value=t, source="data")
     if ctx.member_target is not None:
         return _prorate(kpi, TargetAt(value=ctx.member_target, source="targets_by"), p, ctx)
@@ -196,6 +203,9 @@ def evaluate_kpi(
     g, fys = ctx.grain, ctx.fiscal_year_start
     lab = lambda q: P.label(q, g, fys)  # noqa: E731
     series = accumulated(series, kpi, fys)
+    acc_targets = (
+        accumulated(data_targets, kpi, fys) if kpi.accumulate and data_targets is not None else None
+    )
     res = KPIResult(
         id=kpi.id,
         name=kpi.name,
@@ -229,7 +239,7 @@ def evaluate_kpi(
     if baseline is None:
         baseline = ctx.data_baseline
     res.baseline = baseline
-    t = resolve_target(kpi, p, ctx, baseline, data_targets)
+    t = resolve_target(kpi, p, ctx, baseline, data_targets, acc_targets)
     res.target = t.value
     res.target_min, res.target_max = t.low, t.high
     due = P.parse(kpi.target.due, g, fys, end=True) if kpi.target and kpi.target.due else None
@@ -245,7 +255,7 @@ def evaluate_kpi(
         HistoryPoint(
             period=lab(q),
             actual=_clean(v),
-            target=resolve_target(kpi, q, ctx, baseline, data_targets).value,
+            target=resolve_target(kpi, q, ctx, baseline, data_targets, acc_targets).value,
         )
         for q, v in hist.items()
     ]
@@ -262,7 +272,7 @@ def evaluate_kpi(
     res.forecast = _forecast(series, p, horizon) if actual is not None else None
     res.forecast_period = lab(horizon)
     if res.forecast is not None and t.problem is None and (t.value is not None or t.is_band):
-        t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets)
+        t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets, acc_targets)
         if t_h.value is not None or t_h.is_band:
             res.forecast_meets = is_met(res.forecast, t_h, kpi.direction)
 
@@ -295,7 +305,7 @@ def evaluate_kpi(
         # Run rate still required: per remaining period, the amount (accumulating KPIs)
         # or the change per period (levels) that reaches the target by the due period.
         if kpi.accumulate:
-            t_due = resolve_target(kpi, due, ctx, baseline, data_targets).value
+            t_due = resolve_target(kpi, due, ctx, baseline, data_targets, acc_targets).value
             res.needed = (t_due - actual) / remaining if t_due is not None else None
         else:
             res.needed = (t.value - actual) / remaining

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import pandas as pd
@@ -39,6 +40,8 @@ def label(period: pd.Period, grain: str, fiscal_year_start: int = 1) -> str:
     return f"{period.year:04d}" if fiscal_year_start == 1 else f"FY{period.year:04d}"
 
 
+# Pure and called per KPI, group and history period with the same few labels: memoise.
+@functools.lru_cache(maxsize=4096)
 def parse(text: object, grain: str, fiscal_year_start: int = 1, *, end: bool = False) -> pd.Period:
     """A period written by a person, as a Period of the grain.
 
