@@ -9,6 +9,7 @@ from pathlib import Path
 from kpicli.errors import DefinitionError, KpiError
 from kpicli.io.definitions import Definitions
 from kpicli.io.definitions import load_kpi_file as _load_definitions
+from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Report
 from kpicli.model.table import Table
 
@@ -61,11 +62,17 @@ def data_paths(defs: Definitions, data: Sequence[str | Path] | None = None) -> l
         return []
 
 
-def read_table(defs: Definitions, data: Sequence[str | Path] | None = None) -> Table:
-    """Read the measurements named by ``--data`` or, failing that, by the file's ``data.path``."""
+def read_table(
+    defs: Definitions, data: Sequence[str | Path] | None = None, model: KPIFile | None = None
+) -> Table:
+    """Read the measurements named by ``--data`` or, failing that, by the file's ``data.path``.
+
+    ``model`` stands in for ``defs.model`` when the file as a whole did not validate
+    (``kpi validate`` still checks its valid parts against the data).
+    """
     from kpicli.io.readers import read_data
 
-    model = defs.model
+    model = model or defs.model
     assert model is not None
     spec = model.data
     if data:

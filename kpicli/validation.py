@@ -270,16 +270,12 @@ def _read_table(
 ) -> tuple[Any, Finding | None]:
     """The data table; --data that cannot be read stops the run (exit 2), a file's own
     ``data.path`` that cannot be read is an M206 finding at that node."""
-    try:
-        from kpicli.io.readers import read_data
-    except ImportError:  # pragma: no cover - the data reader is not installed in this build
-        return None, None
-    spec = model.data
+    from kpicli.api import read_table
+
     if data:
-        return read_data(list(data), spec, model, base_dir=Path.cwd()), None
-    paths = [spec.path] if isinstance(spec.path, str) else list(spec.path)
+        return read_table(defs, data, model), None
     try:
-        return read_data(paths, spec, model, base_dir=defs.base_dir), None
+        return read_table(defs, None, model), None
     except KpiError as exc:
         message = (
             f"the data named here cannot be read: {exc.message}; fix data.path (it is relative "
