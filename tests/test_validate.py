@@ -201,15 +201,21 @@ def test_junit_format_parses_and_has_a_failure_per_error() -> None:
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
     assert len(suites) == 1
+    assert suites[0].get("file") == str(MISTAKES)
+    # One test case per failing finding, each with one failure: the counts agree.
     cases = suites[0].findall("testcase")
-    assert len(cases) == 1 and cases[0].get("name") == str(MISTAKES)
-    failures = cases[0].findall("failure")
+    assert len(cases) == EXPECTED_ERRORS
+    assert {c.get("classname") for c in cases} == {str(MISTAKES)}
+    assert all(c.get("file") is None for c in cases)  # not in Jenkins' junit-10.xsd
+    failures = suites[0].findall("testcase/failure")
     assert len(failures) == EXPECTED_ERRORS
-    assert suites[0].get("failures") == str(EXPECTED_ERRORS)
+    assert suites[0].get("tests") == suites[0].get("failures") == str(EXPECTED_ERRORS)
+    assert root.get("tests") == root.get("failures") == str(EXPECTED_ERRORS)
     assert {f.get("type") for f in failures} <= {r for r, _ in EXPECTED if r[0] in "EATM"}
-    for f in failures:
+    for c, f in zip(cases, failures, strict=True):
         assert re.match(rf"{re.escape(str(MISTAKES))}:\d+:\d+: [A-Z]\d{{3}} error ", f.text or "")
-    other = cases[0].find("system-out")
+        assert c.get("name") == f"{f.get('type')} {(f.text or '').split(': ')[0]}"
+    other = suites[0].find("system-out")
     assert other is not None and "S101 warning" in (other.text or "")
 
 
@@ -218,11 +224,14 @@ def test_junit_strict_makes_warnings_failures_and_clean_files_pass() -> None:
     root = SafeET.fromstring(res.stdout.encode())
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == [str(MISTAKES), str(CLEAN)]
-    assert len(suites[0].find("testcase").findall("failure")) == (
-        EXPECTED_ERRORS + EXPECTED_WARNINGS
-    )
-    assert suites[1].find("testcase").findall("failure") == []
-    assert root.get("tests") == "2"
+    failing = EXPECTED_ERRORS + EXPECTED_WARNINGS
+    assert len(suites[0].findall("testcase/failure")) == failing
+    assert suites[0].get("tests") == str(failing)
+    clean_cases = suites[1].findall("testcase")
+    assert [c.get("name") for c in clean_cases] == [str(CLEAN)]
+    assert clean_cases[0].findall("failure") == []
+    assert suites[1].get("tests") == "1" and suites[1].get("failures") == "0"
+    assert root.get("tests") == str(failing + 1)
 
 
 def test_junit_escapes_markup_and_control_characters() -> None:

@@ -1,4 +1,8 @@
-"""The Typer application, global options and the error boundary shared by all commands."""
+"""The Typer application, global options and the error boundary shared by all commands.
+
+Also the one place that decides colour (``color_enabled``) and builds rich consoles
+(``make_console``) for every command, and the shell-completion options.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,77 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from kpicli import __version__
 
+# Global flags that may also follow the command (`kpi validate f.yaml --no-color`).
+GLOBAL_FLAGS = ("--quiet", "-q", "--no-color", "--verbose", "-v", "--debug")
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+class KpiGroup(TyperGroup):
+    """The root command: global flags written after the command are moved before it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_flags(self, ctx, list(args)))
+
+
+def hoist_global_flags(group: Any, ctx: Any, args: list[str]) -> list[str]:
+    """``[validate, f.yaml, --no-color]`` -> ``[--no-color, validate, f.yaml]``.
+
+    Only the flags in GLOBAL_FLAGS move, never the value of an option that takes one
+    (``--period -v`` stays), nothing after ``--``, and not when the command has an option of
+    that name itself (``report --no-color`` is report's own).
+    """
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        if tok == "--":
+            return args
+        if not tok.startswith("-"):
+            break
+        i += 2 if tok == "--limit" else 1
+    else:
+        return args
+    command = group.get_command(ctx, args[i])
+    if command is None:
+        return args
+    own: set[str] = set()
+    takes_value: set[str] = set()
+    for p in getattr(command, "params", []):
+        names = [*getattr(p, "opts", []), *getattr(p, "secondary_opts", [])]
+        own.update(names)
+        if getattr(p, "param_type_name", "") == "option" and not (
+            getattr(p, "is_flag", False) or getattr(p, "count", False)
+        ):
+            takes_value.update(getattr(p, "opts", []))
+    hoisted: list[str] = []
+    kept: list[str] = []
+    rest = iter(args[i + 1 :])
+    for tok in rest:
+        if tok == "--":
+            kept += [tok, *rest]
+            break
+        if tok in takes_value:
+            kept.append(tok)
+            value = next(rest, None)  # the option's value stays with it, whatever it looks like
+            if value is not None:
+                kept.append(value)
+        elif tok in GLOBAL_FLAGS and tok not in own:
+            hoisted.append(tok)
+        else:
+            kept.append(tok)
+    return args[:i] + hoisted + [args[i]] + kept
+
+
 app = typer.Typer(
     name="kpi",
+    cls=KpiGroup,
     help="KPI scorecards from YAML definitions and Excel/CSV data: report, validate, explain.",
     no_args_is_help=True,
-    add_completion=True,
+    # Our own --show-completion SHELL / --install-completion below: Typer's ignore an argument.
+    add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -40,6 +107,43 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _completion_setup() -> None:
+    """Register Typer's completion classes (what `add_completion=True` would have done):
+    the scripts below call back into `kpi` with Typer's protocol."""
+    from typer._completion_classes import completion_init
+
+    completion_init()
+
+
+def _show_completion(value: str | None) -> None:
+    if value is None:
+        return
+    shell = value.strip().lower()
+    if shell not in SHELLS:
+        fail(f"--show-completion: unknown shell {value!r}; use bash, zsh, fish or powershell")
+    _completion_setup()
+    from typer._completion_shared import get_completion_script
+
+    typer.echo(get_completion_script(prog_name="kpi", complete_var="_KPI_COMPLETE", shell=shell))
+    raise typer.Exit()
+
+
+def _install_completion(value: bool) -> None:
+    if not value:
+        return
+    _completion_setup()
+    from typer._completion_shared import install
+
+    shell, path = install(prog_name="kpi", complete_var="_KPI_COMPLETE")
+    typer.echo(f"{shell} completion installed in {path}; it takes effect in a new shell")
+    raise typer.Exit()
+
+
+# Completion requests (_KPI_COMPLETE=complete_bash ...) are answered before any option is
+# parsed, so the completion classes must be registered when the app is built.
+_completion_setup()
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -56,6 +160,26 @@ def _root(
         bool, typer.Option("--verbose", "-v", help="Explain what was read.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            callback=_install_completion,
+            is_eager=True,
+            help="Install completion for the current shell.",
+        ),
+    ] = False,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="SHELL",
+            callback=_show_completion,
+            is_eager=True,
+            help="Print the completion script for SHELL (bash, zsh, fish, powershell), e.g. "
+            "kpi --show-completion bash > /etc/bash_completion.d/kpi",
+        ),
+    ] = None,
     limit: Annotated[
         list[str] | None,
         typer.Option(
@@ -80,13 +204,54 @@ def _root(
 
 
 def color_enabled(stream: Any = None) -> bool:
-    """Colour only on a terminal, and never with --no-color or NO_COLOR."""
+    """Whether a command colours what it writes to ``stream`` (default stdout).
+
+    --no-color and NO_COLOR always win; then FORCE_COLOR (an explicit request, even on a
+    dumb terminal or a pipe); then a terminal that is not TERM=dumb. Every command asks
+    this, and rich consoles come from :func:`make_console`, so they all agree.
+    """
     if OPTIONS.no_color or os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if dumb_terminal():
+        return False
     stream = stream or sys.stdout
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def dumb_terminal() -> bool:
+    """TERM=dumb (Emacs shells, some CI runners): no colours, no cursor movement."""
+    return os.environ.get("TERM", "").strip().lower() in ("dumb", "unknown")
+
+
+def make_console(stream: Any = None) -> Any:
+    """The rich Console every command prints through: colour as :func:`color_enabled` says,
+    no markup or highlighting of user text, and a wide page when not on a terminal."""
+    from rich.console import Console
+
+    out = stream or sys.stdout
+    color = color_enabled(out)
+    tty = bool(getattr(out, "isatty", lambda: False)())
+    return Console(
+        file=out,
+        force_terminal=color,
+        no_color=not color,
+        # rich turns colour off by itself on TERM=dumb; FORCE_COLOR means colour anyway.
+        color_system="standard" if color and dumb_terminal() else "auto",
+        highlight=False,
+        emoji=False,
+        markup=False,
+        # Piped output is read in files and CI logs: use a wide page unless COLUMNS says.
+        width=None if tty else _columns(),
+    )
+
+
+def _columns() -> int:
+    try:
+        return max(60, int(os.environ.get("COLUMNS", "160")))
+    except ValueError:
+        return 160
 
 
 def note(message: str) -> None:

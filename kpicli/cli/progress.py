@@ -18,9 +18,11 @@ DELAY = 2.0  # seconds before the spinner appears
 
 
 def wanted(stream: TextIO | None = None) -> bool:
-    """A spinner only makes sense on an interactive terminal."""
+    """A spinner only makes sense on an interactive terminal that can move the cursor."""
+    from kpicli.cli.app import dumb_terminal
+
     stream = stream or sys.stderr
-    return bool(getattr(stream, "isatty", lambda: False)())
+    return not dumb_terminal() and bool(getattr(stream, "isatty", lambda: False)())
 
 
 class Progress:
@@ -45,9 +47,9 @@ class Progress:
         self._t0 = time.monotonic()
         self._console: Any = None
         if enabled:
-            from rich.console import Console
+            from kpicli.cli.app import make_console
 
-            self._console = Console(file=self.stream, stderr=True, highlight=False)
+            self._console = make_console(self.stream)
 
     def __enter__(self) -> Progress:
         if self.enabled:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kpicli.cli.app import OPTIONS, app, color_enabled, fail, guarded, note
+from kpicli.cli.app import OPTIONS, app, fail, guarded, make_console, note
 
 
 class ReportFormat(str, Enum):
@@ -46,28 +46,7 @@ DataOpt = Annotated[
 
 
 def _console(stream: object = None):
-    from rich.console import Console
-
-    color = color_enabled(stream or sys.stdout)
-    return Console(
-        file=stream or sys.stdout,  # type: ignore[arg-type]
-        force_terminal=color,
-        no_color=not color,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        # Piped output is read in files and CI logs: use a wide page unless COLUMNS says.
-        width=None if getattr(stream or sys.stdout, "isatty", lambda: False)() else _columns(),
-    )
-
-
-def _columns() -> int:
-    import os
-
-    try:
-        return max(60, int(os.environ.get("COLUMNS", "160")))
-    except ValueError:
-        return 160
+    return make_console(stream)
 
 
 @app.command()

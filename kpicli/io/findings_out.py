@@ -1,4 +1,11 @@
-"""Validation findings as text, JSON, GitHub workflow commands, JUnit XML and SARIF 2.1.0."""
+"""Validation findings as text, JSON, GitHub workflow commands, JUnit XML and SARIF 2.1.0.
+
+Contract: user text (KPI ids and names, file names, cells quoted in messages) never carries a
+control character into a terminal, an Actions log or a JUnit report: text, github and junit
+show them as visible symbols (``printable``: ESC as ␛); JSON and SARIF escape them as JSON does.
+JUnit follows Jenkins' junit-10.xsd (which GitLab and junitparser read as well); SARIF follows
+the OASIS 2.1.0 schema.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from kpicli.io.sanitize import strip_illegal_xml
+from kpicli.io.sanitize import printable, strip_illegal_xml
 from kpicli.model.results import Finding
 
 FORMATS = ("text", "json", "github", "junit", "sarif")
@@ -66,14 +73,15 @@ def where(f: Finding) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line of printable text: whitespace runs (newlines too) become one space."""
+    return printable(" ".join(text.split()))
 
 
 def render_text(result: Any, *, color: bool = False) -> str:
     """``kpis.yaml:14:5: T501 warning message`` lines, then a summary line."""
     lines = []
     for f in result.findings:
-        loc, rule, sev, msg = where(f), f.rule, f.severity, _one_line(f.message)
+        loc, rule, sev, msg = printable(where(f)), printable(f.rule), f.severity, _one_line(f.message)
         if color:
             loc = f"{_BOLD}{loc}{_RESET}"
             rule = f"{_DIM}{rule}{_RESET}"
@@ -128,19 +136,24 @@ def escape_property(text: str) -> str:
 
 
 def render_github(findings: Sequence[Finding]) -> str:
-    """``::error file=kpis.yaml,line=14,col=5,title=kpi T501::message``, one per finding."""
+    """``::error file=kpis.yaml,line=14,col=5,title=kpi T501::message``, one per finding.
+
+    Control characters are shown as symbols first (an ESC would colour or clear the log view);
+    then the runner's own escaping applies (%, CR, LF; also : and , in properties).
+    """
     lines = []
     for f in findings:
         props = []
         if f.file and f.line:
-            props += [f"file={escape_property(f.file)}", f"line={f.line}"]
+            props += [f"file={escape_property(printable(f.file))}", f"line={f.line}"]
             if f.column:
                 props.append(f"col={f.column}")
         title = f"kpi {f.rule}" + (f" ({f.kpi})" if f.kpi else "")
-        props.append(f"title={escape_property(title)}")
+        props.append(f"title={escape_property(printable(title))}")
         message = f.message
         if not (f.file and f.line) and f.location:
             message = f"{f.location}: {message}"
+        message = printable(message)
         lines.append(
             f"::{_GITHUB_LEVEL.get(f.severity, 'warning')} {','.join(props)}::"
             f"{escape_data(message)}"
@@ -153,48 +166,58 @@ def render_github(findings: Sequence[Finding]) -> str:
 
 
 def render_junit(result: Any) -> str:
-    """One <testsuite> with one <testcase> per file; a <failure> per failing finding.
+    """One <testsuite> per file; one <testcase> per failing finding, with its <failure>.
 
-    Failing findings are errors (and warnings with --strict); the others are listed in
-    the test case's <system-out> so they are visible without failing the build.
+    Failing findings are errors (and warnings with --strict). A file without failing
+    findings is one passing test case named after the file. Findings that do not fail are
+    listed in the suite's <system-out> so they are visible without failing the build.
+    The counts agree (``failures`` <= ``tests`` per suite; the totals are the sums), and
+    only attributes of Jenkins' junit-10.xsd are used: the file is the suite's ``file`` and
+    the test cases' ``classname`` (GitLab and junitparser show both).
     """
     import xml.etree.ElementTree as ET
 
     files = list(getattr(result, "files", []) or [])
-    total_failures = 0
+    total_tests = total_failures = 0
     root = ET.Element("testsuites", name="kpi validate")
     for fr in files:
         failing = [f for f in fr.findings if result.is_failing(f)]
         other = [f for f in fr.findings if not result.is_failing(f)]
+        path = _xml(fr.path)
+        tests = max(1, len(failing))
+        total_tests += tests
         total_failures += len(failing)
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=_xml(fr.path),
-            tests="1",
+            name=path,
+            tests=str(tests),
             failures=str(len(failing)),
             errors="0",
             skipped="0",
+            file=path,
         )
-        case = ET.SubElement(
-            suite, "testcase", classname="kpi.validate", name=_xml(fr.path), file=_xml(fr.path)
-        )
+        if not failing:
+            ET.SubElement(suite, "testcase", classname=path, name=path)
         for f in failing:
+            case = ET.SubElement(
+                suite, "testcase", classname=path, name=_xml(f"{f.rule} {where(f)}")
+            )
             failure = ET.SubElement(
                 case,
                 "failure",
                 message=_xml(f"{f.rule} {_one_line(f.message)}"),
-                type=f.rule,
+                type=_xml(f.rule),
             )
             failure.text = _xml(f"{where(f)}: {f.rule} {f.severity} {f.message}")
         if other:
-            out = ET.SubElement(case, "system-out")
+            out = ET.SubElement(suite, "system-out")
             out.text = _xml(
                 "\n".join(
                     f"{where(f)}: {f.rule} {f.severity} {_one_line(f.message)}" for f in other
                 )
             )
-    root.set("tests", str(len(files)))
+    root.set("tests", str(total_tests))
     root.set("failures", str(total_failures))
     root.set("errors", "0")
     ET.indent(root)
@@ -203,7 +226,9 @@ def render_junit(result: Any) -> str:
 
 
 def _xml(text: str) -> str:
-    return strip_illegal_xml(text)
+    """Text XML 1.0 can carry, with control characters shown as symbols (never dropped
+    silently, never raw: a JUnit report is shown in CI pages and terminals)."""
+    return strip_illegal_xml(printable(text))
 
 
 # ------------------------------------------------------------------------------------------
