@@ -11,9 +11,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from external import missing
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
-from external import missing
 from xlsx_fixtures import (
     BELL_NAME,
     INJECTION_NAMES,
