@@ -76,13 +76,28 @@ def read_table(
     assert model is not None
     spec = model.data
     if data:
-        return read_data(list(data), spec, model, base_dir=Path.cwd())
+        return read_data(_from_cwd(data), spec, model, base_dir=Path.cwd())
     if spec is None or not spec.path:
         raise KpiError(
             f"no data given: pass --data FILE, or name it in {defs.path} under data: path:"
         )
     paths = [spec.path] if isinstance(spec.path, str) else list(spec.path)
-    return read_data(paths, spec, model, base_dir=defs.base_dir)
+    # data.path is relative to the KPI file; findings name the files from the working
+    # directory (team/data.csv, not data.csv), which editors and CI annotations can open.
+    return read_data(_from_cwd(paths, defs.base_dir), spec, model, base_dir=Path.cwd())
+
+
+def _from_cwd(paths: Sequence[str | Path], base: Path | None = None) -> list[str]:
+    """Paths (or globs) as seen from the working directory: relative inside it, else absolute."""
+    import os
+
+    from kpicli.io.paths import shown_path
+
+    out = []
+    for p in paths:
+        text = os.path.expanduser(os.fspath(p))
+        out.append(shown_path(Path(base, text) if base is not None else text))
+    return out
 
 
 def build_report(

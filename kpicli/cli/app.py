@@ -235,7 +235,8 @@ def make_console(stream: Any = None) -> Any:
     tty = bool(getattr(out, "isatty", lambda: False)())
     return Console(
         file=out,
-        force_terminal=color,
+        # Colour forces terminal codes; otherwise rich asks the stream (a spinner needs it).
+        force_terminal=True if color else None,
         no_color=not color,
         # rich turns colour off by itself on TERM=dumb; FORCE_COLOR means colour anyway.
         color_system="standard" if color and dumb_terminal() else "auto",

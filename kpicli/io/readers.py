@@ -13,7 +13,6 @@ from kpicli.errors import DataError
 from kpicli.io.guards import check_file, check_shape
 from kpicli.io.layout import HEADER_SCAN, Part, Sheet, build_sheet, find_header, normalise
 from kpicli.io.numbers import finest
-from kpicli.io.paths import shown_path
 from kpicli.io.read_csv import read_csv_sheet
 from kpicli.io.read_workbook import (
     WORKBOOK_FORMATS,
@@ -75,12 +74,7 @@ def release_memory() -> None:
 def expand_paths(
     paths: Sequence[str | Path], base_dir: Path | None = None
 ) -> list[tuple[str, Path]]:
-    """(path as shown in findings, path to open) for every file, globs expanded and sorted.
-
-    The shown path is relative to the working directory (absolute outside it), not to
-    ``base_dir``: findings about ``data.path: data.csv`` in ``team/kpis.yaml`` name
-    ``team/data.csv``, which editors and CI annotations can open.
-    """
+    """(path as the user wrote it, path to open) for every file, globs expanded and sorted."""
     if isinstance(paths, str | Path):
         paths = [paths]
     if not paths:
@@ -111,7 +105,7 @@ def expand_paths(
                 where = f" in {root}" if root is not None else ""
                 raise DataError(f"no files match {text!r}{where}")
             for m in files:
-                add(shown_path((root or Path()).joinpath(m)), (root or Path()).joinpath(m))
+                add(m, (root or Path()).joinpath(m))
             continue
         path = root.joinpath(local) if root is not None else local
         if not path.exists():
@@ -119,7 +113,7 @@ def expand_paths(
             raise DataError(f"data file not found: {text}{where}")
         if path.is_dir():
             raise DataError(f"{text} is a folder; name a file, or a glob such as {text}/*.csv")
-        add(shown_path(path), path)
+        add(text, path)
     return out
 
 
