@@ -756,10 +756,11 @@ def _dates_and_drops(
 
 
 def _base(values: dict[str, object], sheet_rows: np.ndarray, n: int) -> pd.DataFrame:
-    frame = pd.DataFrame(values, copy=False)  # the arrays are fresh: no second copy
-    frame[SRC] = np.zeros(n, dtype=np.int64)
-    frame[ROW] = sheet_rows.astype(np.int64, copy=False)
-    return frame
+    # The arrays are fresh: no second copy. The bookkeeping columns go in with the data in one
+    # construction (inserting them afterwards fragments a wide frame block by block).
+    columns = {**values, SRC: np.zeros(n, dtype=np.int64)}
+    columns[ROW] = sheet_rows.astype(np.int64, copy=False)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) -> Part:
