@@ -236,7 +236,7 @@ def template_plan(
                     if member not in names:
                         names.append(member)
             source = f"the keys of targets_by.{by} in {defs.path}"
-    return plan_entry(
+    plan = plan_entry(
         model,
         periods=periods,
         by=by,
@@ -245,3 +245,5 @@ def template_plan(
         today=today,
         kpi_file=defs.path,
     )
+    plan.inputs = [str(kpis), *(str(p) for p in data_paths(defs, data))]
+    return plan

@@ -42,7 +42,7 @@ def template(
     ] = None,
 ) -> None:
     """A data-entry workbook: one row per KPI (and member), one column per period."""
-    from kpicli.api import data_paths, load_kpi_file, template_plan
+    from kpicli.api import template_plan
     from kpicli.errors import KpiError
     from kpicli.io.template import write_template
 
@@ -55,9 +55,9 @@ def template(
         members=members.split(",") if members else None,
         data=data,
     )
-    inputs = [kpis, *data_paths(load_kpi_file(kpis), data)]
-    write_template(plan, output, inputs=inputs)
-    who = f" × {len(plan.members)} members of {plan.by}" if plan.by else ""
+    write_template(plan, output, inputs=[Path(p) for p in plan.inputs])
+    series = len({r.label for r in plan.rows})
+    who = f" ({series} series × {len(plan.members)} members of {plan.by})" if plan.by else ""
     note(
         f"wrote {output}: {len(plan.rows)} rows{who}, periods {plan.periods[0]}.."
         f"{plan.periods[-1]} ({plan.periods_source})"

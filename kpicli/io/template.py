@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from kpicli import __version__
 from kpicli.io.atomic import write_atomic
@@ -143,10 +144,7 @@ def build_template(plan: EntryPlan, *, today: dt.date | None = None) -> Workbook
     return wb
 
 
-def _instructions(ws: object, plan: EntryPlan, today: dt.date) -> None:
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    assert isinstance(ws, Worksheet)
+def _instructions(ws: Worksheet, plan: EntryPlan, today: dt.date) -> None:
     kpis = plan.kpi_file or "kpis.yaml"
     lines: list[tuple[str, bool]] = [
         (f"{plan.title or 'KPI scorecard'}: data entry", True),

@@ -57,3 +57,6 @@ class EntryPlan(BaseModel):
     rows: list[EntryRow] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
     kpi_file: str | None = None
+    inputs: list[str] = Field(
+        default_factory=list, description="Files read (the KPI file, data): never overwritten."
+    )
