@@ -33,6 +33,7 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     kpis: int = 0
     data: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # silent choices, for stderr
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -190,6 +191,7 @@ def validate_files(
     *,
     today: dt.date | None = None,
     with_data: bool = True,
+    skip_missing_data: bool = False,
 ) -> ValidationResult:
     """Check KPI files against the rule catalogue (SPEC §4).
 
@@ -199,6 +201,9 @@ def validate_files(
     comma-separated or as a list. ``strict``: warnings fail too. ``today``: the date
     T503 ("due period already past") compares against; default ``date.today()``.
     ``with_data=False`` skips the data-backed rules even when the file names its data.
+    ``skip_missing_data=True`` skips them (with a note in ``FileResult.notes``) only when no
+    file named by the file's own ``data.path`` exists, instead of finding M206: for hooks that
+    run where the data is not committed.
 
     Raises KpiError (exit 2) when a file or the ``--data`` cannot be read at all; every
     problem inside a file is a Finding.
@@ -213,7 +218,9 @@ def validate_files(
     loaded = [read_definitions(p) for p in paths]
     result = ValidationResult(strict=strict)
     for defs in loaded:
-        result.files.append(_validate_one(defs, data, enabled, today, with_data))
+        result.files.append(
+            _validate_one(defs, data, enabled, today, with_data, skip_missing_data)
+        )
     return result
 
 
@@ -223,6 +230,7 @@ def _validate_one(
     enabled: Callable[[str], bool],
     today: dt.date,
     with_data: bool = True,
+    skip_missing_data: bool = False,
 ) -> FileResult:
     from kpicli.engine import rules as R
 
@@ -236,7 +244,14 @@ def _validate_one(
         ctx = R.make_context(defs.model, raw, today=today, partial=partial)
         fr.kpis = len(raw.get("kpis") or []) if isinstance(raw.get("kpis"), list) else 0
         model = defs.model if defs.model is not None else ctx.settings
-        if with_data and _wants_data(model, data) and _data_rules_enabled(enabled):
+        wants = with_data and _wants_data(model, data) and _data_rules_enabled(enabled)
+        if wants and skip_missing_data and not data and not _data_present(defs):
+            wants = False
+            fr.notes.append(
+                f"{defs.path}: the data named in data.path is not there; checked the "
+                "definitions only (--skip-missing-data)"
+            )
+        if wants:
             table, problem = _read_table(defs, model, data)
             if problem is not None:
                 raw_findings.append((problem, ("data", "path")))
@@ -255,6 +270,13 @@ def _validate_one(
 
 def _wants_data(model: Any, data: Sequence[str | Path] | None) -> bool:
     return bool(data) or bool(model is not None and model.data is not None and model.data.path)
+
+
+def _data_present(defs: Definitions) -> bool:
+    """Whether the file's own data.path names at least one existing file (globs expanded)."""
+    from kpicli.api import data_paths
+
+    return any(p.is_file() for p in data_paths(defs, None))
 
 
 def _data_rules_enabled(enabled: Callable[[str], bool]) -> bool:
@@ -412,7 +434,72 @@ def kpi_json_schema() -> dict[str, Any]:
                 "description": obj.get("description", ""),
                 "anyOf": [{**number, "description": f"Shorthand: {what}."}, obj],
             }
-    return schema
+    _tighten(schema)
+    ordered = {"$schema": schema.pop("$schema", None), "$id": SCHEMA_ID}
+    ordered = {k: v for k, v in ordered.items() if v is not None}
+    ordered["title"] = schema.pop("title", "kpicli KPI definitions (kpis.yaml)")
+    ordered["description"] = (
+        "KPI definitions for kpicli (kpis.yaml): objectives, KPIs with their measures, "
+        "formulas, baselines and targets, and where the measurements are. Check a file with "
+        "`kpi validate`."
+    )
+    schema.pop("description", None)
+    return {**ordered, **schema}
+
+
+SCHEMA_ID = "urn:kpicli:schema:kpis:1"
+
+
+def _any_case(word: str) -> str:
+    """A regex for ``word`` in any letter case (JSON Schema patterns have no ``(?i)``)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def aggregate_schema() -> dict[str, Any]:
+    """What ``aggregate:`` accepts, as kpicli.model.kpifile.check_aggregate does: the names
+    (offered by editors), and the same in any case with spaces around, ``avg``/``average``
+    and ``p1``..``p99`` (and ``p100``)."""
+    from kpicli.model.kpifile import AGGREGATES
+
+    words = "|".join(_any_case(w) for w in (*AGGREGATES, "average", "avg"))
+    pct = f"{_any_case('p')}(?:[1-9][0-9]?|100)"
+    return {
+        "anyOf": [
+            {"enum": list(AGGREGATES)},
+            {"type": "string", "pattern": rf"^\s*(?:{words}|{pct})\s*$"},
+            {"type": "null"},
+        ]
+    }
+
+
+def rule_selector_schema() -> dict[str, Any]:
+    """What ``ignore:`` accepts, as kpicli.engine.rules.is_rule_selector does: a rule id
+    (offered by editors), a prefix of one (``S``, ``T50``), or a data-quality id (``D601``)."""
+    from kpicli.engine.rules import CATALOGUE
+
+    ids = sorted(CATALOGUE)
+    prefixes = sorted({rid[:n] for rid in ids for n in range(1, len(rid) + 1)})
+    alternatives = "|".join(_any_case(p) for p in prefixes)
+    return {
+        "anyOf": [
+            {"enum": ids},
+            {"type": "string", "pattern": rf"^\s*(?:{alternatives}|[dD][0-9]{{0,3}})\s*$"},
+        ]
+    }
+
+
+def _tighten(schema: dict[str, Any]) -> None:
+    """Enumerate what validation enumerates, so editors flag and complete the same values."""
+    defs = schema.get("$defs", {})
+    for model in ("Measure", "Defaults"):
+        prop = defs.get(model, {}).get("properties", {}).get("aggregate")
+        if prop is not None:
+            prop.pop("anyOf", None)
+            prop.pop("type", None)
+            prop.update(aggregate_schema())
+    ignore = defs.get("KPI", {}).get("properties", {}).get("ignore")
+    if ignore is not None:
+        ignore["items"] = rule_selector_schema()
 
 
 def schema_text() -> str:

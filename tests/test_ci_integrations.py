@@ -376,3 +376,349 @@ def test_option_values_and_arguments_that_look_like_flags_stay_put(team: Path) -
     assert res.exit_code == 2 and "'-v'" in res.stderr  # -v was --period's value
     res = validate("--", "-q")
     assert res.exit_code == 2 and "-q" in res.stderr  # after --, -q is a file name
+
+
+# ------------------------------------------------------------ 5. JSON Schema
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _schema_validator():  # type: ignore[no-untyped-def]
+    import jsonschema
+
+    from kpicli.validation import kpi_json_schema
+
+    schema = kpi_json_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def test_schema_has_an_id_and_a_clean_description() -> None:
+    doc = json.loads((REPO / "schema" / "kpis.schema.json").read_text(encoding="utf-8"))
+    assert doc["$id"].startswith(("urn:", "https://"))
+    assert list(doc)[:4] == ["$schema", "$id", "title", "description"]
+    assert "kpis.yaml" in doc["description"]
+    assert "``" not in json.dumps(doc)  # no reStructuredText literals anywhere
+
+
+def _example_files() -> list[Path]:
+    return [
+        FIXTURES / "clean.yaml",
+        FIXTURES / "spec-example.yaml",
+        *sorted((REPO / "examples").rglob("kpis.yaml")),
+        *sorted((REPO / "kpicli").rglob("kpis.yaml")),
+    ]
+
+
+def test_every_example_passes_the_schema() -> None:
+    import yaml
+
+    validator = _schema_validator()
+    files = _example_files()
+    assert len(files) >= 5
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(data)]
+        assert errors == [], (path, errors)
+    for i, block in enumerate(_readme_blocks()):
+        if block.kind == "kpis":
+            errors = [e.message for e in validator.iter_errors(yaml.safe_load(block.text))]
+            assert errors == [], (f"README yaml block {i + 1}", errors)
+
+
+BASE_KPI = {"id": "tickets", "name": "Tickets closed per month", "unit": "count"}
+
+
+def _doc(kpi: dict[str, object] | None = None, **top: object) -> dict[str, object]:
+    return {"kpis": [{**BASE_KPI, **(kpi or {})}], **top}
+
+
+# (what, document, accepted): kpi validate and the schema agree on every one.
+SCHEMA_CASES = [
+    ("aggregate bogus", _doc({"measure": {"aggregate": "bogus"}}), False),
+    ("aggregate p0", _doc({"measure": {"aggregate": "p0"}}), False),
+    ("aggregate p101", _doc({"measure": {"aggregate": "p101"}}), False),
+    ("aggregate sum", _doc({"measure": {"aggregate": "sum"}}), True),
+    ("aggregate p95", _doc({"measure": {"aggregate": "p95"}}), True),
+    ("aggregate P5 spaced", _doc({"measure": {"aggregate": " P5 "}}), True),
+    ("aggregate Average", _doc({"measure": {"aggregate": "Average"}}), True),
+    ("defaults aggregate bogus", _doc(defaults={"aggregate": "bogus"}), False),
+    ("defaults aggregate median", _doc(defaults={"aggregate": "median"}), True),
+    ("ignore ZZZ9", _doc({"ignore": ["ZZZ9"]}), False),
+    ("ignore ALL", _doc({"ignore": ["ALL"]}), False),
+    ("ignore S1010", _doc({"ignore": ["S1010"]}), False),
+    ("ignore X", _doc({"ignore": ["X"]}), False),
+    ("ignore A304", _doc({"ignore": ["A304"]}), True),
+    ("ignore prefixes", _doc({"ignore": ["s", "T50", "d601", "D"]}), True),
+]
+
+
+@pytest.mark.parametrize(("what", "doc", "accepted"), SCHEMA_CASES, ids=[c[0] for c in SCHEMA_CASES])
+def test_schema_rejects_what_validation_rejects(
+    tmp_path: Path, what: str, doc: dict[str, object], accepted: bool
+) -> None:
+    import yaml
+
+    schema_ok = not list(_schema_validator().iter_errors(doc))
+    path = tmp_path / "kpis.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = validate(str(path), "--select", "E", "-f", "json")
+    assert res.exit_code in (0, 1), res.output
+    e002 = [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "E002"]
+    assert (not e002) is accepted, (what, e002)
+    assert schema_ok is accepted, what
+
+
+def test_check_jsonschema_style_run_over_the_committed_schema(tmp_path: Path) -> None:
+    """As an editor or check-jsonschema sees it: the committed file, $ref and $id resolved."""
+    import jsonschema
+    import yaml
+
+    schema = json.loads((REPO / "schema" / "kpis.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    bad = yaml.safe_load("kpis:\n  - id: a\n    name: A thing\n    measure: {aggregate: bogus}\n")
+    errors = list(validator.iter_errors(bad))
+    assert errors and all(e.json_path == "$.kpis[0].measure" for e in errors)
+    causes = [c for e in errors for c in e.context or []]
+    assert any(list(c.absolute_path)[-1:] == ["aggregate"] for c in causes)
+    assert not list(validator.iter_errors(yaml.safe_load(CLEAN.read_text(encoding="utf-8"))))
+
+
+def test_schema_and_model_agree_on_aggregates_and_rule_ids() -> None:
+    import jsonschema
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kpicli.engine.rules import is_rule_selector
+    from kpicli.model.kpifile import check_aggregate
+    from kpicli.validation import aggregate_schema, rule_selector_schema
+
+    agg = jsonschema.Draft202012Validator(aggregate_schema())
+    sel = jsonschema.Draft202012Validator(rule_selector_schema())
+
+    def model_accepts(text: str) -> bool:
+        try:
+            check_aggregate(text)
+        except ValueError:
+            return False
+        return True
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.one_of(
+        st.text(alphabet="sumeanidxcotflvgrMAXP0123459 ", max_size=8),
+        st.sampled_from(["p1", "p99", "p100", "p0", "P50", "nunique", "Last", "avg ", "mean\t"]),
+    ))
+    def aggregates(text: str) -> None:
+        assert agg.is_valid(text) == model_accepts(text), repr(text)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet="ESMARTDZesd0123456789 ", max_size=6))
+    def selectors(text: str) -> None:
+        assert sel.is_valid(text) == is_rule_selector(text), repr(text)
+
+    aggregates()
+    selectors()
+
+
+# ------------------------------------------------------------ 9. every YAML block of the README
+
+
+class Block:
+    def __init__(self, kind: str, text: str, line: int) -> None:
+        self.kind, self.text, self.line = kind, text, line
+
+
+# What a README yaml block may be; a block is a KPI file unless the comment line right before
+# it says otherwise: <!-- yaml: pre-commit-config -->, <!-- yaml: github-steps -->, ...
+BLOCK_KINDS = {"kpis", "pre-commit-config", "github-steps", "github-workflow", "fragment"}
+
+
+def _readme_blocks() -> list[Block]:
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    blocks: list[Block] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() == "```yaml":
+            start = i
+            marker = re.fullmatch(r"<!--\s*yaml:\s*([\w-]+)\s*-->", lines[i - 1].strip()) \
+                if i else None
+            i += 1
+            body = []
+            while lines[i].strip() != "```":
+                body.append(lines[i])
+                i += 1
+            blocks.append(Block(marker.group(1) if marker else "kpis", "\n".join(body) + "\n",
+                                start + 1))
+        i += 1
+    return blocks
+
+
+def test_every_readme_yaml_block_is_valid_for_what_it_is(tmp_path: Path) -> None:
+    import yaml
+
+    blocks = _readme_blocks()
+    kinds = [b.kind for b in blocks]
+    assert set(kinds) <= BLOCK_KINDS, kinds
+    assert "kpis" in kinds and "pre-commit-config" in kinds and "github-steps" in kinds
+    assert kinds.count("fragment") <= 2  # intentionally partial blocks stay the exception
+    for b in blocks:
+        doc = yaml.safe_load(b.text)  # every block is YAML
+        where = f"README.md:{b.line}"
+        if b.kind == "kpis":
+            path = tmp_path / f"readme-{b.line}.kpis.yaml"
+            path.write_text(b.text, encoding="utf-8")
+            res = validate(str(path), "--no-data", "-f", "json")
+            findings = json.loads(res.stdout)["findings"]
+            errors = [f"{f['line']}: {f['rule']} {f['message']}" for f in findings
+                      if f["severity"] == "error"]
+            assert res.exit_code == 0 and errors == [], (where, errors)
+        elif b.kind == "pre-commit-config":
+            hooks = [h for r in doc["repos"] for h in r["hooks"]]
+            assert {h["id"] for h in hooks} >= {"kpi-validate"}, where
+        elif b.kind == "github-steps":
+            assert isinstance(doc, list) and all("run" in s or "uses" in s for s in doc), where
+        elif b.kind == "github-workflow":
+            assert "jobs" in doc and all("steps" in j for j in doc["jobs"].values()), where
+
+
+# ------------------------------------------------------------ 6, 10. pre-commit and Actions
+
+
+def _git() -> str:
+    import shutil
+
+    from tests.external import missing
+
+    git = shutil.which("git")
+    if git is None:
+        missing("git is not installed")
+    return str(git)
+
+
+def _project(tmp_path: Path, config: str) -> Path:
+    """A git repository using kpicli's hooks: a clean kpis.yaml and team/kpis.yaml whose
+    data (team/data.csv) is not committed."""
+    git = _git()
+    proj = tmp_path / "project"
+    (proj / "team").mkdir(parents=True)
+    (proj / "kpis.yaml").write_text(CLEAN.read_text(encoding="utf-8"), encoding="utf-8")
+    (proj / "team" / "kpis.yaml").write_text(TEAM_KPIS, encoding="utf-8")
+    (proj / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    subprocess.run([git, "init", "-q", str(proj)], check=True, timeout=60)
+    subprocess.run([git, "-C", str(proj), "add", "-A"], check=True, timeout=60)
+    return proj
+
+
+def _pre_commit(proj: Path, tmp_path: Path, *hook: str) -> subprocess.CompletedProcess[str]:
+    pytest.importorskip("pre_commit", reason="pre-commit is in the test extra")
+    bindir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PRE_COMMIT_COLOR": "never",
+        "NO_COLOR": "1",
+        "GITHUB_ACTIONS": "",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", *hook],
+        cwd=proj, env=env, capture_output=True, text=True, timeout=1500,
+    )
+
+
+def _readme_block(kind: str) -> str:
+    found = [b.text for b in _readme_blocks() if b.kind == kind]
+    assert len(found) == 1, kind
+    return found[0]
+
+
+def test_readme_pre_commit_snippet_works_as_written(tmp_path: Path) -> None:
+    proj = _project(tmp_path, _readme_block("pre-commit-config"))
+    res = _pre_commit(proj, tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "kpi validate" in res.stdout and "Passed" in res.stdout
+    # A broken KPI file fails the commit, with file:line:col from the repository root.
+    (proj / "team" / "broken.kpis.yaml").write_text(MISTAKES.read_text("utf-8"), "utf-8")
+    (proj / "team" / "data.csv").write_text(TEAM_DATA, encoding="utf-8")
+    subprocess.run([_git(), "-C", str(proj), "add", "-A"], check=True, timeout=60)
+    res = _pre_commit(proj, tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "team/broken.kpis.yaml:8:9: E003 error" in res.stdout
+    assert "'x' at team/data.csv:5" in res.stdout  # the data, now there, is checked too
+
+
+def test_hooks_from_a_local_clone_of_the_repository(tmp_path: Path) -> None:
+    """pre-commit installs kpicli from a clone (.pre-commit-hooks.yaml), offline but for pip's
+    index; kpi-validate passes without the data, kpi-validate-data requires it."""
+    git = _git()
+    if not (REPO / ".git").exists():
+        from tests.external import missing
+
+        missing(f"{REPO} is not a git checkout")
+    clone = tmp_path / "kpicli"
+    subprocess.run([git, "clone", "-q", str(REPO), str(clone)], check=True, timeout=300)
+    rev = subprocess.run([git, "-C", str(clone), "rev-parse", "HEAD"], check=True,
+                         capture_output=True, text=True, timeout=60).stdout.strip()
+    config = (
+        f"repos:\n  - repo: {clone.as_posix()}\n    rev: {rev}\n"
+        "    hooks:\n      - id: kpi-validate\n      - id: kpi-validate-data\n"
+    )
+    proj = _project(tmp_path, config)
+    res = _pre_commit(proj, tmp_path, "kpi-validate")
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = _pre_commit(proj, tmp_path, "kpi-validate-data")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "team/kpis.yaml:2:14: M206 error" in res.stdout
+    (proj / "team" / "data.csv").write_text(TEAM_DATA, encoding="utf-8")
+    subprocess.run([git, "-C", str(proj), "add", "-A"], check=True, timeout=60)
+    for hook in ("kpi-validate", "kpi-validate-data"):
+        res = _pre_commit(proj, tmp_path, hook)
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert "team/data.csv:5:1: D601 warning" in res.stdout
+        assert re.search(r"team/kpis\.yaml:\d+:\d+: M204 error", res.stdout)
+
+
+def test_readme_github_actions_steps_run(tmp_path: Path) -> None:
+    """The steps' commands, run as the runner would (bash -e, GITHUB_ACTIONS=true): pip
+    installs from a requirements file (here naming a clone), kpi writes annotations."""
+    import yaml
+
+    steps = yaml.safe_load(_readme_block("github-steps"))
+    runs = [s["run"] for s in steps if "run" in s]
+    assert [s.get("uses", "").split("@")[0] for s in steps if "uses" in s] == [
+        "actions/setup-python"
+    ]
+    assert any(r.startswith("pip install") for r in runs) and any("kpi validate" in r for r in runs)
+    git = _git()
+    if not (REPO / ".git").exists():
+        from tests.external import missing
+
+        missing(f"{REPO} is not a git checkout")
+    clone = tmp_path / "kpicli"
+    subprocess.run([git, "clone", "-q", str(REPO), str(clone)], check=True, timeout=300)
+    work = tmp_path / "repo"
+    work.mkdir()
+    (work / "requirements.txt").write_text(f"kpicli @ {clone.as_uri()}\n", encoding="utf-8")
+    (work / "kpis.yaml").write_text(MISTAKES.read_text("utf-8"), encoding="utf-8")
+    # A fresh environment, as setup-python gives; kpicli's dependencies come from this one
+    # so the test does not download them again.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True, timeout=300)
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    env = {**os.environ, "PATH": str(bindir) + os.pathsep + os.environ.get("PATH", ""),
+           "GITHUB_ACTIONS": "true", "VIRTUAL_ENV": str(venv), "PIP_QUIET": "1"}
+    results = []
+    for command in runs:
+        proc = subprocess.run(["bash", "-e", "-c", command], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=900)
+        results.append(proc)
+        if proc.returncode != 0:
+            break
+    *installs, check = results
+    assert all(p.returncode == 0 for p in installs), installs[-1].stderr if installs else ""
+    assert (bindir / "kpi").exists()
+    assert check.returncode == 1  # the file has errors: the step fails, the PR shows them
+    assert "::error file=kpis.yaml,line=8,col=9,title=kpi E003::" in check.stdout

@@ -66,6 +66,14 @@ def validate(
         bool,
         typer.Option("--no-data", help="Definition rules only: do not read the file's data.path."),
     ] = False,
+    skip_missing_data: Annotated[
+        bool,
+        typer.Option(
+            "--skip-missing-data",
+            help="When the file's data.path names no existing file, check the definitions only "
+            "(with a note) instead of reporting M206; for hooks where data is not committed.",
+        ),
+    ] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     select: Annotated[
         list[str] | None,
@@ -103,7 +111,13 @@ def validate(
     paths = kpis or ["kpis.yaml"]
     if no_data and data:
         raise KpiError("--no-data and --data contradict each other; give one of them")
-    result = validate_files(paths, data, select, ignore, strict, today=when, with_data=not no_data)
+    result = validate_files(
+        paths, data, select, ignore, strict, today=when, with_data=not no_data,
+        skip_missing_data=skip_missing_data,
+    )
+    for fr in result.files:
+        for message in fr.notes:
+            note(message)
     color = kind == "text" and output is None and color_enabled(sys.stdout)
     text = render(kind, result, catalogue_rows(), color=color, version=__version__)
     if output is not None:

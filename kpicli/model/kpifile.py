@@ -73,8 +73,27 @@ class Defaults(_Strict):
 
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Status thresholds.")
     aggregate: str | None = Field(
-        None, description="Default measure aggregate for KPIs that do not name one."
+        None,
+        description="Default measure aggregate for KPIs that do not name one: sum mean median "
+        "min max count nunique first last or p1..p99.",
     )
+
+    @field_validator("aggregate")
+    @classmethod
+    def _check_aggregate(cls, v: str | None) -> str | None:
+        return check_aggregate(v)
+
+
+def check_aggregate(v: str | None) -> str | None:
+    """An aggregate name, lower-cased (``avg``/``average`` mean ``mean``); unknown ones raise."""
+    if v is None:
+        return v
+    v = v.strip().lower()
+    if v in ("avg", "average"):
+        v = "mean"
+    if v not in AGGREGATES and not _PCT_AGG.match(v):
+        raise ValueError(f"unknown aggregate {v!r}; use one of {', '.join(AGGREGATES)}, p1..p99")
+    return v
 
 
 class DataSpec(_Strict):
@@ -142,16 +161,7 @@ class Measure(_Strict):
     @field_validator("aggregate")
     @classmethod
     def _check_aggregate(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        v = v.strip().lower()
-        if v in ("avg", "average"):
-            v = "mean"
-        if v not in AGGREGATES and not _PCT_AGG.match(v):
-            raise ValueError(
-                f"unknown aggregate {v!r}; use one of {', '.join(AGGREGATES)}, p1..p99"
-            )
-        return v
+        return check_aggregate(v)
 
 
 class Baseline(_Strict):
