@@ -118,6 +118,9 @@ def _from_cwd(paths: Sequence[str | Path], base: Path | None = None) -> list[str
     out = []
     for p in paths:
         text = os.path.expanduser(os.fspath(p))
+        if "://" in text:  # a URL names no file: left to the reader as it is
+            out.append(text)
+            continue
         out.append(shown_path(Path(base, text) if base is not None else text))
     return out
 

@@ -722,3 +722,21 @@ def test_readme_github_actions_steps_run(tmp_path: Path) -> None:
     assert (bindir / "kpi").exists()
     assert check.returncode == 1  # the file has errors: the step fails, the PR shows them
     assert "::error file=kpis.yaml,line=8,col=9,title=kpi E003::" in check.stdout
+
+
+def test_skip_missing_data_checks_definitions_only_when_the_data_is_absent(team: Path) -> None:
+    (team / "team" / "data.csv").rename(team / "elsewhere.csv")
+    res = validate("team/kpis.yaml", "-f", "json")
+    assert res.exit_code == 1
+    assert [f["rule"] for f in json.loads(res.stdout)["findings"]] == ["M206"]
+    res = validate("team/kpis.yaml", "-f", "json", "--skip-missing-data")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["findings"] == []
+    assert "team/kpis.yaml: the data named in data.path is not there" in res.stderr
+    assert validate("team/kpis.yaml", "--skip-missing-data", "-q").stderr == ""
+    # Explicit --data is never skipped; data that is there is always checked.
+    res = validate("team/kpis.yaml", "--skip-missing-data", "--data", "missing.csv")
+    assert res.exit_code == 2
+    (team / "elsewhere.csv").rename(team / "team" / "data.csv")
+    res = validate("team/kpis.yaml", "-f", "json", "--skip-missing-data")
+    assert "M204" in [f["rule"] for f in json.loads(res.stdout)["findings"]]

@@ -208,7 +208,11 @@ def test_sales_example_members_from_the_data_and_round_trip(tmp_path: Path) -> N
     code, _, err = run("template", str(SALES / "kpis.yaml"), "-o", str(out), "--periods",
                        "2026-01..2026-02", "--by", "rep")
     assert code == 0, err
-    assert "members of rep: the distinct values in the data (sales.csv)" in err
+    # Data files are named from the working directory, like every finding and message.
+    from kpicli.io.paths import shown_path
+
+    shown = shown_path(SALES / "sales.csv")
+    assert f"members of rep: the distinct values in the data ({shown})" in err
     ws = load_workbook(out)[DATA_SHEET]
     reps = sorted({r[1].value for r in ws.iter_rows(min_row=2)})
     assert len(reps) == 25 and "Anna" in reps
