@@ -11,7 +11,7 @@ from kpicli.engine import coverage as C
 from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, compute_actuals, default_aggregate
 from kpicli.engine.evaluate import Context, evaluate_kpi, num, weighted_score
-from kpicli.engine.quality import series_findings, table_findings
+from kpicli.engine.quality import series_findings, table_findings, target_column_findings
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -127,6 +127,7 @@ def build_report(
             f"{cover:.0%}, and their forecast leaves this period out"
         )
     at_risk = model.defaults.thresholds.at_risk
+    named_target = bool(model.data is not None and model.data.target_column)
 
     results: list[KPIResult] = []
     groups = [OVERALL] + sorted(g for g in actuals.groups if g != OVERALL)
@@ -146,6 +147,7 @@ def build_report(
                 member_target=member_target,
                 data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
                 coverage=cover if C.additive(kpi, default_aggregate(kpi, model)) else 1.0,
+                target_column_named=named_target,
             )
             res = evaluate_kpi(
                 kpi,
@@ -193,6 +195,7 @@ def build_report(
             )
         )
     findings += table_findings(table, model, today)
+    findings += target_column_findings(table, model)
     findings += series_findings(actuals, model, p, {r.id for r in top})
     return Report(
         title=model.title,

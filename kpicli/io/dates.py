@@ -121,8 +121,10 @@ def parse_texts(
     dayfirst: bool | None = None,
     date_format: str | None = None,
     hint: bool = False,
-) -> tuple[np.ndarray, Order | None]:
-    """First day of each distinct text (NaT where no family reads it) and the order used.
+) -> tuple[np.ndarray, Order | None, np.ndarray]:
+    """First day of each distinct text (NaT where no family reads it), the order used, and
+    which texts a family claimed (an impossible ``31/02/2026`` stays NaT: it is not handed
+    to a per-value parser that might read it the other way round).
 
     ``texts``: distinct, stripped, non-empty strings. ``dayfirst`` (``data.dayfirst``) and
     ``date_format`` (``data.date_format``) override the detection.
@@ -131,9 +133,10 @@ def parse_texts(
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     order: Order | None = None
     if n == 0:
-        return out, None
+        return out, None, np.zeros(0, bool)
     s = texts.reset_index(drop=True).astype("str")
     todo = np.ones(n, bool)
+    claimed = np.zeros(n, bool)
 
     if date_format:
         parsed = pd.to_datetime(s, format=date_format, errors="coerce")
@@ -167,6 +170,7 @@ def parse_texts(
         day, month = (a, b) if order.dayfirst else (b, a)
         out[num] = _build(y, month, day)
         todo &= ~num
+        claimed = num.copy()
 
     for pattern, (mi, di, yi) in ((_MDY, (0, 1, 2)), (_DMY, (1, 0, 2))):
         hit = s.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False) & todo
@@ -183,4 +187,4 @@ def parse_texts(
         idx = np.flatnonzero(hit)
         out[idx[known]] = got[known]
         todo[idx[known]] = False
-    return out, order
+    return out, order, claimed | ~np.isnat(out)

@@ -439,6 +439,7 @@ def to_dates(
     u_empty[:k] = False
     u_grain = np.full(k + 1, "", dtype=object)
     order: Order | None = None
+    u_claimed = np.zeros(k + 1, bool)  # read by a vectorised family as an impossible date
     if pd.api.types.is_object_dtype(col):
         uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
         is_str = _string_mask(col, uniq)
@@ -455,10 +456,11 @@ def to_dates(
         missing = texts.str.lower().isin(MISSING).to_numpy(dtype=bool)
         u_empty[str_idx] = missing
         filled = texts[~missing]
-        got, order = parse_texts(
+        got, order, claimed = parse_texts(
             filled, dayfirst=dayfirst, date_format=date_format, hint=dayfirst_hint
         )
         hit = ~np.isnat(got)
+        u_claimed[str_idx[~missing][claimed & ~hit]] = True
         where = str_idx[~missing]
         u_val[where[hit]] = got[hit]
         u_grain[where[hit]] = "day"
@@ -476,7 +478,7 @@ def to_dates(
             rest_idx = where[~hit]
             u_val[rest_idx] = sub_val
             u_grain[rest_idx] = sub_grain
-    todo = np.flatnonzero(~u_empty[:k] & np.isnat(u_val[:k]))
+    todo = np.flatnonzero(~u_empty[:k] & np.isnat(u_val[:k]) & ~u_claimed[:k])
     uvals = np.asarray(uniques, dtype=object)
     if pd.api.types.is_object_dtype(col) and len(todo):
         # Workbook date cells: convert all the real dates at once.
@@ -487,7 +489,7 @@ def to_dates(
             stamps = pd.to_datetime(pd.Series(uvals[idx], dtype=object), errors="coerce")
             u_val[idx] = stamps.dt.normalize().to_numpy(dtype="datetime64[ns]")
             u_grain[idx] = "day"
-            todo = np.flatnonzero(~u_empty[:k] & ~real & np.isnat(u_val[:k]))
+            todo = np.flatnonzero(~u_empty[:k] & ~real & np.isnat(u_val[:k]) & ~u_claimed[:k])
     if not is_str.any() and not pd.api.types.is_object_dtype(col):
         todo = todo[:0]  # a numeric column: _numbers_as_dates decided every value
     for i in todo:  # one parse per distinct value the vectorised families left
