@@ -411,5 +411,5 @@ def test_zip_of_an_unsupported_version_is_one_clear_error(tmp_path: Path) -> Non
     assert code == 2
     assert err.startswith("kpi: error: ") and "odd.xlsx" in err
     assert "--debug" not in err and "Traceback" not in err
-    code, out, err = run("validate", str(kpis), "--data", str(path))
+    _, _, err = run("validate", str(kpis), "--data", str(path))
     assert "--debug" not in err and "Traceback" not in err

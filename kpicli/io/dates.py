@@ -25,25 +25,50 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from kpicli.errors import DataError
 from kpicli.model.values import MONTHS
 
 _TIME = r"(?:(?:[T ]|, ?)[0-9].*)?"
-# pyarrow runs these patterns (RE2): no backreferences, so each separator is spelled out.
-_YMD = "|".join(
-    rf"(?:[0-9]{{4}}{sep}[0-9]{{1,2}}{sep}[0-9]{{1,2}}{_TIME})" for sep in ("-", "/", r"\.")
+# pyarrow runs these patterns (RE2, one vectorised pass each): named groups, no backreferences.
+_YMD = rf"^(?P<y>[0-9]{{4}})(?P<s1>[-/.])(?P<m>[0-9]{{1,2}})(?P<s2>[-/.])(?P<d>[0-9]{{1,2}}){_TIME}$"
+_NUMERIC = (
+    r"^(?P<a>[0-9]{1,2})(?P<s1>[-/.])(?P<b>[0-9]{1,2})(?P<s2>[-/.])"
+    rf"(?P<y>[0-9]{{4}}|[0-9]{{2}})\.?{_TIME}$"
 )
-_YMD_PARTS = r"^([0-9]{4})([-/.])([0-9]{1,2})[-/.]([0-9]{1,2})"
-_NUMERIC = "|".join(
-    rf"(?:[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}(?:[0-9]{{4}}|[0-9]{{2}})\.?{_TIME})"
-    for sep in ("-", "/", r"\.")
-)
-_NUMERIC_PARTS = r"^([0-9]{1,2})([-/.])([0-9]{1,2})[-/.]([0-9]{4}|[0-9]{2})"
-_WORD = r"([A-Za-zÀ-ÿ]{3,10})\.?"
+_WORD = r"(?P<w>[A-Za-zÀ-ÿ]{3,10})\.?"
 _ORD = r"(?:st|nd|rd|th|er)?"
 _WEEKDAY = r"(?:[A-Za-zÀ-ÿ]{2,10}\.?,? +)?"
-_MDY = rf"^{_WEEKDAY}{_WORD} +([0-9]{{1,2}}){_ORD},? +([0-9]{{4}}){_TIME}$"
-_DMY = rf"^{_WEEKDAY}([0-9]{{1,2}}){_ORD}\.? *[- ]?{_WORD}[-, ]+([0-9]{{4}}|[0-9]{{2}}){_TIME}$"
+_MDY = rf"^{_WEEKDAY}{_WORD} +(?P<d>[0-9]{{1,2}}){_ORD},? +(?P<y>[0-9]{{4}}){_TIME}$"
+_DMY = (
+    rf"^{_WEEKDAY}(?P<d>[0-9]{{1,2}}){_ORD}\.? *[- ]?{_WORD}[-, ]+"
+    rf"(?P<y>[0-9]{{4}}|[0-9]{{2}}){_TIME}$"
+)
+
+
+def _extract(arr: pa.Array, pattern: str) -> tuple[np.ndarray, pa.StructArray]:
+    """Which strings match ``pattern`` (a bool mask) and its named groups (null elsewhere)."""
+    st = pc.extract_regex(arr, pattern)
+    return np.asarray(st.is_valid().to_numpy(zero_copy_only=False), bool), st
+
+
+def _int_field(st: pa.StructArray, name: str, mask: np.ndarray) -> np.ndarray:
+    col = pc.cast(st.field(name).filter(pa.array(mask)), pa.int64())
+    return np.asarray(col.fill_null(0).to_numpy(zero_copy_only=False), "int64")
+
+
+def _str_field(st: pa.StructArray, name: str, mask: np.ndarray) -> np.ndarray:
+    return np.asarray(
+        st.field(name).filter(pa.array(mask)).to_numpy(zero_copy_only=False), dtype=object
+    )
+
+
+def _same_sep(st: pa.StructArray, ok: np.ndarray) -> np.ndarray:
+    """2012-01/31 is not a date: both separators must be the same."""
+    eq = pc.equal(st.field("s1"), st.field("s2")).fill_null(False)
+    return ok & np.asarray(eq.to_numpy(zero_copy_only=False), bool)
 
 
 @dataclass
@@ -70,19 +95,17 @@ def _build(years: np.ndarray, months: np.ndarray, days: np.ndarray) -> np.ndarra
     return out
 
 
-def _ints(s: pd.Series) -> np.ndarray:
-    return pd.to_numeric(s, errors="coerce").fillna(0).to_numpy(dtype="int64")
-
-
-def _pivot(y: np.ndarray, written: pd.Series) -> np.ndarray:
-    """Two-digit years as Excel reads them (see :func:`kpicli.model.values.two_digit_year`)."""
-    short = written.str.len().to_numpy(dtype="int64", na_value=4) <= 2
+def _year_field(st: pa.StructArray, mask: np.ndarray) -> np.ndarray:
+    """Years, two-digit ones as Excel reads them (see :func:`kpicli.model.values.two_digit_year`)."""
+    y = _int_field(st, "y", mask)
+    written = pc.utf8_length(st.field("y").filter(pa.array(mask))).fill_null(4)
+    short = np.asarray(written.to_numpy(zero_copy_only=False)) <= 2
     return np.where(short, np.where(y < 30, 2000 + y, 1900 + y), y)
 
 
 def decide_order(
     first: np.ndarray, second: np.ndarray, seps: pd.Series, texts: pd.Series, hint: bool
-) -> Order:
+) -> Order:  # texts: the values as written, aligned with first/second
     """Day/month order of a column: its values decide, else its separator, else the hint.
 
     A first field over 12 means day-first; a second field over 12 means month-first. When
@@ -139,7 +162,13 @@ def parse_texts(
     claimed = np.zeros(n, bool)
 
     if date_format:
-        parsed = pd.to_datetime(s, format=date_format, errors="coerce")
+        try:
+            parsed = pd.to_datetime(s, format=date_format, errors="coerce")
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"data.date_format {date_format!r} is not a date format ({exc}); write it "
+                "with strftime codes such as '%d/%m/%Y' or '%Y%m%d'"
+            ) from None
         got = pd.DatetimeIndex(parsed).normalize().to_numpy(dtype="datetime64[ns]")
         hit = ~np.isnat(got)
         out[hit] = got[hit]
@@ -151,39 +180,45 @@ def parse_texts(
                 str(s[hit].iloc[0]),
             )
 
-    ymd = s.str.fullmatch(_YMD).to_numpy(dtype=bool, na_value=False) & todo
+    arr = pa.array(s.array)
+    ok, st = _extract(arr, _YMD)
+    ymd = _same_sep(st, ok) & todo
     if ymd.any():
-        parts = s[ymd].str.extract(_YMD_PARTS)
-        got = _build(_ints(parts[0]), _ints(parts[2]), _ints(parts[3]))
-        out[ymd] = got
+        out[ymd] = _build(_int_field(st, "y", ymd), _int_field(st, "m", ymd), _int_field(st, "d", ymd))
         todo &= ~ymd
 
-    num = s.str.fullmatch(_NUMERIC).to_numpy(dtype=bool, na_value=False) & todo
+    num = np.zeros(n, bool)
+    if todo.any():
+        ok, st = _extract(arr, _NUMERIC)
+        num = _same_sep(st, ok) & todo
     if num.any():
-        parts = s[num].str.extract(_NUMERIC_PARTS)
-        a, b = _ints(parts[0]), _ints(parts[2])
-        y = _pivot(_ints(parts[3]), parts[3])
+        a, b = _int_field(st, "a", num), _int_field(st, "b", num)
+        y = _year_field(st, num)
+        examples = s[num]
         if dayfirst is not None:
-            order = Order(dayfirst, "data.dayfirst", str(s[num].iloc[0]))
+            order = Order(dayfirst, "data.dayfirst", str(examples.iloc[0]))
         else:
-            order = decide_order(a, b, parts[1], s[num], hint)
+            seps = pd.Series(_str_field(st, "s1", num), dtype=object)
+            order = decide_order(a, b, seps, examples, hint)
         day, month = (a, b) if order.dayfirst else (b, a)
         out[num] = _build(y, month, day)
         todo &= ~num
         claimed = num.copy()
 
-    for pattern, (mi, di, yi) in ((_MDY, (0, 1, 2)), (_DMY, (1, 0, 2))):
-        hit = s.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False) & todo
+    for pattern in (_MDY, _DMY):
+        if not todo.any():
+            break
+        ok, st = _extract(arr, pattern)
+        hit = ok & todo
         if not hit.any():
             continue
-        parts = s[hit].str.extract(pattern)
-        words = parts[mi].str.lower()
+        words = pd.Series(_str_field(st, "w", hit), dtype=object).str.lower()
         months = words.map(MONTHS).to_numpy(dtype="float64", na_value=np.nan)
         known = ~np.isnan(months)
         if not known.any():
             continue
-        y = _pivot(_ints(parts[yi]), parts[yi])
-        got = _build(y, np.nan_to_num(months, nan=0).astype("int64"), _ints(parts[di]))
+        y = _year_field(st, hit)
+        got = _build(y, np.nan_to_num(months, nan=0).astype("int64"), _int_field(st, "d", hit))
         idx = np.flatnonzero(hit)
         out[idx[known]] = got[known]
         todo[idx[known]] = False
