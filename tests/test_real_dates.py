@@ -407,7 +407,7 @@ def test_zip_of_an_unsupported_version_is_one_clear_error(tmp_path: Path) -> Non
     with pytest.raises(NotImplementedError):  # what zipfile itself does with it
         zipfile.ZipFile(path)
     kpis = _kpis(tmp_path, "odd.xlsx", [("orders", "sum", 1)])
-    code, out, err = run("report", str(kpis))
+    code, _, err = run("report", str(kpis))
     assert code == 2
     assert err.startswith("kpi: error: ") and "odd.xlsx" in err
     assert "--debug" not in err and "Traceback" not in err
