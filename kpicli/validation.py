@@ -473,17 +473,20 @@ def aggregate_schema() -> dict[str, Any]:
 
 
 def rule_selector_schema() -> dict[str, Any]:
-    """What ``ignore:`` accepts, as kpicli.engine.rules.is_rule_selector does: a rule id
-    (offered by editors), a prefix of one (``S``, ``T50``), or a data-quality id (``D601``)."""
-    from kpicli.engine.rules import CATALOGUE
+    """What ``ignore:`` accepts, as kpicli.engine.rules.is_rule_selector does: a rule id of
+    the catalogue (offered by editors) or a prefix of one (``S``, ``T50``, ``D6``), in any
+    case."""
+    from kpicli.engine.rules import CATALOGUE, is_rule_selector
 
     ids = sorted(CATALOGUE)
-    prefixes = sorted({rid[:n] for rid in ids for n in range(1, len(rid) + 1)})
+    prefixes = sorted(
+        {rid[:n] for rid in ids for n in range(1, len(rid) + 1) if is_rule_selector(rid[:n])}
+    )
     alternatives = "|".join(_any_case(p) for p in prefixes)
     return {
         "anyOf": [
             {"enum": ids},
-            {"type": "string", "pattern": rf"^\s*(?:{alternatives}|[dD][0-9]{{0,3}})\s*$"},
+            {"type": "string", "pattern": rf"^\s*(?:{alternatives})\s*$"},
         ]
     }
 

@@ -144,7 +144,8 @@ def test_day_month_order(values: list[str], kwargs: dict, first: str | None, day
         assert got.order is not None and got.order.dayfirst is dayfirst
 
 
-def test_order_is_an_info_finding_naming_the_column(tmp_path: Path) -> None:
+def test_order_is_an_info_finding_naming_the_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # data files are named from the working directory
     rows = ["date,orders"] + [f"{d:02d}.01.2026,1" for d in range(1, 32)]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     kpis = _kpis(tmp_path, "d.csv", [("orders", "sum", 20)])
@@ -343,7 +344,8 @@ def test_report_finer_than_the_data_is_an_error_naming_its_grain(tmp_path: Path)
 # ----------------------------------------------------------------------------- notes
 
 
-def test_several_date_columns_name_the_one_used(tmp_path: Path) -> None:
+def test_several_date_columns_name_the_one_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # data files are named from the working directory
     rows = ["Employee,DateofHire,LastPerformanceReview_Date,Salary"]
     for i in range(12):
         review = ("2026-01-31", "2026-02-28", "2026-03-31")[i % 3]
@@ -368,7 +370,8 @@ def test_several_date_columns_name_the_one_used(tmp_path: Path) -> None:
     assert (doc["notes"], doc["kpis"][0]["actual"]) == ([], 1.0)
 
 
-def test_sheet_chosen_without_data_sheet_is_named(tmp_path: Path) -> None:
+def test_sheet_chosen_without_data_sheet_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # data files are named from the working directory
     wb = Workbook()
     wb.active.title = "About"
     wb.active["A1"] = "This workbook holds the monthly orders."
@@ -420,8 +423,9 @@ def test_zip_of_an_unsupported_version_is_one_clear_error(tmp_path: Path) -> Non
 
 
 def test_negative_percent_and_money_are_legitimate_range_and_counts_are_not(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # data files are named from the working directory
     (tmp_path / "v.csv").write_text(
         "month,inflation,profit,visits,score\n"
         "2026-01,-0.5,-100,3,50\n"
