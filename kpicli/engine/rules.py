@@ -573,6 +573,21 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                     "such as \"channel == 'email' and region in ['EU', 'UK']\"",
                     kid,
                 )
+                continue
+            if ctx.table is not None and not formula:
+                # With data, the filter must also apply to it (its columns exist, its values
+                # compare): the report refuses the KPI otherwise, with the same rule.
+                from kpicli.engine.expr import evaluate_filter
+
+                try:
+                    evaluate_filter(cond, ctx.table.frame)
+                except ExpressionError as exc:
+                    yield RuleHit(
+                        "E006", _kpi_path(i, "measure", "where"),
+                        f"where filter cannot be applied to the data: {_expr_problem(exc)}; "
+                        "name columns as they are in the data",
+                        kid,
+                    )
 
 
 def _expr_problem(exc: Any) -> str:
