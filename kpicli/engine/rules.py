@@ -1483,6 +1483,11 @@ _data_rule(
     "Check the value; nothing to do if it is genuine.",
 )
 _data_rule(
+    "D620", "info", "the day/month order chosen for a date column",
+    "Nothing to do when the dates read right; otherwise set data.dayfirst (or "
+    "data.date_format) in the KPI file.",
+)
+_data_rule(
     "D615", "warning", "a target column in the data disagrees with the kpis.yaml target",
     "Name the column with data.target_column to use it, or fix the cells or the YAML target.",
 )
