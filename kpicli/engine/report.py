@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, compute_actuals
+from kpicli.engine.changes import status_change
 from kpicli.engine.evaluate import Context, evaluate_kpi, weighted_score
 from kpicli.engine.quality import series_findings, table_findings
 from kpicli.errors import KpiError
@@ -71,6 +72,20 @@ def resolve_period(
     return p
 
 
+def _previous_context(ctx: Context) -> Context:
+    """The context of the period before ``ctx.period``: same KPI, member and thresholds."""
+    return Context(
+        period=ctx.period - 1,
+        grain=ctx.grain,
+        fiscal_year_start=ctx.fiscal_year_start,
+        at_risk=ctx.at_risk,
+        history=1,
+        group=ctx.group,
+        member_target=ctx.member_target,
+        data_baseline=ctx.data_baseline,
+    )
+
+
 def build_report(
     model: KPIFile,
     table: Table,
@@ -118,16 +133,27 @@ def build_report(
                 member_target=member_target,
                 data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
             )
-            results.append(
-                evaluate_kpi(
-                    kpi,
-                    actuals.series(kpi.id, group),
-                    ctx,
-                    counts=actuals.series(kpi.id, group, "counts"),
-                    data_targets=actuals.series(kpi.id, group, "targets"),
-                    problem=actuals.problems.get(kpi.id),
-                )
+            series = actuals.series(kpi.id, group)
+            counts = actuals.series(kpi.id, group, "counts")
+            targets = actuals.series(kpi.id, group, "targets")
+            problem = actuals.problems.get(kpi.id)
+            res = evaluate_kpi(
+                kpi, series, ctx, counts=counts, data_targets=targets, problem=problem
             )
+            # The previous period through the very same rules, with that period's target
+            # (schedule, data column, pro-rated year to date ...). One period of history
+            # is enough: only its status is kept.
+            before = evaluate_kpi(
+                kpi,
+                series,
+                _previous_context(ctx),
+                counts=counts,
+                data_targets=targets,
+                problem=problem,
+            )
+            res.previous_status = before.status
+            res.status_change = status_change(before.status, res.status)
+            results.append(res)
 
     top = [r for r in results if r.group is None]
     objectives = []
@@ -164,6 +190,7 @@ def build_report(
     return Report(
         title=model.title,
         period=P.label(p, grain, fys),
+        previous_period=P.label(p - 1, grain, fys),
         grain=grain,
         score=score,
         group_by=by,

@@ -39,6 +39,9 @@ COLUMNS = [
     "count",
     "due",
     "why",
+    # Added later: appended so positional readers of the older columns keep working.
+    "previous_status",
+    "status_change",
 ]
 
 
