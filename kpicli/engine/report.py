@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 
@@ -11,7 +12,7 @@ from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, compute_actuals
 from kpicli.engine.changes import status_change
 from kpicli.engine.evaluate import Context, evaluate_kpi, weighted_score
-from kpicli.engine.quality import series_findings, table_findings
+from kpicli.engine.quality import series_findings, table_findings, target_column_findings
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -73,17 +74,11 @@ def resolve_period(
 
 
 def _previous_context(ctx: Context) -> Context:
-    """The context of the period before ``ctx.period``: same KPI, member and thresholds."""
-    return Context(
-        period=ctx.period - 1,
-        grain=ctx.grain,
-        fiscal_year_start=ctx.fiscal_year_start,
-        at_risk=ctx.at_risk,
-        history=1,
-        group=ctx.group,
-        member_target=ctx.member_target,
-        data_baseline=ctx.data_baseline,
-    )
+    """The context of the period before ``ctx.period``: the same KPI, member, thresholds and
+    target settings; only the period moves (history is not kept, so one period is enough).
+    A field that belongs to the report period alone (such as a partial period's coverage)
+    must be reset here."""
+    return dataclasses.replace(ctx, period=ctx.period - 1, history=1)
 
 
 def build_report(
@@ -114,6 +109,7 @@ def build_report(
             )
     p = resolve_period(period, actuals.periods, latest, grain, fys)
     at_risk = model.defaults.thresholds.at_risk
+    named_target = bool(model.data is not None and model.data.target_column)
 
     results: list[KPIResult] = []
     groups = [OVERALL] + sorted(g for g in actuals.groups if g != OVERALL)
@@ -132,6 +128,7 @@ def build_report(
                 group=None if group == OVERALL else group,
                 member_target=member_target,
                 data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
+                target_column_named=named_target,
             )
             series = actuals.series(kpi.id, group)
             counts = actuals.series(kpi.id, group, "counts")
@@ -186,6 +183,7 @@ def build_report(
             )
         )
     findings += table_findings(table, model, today)
+    findings += target_column_findings(table, model)
     findings += series_findings(actuals, model, p, {r.id for r in top})
     return Report(
         title=model.title,

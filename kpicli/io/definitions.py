@@ -274,7 +274,11 @@ def parse_definitions_error(defs: Definitions, exc: YamlError) -> Definitions:
 
 def load_kpi_file(path: str | Path) -> Definitions:
     """Read a KPI file that must be usable; raise DefinitionError listing its errors if not."""
-    defs = read_definitions(path)
+    return raise_on_errors(read_definitions(path), path)
+
+
+def raise_on_errors(defs: Definitions, path: str | Path) -> Definitions:
+    """``defs`` when it has a model and no error finding; else DefinitionError listing them."""
     errors = [f for f in defs.findings if f.severity == "error"]
     if defs.model is None or errors:
         shown = errors[:5]
