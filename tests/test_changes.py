@@ -361,7 +361,7 @@ def test_unwritable_extension_is_one_clear_error(tmp_path: Path) -> None:
         assert out == ""
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("kpi: error: ")
-        assert ".xlsx, .json, .csv, .md" in lines[0]
+        assert ".xlsx, .html, .htm, .json, .csv, .md" in lines[0]
         assert "--debug" not in lines[0]
         assert not (tmp_path / name).exists()
 

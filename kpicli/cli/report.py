@@ -19,6 +19,7 @@ class ReportFormat(str, Enum):
     csv = "csv"
     markdown = "markdown"
     xlsx = "xlsx"
+    html = "html"
 
 
 class FailOn(str, Enum):
@@ -29,6 +30,8 @@ class FailOn(str, Enum):
 
 EXT_FORMAT = {
     ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
     ".json": "json",
     ".csv": "csv",
     ".md": "markdown",
@@ -91,7 +94,7 @@ def report(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to a file (.xlsx, .json, .csv, .md, .txt)."),
+        typer.Option("--output", "-o", help="Write to a file (.xlsx, .html, .json, .csv, .md, .txt)."),
     ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show the arithmetic behind each status.")
@@ -137,10 +140,10 @@ def report(
     kind = kind or "table"
     if kind == "xlsx" and output is None:
         fail("--format xlsx needs -o FILE.xlsx (a workbook is not written to the terminal)")
-    if changes and kind == "xlsx":
+    if changes and kind in ("xlsx", "html"):
         fail(
-            "--changes writes table, markdown, json or csv; the workbook's Summary has a "
-            "Changes block already"
+            "--changes writes table, markdown, json or csv; the workbook's Summary and the "
+            "HTML page have a Changes block already"
         )
     defs = load_kpi_file(kpis)
     assert defs.model is not None
@@ -254,6 +257,10 @@ def _render(rep: object, kind: str, explain: bool, to_file: bool = False) -> str
         from kpicli.io.csvout import render_csv
 
         return render_csv(rep)
+    if kind == "html":
+        from kpicli.io.html import render_html
+
+        return render_html(rep)
     if kind == "markdown":
         from kpicli.io.markdown import render_markdown
 
