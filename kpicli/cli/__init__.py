@@ -8,6 +8,7 @@ import sys
 from kpicli.cli import diff as _diff  # noqa: F401
 from kpicli.cli import init as _init  # noqa: F401
 from kpicli.cli import report as _report  # noqa: F401
+from kpicli.cli import template as _template  # noqa: F401
 from kpicli.cli import validate as _validate  # noqa: F401
 from kpicli.cli.app import app
 
