@@ -94,7 +94,9 @@ def report(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to a file (.xlsx, .html, .json, .csv, .md, .txt)."),
+        typer.Option(
+            "--output", "-o", help="Write to a file (.xlsx, .html, .json, .csv, .md, .txt)."
+        ),
     ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show the arithmetic behind each status.")
@@ -163,6 +165,7 @@ def report(
             note(
                 f"read {s.path}{'!' + s.sheet if s.sheet else ''}: {s.layout} layout, "
                 f"header row {s.header_row}"
+                + (f", dates from column {table.date_label!r}" if table.date_label else "")
             )
     if changes:
         _emit(_render_changes(rep, kind, output is not None), output, inputs)
@@ -187,6 +190,12 @@ def report(
         note(f"wrote {output}")
     else:
         _emit(_render(rep, kind, explain, output is not None), output, inputs)
+    # After the output is written: an error writing it stays the first line on stderr.
+    if kind in ("table", "xlsx", "html") or OPTIONS.verbose:
+        # Choices kpicli made on its own (sheet, date column, period): machine formats carry
+        # them in the output itself (JSON "notes"), so stderr stays quiet for them.
+        for msg in rep.notes:
+            note(f"note: {msg}")
     if fail_on is FailOn.worsened:
         worse = [r for r in rep.kpis if r.status_change == "worsened"]
         if worse:

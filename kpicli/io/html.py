@@ -35,6 +35,7 @@ from kpicli.io.formatting import (
     format_target,
     format_value,
     moved,
+    period_heading,
 )
 from kpicli.io.sanitize import printable
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -370,7 +371,7 @@ def render_html(report: Report) -> str:
     title = report.title or "KPI scorecard"
     overall = [r for r in report.kpis if r.group is None]
     main = overall or list(report.kpis)
-    meta = f"Period {report.period or '—'} ({report.grain})"
+    meta = f"Period {period_heading(report)}"
     if report.group_by:
         meta += f" · by {report.group_by}"
     score = esc(format_ratio(report.score))
