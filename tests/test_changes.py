@@ -258,14 +258,13 @@ def test_changes_markdown_json_csv() -> None:
 
 
 def test_changes_with_by_lists_members() -> None:
-    code, js, _ = run("report", str(EXAMPLES / "sales" / "kpis.yaml"), "--by", "rep",
-                      "--changes", "-f", "json")
+    code, js, _ = run(
+        "report", str(EXAMPLES / "sales" / "kpis.yaml"), "--by", "rep", "--changes", "-f", "json"
+    )
     assert code == 0
     doc = json.loads(js)
     by_hand_before, by_hand_now = sales_statuses("2026-09"), sales_statuses("2026-10")
-    moved = {
-        k for k in by_hand_now if by_hand_now[k] != by_hand_before[k]
-    }
+    moved = {k for k in by_hand_now if by_hand_now[k] != by_hand_before[k]}
     assert {(c["id"], c["group"]) for c in doc["changes"]} == moved
     kinds = [c["status_change"] for c in doc["changes"]]
     assert kinds == sorted(kinds, key=["worsened", "improved", "new"].index)
@@ -323,7 +322,9 @@ def test_markdown_and_csv_carry_changes() -> None:
     assert rows["nps"]["previous_status"] == "off_track"
     assert rows["nps"]["status_change"] == "improved"
     # Appended after the older columns, so positional readers keep working.
-    assert text.splitlines()[0].endswith(",why,previous_status,status_change")
+    assert text.splitlines()[0].endswith(
+        ",why,period_complete,period_coverage,previous_status,status_change"
+    )
 
 
 def test_xlsx_summary_changes_block(tmp_path: Path) -> None:
@@ -373,3 +374,29 @@ def test_txt_output_is_the_plain_table(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert text.startswith("Customer Support Scorecard")
     assert "Median resolution time" in text and "\x1b[" not in text
+
+
+def test_previous_period_of_a_partial_period_is_judged_whole(tmp_path: Path) -> None:
+    """--period on an in-progress month pro-rates that month's target only: October is
+    complete and is judged against the whole 300 (155 of 300 = 0.52: off track)."""
+    import datetime as dt
+
+    lines = ["date,orders"]
+    d = dt.date(2026, 10, 1)
+    while d <= dt.date(2026, 11, 5):
+        lines.append(f"{d.isoformat()},{5 if d.month == 10 else 10}")
+        d += dt.timedelta(days=1)
+    (tmp_path / "daily.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kpis = tmp_path / "kpis.yaml"
+    kpis.write_text(
+        "version: 1\nperiod: month\ndata: {path: daily.csv}\nkpis:\n"
+        "  - id: orders\n    name: Orders placed per month\n    unit: count\n"
+        "    measure: {column: orders, aggregate: sum}\n    target: 300\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("report", str(kpis), "--period", "2026-11", "-f", "json")
+    assert code == 0, err
+    (k,) = json.loads(out)["kpis"]
+    assert (k["actual"], k["status"]) == (50.0, "met")  # 50 of 300 x 5/30
+    assert k["previous_status"] == "off_track"
+    assert k["status_change"] == "improved"
