@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from kpicli.api import read_table
 from kpicli.cli import app
 from kpicli.engine.changes import status_change
 from kpicli.engine.report import build_report
 from kpicli.io.csvout import render_csv
 from kpicli.io.definitions import load_kpi_file
-from kpicli.io.readers import read_data
 from kpicli.model.results import Report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -43,8 +43,8 @@ def example_report(name: str, period: str | None = None, by: str | None = None) 
     defs = load_kpi_file(EXAMPLES / name / "kpis.yaml")
     model = defs.model
     assert model is not None and model.data is not None
-    paths = [model.data.path] if isinstance(model.data.path, str) else list(model.data.path)
-    table = read_data(paths, model.data, model, base_dir=defs.base_dir)
+    # As the command reads it (data files named from the working directory).
+    table = read_table(defs)
     return build_report(model, table, period=period, by=by)
 
 

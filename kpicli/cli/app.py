@@ -230,13 +230,14 @@ def dumb_terminal() -> bool:
     return os.environ.get("TERM", "").strip().lower() in ("dumb", "unknown")
 
 
-def make_console(stream: Any = None) -> Any:
-    """The rich Console every command prints through: colour as :func:`color_enabled` says,
-    no markup or highlighting of user text, and a wide page when not on a terminal."""
+def make_console(stream: Any = None, *, plain: bool = False) -> Any:
+    """The rich Console every command prints through: colour as :func:`color_enabled` says
+    (never with ``plain``, for text written to a file), no markup or highlighting of user
+    text, and a wide page when not on a terminal."""
     from rich.console import Console
 
     out = stream or sys.stdout
-    color = color_enabled(out)
+    color = not plain and color_enabled(out)
     tty = bool(getattr(out, "isatty", lambda: False)())
     return Console(
         file=out,

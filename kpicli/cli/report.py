@@ -205,17 +205,7 @@ def _file_console():
     """A console that renders the table into a string: plain, wide, for a .txt file."""
     import io
 
-    from rich.console import Console
-
-    return Console(
-        file=io.StringIO(),
-        force_terminal=False,
-        no_color=True,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        width=_columns(),
-    )
+    return make_console(io.StringIO(), plain=True)
 
 
 def _render_changes(rep: object, kind: str, to_file: bool) -> str | None:
