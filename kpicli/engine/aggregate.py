@@ -95,7 +95,7 @@ class Actuals:
 
 def _aggregate(values: pd.DataFrame, codes: np.ndarray, how: str) -> pd.DataFrame:
     """``how`` of each column per group code (pandas' own reductions: compensated sums,
-    linear percentiles, first/last non-empty in row order)."""
+    linear percentiles, first/last non-empty in the order given: the caller sorts by date)."""
     g = values.groupby(codes, sort=False)
     m = _PCT.match(how)
     if m:
@@ -278,6 +278,8 @@ def compute_actuals(
     """
     grain = grain or model.period
     fys = model.fiscal_year_start
+    if table.pushdown is not None:  # the aggregation runs in the database (engine/sqlplan.py)
+        return table.pushdown(model, grain, by)
     frame = table.frame
     n = len(frame)
     f = P.freq(grain, fys)
@@ -355,6 +357,12 @@ def compute_actuals(
         plans.append(_Plan(kpi, labels, column, how, where))
 
     numeric: dict[str, pd.Series] = {}
+    dates_cache: list[np.ndarray] = []
+
+    def dates_i8() -> np.ndarray:
+        if not dates_cache:
+            dates_cache.append(frame[DATE].to_numpy(dtype="datetime64[ns]").view(np.int64))
+        return dates_cache[0]
 
     def values_of(column: str, how: str) -> pd.Series:
         if how in ("count", "nunique"):
@@ -385,6 +393,10 @@ def compute_actuals(
                 c = codes[sel]
                 columns = list(dict.fromkeys(plans[i].column for i in idx))
                 data = pd.DataFrame({col: values_of(col, how)[sel] for col in columns})
+                if how in ("first", "last"):
+                    # first/last are by date, ties in row order (as on the SQL engines).
+                    order = np.argsort(dates_i8()[sel], kind="stable")
+                    data, c = data.iloc[order], c[order]
                 res = _aggregate(data, c, how)
                 for col in columns:
                     agg = _scatter(res[col], n_codes)
