@@ -80,3 +80,34 @@ def need_duckdb() -> None:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip("duckdb/sqlglot not installed (pip install 'kpicli[sql]')")
+
+
+PG_TYPES = {"int64": "bigint", "float64": "double precision", "bool": "boolean",
+            "datetime64[ns]": "timestamp", "datetime64[us]": "timestamp", "object": "text",
+            "str": "text", "string": "text"}
+
+
+def load_pg(admin_url: str, name: str, frame: pd.DataFrame) -> None:
+    """Create table ``name`` in the test database (via the admin role) with ``frame``'s rows
+    in order (COPY keeps them in physical order: ctid follows the row order)."""
+    import psycopg
+    from psycopg import sql
+
+    cols = [
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(PG_TYPES[str(frame[c].dtype)]))
+        for c in frame.columns
+    ]
+    with psycopg.connect(admin_url, autocommit=True) as con:
+        con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+        con.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(name), sql.SQL(", ").join(cols)))
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+        )
+        with con.cursor() as cur, cur.copy(copy) as cp:
+            for row in frame.itertuples(index=False):
+                cp.write_row([None if (v is None or (isinstance(v, float) and v != v) or v is pd.NaT)
+                              else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else
+                                    (bool(v) if isinstance(v, np.bool_) else
+                                     (int(v) if isinstance(v, np.integer) else v)))
+                              for v in row])
+        con.execute(sql.SQL("GRANT SELECT ON {} TO kpi_reader").format(sql.Identifier(name)))

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.sql_helpers import actuals_of, assert_same, kpi_file, need_duckdb
+from tests.sql_helpers import actuals_of, assert_same, kpi_file, load_pg, need_duckdb
 
 AGGREGATES = ["sum", "mean", "median", "min", "max", "count", "nunique", "first", "last",
               "p10", "p90"]
@@ -275,3 +275,102 @@ def pg_url() -> str | None:
             pytest.fail("KPI_TEST_PG is not set: .ci/run must start PostgreSQL")
         pytest.skip("no PostgreSQL server (set KPI_TEST_PG; .ci/postgres.sh starts one)")
     return url
+
+
+def pg_admin() -> str:
+    pg_url()
+    return os.environ["KPI_TEST_PG_ADMIN"]
+
+
+@pytest.fixture(scope="module")
+def pg_suite(suite):
+    url = pg_url()
+    tmp, data, kpis = suite
+    load_pg(pg_admin(), "conf_rows", table())
+    return tmp, data, kpis, url
+
+
+@pytest.mark.parametrize(("grain", "fys"), GRAINS)
+@pytest.mark.parametrize("by", [None, "team name"])
+def test_postgres_matches_pandas(pg_suite, grain: str, fys: int, by: str | None) -> None:
+    tmp, data, kpis, url = pg_suite
+    pd_path = kpi_file(tmp, kpis, period=grain, fys=fys)
+    (tmp / "pg").mkdir(exist_ok=True)
+    pg_path = kpi_file(tmp / "pg", kpis, period=grain, fys=fys, data="  table: conf_rows")
+    expected = actuals_of(pd_path, [str(data)], engine="pandas", by=by)
+    got = actuals_of(pg_path, [url], engine="sql", by=by)
+    n = assert_same(expected, got, f"postgres {grain} by={by}")
+    assert n > 1000
+
+
+@pytest.mark.parametrize("by", [None, "region"])
+def test_postgres_long_table_with_targets_matches_pandas(tmp_path: Path, by: str | None) -> None:
+    url = pg_url()
+    frame = long_table()
+    data = tmp_path / "long.parquet"
+    frame.to_parquet(data)
+    load_pg(pg_admin(), "conf_long", frame)
+    spec = ("  layout: long\n  kpi_column: metric\n  value_column: value\n"
+            "  target_column: goal\n  date_column: date")
+    expected = actuals_of(kpi_file(tmp_path, LONG, data=spec), [str(data)], engine="pandas", by=by)
+    (tmp_path / "pg").mkdir()
+    got = actuals_of(kpi_file(tmp_path / "pg", LONG, data=spec + "\n  table: public.conf_long"),
+                     [url], engine="sql", by=by)
+    assert_same(expected, got, f"postgres long by={by}")
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=random_case())
+def test_postgres_random_tables_and_kpis_match_pandas(tmp_path_factory, case) -> None:
+    url = pg_url()
+    frame, pairs, grain, fys, by = case
+    tmp = tmp_path_factory.mktemp("hyppg")
+    data = tmp / "rows.parquet"
+    frame.to_parquet(data)
+    load_pg(pg_admin(), "hyp_rows", frame)
+    expected = actuals_of(kpi_file(tmp, kpis_yaml(pairs), period=grain, fys=fys), [str(data)],
+                          engine="pandas", by=by)
+    (tmp / "pg").mkdir()
+    got = actuals_of(kpi_file(tmp / "pg", kpis_yaml(pairs), period=grain, fys=fys,
+                              data="  table: hyp_rows"), [url], engine="sql", by=by)
+    assert_same(expected, got, f"{pairs} {grain} {by}")
+
+
+def test_report_json_from_csv_and_from_postgres_equal_field_by_field(tmp_path: Path) -> None:
+    """The same rows as a CSV file (pandas path) and as a PostgreSQL table: `kpi report
+    --format json` gives the same document, field by field (apart from the source names and
+    the note naming the engine)."""
+    url = pg_url()
+    from typer.testing import CliRunner
+
+    from kpicli.cli import app
+
+    rng = np.random.default_rng(5)
+    n = 1500
+    frame = pd.DataFrame({
+        "day": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D"),
+        "handled": rng.integers(0, 20, n).astype("float64"),
+        "score": np.round(rng.random(n) * 5, 2),
+        "team": rng.choice(np.array(["North", "South", "West"], dtype=object), n),
+    })
+    frame = frame.sort_values("day", kind="stable").reset_index(drop=True)
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    load_pg(pg_admin(), "json_rows", frame)
+    kpis = kpis_yaml([("sum", "team != 'West'", "handled"), ("mean", None, "score"),
+                      ("p90", "handled > 3", "score"), ("last", None, "score"),
+                      ("count", None, "team")])
+    csv_path = kpi_file(tmp_path, kpis)
+    (tmp_path / "pg").mkdir()
+    pg_path = kpi_file(tmp_path / "pg", kpis, data="  table: json_rows")
+    docs = []
+    for path, data in ((csv_path, str(tmp_path / "rows.csv")), (pg_path, url)):
+        res = CliRunner().invoke(app, ["report", str(path), "--data", data, "--format", "json",
+                                       "--by", "team"])
+        assert res.exit_code == 0, res.output
+        doc = json.loads(res.stdout)
+        doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
+        doc.pop("sources", None)
+        docs.append(doc)
+    assert "@" in url and ":" not in url.split("@")[0].split("//")[1]  # no password in the URL
+    assert docs[0] == docs[1]

@@ -690,7 +690,7 @@ def _aggregate(
     if how in ("first", "last"):
         d = _day(rel.date_column)
         c = _and(cond, _not_null(x))
-        order_keys = [d] + ([rel.row_order] if rel.row_order is not None else [])
+        order_keys = [d] + ([_col("kpicli_order")] if rel.row_order is not None else [])
         if cap.first_last is None:
             raise _Refuse(f"{cap.name} has no first/last by date aggregate in kpicli yet")
         if cap.first_last == "array_agg":
@@ -823,6 +823,9 @@ def compile_plan(
 
     pk = _period_key(rel, grain, fys, cap)
     inner_cols: list[exp.Expression] = [exp.Star(), pk.as_("kpicli_period")]
+    if rel.row_order is not None:
+        # Pseudo-columns (ctid, rowid) are not part of *: carry the row order by name.
+        inner_cols.append(rel.row_order.copy().as_("kpicli_order"))
     member: exp.Expression | None = None
     if by is not None:
         mkind = rel.columns.get(by)
