@@ -113,7 +113,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     table().to_parquet(data)
     pairs = [(how, where, "score" if how not in ("count", "nunique") else "channel")
              for how in AGGREGATES for where in FILTERS]
-    pairs += [("sum", None, "handled"), ("mean", "flag", "hours"), ("p50", None, "flag")]
+    pairs += [("sum", None, "handled"), ("mean", "flag", "hours"), ("p50", None, "flag"),
+              ("count", None, "day"), ("count", "score > 2", "_date")]  # the date column: _date only
     return tmp, data, kpis_yaml(pairs)
 
 

@@ -259,3 +259,25 @@ def test_validate_with_a_postgres_url_runs_the_data_rules(tmp_path: Path) -> Non
     res = run("validate", str(path), "--data", url, "--format", "json")
     assert res.exit_code == 1, res.output
     assert "M203" in res.stdout and "handled" in res.stdout  # did-you-mean from the table
+
+
+def test_file_reports_import_no_sql_driver() -> None:
+    """A report on a CSV/workbook never imports sqlglot, duckdb or psycopg."""
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "support" / "kpis.yaml"
+    code = (
+        "import sys\n"
+        "from kpicli.cli import app\n"
+        "try:\n"
+        f"    app(['report', {str(example)!r}, '--format', 'json'], prog_name='kpi', "
+        "standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sql = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlglot', 'duckdb', 'psycopg'))\n"
+        "sys.stderr.write('SQL=' + repr(sql))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert '"kpis"' in proc.stdout, proc.stderr[-2000:]
+    assert proc.stderr.strip().endswith("SQL=[]"), proc.stderr[-2000:]

@@ -781,9 +781,10 @@ def compile_plan(
             column = rel.value_column or ""
         else:
             column = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
-            if column not in rel.columns:
+            if column not in names:  # the date column is only `_date`, as on the pandas path
                 problems[kpi.id] = f"column {column!r} is not in the data"
                 continue
+            column = names[column]
         where = (kpi.measure.where if kpi.measure else None) or None
         cond = None
         if where is not None:
