@@ -111,12 +111,7 @@ def read_table(
 
 
 def _noted(table: Table, notes: list[str]) -> Table:
-    from kpicli.model.results import Finding
-
-    table.findings.extend(
-        Finding(rule="D600", severity="info", letter="D", message=n, location="data")
-        for n in notes
-    )
+    table.notes.extend(notes)  # the engine choice (e.g. Parquet read by pandas)
     return table
 
 
@@ -138,7 +133,9 @@ def _read_through_engine(
         line, col = defs.yaml.position(path) if defs.yaml is not None else (1, 1)
         return f"{defs.path}:{line}:{col}"
 
-    return read_sql_table(request, spec, model, locate=locate), notes
+    table = read_sql_table(request, spec, model, locate=locate)
+    table.notes.extend(notes)
+    return table, notes
 
 
 def build_report(

@@ -267,6 +267,9 @@ def test_fiscal_quarter_headers_read_back(tmp_path: Path) -> None:
 def test_range_of_a_kpi_overrides_the_percent_bounds() -> None:
     # Read with getattr: works whether or not this version's KPI model has `range`.
     assert _bounds(SimpleNamespace(range=[-5, 5], is_percent=True, unit="percent")) == (-5, 5)
+    assert _bounds(SimpleNamespace(range=(None, 1e6), is_percent=False, unit="EUR")) == (None, 1e6)
+    band = SimpleNamespace(min=0.5, max=2.0)
+    assert _bounds(SimpleNamespace(range=band, is_percent=True, unit="percent")) == (0.5, 2.0)
     assert _bounds(SimpleNamespace(range=None, is_percent=True, unit="percent")) == (0, 100)
     assert _bounds(SimpleNamespace(is_percent=False, unit="count")) == (0, None)
     assert _bounds(SimpleNamespace(is_percent=False, unit="hours")) == (None, None)

@@ -61,7 +61,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
     """Row-level checks: duplicates (long layout), future periods, impossible values."""
     frame = table.frame
     findings: list[Finding] = []
-    if not len(frame):
+    if not len(frame) or table.pushdown is not None:  # a database source: checked there
         return findings
     if table.layout == "long":
         dims = [c for c in frame.columns if c not in RESERVED and c != "_col"]

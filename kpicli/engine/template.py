@@ -79,18 +79,24 @@ def _skip_reason(kpi: KPI, model: KPIFile) -> str | None:
     return None
 
 
-def _bounds(kpi: KPI) -> tuple[float | None, float | None]:
-    # `range: [min, max]` may or may not exist in this version of the model: read it softly.
+def _bounds(kpi: object) -> tuple[float | None, float | None]:
+    # `range: [min, max]` may or may not exist in this version of the model: read it softly,
+    # as a pair or as an object with min/max.
     given = getattr(kpi, "range", None)
     if given is not None:
+        pair = (getattr(given, "min", None), getattr(given, "max", None))
+        if pair == (None, None) and isinstance(given, list | tuple) and len(given) == 2:
+            pair = (given[0], given[1])
         try:
-            lo, hi = list(given)[:2]
-            return (None if lo is None else float(lo)), (None if hi is None else float(hi))
+            lo, hi = (None if x is None else float(x) for x in pair)
         except (TypeError, ValueError):
-            pass
-    if kpi.is_percent:
+            lo = hi = None
+        if lo is not None or hi is not None:
+            return lo, hi
+    unit = (getattr(kpi, "unit", None) or "").strip().lower()
+    if getattr(kpi, "is_percent", False):
         return 0.0, 100.0
-    if (kpi.unit or "").strip().lower() in ("count", "number", "#"):
+    if unit in ("count", "number", "#"):
         return 0.0, None
     return None, None
 

@@ -537,6 +537,19 @@ def read_sql_table(
             exp.select(*stats_sel).from_(rel0).sql(dialect=backend.dialect)
         )
         lo, hi, n_rows, n_future = (stats.iloc[0, i] for i in range(4))
+        # The distinct days (a few thousand at most) decide the data's grain exactly as the
+        # file readers do (first-of-month dates are months ...), and its last day.
+        day = exp.Cast(this=d, to=exp.DataType.build("date"))
+        days = backend.run(
+            exp.select(day.as_("d")).distinct().from_(rel0).where(
+                exp.Not(this=exp.Is(this=d, expression=exp.Null()))
+            ).sql(dialect=backend.dialect)
+        )
+        from kpicli.io.numbers import refine_day_grain
+
+        day_values = pd.to_datetime(days.iloc[:, 0]).to_numpy(dtype="datetime64[ns]")
+        native = refine_day_grain(day_values)
+        last_day = day_values.max() if len(day_values) else None
         labels: tuple[str, ...] = ()
         if layout == "long":
             kc = exp.column(kpi_col, quoted=True)
@@ -573,9 +586,9 @@ def read_sql_table(
         findings.append(
             Finding(
                 rule="D600", severity="info", letter="D",
-                message=f"{shown}: {int(n_rows):,} rows aggregated in {sqlplan.DIALECTS[backend.dialect].name}"
-                "; row-level checks that need every row in memory (non-numeric cells D601, "
-                "impossible values D606) are not run on a database source",
+                message=f"{shown}: row-level checks that need every row in memory (non-numeric "
+                "cells D601, impossible values D606) are not run when the data is aggregated "
+                f"in {sqlplan.DIALECTS[backend.dialect].name}",
                 location=shown,
             )
         )
@@ -595,7 +608,9 @@ def read_sql_table(
         except ValueError as exc:
             raise KpiError(f"{shown}: {exc}") from None
 
-    frame = _schema_frame(columns, date_col, layout, kpi_col, value_col, target_col, labels)
+    frame = _schema_frame(columns, date_col, layout, kpi_col, value_col, target_col, labels,
+                          last_day)
+    engine_name = sqlplan.DIALECTS[backend.dialect].name
     return Table(
         frame=frame,
         layout=layout,  # type: ignore[arg-type]
@@ -604,8 +619,10 @@ def read_sql_table(
         value_label=value_col,
         target_label=target_col,
         date_label=date_col,
-        native_grain="day",
+        native_grain=native,
         pushdown=pushdown,
+        notes=[f"{shown}: {int(n_rows):,} rows aggregated in {engine_name} (date column "
+               f"{date_col!r})"],
     )
 
 
@@ -644,20 +661,23 @@ def _duplicates(
 
 def _schema_frame(
     columns: dict[str, str], date_col: str, layout: str, kpi_col: str | None,
-    value_col: str | None, target_col: str | None, labels: tuple[str, ...],
+    value_col: str | None, target_col: str | None, labels: tuple[str, ...], last_day: Any,
 ) -> Any:
-    """The Table frame of a database source: typed columns and no measurements (a long table:
-    one row per distinct KPI label, so the definition rules see the labels)."""
+    """The Table frame of a database source: typed columns and no measurements. Its rows
+    carry only the data's last day (what the complete-period check reads) and, for a long
+    table, one row per distinct KPI label (so the definition rules see the labels)."""
     import numpy as np
     import pandas as pd
 
-    n = len(labels) if layout == "long" else 0
+    n = max(len(labels), 1) if layout == "long" else 1
+    if last_day is None:
+        n = 0
     dtypes = {"int": "float64", "float": "float64", "decimal": "float64", "text": "str",
               "date": "datetime64[ns]", "timestamp": "datetime64[ns]", "bool": "boolean",
               "other": "object"}
-    data: dict[str, Any] = {DATE: pd.Series(np.full(n, np.datetime64("NaT"), "datetime64[ns]"))}
+    data: dict[str, Any] = {DATE: pd.Series(np.full(n, last_day, "datetime64[ns]"))}
     if layout == "long":
-        data[KPI] = pd.Series(list(labels), dtype="str")
+        data[KPI] = pd.Series((list(labels) or [None])[:n], dtype="str")
         data[VALUE] = pd.Series(np.full(n, np.nan))
         if target_col:
             data[TARGET] = pd.Series(np.full(n, np.nan))

@@ -61,6 +61,8 @@ class Table:
     # the columns, and the distinct KPI labels of a long table), and the engine calls
     # ``pushdown(model, grain, by)`` for the aggregated Actuals (kpicli.io.sql_source).
     pushdown: Callable[..., Any] | None = None
+    # Silent choices the readers made (sheet, date column, ...), named for the user.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def data_columns(self) -> list[str]:
