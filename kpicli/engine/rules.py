@@ -1510,6 +1510,11 @@ _data_rule(
     "data.date_format) in the KPI file.",
 )
 _data_rule(
+    "D600", "info", "row-level checks skipped: the data is aggregated in a database engine",
+    "Nothing to do; to run them (non-numeric cells, impossible values), read the data with "
+    "data.engine: pandas.",
+)
+_data_rule(
     "D615", "warning", "a target column in the data disagrees with the kpis.yaml target",
     "Name the column with data.target_column to use it, or fix the cells or the YAML target.",
 )
