@@ -57,6 +57,8 @@ class Context:
     # then win over a YAML level; a column only detected by its header never replaces a
     # target written in kpis.yaml (SPEC §2, which target applies).
     target_column_named: bool = False
+    # Only the status is wanted (the previous period's, for status_change): no forecast.
+    status_only: bool = False
 
 
 @dataclass
@@ -330,7 +332,8 @@ def evaluate_kpi(
     horizon = due if due is not None and due > p else p + 1
     # A partial total is not a trend: the line goes through the complete periods before it.
     fit = series.drop(p) if partial and p in series.index else series
-    res.forecast = _forecast(fit, p, horizon) if actual is not None else None
+    wanted = actual is not None and not ctx.status_only
+    res.forecast = _forecast(fit, p, horizon) if wanted else None
     res.forecast_period = lab(horizon)
     if res.forecast is not None and t.problem is None and (t.value is not None or t.is_band):
         t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets, acc_targets)

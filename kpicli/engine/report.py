@@ -82,7 +82,9 @@ def _previous_context(ctx: Context) -> Context:
     The previous period is complete (the report period is the first that may be in
     progress), so its target is not pro-rated: coverage is reset to 1. A new field that
     belongs to the report period alone must be reset here too."""
-    return dataclasses.replace(ctx, period=ctx.period - 1, history=1, coverage=1.0)
+    return dataclasses.replace(
+        ctx, period=ctx.period - 1, history=1, coverage=1.0, status_only=True
+    )
 
 
 def build_report(
