@@ -74,9 +74,7 @@ def _previous_context(ctx: Context) -> Context:
     The previous period is complete (the report period is the first that may be in
     progress), so its target is not pro-rated: coverage is reset to 1. A new field that
     belongs to the report period alone must be reset here too."""
-    return dataclasses.replace(
-        ctx, period=ctx.period - 1, history=1, coverage=1.0, status_only=True
-    )
+    return dataclasses.replace(ctx, period=ctx.period - 1, history=1, coverage=1.0)
 
 
 def build_report(
@@ -176,6 +174,7 @@ def build_report(
                 counts=counts,
                 data_targets=targets,
                 problem=problem,
+                status_only=True,
             )
             res.previous_status = before.status
             res.status_change = status_change(before.status, res.status)
