@@ -107,6 +107,17 @@ class DataSpec(_Strict):
     header_row: int | None = Field(
         None, ge=1, description="1-based row of the header. Default: detected."
     )
+    dayfirst: bool | None = Field(
+        None,
+        description="Numeric dates such as 03/04/2026 are day/month/year (true) or "
+        "month/day/year (false). Default: decided per column from the values, else from "
+        "the separator ('.' day-first, '/' month-first); reported as an info finding (D620).",
+    )
+    date_format: str | None = Field(
+        None,
+        description="strftime format of the date column, e.g. '%d/%m/%Y' or '%Y%m%d'. "
+        "Default: detected.",
+    )
 
 
 class Objective(_Strict):
