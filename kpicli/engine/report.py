@@ -118,6 +118,8 @@ def build_report(
         for s in table.sources[:3]
     )
     p = resolve_period(period, actuals.periods, latest, grain, fys, read)
+    # Findings that depend on the sheet read name it (kpicli may have chosen it itself).
+    from_sheet = any(s.sheet for s in table.sources)
     cover = C.period_coverage(p, end)
     if cover < 1:
         assert end is not None
@@ -190,7 +192,7 @@ def build_report(
                 rule=_problem_rule(problem),
                 severity="error",
                 kpi=kid,
-                message=f"{kid}: {problem}",
+                message=f"{kid}: {problem}" + (f" (read: {read})" if from_sheet else ""),
                 location=kid,
             )
         )
