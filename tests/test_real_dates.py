@@ -500,3 +500,14 @@ def test_show_marks_an_in_progress_period(tmp_path: Path) -> None:
     code, out, err = run("show", "orders", str(kpis), "--no-color")
     assert code == 0, err
     assert "2026-10 (month)" in out and "note: 2026-11 is in progress" in err
+
+
+def test_one_date_per_month_is_a_monthly_figure_not_a_partial_month(tmp_path: Path) -> None:
+    rows = ["date,orders"] + [f"2026-{m:02d}-15,{10 * m}" for m in range(1, 11)]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = run("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 50)])),
+                         "--format", "json")  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    assert (doc["period"], doc["period_complete"], doc["notes"]) == ("2026-10", True, [])
+    assert doc["kpis"][0]["actual"] == 100.0

@@ -101,7 +101,7 @@ def build_report(
         filled = [pd.Period(ordinal=int(o), freq=f) for o in overall.index[has.to_numpy()]]
     latest = max(filled) if filled else None
     notes = list(table.notes)
-    end = C.data_end(table)
+    end = C.data_end(table, grain, fys)
     lab = lambda q: P.label(q, grain, fys)  # noqa: E731
     if period is None and latest is not None and C.period_coverage(latest, end) < 1:
         # The latest period is in progress: report the latest complete one (SPEC §3).
