@@ -1468,6 +1468,11 @@ _data_rule(
     "Check the value; nothing to do if it is genuine.",
 )
 _data_rule(
+    "D620", "info", "how numeric dates such as 03/04/2026 were read (day/month order)",
+    "Nothing to do if the order named is right; otherwise set data.dayfirst (true: "
+    "day/month/year) or data.date_format in the KPI file.",
+)
+_data_rule(
     "D615", "warning", "a target column in the data disagrees with the kpis.yaml target",
     "Name the column with data.target_column to use it, or fix the cells or the YAML target.",
 )
