@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kpicli.model.results import Finding
 
@@ -58,6 +58,10 @@ class Table:
     native_grain: str | None = None
     # Silent choices the readers made (sheet, date column, ...), named for the user.
     notes: list[str] = field(default_factory=list)
+    # Integer codes of columns, shared by aggregation and quality checks (kpicli.engine.codes).
+    column_codes: dict[str, tuple[Any, Any, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def data_columns(self) -> list[str]:
