@@ -63,6 +63,10 @@ class Table:
     pushdown: Callable[..., Any] | None = None
     # Silent choices the readers made (sheet, date column, ...), named for the user.
     notes: list[str] = field(default_factory=list)
+    # Integer codes of columns, shared by aggregation and quality checks (kpicli.engine.codes).
+    column_codes: dict[str, tuple[Any, Any, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def data_columns(self) -> list[str]:
