@@ -476,7 +476,8 @@ def test_range_with_min_above_max_is_a_definition_error(tmp_path: Path) -> None:
     assert model.kpis[0].range == (None, 1200.0)
 
 
-def test_errors_after_a_chosen_sheet_name_it(tmp_path: Path) -> None:
+def test_errors_after_a_chosen_sheet_name_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # data files are named from the working directory
     wb = Workbook()
     wb.active.title = "Cover"
     ws = wb.create_sheet("Data")
