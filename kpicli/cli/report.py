@@ -130,12 +130,14 @@ def report(
         rep = compute(defs.model, table, period=period, by=by, history=history)
     # Paths as opened (data.path is relative to the KPI file), never as shown in messages.
     inputs = [Path(kpis), *data_paths(defs, data)]
-    if OPTIONS.verbose:
-        for s in table.sources:
+    for s in table.sources:
+        if OPTIONS.verbose:
             note(
                 f"read {s.path}{'!' + s.sheet if s.sheet else ''}: {s.layout} layout, "
                 f"header row {s.header_row}"
             )
+        for line in s.notes:  # choices the reader made on its own: always named
+            note(f"note: {line}")
     if kind == "xlsx":
         from kpicli.io.xlsx import write_xlsx
 

@@ -15,7 +15,9 @@ import pyarrow.compute as pc
 from kpicli.model.values import parse_period_label
 
 # Cells that mean "no value" rather than "a value that is not a number".
-MISSING = frozenset({"", "-", "--", "–", "—", "n/a", "na", "n.a.", "null", "none", "nan", "."})
+MISSING = frozenset(
+    {"", "-", "--", "–", "—", "n/a", "na", "n.a.", "null", "none", "nan", ".", "...", "…"}
+)
 
 GRAINS = ("day", "week", "month", "quarter", "year")  # finest first
 

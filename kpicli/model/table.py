@@ -34,6 +34,8 @@ class Source:
     columns: dict[str, str] = field(default_factory=dict)
     header_row: int = 1
     layout: str = "records"
+    # Choices the reader made on its own (header rows, section, grid, ...), one line each.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
