@@ -25,6 +25,7 @@ from kpicli.io.numbers import (
     to_dates,
     to_numbers,
 )
+from kpicli.io.sections import check_section_used
 from kpicli.model.kpifile import KPI, DataSpec, KPIFile
 from kpicli.model.results import Finding
 from kpicli.model.table import BASELINE, COL, DATE, RESERVED, ROW, SRC, TARGET, VALUE, Source
@@ -217,7 +218,9 @@ def find_header(top: Sequence[Sequence[object]]) -> int:
         if nxt is None:
             return i
         used = [c for c, k in enumerate(kinds[nxt]) if k is not None]
-        covered = sum(1 for c in used if c in cover)
+        # Label columns left of the first named column often have no header of their own.
+        lead = min(cover, default=0)
+        covered = sum(1 for c in used if c in cover or c < lead)
         if covered >= 0.75 * len(used) or n >= 0.8 * width:
             return i
     return first
@@ -726,6 +729,7 @@ def normalise(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None) -> Par
     layout = detect_layout(sheet, spec, fys, model)
     if layout == "kpi_rows":
         return _kpi_rows(sheet, spec, model, fys)
+    check_section_used(spec.section if spec else None, sheet.sectioned, sheet.where)
     if layout == "long":
         return _long(sheet, spec, model, fys)
     return _records(sheet, spec, model, fys)
@@ -1053,6 +1057,7 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
             "of KPI names; name it with data.kpi_column"
         )
     sheet = _section_by_column(sheet, label_col, others, spec)
+    check_section_used(spec.section if spec else None, sheet.sectioned, sheet.where)
     target_col = (
         _lookup(names, spec.target_column, sheet.where, "data.target_column")
         if spec and spec.target_column
@@ -1276,6 +1281,7 @@ def _section_by_column(
             frame=sheet.frame.loc[keep].reset_index(drop=True),
             rows=sheet.rows[keep],
             notes=[*sheet.notes, note],
+            sectioned=True,
         )
     return sheet
 

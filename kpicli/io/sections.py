@@ -291,9 +291,14 @@ def pick_value(
 
 
 def _none_found(wanted: str | int | None, where: str) -> None:
-    if wanted is not None:
+    """No stacked tables here (KPI rows repeated per group may still make sections)."""
+    return None
+
+
+def check_section_used(wanted: str | int | None, sectioned: bool, where: str) -> None:
+    """A ``data.section`` that picked nothing is an error, never silently ignored."""
+    if wanted is not None and not sectioned:
         raise DataError(
             f"data.section is set to {wanted!r} but {where} holds one table (no repeated "
-            "header or section titles were found); remove data.section"
+            "header, section titles or repeated KPI rows were found); remove data.section"
         )
-    return None
