@@ -9,11 +9,20 @@ from pathlib import Path
 from kpicli.errors import DefinitionError, KpiError
 from kpicli.io.definitions import Definitions
 from kpicli.io.definitions import load_kpi_file as _load_definitions
+from kpicli.model.diff import DefinitionDiff
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Report
 from kpicli.model.table import Table
 
-__all__ = ["build_report", "data_paths", "load_kpi_file", "read_table", "validate_files"]
+__all__ = [
+    "build_report",
+    "data_paths",
+    "diff",
+    "load_kpi_file",
+    "load_kpi_text",
+    "read_table",
+    "validate_files",
+]
 
 
 def load_kpi_file(path: str | Path) -> Definitions:
@@ -23,7 +32,11 @@ def load_kpi_file(path: str | Path) -> Definitions:
     refuses (``__import__``, attribute access, lambdas, huge powers ...) is an error here (E006
     at its line and column): a report never runs with a definition that cannot be evaluated.
     """
-    defs = _load_definitions(path)
+    return _checked(_load_definitions(path), path)
+
+
+def _checked(defs: Definitions, path: str | Path) -> Definitions:
+    """Refuse definitions whose formulas or filters the safe evaluator would not run (E006)."""
     assert defs.model is not None and defs.yaml is not None
     from kpicli.engine import rules
 
@@ -39,6 +52,13 @@ def load_kpi_file(path: str | Path) -> Definitions:
         head = f"{path} has {len(errors)} error{'s' if len(errors) != 1 else ''}:\n  "
         raise DefinitionError(head + "\n  ".join(lines), errors)
     return defs
+
+
+def load_kpi_text(text: str, source: str) -> Definitions:
+    """Like :func:`load_kpi_file` for text read elsewhere (``git show``); ``source`` names it."""
+    from kpicli.io.definitions import parse_definitions, raise_on_errors
+
+    return _checked(raise_on_errors(parse_definitions(text, source), source), source)
 
 
 def data_paths(defs: Definitions, data: Sequence[str | Path] | None = None) -> list[Path]:
@@ -108,3 +128,63 @@ def validate_files(*args: object, **kwargs: object) -> object:
     from kpicli import validation
 
     return validation.validate_files(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def diff(
+    old: str | Path | None,
+    new: str | Path = "kpis.yaml",
+    data: Sequence[str | Path] | None = None,
+    *,
+    git: str | None = None,
+    use_data: bool = True,
+    period: str | None = None,
+    by: str | None = None,
+    today: dt.date | None = None,
+) -> DefinitionDiff:
+    """Compare two KPI files (``kpi diff``): changed definitions and the statuses they flip.
+
+    ``old`` is a file, or None with ``git`` naming a revision: then the old file is ``new`` as
+    it was at that revision (``git show REV:path``). The data (``--data``, else the NEW file's
+    ``data.path``; none with ``use_data=False``) is read once, with the NEW file's data
+    settings, and both reports are computed over it for the same period: ``period``, else the
+    new report's default period.
+    """
+    from kpicli.compare import compare_definitions, compare_reports
+    from kpicli.model.diff import DefinitionDiff
+
+    new_defs = load_kpi_file(new)
+    if git is not None:
+        from kpicli.io.gitfile import read_at_revision
+
+        text, shown = read_at_revision(new, git)
+        old_defs = load_kpi_text(text, shown)
+    else:
+        if old is None:
+            raise KpiError("kpi diff needs OLD.yaml and NEW.yaml, or --git REV and one file")
+        old_defs = load_kpi_file(old)
+    assert old_defs.model is not None and new_defs.model is not None
+    result = DefinitionDiff(
+        old=old_defs.path, new=new_defs.path, items=compare_definitions(old_defs, new_defs)
+    )
+    has_path = new_defs.model.data is not None and bool(new_defs.model.data.path)
+    if not use_data or (not data and not has_path):
+        return result
+    from kpicli.engine.report import build_report as _build
+
+    table = read_table(new_defs, data)
+    if by is None and new_defs.model.breakdown:
+        by = new_defs.model.breakdown[0]
+    new_rep = _build(new_defs.model, table, period=period, by=by, history=1, today=today)
+    # The same period for both (the old file may lack the KPI that makes a later one latest).
+    old_rep = _build(
+        old_defs.model, table, period=new_rep.period, by=by, history=1, today=today
+    )
+    statuses, scores = compare_reports(old_rep, new_rep)
+    result.with_data = True
+    result.period = new_rep.period
+    result.group_by = new_rep.group_by
+    result.sources = new_rep.sources
+    result.statuses = statuses
+    result.scores = scores
+    result.findings = new_rep.findings
+    return result

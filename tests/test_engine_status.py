@@ -106,11 +106,14 @@ def test_due_passed_is_off_track_even_with_high_attainment() -> None:
     assert "due 2026-09 passed" in r.why
 
 
-def test_at_due_period_not_met_uses_attainment() -> None:
+def test_at_due_period_not_met_uses_pace_with_expected_one() -> None:
     k = kpi(baseline={"value": 50, "period": "2026-01"}, target={"value": 80, "due": "2026-10"})
     r = evaluate_kpi(k, monthly({"2026-10": 75}), ctx("2026-10"))
-    assert r.status == "at_risk"  # 75/80 = 0.9375
+    # progress (75-50)/(80-50) = 0.833 of expected 1.0 < 0.9; attainment 75/80 would say at_risk
+    assert r.status == "off_track"
     assert r.expected_progress == pytest.approx(1.0)
+    assert r.progress == pytest.approx(25 / 30)
+    assert r.why == "progress 0.83 of expected 1.00 = 0.83 < 0.90 → off_track"
 
 
 def test_relative_change_target_lower() -> None:

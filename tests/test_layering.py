@@ -56,7 +56,9 @@ def test_io_never_imports_cli() -> None:
 HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine")
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["report", "--help"], ["rules"], ["schema"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["report", "--help"], ["diff", "--help"], ["rules"], ["schema"]]
+)
 def test_light_commands_import_no_heavy_modules(argv: list[str]) -> None:
     code = (
         "import sys\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from external import missing
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from xlsx_fixtures import (
@@ -769,7 +770,7 @@ def _soffice() -> str | None:
 def test_libreoffice_opens_and_converts(tmp_path: Path, kind: str) -> None:
     soffice = _soffice()
     if soffice is None:
-        pytest.skip("LibreOffice not installed (apt-get install libreoffice-calc-nogui)")
+        missing("LibreOffice not installed (apt-get install libreoffice-calc-nogui)")
     report = summary_report() if kind == "summary" else breakdown_report(with_overall=True)
     if kind == "odd-names":
         report.group_by = "rep's & team [EU]"

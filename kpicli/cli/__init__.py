@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 # Importing the command modules registers their commands on ``app``.
+from kpicli.cli import diff as _diff  # noqa: F401
 from kpicli.cli import init as _init  # noqa: F401
 from kpicli.cli import report as _report  # noqa: F401
 from kpicli.cli import validate as _validate  # noqa: F401

@@ -50,6 +50,10 @@ class Context:
     group: str | None = None
     member_target: float | None = None
     data_baseline: float | None = None
+    # True when data.target_column names the data's target column: its per-period values
+    # then win over a YAML level; a column only detected by its header never replaces a
+    # target written in kpis.yaml (SPEC §2, which target applies).
+    target_column_named: bool = False
 
 
 @dataclass
@@ -90,10 +94,18 @@ def resolve_target(
 ) -> TargetAt:
     """Target in period ``p`` by precedence: data column, member map, schedule, the YAML.
 
+    The data's target column comes first when ``data.target_column`` names it, or when
+    kpis.yaml writes no target for the KPI (nor a ``targets_by`` value for the member);
+    a column only detected in the data never replaces the reviewed YAML target.
     ``accumulated_targets`` is ``accumulated(data_targets, ...)`` when the caller resolves
     many periods of one accumulate KPI; it is computed here when not given.
     """
-    if data_targets is not None and p in data_targets.index:
+    yaml_target = kpi.target is not None or ctx.member_target is not None
+    if (
+        data_targets is not None
+        and (ctx.target_column_named or not yaml_target)
+        and p in data_targets.index
+    ):
         t = _clean(data_targets.get(p))
         if t is not None:
             if kpi.accumulate:
@@ -116,9 +128,8 @@ def resolve_target(
             except ValueError:
                 continue
         if tgt.value is None and tgt.change is None and not tgt.is_band:
-            return TargetAt(
-                problem=f"the schedule has no target for {P.label(p, ctx.grain, ctx.fiscal_year_start)}"
-            )
+            # No period here: the why adds it ("the schedule has no target for 2026-10").
+            return TargetAt(problem="the schedule has no target")
     if tgt.is_band:
         level = (
             tgt.min
@@ -323,7 +334,7 @@ def evaluate_kpi(
         return res
     if (
         due is not None
-        and p < due
+        and p <= due  # in the due period itself expected progress is 1.0 (SPEC §2)
         and res.progress is not None
         and res.expected_progress is not None
     ):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 
@@ -19,11 +18,6 @@ def freq(grain: str, fiscal_year_start: int = 1) -> str:
     """pandas frequency string for a grain; quarters and years end before the fiscal start."""
     end = _MONTH_ABBR[(fiscal_year_start - 2) % 12]
     return {"week": "W-SUN", "month": "M", "quarter": f"Q-{end}", "year": f"Y-{end}"}[grain]
-
-
-def to_periods(dates: pd.Series, grain: str, fiscal_year_start: int = 1) -> pd.Series:
-    """Vectorised: datetimes → Periods of the grain."""
-    return dates.dt.to_period(freq(grain, fiscal_year_start))
 
 
 def label(period: pd.Period, grain: str, fiscal_year_start: int = 1) -> str:
@@ -72,10 +66,6 @@ def parse(text: object, grain: str, fiscal_year_start: int = 1, *, end: bool = F
 def diff(a: pd.Period, b: pd.Period) -> int:
     """Number of periods from b to a."""
     return int(a.ordinal - b.ordinal)
-
-
-def today_period(grain: str, fiscal_year_start: int = 1, today: dt.date | None = None) -> pd.Period:
-    return pd.Period(today or dt.date.today(), freq=freq(grain, fiscal_year_start))
 
 
 def span_start(period: pd.Period, span: str, fiscal_year_start: int = 1) -> pd.Period:

@@ -1,4 +1,4 @@
-"""Data-quality findings on the measurement table and the aggregated series (D602–D611)."""
+"""Data-quality findings on the measurement table and the aggregated series (D602–D615)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pandas as pd
 
 from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, Actuals, normalise_label
+from kpicli.engine.evaluate import Context, TargetAt, num, resolve_target
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding
-from kpicli.model.table import DATE, KPI, RESERVED, ROW, SRC, VALUE, Table
+from kpicli.model.table import DATE, KPI, RESERVED, ROW, SRC, TARGET, VALUE, Table
 
 MAX_PLACES = 5
 OUTLIER_Z = 3.5
@@ -205,4 +206,95 @@ def series_findings(
                                 location=f"{k.id}@{P.label(q, g, fys)}",
                             )
                         )
+    return findings
+
+
+def _yaml_target_text(t: TargetAt) -> str:
+    if t.is_band:
+        if t.low is not None and t.high is not None:
+            return f"the band {num(t.low)} to {num(t.high)}"
+        return f"min {num(t.low)}" if t.low is not None else f"max {num(t.high)}"
+    return num(t.value)
+
+
+def target_column_findings(table: Table, model: KPIFile) -> list[Finding]:
+    """D615: a target column detected in the data that disagrees with the kpis.yaml target.
+
+    kpis.yaml's target wins over a target column the reader only detected by its header
+    (SPEC §2); the column's values are then not used, so a value that differs from the YAML
+    target in its period is named, cell by cell. A column named with ``data.target_column``
+    is the user's choice and is not checked. Accumulating KPIs compare the per-period share
+    of a ``value`` target (the column holds per-period amounts).
+    """
+    frame = table.frame
+    if TARGET not in frame.columns or (model.data is not None and model.data.target_column):
+        return []
+    tvals = frame[TARGET].to_numpy(dtype="float64", na_value=np.nan)
+    has = ~np.isnan(tvals)
+    if not has.any():
+        return []
+    g, fys = model.period, model.fiscal_year_start
+    kpi_rows = _kpi_rows(table, model)
+    findings: list[Finding] = []
+    for k in model.kpis:
+        tgt = k.target
+        if tgt is None or k.id not in kpi_rows:
+            continue
+        if k.accumulate and (tgt.schedule or tgt.change is not None):
+            continue  # cumulative YAML values against per-period cells: no like-for-like
+        at = np.flatnonzero(kpi_rows[k.id][0].to_numpy(dtype=bool) & has)
+        if not len(at):
+            continue
+        periods = pd.PeriodIndex(frame[DATE].iloc[at].dt.to_period(P.freq(g, fys)))
+        codes, uniques = pd.factorize(periods)
+        base = k.baseline.value if k.baseline is not None else None
+        bad = np.zeros(len(at), dtype=bool)
+        wanted: dict[int, str] = {}
+        for j, q in enumerate(uniques):  # one resolution per period, not per row
+            t = resolve_target(k, q, Context(period=q, grain=g, fiscal_year_start=fys), base, None)
+            v = tvals[at[codes == j]]
+            if t.is_band:
+                # A cell agrees with a band when it repeats one of its bounds.
+                ok = np.zeros(len(v), dtype=bool)
+                for bound in (t.low, t.high):
+                    if bound is not None:
+                        ok |= np.isclose(v, bound, rtol=1e-9, atol=1e-9)
+            elif t.value is not None:
+                level = t.value
+                if k.accumulate and tgt.value is not None:
+                    per = tgt.per or ("year" if k.accumulate == "ytd" else "quarter")
+                    level = tgt.value / P.span_length(g, per)
+                ok = np.isclose(v, level, rtol=1e-9, atol=1e-9)
+            elif tgt.schedule:
+                ok = np.zeros(len(v), dtype=bool)  # no YAML target here: the cell is unused
+            else:
+                continue  # e.g. a change target without a baseline value: nothing to compare
+            bad[codes == j] = ~ok
+            wanted[j] = _yaml_target_text(t) if (t.value is not None or t.is_band) else "none"
+        if not bad.any():
+            continue
+        first = int(np.flatnonzero(bad)[0])
+        rows = frame.iloc[at[bad]]
+        places = [
+            table.location(int(src), int(row), table.target_label)
+            for src, row in zip(rows[SRC].head(MAX_PLACES), rows[ROW].head(MAX_PLACES), strict=True)
+        ]
+        more = len(rows) - len(places)
+        where = ", ".join(places) + (f" and {more} more" if more > 0 else "")
+        q = uniques[codes[first]]
+        findings.append(
+            Finding(
+                rule="D615",
+                severity="warning",
+                letter="D",
+                kpi=k.id,
+                message=f"{k.id}: the target column {table.target_label or 'Target'!r} found in "
+                f"the data disagrees with the target in kpis.yaml ({len(rows)} "
+                f"cell{'s' if len(rows) != 1 else ''}, e.g. {tvals[at[first]]:g} for "
+                f"{P.label(q, g, fys)} where kpis.yaml says {wanted[int(codes[first])]}); "
+                "kpis.yaml's target is used. Make the column agree, delete it, or name it with "
+                "data.target_column to use its values",
+                location=where,
+            )
+        )
     return findings

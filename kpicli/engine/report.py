@@ -10,7 +10,7 @@ import pandas as pd
 from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, compute_actuals
 from kpicli.engine.evaluate import Context, evaluate_kpi, weighted_score
-from kpicli.engine.quality import series_findings, table_findings
+from kpicli.engine.quality import series_findings, table_findings, target_column_findings
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -99,6 +99,7 @@ def build_report(
             )
     p = resolve_period(period, actuals.periods, latest, grain, fys)
     at_risk = model.defaults.thresholds.at_risk
+    named_target = bool(model.data is not None and model.data.target_column)
 
     results: list[KPIResult] = []
     groups = [OVERALL] + sorted(g for g in actuals.groups if g != OVERALL)
@@ -117,6 +118,7 @@ def build_report(
                 group=None if group == OVERALL else group,
                 member_target=member_target,
                 data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
+                target_column_named=named_target,
             )
             results.append(
                 evaluate_kpi(
@@ -160,6 +162,7 @@ def build_report(
             )
         )
     findings += table_findings(table, model, today)
+    findings += target_column_findings(table, model)
     findings += series_findings(actuals, model, p, {r.id for r in top})
     return Report(
         title=model.title,

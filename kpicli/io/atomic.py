@@ -42,6 +42,24 @@ def _read_only(path: Path) -> bool:
         return False
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's) data to disk, so a crash after the rename cannot leave an
+    empty or partial report under the final name."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if path.is_dir() else os.O_RDONLY
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return  # a folder that cannot be opened for reading (some platforms): nothing to sync
+    try:
+        os.fsync(fd)
+    except OSError:
+        # Filesystems without fsync for folders answer EINVAL; a failed data flush is real.
+        if not path.is_dir():
+            raise
+    finally:
+        os.close(fd)
+
+
 def write_atomic(output: Path, write: Callable[[Path], None], inputs: Iterable[Path] = ()) -> None:
     """Call ``write(tmp_path)`` then rename the temporary file onto ``output``.
 
@@ -69,7 +87,10 @@ def write_atomic(output: Path, write: Callable[[Path], None], inputs: Iterable[P
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
+        _fsync(tmp)
         os.replace(tmp, out)
+        # The rename itself is durable only once the folder's entry is on disk.
+        _fsync(out.parent if str(out.parent) else Path("."))
     except OSError as exc:  # disk full, file too large, permissions: say so, keep the old file
         with contextlib.suppress(OSError):
             tmp.unlink()

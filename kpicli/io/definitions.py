@@ -103,9 +103,48 @@ def _message(err: dict[str, Any], allowed: list[str], loc: tuple[Any, ...], kpi:
         return f"unknown key {key!r} in {_dotted(loc[:-1], kpi) or 'the top level'}{hint}"
     if kind == "missing":
         return f"missing required key {where!r}"
+    if kind in _EXPECTED:
+        return f"{where}: expected {_EXPECTED[kind]}, got {_shown(err.get('input'))}"
+    if kind in ("literal_error", "enum"):
+        choices = (err.get("ctx") or {}).get("expected")
+        if choices:
+            return f"{where}: {_shown(err.get('input'))} is not one of {choices}"
+    # Our own validators raise ValueError with a message written for the user; pydantic only
+    # prefixes it. Other pydantic wording is a last resort for types not mapped above.
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return f"{where}: {msg}"
+
+
+# kpicli's own words for pydantic's type errors, so messages (and tests) do not depend on the
+# wording of a pydantic release.
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+}
+
+
+def _shown(value: Any) -> str:
+    """A short description of the value the user wrote, for a message."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def schema_findings(defs: Definitions, exc: ValidationError) -> list[Finding]:
@@ -235,7 +274,11 @@ def parse_definitions_error(defs: Definitions, exc: YamlError) -> Definitions:
 
 def load_kpi_file(path: str | Path) -> Definitions:
     """Read a KPI file that must be usable; raise DefinitionError listing its errors if not."""
-    defs = read_definitions(path)
+    return raise_on_errors(read_definitions(path), path)
+
+
+def raise_on_errors(defs: Definitions, path: str | Path) -> Definitions:
+    """``defs`` when it has a model and no error finding; else DefinitionError listing them."""
     errors = [f for f in defs.findings if f.severity == "error"]
     if defs.model is None or errors:
         shown = errors[:5]

@@ -162,6 +162,23 @@ class Part:
     value_label: str | None = None
     target_label: str | None = None
     date_label: str | None = None
+    # Percent values that may be stored as fractions; decided over all files read together.
+    fractions: list[Fractions] = field(default_factory=list)
+
+
+@dataclass
+class Fractions:
+    """Rows of one frame column holding a percent KPI's values not written with a % sign.
+
+    Whether they are fractions (0.6 for 60 %) is decided once per ``key`` over every file
+    read together (:func:`decide_fractions`), never per file: a file whose values all happen
+    to be <= 1 must not be scaled while the other files of the same KPI are not.
+    """
+
+    key: tuple[str, ...]  # what is decided together: a records column, or a KPI's labels
+    column: str  # the frame column holding the values
+    rows: np.ndarray  # bool mask over the frame's rows
+    declared: bool | None  # the KPI's own numbers say 0-100 (True), 0-1 (False), or nothing
 
 
 # ----------------------------------------------------------------------------- header
@@ -405,28 +422,56 @@ def _percent_targets(kpi: KPI) -> bool | None:
     return any(abs(x) > 1 for x in nums)
 
 
-def scale_fractions(values: np.ndarray, mask: np.ndarray, declared: bool | None) -> bool:
-    """Multiply percent values stored as fractions by 100, in place; True if it did.
+def are_fractions(v: np.ndarray, declared: bool | None) -> bool:
+    """Whether percent values (not written with a % sign) are fractions to multiply by 100.
 
-    The rule: the values in ``mask`` (cells not written with a % sign) are fractions when all
-    of them lie in [0, 1] and they are not all equal to 1 — at least one lies strictly between
-    0 and 1, or both 0 and 1 occur (a 0/1 flag, whose mean times 100 is a percentage). A KPI
-    whose own target and baseline are all within [0, 1] (``declared`` False) is measured on
-    that scale on purpose, so its data are left alone.
+    The rule: they are when all of them lie in [0, 1] and they are not all equal to 1 — at
+    least one lies strictly between 0 and 1, or both 0 and 1 occur (a 0/1 flag, whose mean
+    times 100 is a percentage). A KPI whose own target and baseline are all within [0, 1]
+    (``declared`` False) is measured on that scale on purpose, so its data are left alone.
     """
     if declared is False:
         return False
-    v = values[mask]
     v = v[~np.isnan(v)]
     if not len(v) or v.min() < 0 or v.max() > 1:
         return False
     inner = ((v > 0) & (v < 1)).any()
     flag = (v == 0).any() and (v == 1).any()
-    if not (inner or flag):
+    return bool(inner or flag)
+
+
+def scale_fractions(values: np.ndarray, mask: np.ndarray, declared: bool | None) -> bool:
+    """Multiply the values in ``mask`` by 100, in place, when :func:`are_fractions`; True if so."""
+    if not are_fractions(values[mask], declared):
         return False
     sel = mask & ~np.isnan(values)
     values[sel] = values[sel] * 100.0
     return True
+
+
+def decide_fractions(parts: Sequence[Part]) -> None:
+    """Scale percent values stored as fractions: one decision per KPI over all the files.
+
+    Cells with a percent number format or a % sign were converted by the readers already
+    and take no part; the remaining values of every file holding the KPI decide together.
+    """
+    groups: dict[tuple[str, ...], list[tuple[Part, Fractions]]] = {}
+    for part in parts:
+        for fr in part.fractions:
+            groups.setdefault(fr.key, []).append((part, fr))
+    for items in groups.values():
+        values = np.concatenate(
+            [p.frame[fr.column].to_numpy(dtype="float64")[fr.rows] for p, fr in items]
+        )
+        if not are_fractions(values, items[0][1].declared):
+            continue
+        for p, fr in items:
+            col = p.frame[fr.column].to_numpy(dtype="float64", copy=True)
+            sel = fr.rows & ~np.isnan(col)  # decided above, over all the files
+            col[sel] = col[sel] * 100.0
+            p.frame[fr.column] = col
+    for part in parts:
+        part.fractions = []
 
 
 def _format_percent(
@@ -477,16 +522,21 @@ def _numeric_or_text(
     findings: list[Finding],
     percent: dict[str, bool | None],
     fiscal_year_start: int,
+    pending: list[Fractions] | None = None,
 ) -> pd.Series:
-    """A data column as float64 (numbers, finding D601 for stray text) or as text or dates."""
+    """A data column as float64 (numbers, finding D601 for stray text) or as text or dates.
+
+    A percent KPI's column (in ``percent``) without percent-formatted cells is added to
+    ``pending``: whether it holds fractions is decided over all files (decide_fractions).
+    """
     nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
     if nums.share >= NUMERIC_SHARE:  # an all-empty column counts as numeric (share 1.0)
         values = nums.values.copy()
         fmt = _format_percent(sheet, rows, letter, nums)
         if fmt.any():
             values[fmt] *= 100.0
-        elif name in percent:
-            scale_fractions(values, ~nums.text_percent, percent[name])
+        elif name in percent and pending is not None:
+            pending.append(Fractions(("column", name), name, ~nums.text_percent, percent[name]))
         f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
         if f:
             findings.append(f)
@@ -823,10 +873,11 @@ def _dates_and_drops(
 
 
 def _base(values: dict[str, object], sheet_rows: np.ndarray, n: int) -> pd.DataFrame:
-    frame = pd.DataFrame(values, copy=False)  # the arrays are fresh: no second copy
-    frame[SRC] = np.zeros(n, dtype=np.int64)
-    frame[ROW] = sheet_rows.astype(np.int64, copy=False)
-    return frame
+    # The arrays are fresh: no second copy. The bookkeeping columns go in with the data in one
+    # construction (inserting them afterwards fragments a wide frame block by block).
+    columns = {**values, SRC: np.zeros(n, dtype=np.int64)}
+    columns[ROW] = sheet_rows.astype(np.int64, copy=False)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) -> Part:
@@ -839,6 +890,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
     letters = dict(zip(sheet.names, sheet.letters, strict=True))
     date_parts = set(date_name.split("+")) if date_name not in sheet.names else {date_name}
     percent = _percent_columns(model)
+    pending: list[Fractions] = []
     out: dict[str, object] = {DATE: dates.values if every else dates.values[keep]}
     for name in sheet.names:
         if name in date_parts:
@@ -853,6 +905,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
             findings,
             percent,
             fys,
+            pending,
         ).array
     frame = _base(out, rows, len(rows))
     for name in sheet.names:
@@ -869,6 +922,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
         dates.grain,
         target_label=target,
         date_label=date_name,
+        fractions=pending,
     )
 
 
@@ -898,33 +952,37 @@ def _numbers_column(
 
 def _scale_long(
     labels: pd.Series,
-    columns: list[tuple[np.ndarray, Numbers, np.ndarray]],
+    columns: list[tuple[str, np.ndarray, Numbers, np.ndarray]],
     wanted: list[tuple[set[str], bool | None]],
     extra: np.ndarray | None = None,
-) -> None:
-    """Percent KPIs in a long table: scale each KPI's fraction values (and targets) by 100.
+) -> list[Fractions]:
+    """Percent KPIs in a long table: the rows whose values (and targets) may be fractions.
 
-    ``columns`` holds (values, numbers, format-scaled) for _value/_target/_baseline; ``extra``
-    marks rows a Unit column calls percent.
+    ``columns`` holds (frame column, values, numbers, format-scaled) for _value/_target/
+    _baseline; ``extra`` marks rows a Unit column calls percent. Whether a KPI's values are
+    fractions is decided over all files together (decide_fractions).
     """
     if not wanted and (extra is None or not extra.any()):
-        return  # no percent KPIs: nothing to scale
+        return []  # no percent KPIs: nothing to scale
     codes, uniques = pd.factorize(labels, use_na_sentinel=True)
     normed = np.array([norm(u) for u in uniques] + [""], dtype=object)
-    groups: list[tuple[np.ndarray, bool | None]] = [
-        (np.isin(normed, list(ws))[codes], declared) for ws, declared in wanted
+    groups: list[tuple[tuple[str, ...], np.ndarray, bool | None]] = [
+        (("kpi", *sorted(ws)), np.isin(normed, list(ws))[codes], declared)
+        for ws, declared in wanted
     ]
     if extra is not None and extra.any():
         row_norm = normed[codes]
         for u in np.unique(row_norm[extra]):
-            groups.append((row_norm == u, None))
-    for mask, declared in groups:
+            groups.append((("unit", str(u)), row_norm == u, None))
+    out: list[Fractions] = []
+    for key, mask, declared in groups:
         if not mask.any():
             continue
-        for values, nums, fmt in columns:
+        for name, _values, nums, fmt in columns:
             if (fmt & mask).any():
                 continue  # the cells' own percent format already decided
-            scale_fractions(values, mask & ~nums.text_percent, declared)
+            out.append(Fractions((*key, name), name, mask & ~nums.text_percent, declared))
+    return out
 
 
 def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) -> Part:
@@ -984,15 +1042,15 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
         DATE: dates.values if every else dates.values[keep],
         KPI_COL: labels.array,
     }
-    scaled: list[tuple[np.ndarray, Numbers, np.ndarray]] = []
+    scaled: list[tuple[str, np.ndarray, Numbers, np.ndarray]] = []
     for col, reserved in ((value_col, VALUE), (target_col, TARGET), (baseline_col, BASELINE)):
         if col is not None:
             vals, nums, fmt = _numbers_column(
                 sheet, spec, col, sub[col], rows, letters[col], findings
             )
-            scaled.append((vals, nums, fmt))
+            scaled.append((reserved, vals, nums, fmt))
             out[reserved] = vals
-    _scale_long(labels, scaled, _percent_labels(model))
+    pending = _scale_long(labels, scaled, _percent_labels(model))
     used = {kpi_col, value_col, target_col, baseline_col} | set(date_name.split("+"))
     for name in names:
         if name in used:
@@ -1024,6 +1082,7 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
         value_label=value_col,
         target_label=target_col,
         date_label=date_name,
+        fractions=pending,
     )
 
 
@@ -1146,8 +1205,8 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
     }
     kept_rows = cell_rows[keep]
     kept_letters = cell_letters[keep]
-    scaled: list[tuple[np.ndarray, Numbers, np.ndarray]] = [
-        (out[VALUE], _subset(nums, keep), fmt[keep])  # type: ignore[list-item]
+    scaled: list[tuple[str, np.ndarray, Numbers, np.ndarray]] = [
+        (VALUE, out[VALUE], _subset(nums, keep), fmt[keep])  # type: ignore[list-item]
     ]
     if sub_targets is not None:
         out[TARGET] = sub_targets[0]
@@ -1160,12 +1219,16 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
         )
         rep = np.repeat(vals, p)[keep]
         out[reserved] = rep
-        scaled.append((rep, _subset(_repeat(tnums, p), keep), np.repeat(tfmt, p)[keep]))
+        scaled.append(
+            (reserved, rep, _subset(_repeat(tnums, p), keep), np.repeat(tfmt, p)[keep])
+        )
     unit_pct = None
     if unit_col is not None:
         units = text_values(frame[unit_col]).str.strip().str.lower().isin(_PERCENT_UNITS)
         unit_pct = np.repeat(units.to_numpy(dtype=bool), p)[keep]
-    _scale_long(pd.Series(out[KPI_COL], dtype=object), scaled, _percent_labels(model), unit_pct)
+    pending = _scale_long(
+        pd.Series(out[KPI_COL], dtype=object), scaled, _percent_labels(model), unit_pct
+    )
     for name in others:
         if name in (label_col, target_col, baseline_col):
             continue
@@ -1187,7 +1250,9 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
         source.columns[TARGET] = letters[target_col]
     if baseline_col:
         source.columns[BASELINE] = letters[baseline_col]
-    return Part(result, "long", source, findings, grain, target_label=target_col)
+    return Part(
+        result, "long", source, findings, grain, target_label=target_col, fractions=pending
+    )
 
 
 def _one_grain(

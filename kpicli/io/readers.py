@@ -12,7 +12,15 @@ import pandas as pd
 from kpicli.errors import DataError
 from kpicli.io.guards import check_file, check_shape
 from kpicli.io.headers import MAX_BLOCK, header_block
-from kpicli.io.layout import HEADER_SCAN, Part, Sheet, build_sheet, find_header, normalise
+from kpicli.io.layout import (
+    HEADER_SCAN,
+    Part,
+    Sheet,
+    build_sheet,
+    decide_fractions,
+    find_header,
+    normalise,
+)
 from kpicli.io.numbers import finest
 from kpicli.io.read_csv import read_csv_sheet
 from kpicli.io.read_workbook import (
@@ -237,6 +245,7 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
 
 def combine(parts: list[Part]) -> Table:
     """Several files as one Table: rows stacked, ``_src`` telling them apart."""
+    decide_fractions(parts)  # percent scaling: one decision per KPI over all the files
     layouts = {p.layout for p in parts}
     if len(layouts) > 1:
         shapes = ", ".join(f"{p.source.path}: {p.source.layout}" for p in parts)

@@ -15,6 +15,16 @@ try:  # libyaml is much faster; the pure-Python loader gives the same marks.
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+# The pure-Python loader has no nesting limit of its own: it re-checks depth when libyaml stops
+# a deeply nested file with its own error, so the user reads kpicli's message and position.
+from yaml import SafeLoader as _PyLoader
+
+# The tags plain YAML data uses; anything else (``!!python/name:…``, ``!Ref``) is refused by
+# kpicli itself rather than left to PyYAML's constructor or turned into a list or a string.
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge")
+)
 
 Path_ = tuple[str | int, ...]
 
@@ -71,7 +81,19 @@ def _check_depth(text: str, limit: int | None) -> None:
     """
     if limit is None:
         return
-    loader = _Loader(text)
+    try:
+        _scan_depth(_Loader, text, limit)
+    except yaml.YAMLError:
+        # libyaml (0.2.5 as bundled with newer PyYAML wheels) stops nesting past 1,000 levels
+        # with an error of its own while it scans ahead, before the event where kpicli's limit
+        # is reached. Re-scan with the pure-Python parser, which stops at kpicli's limit; a
+        # file that is not too deep raises its genuine syntax error there.
+        _scan_depth(_PyLoader, text, limit)
+        raise
+
+
+def _scan_depth(loader_class: type, text: str, limit: int) -> None:
+    loader = loader_class(text)
     depth = 0
     try:
         while loader.check_event():
@@ -115,6 +137,14 @@ def _convert(root: yaml.Node, loaded: LoadedYaml) -> Any:
                 node.start_mark.column + 1,
             )
         loaded.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _PLAIN_TAGS:
+            raise YamlError(
+                f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: "
+                "a KPI file holds plain values (text, numbers, dates, lists and mappings); "
+                "remove the tag",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:

@@ -1,0 +1,72 @@
+"""Percent values stored as fractions are scaled once per KPI over all data files.
+
+Regression: the decision used to be made per file, so splitting the same rows into two
+``--data`` files changed a ``unit: percent`` KPI's value (a file whose values were all <= 1
+was multiplied by 100, the other was not).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+from kpicli.api import build_report
+
+KPIS = """\
+version: 1
+period: month
+kpis:
+  - id: rate
+    name: Share
+    unit: percent
+    measure: {column: m0, aggregate: mean}
+"""
+
+
+def _csv(path: Path, rows: list[tuple[str, str]]) -> None:
+    path.write_text("date,m0\n" + "".join(f"{d},{v}\n" for d, v in rows), encoding="utf-8")
+
+
+def _actual(tmp_path: Path, *files: str) -> float | None:
+    report = build_report(tmp_path / "kpis.yaml", [str(tmp_path / f) for f in files])
+    (k,) = report.kpis
+    return k.actual
+
+
+def test_split_files_do_not_change_percent_scaling(tmp_path: Path) -> None:
+    # The property test's failing example, reduced: one month, 0.5 and 60 (mean 30.25).
+    (tmp_path / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    _csv(tmp_path / "all.csv", [("2024-01-10", "0.5"), ("2024-01-20", "60.0")])
+    _csv(tmp_path / "a.csv", [("2024-01-10", "0.5")])
+    _csv(tmp_path / "b.csv", [("2024-01-20", "60.0")])
+    assert _actual(tmp_path, "all.csv") == pytest.approx(30.25)  # 60 > 1: not fractions
+    assert _actual(tmp_path, "a.csv", "b.csv") == pytest.approx(30.25)  # was 55 (50 and 60)
+
+
+def test_fractions_in_every_file_are_scaled_together(tmp_path: Path) -> None:
+    (tmp_path / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    _csv(tmp_path / "a.csv", [("2024-01-10", "0.5")])
+    _csv(tmp_path / "b.csv", [("2024-01-20", "1")])  # alone: all 1, left alone
+    # Together 0.5 and 1 are fractions: 50 and 100, mean 75.
+    assert _actual(tmp_path, "a.csv", "b.csv") == pytest.approx(75.0)
+    assert _actual(tmp_path, "b.csv") == pytest.approx(1.0)
+
+
+def test_long_layout_split_files_scale_together(tmp_path: Path) -> None:
+    (tmp_path / "kpis.yaml").write_text(
+        KPIS.replace("measure: {column: m0, aggregate: mean}", "measure: {aggregate: mean}"),
+        encoding="utf-8",
+    )
+    head = "period,kpi,value\n"
+    (tmp_path / "a.csv").write_text(head + "2024-01,rate,0.4\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text(head + "2024-01,rate,80\n", encoding="utf-8")
+    assert _actual(tmp_path, "a.csv", "b.csv") == pytest.approx(40.2)  # (0.4 + 80) / 2
+
+
+def test_ci_uses_no_example_database() -> None:
+    if os.environ.get("CI") != "true":
+        pytest.skip("the ci hypothesis profile is loaded only when CI=true")
+    assert settings().database is None
