@@ -264,6 +264,7 @@ def test_smard_quarter_hour_consumption(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- shapes
 
 
+@pytest.mark.filterwarnings("ignore:Workbook contains no default style")
 def test_bls_year_by_month_grid(tmp_path: Path) -> None:
     path = need("bls-unrate.xlsx")
     # Not read-only: the file's stored sheet dimension is wrong.

@@ -576,3 +576,10 @@ def test_sheet_choice_is_a_note(tmp_path: Path) -> None:
     wb.save(path)
     t = read_data([path])
     assert any("read sheet 'Data' of 2" in n and "data.sheet" in n for n in t.sources[0].notes)
+
+
+def test_readme_documents_every_data_key() -> None:
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    own = text[text.index("## Your own spreadsheet") : text.index("## Checking definitions")]
+    for key in DataSpec.model_fields:
+        assert f"\n  {key}:" in own, key

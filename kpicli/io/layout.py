@@ -1319,8 +1319,12 @@ def _section_by_column(
     labels = text_values(sheet.frame[label_col]).map(norm, na_action="ignore")
     if sheet.sectioned or not labels.duplicated().any():
         return sheet
+    blank = {n for n, h in zip(sheet.names, sheet.header, strict=True) if not header_name(h)}
     for name in others:
-        if name == label_col:
+        # A named column (Team, Region) is a dimension to break down by (--by); an unnamed
+        # one that tells repeated KPI rows apart (an age group beside the region, as a
+        # statistics office exports) splits the sheet into sections.
+        if name == label_col or name not in blank:
             continue
         col = text_values(sheet.frame[name])
         if col.isna().all():
