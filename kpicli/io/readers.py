@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
+from kpicli.io.entry_layout import MARKER_SHEET, template_spec
 from kpicli.io.guards import check_file, check_shape
 from kpicli.io.headers import MAX_BLOCK, header_block
 from kpicli.io.layout import (
@@ -29,8 +30,9 @@ from kpicli.io.read_workbook import (
     check_signature,
     column_letter,
     fill_vertical_merges,
+    pick_sheets,
     read_grid,
-    sheet_candidates,
+    sheet_names,
 )
 from kpicli.io.sections import cut_table
 from kpicli.model.kpifile import DataSpec, KPIFile
@@ -145,8 +147,14 @@ def read_file(
 
 def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile | None) -> Part:
     check_signature(path, shown)
+    names, visible = sheet_names(path, shown)
+    template = MARKER_SHEET in names
+    if template:
+        # A `kpi template` workbook has one known layout: the KPI file's data settings describe
+        # its usual data (a records CSV, a long table) and do not apply to it.
+        spec = template_spec(spec)
     wanted = spec.sheet if spec is not None else None
-    candidates, names = sheet_candidates(path, shown, wanted)
+    candidates = pick_sheets(names, visible, wanted, shown)
     failures: list[tuple[int, str]] = []
     for name in candidates:
         grid = None
@@ -156,7 +164,7 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
                 f"sheet {name!r} of {shown}", rows=grid.cells.shape[0], columns=grid.cells.shape[1]
             )
             sheet = grid_sheet(grid, shown, spec)
-            if wanted is None and len(names) > 1:
+            if wanted is None and len(names) > 1 and not template:
                 skipped = candidates[: candidates.index(name)]
                 sheet.notes.insert(
                     0,
@@ -168,7 +176,10 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
                     )
                     + "; choose another with data.sheet",
                 )
-            return normalise(sheet, spec, model)
+            part = normalise(sheet, spec, model)
+            if template:
+                part.source.layout = "kpi_rows (a kpi template workbook)"
+            return part
         except DataError as exc:
             if wanted is not None or len(candidates) == 1:
                 raise
