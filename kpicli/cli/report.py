@@ -131,14 +131,13 @@ def report(
         rep = compute(defs.model, table, period=period, by=by, history=history)
     # Paths as opened (data.path is relative to the KPI file), never as shown in messages.
     inputs = [Path(kpis), *data_paths(defs, data)]
-    for s in table.sources:
-        if OPTIONS.verbose:
+    if OPTIONS.verbose:
+        for s in table.sources:
             note(
                 f"read {s.path}{'!' + s.sheet if s.sheet else ''}: {s.layout} layout, "
                 f"header row {s.header_row}"
+                + (f", dates from column {table.date_label!r}" if table.date_label else "")
             )
-        for line in s.notes:  # choices the reader made on its own: always named
-            note(f"note: {line}")
     if kind == "xlsx":
         from kpicli.io.xlsx import write_xlsx
 
@@ -167,6 +166,12 @@ def report(
             note(f"wrote {output}")
         elif text is not None:
             sys.stdout.write(text)
+    # After the output is written: an error writing it stays the first line on stderr.
+    if kind in ("table", "xlsx") or OPTIONS.verbose:
+        # Choices kpicli made on its own (sheet, date column, period): machine formats carry
+        # them in the output itself (JSON "notes"), so stderr stays quiet for them.
+        for msg in rep.notes:
+            note(f"note: {msg}")
     if fail_on is not None:
         limit = STATUS_RANK[fail_on.value]
         bad = [r for r in rep.kpis if STATUS_RANK.get(r.status, 99) <= limit]

@@ -39,6 +39,8 @@ COLUMNS = [
     "count",
     "due",
     "why",
+    "period_complete",
+    "period_coverage",
 ]
 
 
@@ -49,6 +51,8 @@ def render_csv(report: Report) -> str:
     for r in report.kpis:
         row = _tidy(r.model_dump(mode="json"))
         row["period"] = report.period
+        row["period_complete"] = report.period_complete
+        row["period_coverage"] = report.period_coverage
         out = []
         for c in COLUMNS:
             v = row.get(c)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from kpicli.model.results import KPIResult
+from kpicli.model.results import KPIResult, Report
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹"}
 STATUS_LABEL = {
@@ -115,3 +115,11 @@ def sparkline(values: list[float | None]) -> str:
         else:
             out.append(SPARK[min(7, int((v - lo) / span * 7.999))])  # type: ignore[operator]
     return "".join(out)
+
+
+def period_heading(report: Report) -> str:
+    """``2026-10 (month)``, or ``2026-11 (month, in progress: 17% covered)``."""
+    period = report.period or "—"
+    if report.period_complete:
+        return f"{period} ({report.grain})"
+    return f"{period} ({report.grain}, in progress: {report.period_coverage:.0%} covered)"

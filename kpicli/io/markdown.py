@@ -8,6 +8,7 @@ from kpicli.io.formatting import (
     format_ratio,
     format_target,
     format_value,
+    period_heading,
 )
 from kpicli.io.sanitize import markdown_cell as md
 from kpicli.model.results import KPIResult, Report
@@ -40,7 +41,7 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
     lines = [
         f"# {title}",
         "",
-        f"**Period:** {report.period} ({report.grain}) · **Score:** {score}",
+        f"**Period:** {period_heading(report)} · **Score:** {score}",
         "",
     ]
     with_group = report.group_by is not None
@@ -75,6 +76,9 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
         ]
         for g in report.groups:
             lines.append(f"| {g.rank or '–'} | {md(g.id)} | {format_ratio(g.score)} |")
+    if report.notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {md(n)}" for n in report.notes]
     if report.findings:
         lines += ["", "## Data quality", ""]
         for f in report.findings:

@@ -18,6 +18,7 @@ from kpicli.io.formatting import (
     format_ratio,
     format_target,
     format_value,
+    period_heading,
     sparkline,
 )
 from kpicli.io.sanitize import printable
@@ -194,7 +195,7 @@ def render_terminal(report: Report, console: Console, *, explain: bool = False) 
     """Print the scorecard; all user text goes through Text so it cannot carry markup."""
     report = _printable(report)
     title = Text(report.title or "KPI scorecard", style="bold")
-    title.append(f"  ·  {report.period} ({report.grain})", style="")
+    title.append(f"  ·  {period_heading(report)}", style="")
     title.append("  ·  score ")
     title.append_text(_score(report.score))
     console.print(title)

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpicli.io.atomic import write_atomic
+from kpicli.io.formatting import period_heading
 from kpicli.io.sanitize import neutralize_formula, strip_illegal_xml
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -413,8 +414,7 @@ def _write_title_block(ws: Worksheet, report: Report, generated: dt.datetime) ->
     """Title, period, date, overall score and status counts; returns the next free row."""
     _put(ws, 1, 1, _report_title(report)).font = _TITLE_FONT
     ws.row_dimensions[1].height = 24
-    period = report.period or "—"
-    line2 = f"Period {period} ({report.grain})"
+    line2 = f"Period {period_heading(report)}"
     if report.group_by:
         line2 += f" · by {report.group_by}"
     _put(ws, 2, 1, line2).font = _SUBTITLE_FONT

@@ -112,6 +112,17 @@ class DataSpec(_Strict):
         description="Several tables stacked in one sheet: which one to read, by its title "
         "(e.g. 'White Alone') or 1-based number. Default: the first, named in a note.",
     )
+    dayfirst: bool | None = Field(
+        None,
+        description="Numeric dates such as 03/04/2026 are day/month/year (true) or "
+        "month/day/year (false). Default: decided per column from the values, else from "
+        "the separator ('.' day-first, '/' month-first); reported as an info finding (D620).",
+    )
+    date_format: str | None = Field(
+        None,
+        description="strftime format of the date column, e.g. '%d/%m/%Y' or '%Y%m%d'. "
+        "Default: detected.",
+    )
 
 
 class Objective(_Strict):

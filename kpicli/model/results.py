@@ -100,6 +100,13 @@ class Report(BaseModel):
     title: str | None = None
     period: str | None = None
     grain: str = "month"
+    period_complete: bool = Field(
+        True,
+        description="False when the data ends inside the report period (an in-progress period).",
+    )
+    period_coverage: float = Field(
+        1.0, description="Share of the report period's days the data covers (1.0 when complete)."
+    )
     score: float | None = None
     group_by: str | None = None
     kpis: list[KPIResult] = Field(default_factory=list)
@@ -109,6 +116,10 @@ class Report(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     periods: list[str] = Field(default_factory=list, description="Periods present in the data.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Choices kpicli made on its own (sheet, date column, period), in words.",
+    )
 
     def to_json_dict(self) -> dict[str, object]:
         return self.model_dump(mode="json", by_alias=True)
