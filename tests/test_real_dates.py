@@ -19,6 +19,7 @@ import kpicli.cli  # noqa: F401 - registers every command
 from kpicli.cli.app import app
 from kpicli.engine import periods as P
 from kpicli.io.numbers import to_dates
+from kpicli.model.kpifile import KPIFile
 from kpicli.model.values import parse_period_label, parse_quarter_word, two_digit_year
 
 runner = CliRunner()
@@ -413,3 +414,57 @@ def test_zip_of_an_unsupported_version_is_one_clear_error(tmp_path: Path) -> Non
     assert "--debug" not in err and "Traceback" not in err
     _, _, err = run("validate", str(kpis), "--data", str(path))
     assert "--debug" not in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def test_negative_percent_and_money_are_legitimate_range_and_counts_are_not(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "v.csv").write_text(
+        "month,inflation,profit,visits,score\n"
+        "2026-01,-0.5,-100,3,50\n"
+        "2026-02,2.5,50,-1,120\n",
+        encoding="utf-8",
+    )
+    kpis = tmp_path / "kpis.yaml"
+    kpis.write_text(
+        """version: 1
+title: Values
+data: {path: v.csv}
+kpis:
+  - {id: inflation, name: Consumer price inflation, unit: percent, target: 2}
+  - {id: profit, name: Monthly profit in euros, unit: "currency:EUR", target: 10}
+  - {id: visits, name: Number of site visits, unit: count, target: 2}
+  - {id: score, name: Survey score out of 100, unit: points, target: 60, range: [0, 100]}
+""",
+        encoding="utf-8",
+    )
+    code, out, err = run("report", str(kpis), "--format", "json")
+    assert code == 0, err
+    d606 = {f["kpi"]: f for f in json.loads(out)["findings"] if f["rule"] == "D606"}
+    assert set(d606) == {"visits", "score"}
+    assert d606["visits"]["location"] == "v.csv:3 (column 'visits')"
+    assert "1 value of 'visits' is negative (a count)" in d606["visits"]["message"]
+    assert d606["score"]["location"] == "v.csv:3 (column 'score')"
+    assert "outside the KPI's range [0, 100] (e.g. 120)" in d606["score"]["message"]
+
+
+def test_range_with_min_above_max_is_a_definition_error(tmp_path: Path) -> None:
+    kpis = tmp_path / "kpis.yaml"
+    kpis.write_text(
+        "version: 1\nkpis:\n  - id: score\n    name: Survey score out of 100\n"
+        "    range: [100, 0]\n    target: 60\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("validate", str(kpis), "--format", "json")
+    assert code == 1
+    (f,) = [f for f in json.loads(out)["findings"] if f["rule"] == "E002"]
+    assert (f["line"], f["column"]) == (5, 12)
+    assert "minimum above its maximum; write it as [0, 100]" in f["message"]
+    # An open end is null; bounds may be written like other numbers ("5", "1.2k").
+    model = KPIFile.model_validate(
+        {"kpis": [{"id": "x", "name": "Open range", "range": [None, "1.2k"], "target": 1}]}
+    )
+    assert model.kpis[0].range == (None, 1200.0)
