@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 
@@ -10,6 +11,7 @@ import pandas as pd
 from kpicli.engine import coverage as C
 from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, compute_actuals, default_aggregate
+from kpicli.engine.changes import status_change
 from kpicli.engine.evaluate import Context, evaluate_kpi, num, weighted_score
 from kpicli.engine.quality import series_findings, table_findings, target_column_findings
 from kpicli.errors import KpiError
@@ -72,6 +74,15 @@ def resolve_period(
         last = P.label(actuals_periods.max(), grain, fys)
         raise KpiError(f"--period {text!r} is outside the data, which covers {first} to {last}")
     return p
+
+
+def _previous_context(ctx: Context) -> Context:
+    """The context of the period before ``ctx.period``: the same KPI, member, thresholds and
+    target settings; only the period moves (history is not kept, so one period is enough).
+    The previous period is complete (the report period is the first that may be in
+    progress), so its target is not pro-rated: coverage is reset to 1. A new field that
+    belongs to the report period alone must be reset here too."""
+    return dataclasses.replace(ctx, period=ctx.period - 1, history=1, coverage=1.0)
 
 
 def build_report(
@@ -149,19 +160,31 @@ def build_report(
                 coverage=cover if C.additive(kpi, default_aggregate(kpi, model)) else 1.0,
                 target_column_named=named_target,
             )
+            series = actuals.series(kpi.id, group)
+            counts = actuals.series(kpi.id, group, "counts")
+            targets = actuals.series(kpi.id, group, "targets")
+            problem = actuals.problems.get(kpi.id)
             res = evaluate_kpi(
-                kpi,
-                actuals.series(kpi.id, group),
-                ctx,
-                counts=actuals.series(kpi.id, group, "counts"),
-                data_targets=actuals.series(kpi.id, group, "targets"),
-                problem=actuals.problems.get(kpi.id),
+                kpi, series, ctx, counts=counts, data_targets=targets, problem=problem
             )
             if ctx.coverage < 1 and res.actual is not None and res.target is not None:
                 res.why = (
                     f"{lab(p)} is in progress ({ctx.coverage:.0%} covered): target pro-rated "
                     f"to {num(res.target)}; {res.why}"
                 )
+            # The previous period through the very same rules, with that period's target
+            # (schedule, data column, pro-rated year to date ...). One period of history
+            # is enough: only its status is kept.
+            before = evaluate_kpi(
+                kpi,
+                series,
+                _previous_context(ctx),
+                counts=counts,
+                data_targets=targets,
+                problem=problem,
+            )
+            res.previous_status = before.status
+            res.status_change = status_change(before.status, res.status)
             results.append(res)
 
     top = [r for r in results if r.group is None]
@@ -200,6 +223,7 @@ def build_report(
     return Report(
         title=model.title,
         period=P.label(p, grain, fys),
+        previous_period=P.label(p - 1, grain, fys),
         grain=grain,
         period_complete=cover >= 1,
         period_coverage=round(cover, 4),

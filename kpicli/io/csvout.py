@@ -41,6 +41,9 @@ COLUMNS = [
     "why",
     "period_complete",
     "period_coverage",
+    # Added later: appended so positional readers of the older columns keep working.
+    "previous_status",
+    "status_change",
 ]
 
 
