@@ -20,14 +20,6 @@ from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
 from kpicli.model.table import Table
 
 
-def _problem_rule(problem: str) -> str:
-    if problem.startswith("column"):
-        return "M203"
-    if problem.startswith("formula"):
-        return "E005"
-    return "M201"
-
-
 def _score_line(id_: str, title: str | None, results: list[KPIResult]) -> ScoreLine:
     score, weight = weighted_score(results)
     statuses: dict[str, int] = {}
@@ -210,7 +202,7 @@ def build_report(
     for kid, problem in actuals.problems.items():
         findings.append(
             Finding(
-                rule=_problem_rule(problem),
+                rule=problem.rule,
                 severity="error",
                 kpi=kid,
                 message=f"{kid}: {problem}",

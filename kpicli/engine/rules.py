@@ -573,6 +573,21 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                     "such as \"channel == 'email' and region in ['EU', 'UK']\"",
                     kid,
                 )
+                continue
+            if ctx.table is not None and not formula:
+                # With data, the filter must also apply to it (its columns exist, its values
+                # compare): the report refuses the KPI otherwise, with the same rule.
+                from kpicli.engine.expr import evaluate_filter
+
+                try:
+                    evaluate_filter(cond, ctx.table.frame)
+                except ExpressionError as exc:
+                    yield RuleHit(
+                        "E006", _kpi_path(i, "measure", "where"),
+                        f"where filter cannot be applied to the data: {_expr_problem(exc)}; "
+                        "name columns as they are in the data",
+                        kid,
+                    )
 
 
 def _expr_problem(exc: Any) -> str:
@@ -1466,6 +1481,11 @@ _data_rule(
 _data_rule(
     "D611", "info", "an outlier (robust z-score above 3.5)",
     "Check the value; nothing to do if it is genuine.",
+)
+_data_rule(
+    "D620", "info", "the day/month order chosen for a date column",
+    "Nothing to do when the dates read right; otherwise set data.dayfirst (or "
+    "data.date_format) in the KPI file.",
 )
 _data_rule(
     "D615", "warning", "a target column in the data disagrees with the kpis.yaml target",
