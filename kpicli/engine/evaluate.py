@@ -248,8 +248,13 @@ def evaluate_kpi(
     counts: pd.Series | None = None,
     data_targets: pd.Series | None = None,
     problem: str | None = None,
+    status_only: bool = False,
 ) -> KPIResult:
-    """Evaluate one KPI (for one group) in ``ctx.period``; ``series`` is indexed by Period."""
+    """Evaluate one KPI (for one group) in ``ctx.period``; ``series`` is indexed by Period.
+
+    ``status_only`` leaves out what the status does not depend on (history, deltas, forecast):
+    the previous period's status for ``status_change`` needs nothing else.
+    """
     p = ctx.period
     g, fys = ctx.grain, ctx.fiscal_year_start
     lab = lambda q: P.label(q, g, fys)  # noqa: E731
@@ -309,33 +314,34 @@ def evaluate_kpi(
     res.due = lab(due) if due is not None else None
 
     # History, delta and forecast are shown even when the status cannot be decided.
-    hist = _upto(series, p).iloc[-ctx.history :] if len(series) else series
-    res.history = [
-        HistoryPoint(
-            period=lab(q),
-            actual=_clean(v),
-            target=resolve_target(kpi, q, ctx, baseline, data_targets, acc_targets).value,
-        )
-        for q, v in hist.items()
-    ]
-    prev = p - 1
-    res.previous = _clean(series.get(prev)) if prev in series.index else None
-    if actual is not None and res.previous is not None:
-        res.delta = actual - res.previous
-        res.delta_pct = res.delta / abs(res.previous) if res.previous != 0 else None
-    yoy = p - P.PERIODS_PER_YEAR[g]
-    last_year = _clean(series.get(yoy)) if yoy in series.index else None
-    if actual is not None and last_year is not None:
-        res.delta_yoy = actual - last_year
-    horizon = due if due is not None and due > p else p + 1
-    # A partial total is not a trend: the line goes through the complete periods before it.
-    fit = series.drop(p) if partial and p in series.index else series
-    res.forecast = _forecast(fit, p, horizon) if actual is not None else None
-    res.forecast_period = lab(horizon)
-    if res.forecast is not None and t.problem is None and (t.value is not None or t.is_band):
-        t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets, acc_targets)
-        if t_h.value is not None or t_h.is_band:
-            res.forecast_meets = is_met(res.forecast, t_h, kpi.direction)
+    if not status_only:
+        hist = _upto(series, p).iloc[-ctx.history :] if len(series) else series
+        res.history = [
+            HistoryPoint(
+                period=lab(q),
+                actual=_clean(v),
+                target=resolve_target(kpi, q, ctx, baseline, data_targets, acc_targets).value,
+            )
+            for q, v in hist.items()
+        ]
+        prev = p - 1
+        res.previous = _clean(series.get(prev)) if prev in series.index else None
+        if actual is not None and res.previous is not None:
+            res.delta = actual - res.previous
+            res.delta_pct = res.delta / abs(res.previous) if res.previous != 0 else None
+        yoy = p - P.PERIODS_PER_YEAR[g]
+        last_year = _clean(series.get(yoy)) if yoy in series.index else None
+        if actual is not None and last_year is not None:
+            res.delta_yoy = actual - last_year
+        horizon = due if due is not None and due > p else p + 1
+        # A partial total is not a trend: the line goes through the complete periods before it.
+        fit = series.drop(p) if partial and p in series.index else series
+        res.forecast = _forecast(fit, p, horizon) if actual is not None else None
+        res.forecast_period = lab(horizon)
+        if res.forecast is not None and t.problem is None and (t.value is not None or t.is_band):
+            t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets, acc_targets)
+            if t_h.value is not None or t_h.is_band:
+                res.forecast_meets = is_met(res.forecast, t_h, kpi.direction)
 
     if partial and res.history and res.history[-1].period == lab(p):
         res.history[-1].target = t.value

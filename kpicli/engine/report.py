@@ -174,6 +174,7 @@ def build_report(
                 counts=counts,
                 data_targets=targets,
                 problem=problem,
+                status_only=True,
             )
             res.previous_status = before.status
             res.status_change = status_change(before.status, res.status)
