@@ -470,3 +470,46 @@ def test_range_with_min_above_max_is_a_definition_error(tmp_path: Path) -> None:
         {"kpis": [{"id": "x", "name": "Open range", "range": [None, "1.2k"], "target": 1}]}
     )
     assert model.kpis[0].range == (None, 1200.0)
+
+
+def test_errors_after_a_chosen_sheet_name_it(tmp_path: Path) -> None:
+    wb = Workbook()
+    wb.active.title = "Cover"
+    ws = wb.create_sheet("Data")
+    ws.append(["Month", "orders"])
+    ws.append(["2026-01", 5])
+    wb.save(tmp_path / "book.xlsx")
+    kpis = _kpis(tmp_path, "book.xlsx", [("orders", "sum", 10), ("returns", "sum", 1)])
+    code, out, err = run("report", str(kpis), "--format", "json")
+    assert code == 0, err
+    (m203,) = [f for f in json.loads(out)["findings"] if f["rule"] == "M203"]
+    assert m203["message"] == (
+        "returns: column 'returns' is not in the data (read: book.xlsx sheet 'Data', header row 1)"
+    )
+    kpis = _kpis(tmp_path, "book.xlsx", [("returns", "sum", 1)])
+    code, out, err = run("report", str(kpis))
+    assert code == 2
+    assert "(read: book.xlsx sheet 'Data', header row 1)" in err
+
+
+def test_show_marks_an_in_progress_period(tmp_path: Path) -> None:
+    _daily(tmp_path, dt.date(2026, 11, 5))
+    kpis = _daily_kpis(tmp_path)
+    code, out, err = run("show", "orders", str(kpis), "--period", "2026-11", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert (doc["period_complete"], doc["results"][0]["target"]) == (False, pytest.approx(50.0))
+    code, out, err = run("show", "orders", str(kpis), "--no-color")
+    assert code == 0, err
+    assert "2026-10 (month)" in out and "note: 2026-11 is in progress" in err
+
+
+def test_one_date_per_month_is_a_monthly_figure_not_a_partial_month(tmp_path: Path) -> None:
+    rows = ["date,orders"] + [f"2026-{m:02d}-15,{10 * m}" for m in range(1, 11)]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = run("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 50)])),
+                         "--format", "json")  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    assert (doc["period"], doc["period_complete"], doc["notes"]) == ("2026-10", True, [])
+    assert doc["kpis"][0]["actual"] == 100.0

@@ -334,6 +334,9 @@ def show(
             "schema": "kpicli.kpi/1",
             "period": rep.period,
             "grain": rep.grain,
+            "period_complete": rep.period_complete,
+            "period_coverage": rep.period_coverage,
+            "notes": rep.notes,
             "definition": kpi.model_dump(mode="json", exclude_none=True),
             "results": rows,
             "findings": findings,
@@ -360,3 +363,5 @@ def show(
         "measure": measure,
     }
     render_kpi_detail(rep, kpi.id, _console(), definition)
+    for msg in rep.notes:
+        note(f"note: {msg}")

@@ -18,6 +18,7 @@ import datetime as dt
 
 import pandas as pd
 
+from kpicli.engine import periods as P
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPI
 from kpicli.model.table import DATE, Table
@@ -44,13 +45,23 @@ def check_grain(native: str | None, grain: str) -> None:
         )
 
 
-def data_end(table: Table) -> dt.date | None:
-    """Last day the data covers (day or week data), or None for period-grain data."""
+def data_end(table: Table, grain: str = "month", fiscal_year_start: int = 1) -> dt.date | None:
+    """Last day the data covers (day or week data), or None for period-grain data.
+
+    Day-level dates with exactly one date in every report period (monthly figures stamped
+    on the 15th or on the last day) are period-grain too: one figure per period.
+    """
     if table.native_grain not in ("day", "week") or DATE not in table.frame:
         return None
     last = table.frame[DATE].max()
     if last is None or pd.isna(last):
         return None
+    if table.native_grain == "day":
+        days = pd.DatetimeIndex(pd.unique(table.frame[DATE].dropna()))
+        if len(days) >= 2:
+            per = days.to_period(P.freq(grain, fiscal_year_start))
+            if per.nunique() == len(days):
+                return None
     end = pd.Timestamp(last).date()
     if table.native_grain == "week":
         end += dt.timedelta(days=6)  # a weekly figure covers its week

@@ -104,7 +104,7 @@ def build_report(
         filled = [pd.Period(ordinal=int(o), freq=f) for o in overall.index[has.to_numpy()]]
     latest = max(filled) if filled else None
     notes = list(table.notes)
-    end = C.data_end(table)
+    end = C.data_end(table, grain, fys)
     lab = lambda q: P.label(q, grain, fys)  # noqa: E731
     if period is None and latest is not None and C.period_coverage(latest, end) < 1:
         # The latest period is in progress: report the latest complete one (SPEC §3).
@@ -121,6 +121,8 @@ def build_report(
         for s in table.sources[:3]
     )
     p = resolve_period(period, actuals.periods, latest, grain, fys, read)
+    # Findings that depend on the sheet read name it (kpicli may have chosen it itself).
+    from_sheet = any(s.sheet for s in table.sources)
     cover = C.period_coverage(p, end)
     if cover < 1:
         assert end is not None
@@ -206,7 +208,7 @@ def build_report(
                 rule=problem.rule,
                 severity="error",
                 kpi=kid,
-                message=f"{kid}: {problem}",
+                message=f"{kid}: {problem}" + (f" (read: {read})" if from_sheet else ""),
                 location=kid,
             )
         )

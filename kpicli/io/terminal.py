@@ -329,7 +329,7 @@ def render_kpi_detail(
     rows = [r for r in report.kpis if r.id == kpi_id]
     r = next((x for x in rows if x.group is None), rows[0])
     head = Text(r.name, style="bold")
-    head.append(f"  ({r.id})  ·  {report.period}  ·  ", style="dim")
+    head.append(f"  ({r.id})  ·  {period_heading(report)}  ·  ", style="dim")
     head.append_text(status_with_change(r))
     console.print(head)
     facts = Table(box=None, show_header=False, pad_edge=False)
