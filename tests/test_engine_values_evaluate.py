@@ -603,6 +603,8 @@ def test_weighted_score_skips_unscored_and_zero_weight() -> None:
         (86.25, "86.25"), (0.5, "0.5"), (0.12345, "0.123"), (1.0, "1"), (-2.5, "-2.5"),
         (1000.04, "1,000.0"), (999.5, "999.5"), (0.0, "0"), (-0.25, "-0.25"),
         (1e15, "1,000,000,000,000,000.0"), (12.3456, "12.35"),
+        (999999999999999.0, "999,999,999,999,999"), (999.96, "1000"), (1.2345, "1.234"),
+        (0.001234, "0.00123"),
     ],
 )
 def test_num(x: float | None, text: str) -> None:
@@ -633,3 +635,68 @@ def test_attainment_and_is_met_directly() -> None:
     assert not E.is_met(9.99, level, "higher") and not E.is_met(10.01, level, "lower")
     assert E.TargetAt(low=0).is_band and E.TargetAt(high=0).is_band
     assert not E.TargetAt(value=1).is_band
+
+
+# ----------------------------------------------------------------------- edges found by mutation
+
+
+def test_context_defaults() -> None:
+    # fiscal year from January, at_risk 0.9 and a history of 12 periods unless told
+    c = Context(period=pd.Period("2026Q3", "Q-DEC"), grain="quarter")
+    r = evaluate_kpi(kpi(target=10), series({"2026Q2": 8, "2026Q3": 9}, "quarter"), c)
+    check(r, {"status": "at_risk", "previous": 8.0})
+    assert [h.period for h in r.history] == ["2026-Q2", "2026-Q3"]
+    vals = {f"2025-{m:02d}": float(m) for m in range(1, 13)}
+    vals |= {"2026-01": 13.0, "2026-02": 14.0}
+    c = Context(period=pd.Period("2026-02", "M"), grain="month")
+    r = evaluate_kpi(kpi(target=10), series(vals), c)
+    assert len(r.history) == 12
+    assert r.history[0].period == "2025-03"
+
+
+def test_forecast_window_is_exactly_six() -> None:
+    # Jan 0, Feb..Jun 20..60. Six points x = -5..0: mean x -2.5, mean y 200/6;
+    # Sxy = 200, Sxx = 17.5 → slope 80/7, value at x=1: 200/6 + 2.5*80/7 + 80/7 = 220/3.
+    # (Five points would give the line 20..60 → 70; seven would include nothing more.)
+    vals = {"2026-01": 0.0, **{f"2026-{m:02d}": 10.0 * m for m in range(2, 7)}}
+    check(run(kpi(target=100), vals, "2026-06"), {"forecast": 220 / 3})
+    vals = {"2025-12": 500.0, **vals}
+    check(run(kpi(target=100), vals, "2026-06"), {"forecast": 220 / 3})
+
+
+def test_due_in_the_baseline_period_has_no_expected_progress() -> None:
+    k = kpi(baseline={"value": 50, "period": "2026-04"}, target={"value": 80, "due": "2026-04"})
+    # no span to be expected over: judged by attainment 75/80 = 0.9375
+    check(run(k, {"2026-04": 75}, "2026-04"), {
+        "expected_progress": None, "progress": 25 / 30, "status": "at_risk",
+        "why": "attainment 75/80 = 0.94 >= 0.90 → at_risk"})
+
+
+def test_band_bounds_of_zero_hold_zero() -> None:
+    check(run(kpi(target={"min": 0}), {"2026-10": 0}, "2026-10"),
+          {"status": "met", "attainment": 1.0, "score": 1.0})
+    check(run(kpi(direction="lower", target={"max": 0}), {"2026-10": 0}, "2026-10"),
+          {"status": "met", "attainment": 1.0})
+
+
+def test_weighted_score_of_one_line() -> None:
+    assert weighted_score([_res(0.7, 1)]) == (pytest.approx(0.7), 1)
+    assert weighted_score([_res(0.7, 0.5), _res(0.1, 0.5)]) == (pytest.approx(0.4), 1.0)
+
+
+def test_resolve_target_accumulates_data_targets_itself() -> None:
+    k = kpi(accumulate="ytd")
+    c = Context(period=pd.Period("2026-02", "M"), grain="month")
+    data_t = series({"2026-01": 90, "2026-02": 100})
+    t = E.resolve_target(k, pd.Period("2026-02", "M"), c, None, data_t)
+    assert (t.value, t.source) == (190.0, "data")
+    t = E.resolve_target(k, pd.Period("2026-02", "M"), c, None, data_t, E.accumulated(data_t, k, 1))
+    assert t.value == 190.0
+    # a level KPI takes the period's own data target
+    t = E.resolve_target(kpi(), pd.Period("2026-02", "M"), c, None, data_t)
+    assert (t.value, t.source) == (100.0, "data")
+
+
+def test_accumulate_without_a_target_has_no_due_period() -> None:
+    check(run(kpi(accumulate="ytd"), {"2026-01": 5}, "2026-01"),
+          {"due": None, "status": "no_data", "actual": 5.0, "target": None})

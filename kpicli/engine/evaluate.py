@@ -163,7 +163,7 @@ def attainment(actual: float, t: TargetAt, direction: str) -> float | None:
     """A/T (higher is better) or T/A (lower), only where both are positive; bands: 1 inside."""
     if t.is_band:
         if t.low is not None and actual < t.low:
-            return actual / t.low if actual > 0 and t.low > 0 else None
+            return actual / t.low if actual > 0 else None  # 0 < actual < low: low > 0
         if t.high is not None and actual > t.high:
             return t.high / actual if actual > 0 and t.high > 0 else None
         return 1.0
@@ -347,8 +347,8 @@ def evaluate_kpi(
             return res
         ratio = res.progress / exp
         res.status = verdict(ratio)  # type: ignore[assignment]
-        sign = ">=" if ratio >= 1 else (">=" if ratio >= thr else "<")
         bound = 1.0 if ratio >= 1 else thr
+        sign = ">=" if ratio >= bound else "<"
         res.why = (
             f"progress {res.progress:.2f} of expected {exp:.2f} = {ratio:.2f} "
             f"{sign} {bound:.2f} → {res.status}"
@@ -383,7 +383,7 @@ def evaluate_kpi(
 def weighted_score(results: list[KPIResult]) -> tuple[float | None, float]:
     """Weight-averaged score of the results that have one, and the total weight used."""
     pairs = [(r.score, r.weight) for r in results if r.score is not None and r.weight > 0]
-    total = sum(w for _, w in pairs)
-    if not pairs or total <= 0:
+    if not pairs:
         return None, 0.0
+    total = sum(w for _, w in pairs)  # > 0: every weight in it is
     return sum(s * w for s, w in pairs) / total, total

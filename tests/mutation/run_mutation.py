@@ -9,10 +9,11 @@ constants such as ``SCORE_CAP`` are mutated too):
 * the condition of an ``if``/``while``/conditional expression/comprehension negated
 * ``return x`` -> ``return None``
 
-Every worker (``--workers``, default 2) runs in its own copy of the source tree (the copy's
-``kpicli`` shadows the installed one through ``PYTHONPATH``); for each mutant it writes the
-mutated module, runs ``pytest -x`` on the chosen tests, and counts the mutant killed when the
-tests fail (or time out). Survivors are written to ``<out>/survivors-<module>.txt``, the
+Every worker (``--workers``, default 2) is a long-lived process in its own copy of the source
+tree (the copy's ``kpicli`` shadows the installed one through ``PYTHONPATH``); for each mutant
+it writes the mutated module, re-imports kpicli and the tests, runs ``pytest -x`` on the chosen
+tests in-process, and counts the mutant killed when the tests fail, the import breaks, or the
+run exceeds five times the unmutated run (the worker is then restarted). Survivors are written to ``<out>/survivors-<module>.txt``, the
 summary to ``<out>/summary-<module>.json``. Mutants listed in ``ACCEPTED`` are equivalent (the
 numbers cannot change) and are left out of the score's denominator.
 
@@ -237,19 +238,81 @@ def _copy_tree(dest: Path) -> None:
         shutil.copy2(ROOT / name, dest / name)
 
 
-def _pytest(copy: Path, tests: list[str], timeout: float) -> tuple[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
-    env.pop("CI", None)  # a skipped external part must not fail a mutant
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p",
-           "no:randomly", *tests]
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", time.monotonic() - t0
-    # 0: passed; 5: nothing collected (a broken selection: treat as an error, not a survivor)
-    status = {0: "survived", 1: "killed", 2: "killed"}.get(r.returncode, "error")
-    return status, time.monotonic() - t0
+class _Worker:
+    """A long-lived child process in one copy of the tree that runs pytest per mutant.
+
+    Importing pandas and the test modules takes longer than most test selections run, so the
+    child keeps them imported: for each mutant it writes the mutated module, forgets the
+    imported kpicli and test modules (so every ``from kpicli... import`` sees the mutant) and
+    calls ``pytest.main`` again. A mutant that hangs is killed by the parent's timeout and
+    the child restarted.
+    """
+
+    def __init__(self, copy: Path, module: str, tests: list[str]) -> None:
+        self.copy, self.module, self.tests = copy, module, tests
+        self.proc: subprocess.Popen[str] | None = None
+        self.lines: queue.Queue[str] = queue.Queue()
+
+    def _start(self) -> None:
+        env = dict(os.environ, PYTHONPATH=str(self.copy), PYTHONDONTWRITEBYTECODE="1")
+        env.pop("CI", None)  # a skipped external part must not count as a kill
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", self.module,
+             "--tests", *self.tests],
+            cwd=self.copy, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, bufsize=1,
+        )
+        self.lines = queue.Queue()
+        out = self.proc.stdout
+        assert out is not None
+        threading.Thread(target=lambda: [self.lines.put(x) for x in out], daemon=True).start()
+
+    def run(self, index: int, timeout: float) -> tuple[str, float]:
+        """``index`` -1 runs the unmutated module. Returns (status, seconds)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        assert self.proc is not None and self.proc.stdin is not None
+        t0 = time.monotonic()
+        self.proc.stdin.write(f"{index}\n")
+        self.proc.stdin.flush()
+        try:
+            rc = int(self.lines.get(timeout=timeout).strip())
+        except (queue.Empty, ValueError):
+            self.stop()
+            return "timeout", time.monotonic() - t0
+        # 0: passed; 1: a test failed; 2/3: interrupted or internal error (the mutant broke
+        # the import): killed; 4/5: usage error or nothing collected: a broken selection
+        status = {0: "survived", 1: "killed", 2: "killed", 3: "killed"}.get(rc, "error")
+        return status, time.monotonic() - t0
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def serve(module: str, tests: list[str]) -> None:
+    """The child side of _Worker: read mutant indexes on stdin, answer pytest's exit code."""
+    import pytest
+
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as we do
+    source = Path(module).read_text(encoding="utf-8")
+    stems = {Path(t.split("::")[0]).stem for t in tests} | {"conftest"}
+    for line in sys.stdin:
+        index = int(line)
+        text = source if index < 0 else mutated_source(source, index)
+        Path(module).write_text(text, encoding="utf-8")
+        for name in list(sys.modules):
+            if name.split(".")[0] in {"kpicli", "tests", *stems} or name.startswith("test_"):
+                del sys.modules[name]
+        rc = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests])
+        Path(module).write_text(source, encoding="utf-8")
+        proto.write(f"{int(rc)}\n")
 
 
 def _check_copy(copy: Path) -> None:
@@ -269,47 +332,49 @@ def run(module: str, tests: list[str], workers: int, out: Path, limit: int | Non
     if limit:
         mutants = mutants[:limit]
     base = Path(tempfile.mkdtemp(prefix="kpicli-mutation-"))
-    copies = []
+    pool: list[_Worker] = []
     for w in range(workers):
         copy = base / f"w{w}"
         _copy_tree(copy)
-        copies.append(copy)
-    _check_copy(copies[0])
-    status, took = _pytest(copies[0], tests, timeout=1800)
-    if status != "survived":
+        pool.append(_Worker(copy, module, tests))
+    _check_copy(pool[0].copy)
+    try:
+        status, took = pool[0].run(-1, timeout=1800)
+        if status != "survived":
+            sys.exit(f"the unmutated tests do not pass ({status}): {' '.join(tests)}")
+        status, took = pool[0].run(-1, timeout=1800)  # a second run: imports are warm
+        timeout = max(20.0, 5 * took)
+        print(f"{module}: {len(mutants)} mutants, tests take {took:.1f} s, {workers} workers",
+              flush=True)
+        todo: queue.Queue[Mutant] = queue.Queue()
+        for m in mutants:
+            todo.put(m)
+        results: dict[int, str] = {}
+        lock = threading.Lock()
+
+        def work(worker: _Worker) -> None:
+            while True:
+                try:
+                    m = todo.get_nowait()
+                except queue.Empty:
+                    return
+                st, _ = worker.run(m.index, timeout)
+                with lock:
+                    results[m.index] = st
+                    done = len(results)
+                    if st in ("survived", "error") or done % 25 == 0:
+                        print(f"  [{done}/{len(mutants)}] {st:8} line {m.line}: {m.key}",
+                              flush=True)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in pool]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for w in pool:
+            w.stop()
         shutil.rmtree(base, ignore_errors=True)
-        sys.exit(f"the unmutated tests do not pass ({status}): {' '.join(tests)}")
-    timeout = max(30.0, 4 * took)
-    print(f"{module}: {len(mutants)} mutants, tests take {took:.1f} s, {workers} workers",
-          flush=True)
-    todo: queue.Queue[Mutant] = queue.Queue()
-    for m in mutants:
-        todo.put(m)
-    results: dict[int, str] = {}
-    lock = threading.Lock()
-
-    def worker(copy: Path) -> None:
-        target = copy / module
-        while True:
-            try:
-                m = todo.get_nowait()
-            except queue.Empty:
-                return
-            target.write_text(mutated_source(source, m.index), encoding="utf-8")
-            st, _ = _pytest(copy, tests, timeout)
-            target.write_text(source, encoding="utf-8")
-            with lock:
-                results[m.index] = st
-                done = len(results)
-                if st == "survived" or done % 25 == 0:
-                    print(f"  [{done}/{len(mutants)}] {st:8} line {m.line}: {m.key}", flush=True)
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in copies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    shutil.rmtree(base, ignore_errors=True)
 
     survivors = [m for m in mutants if results.get(m.index) == "survived"]
     errors = [m for m in mutants if results.get(m.index) == "error"]
@@ -340,7 +405,6 @@ def run(module: str, tests: list[str], workers: int, out: Path, limit: int | Non
             fh.write(f"{module}:{m.line}: {m.op}  [{m.key}]  (accepted: {ACCEPTED[m.key]})\n")
     return summary
 
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("modules", nargs="+", help="module paths, e.g. kpicli/engine/periods.py")
@@ -350,7 +414,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="only the first N mutants (a smoke run)")
     ap.add_argument("--lines", help="only mutants on lines A-B")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # a worker
     args = ap.parse_args(argv)
+    if args.serve:
+        serve(args.modules[0], args.tests)
+        return 0
     lines = tuple(int(x) for x in args.lines.split("-")) if args.lines else None
     rows = []
     for module in args.modules:
