@@ -173,3 +173,14 @@ def test_span_length(grain: str, span: str, want: int) -> None:
 
 def test_periods_per_year() -> None:
     assert P.PERIODS_PER_YEAR == {"week": 52, "month": 12, "quarter": 4, "year": 1}
+
+
+def test_calendar_year_is_the_default() -> None:
+    assert P.freq("quarter") == "Q-DEC"
+    assert P.freq("year") == "Y-DEC"
+    assert P.label(per("2026Q3", "Q-DEC"), "quarter") == "2026-Q3"
+    assert P.label(per("2026", "Y-DEC"), "year") == "2026"
+    assert P.parse("2026-Q3", "quarter") == per("2026Q3", "Q-DEC")
+    assert P.parse("FY2026", "month") == per("2026-01", M)
+    assert P.span_start(per("2026-08", M), "ytd") == per("2026-01", M)
+    assert P.span_start(per("2026-08", M), "qtd") == per("2026-07", M)
