@@ -1,5 +1,5 @@
 """Entry point for ``python -m kpicli``."""
 
-from kpicli.cli import main
+from kpicli.entry import main
 
 main()

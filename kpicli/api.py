@@ -13,6 +13,7 @@ from kpicli.model.diff import DefinitionDiff
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Report
 from kpicli.model.table import Table
+from kpicli.model.template import EntryPlan
 
 __all__ = [
     "build_report",
@@ -21,6 +22,7 @@ __all__ = [
     "load_kpi_file",
     "load_kpi_text",
     "read_table",
+    "template_plan",
     "validate_files",
 ]
 
@@ -188,3 +190,60 @@ def diff(
     result.scores = scores
     result.findings = new_rep.findings
     return result
+
+
+def template_plan(
+    kpis: str | Path = "kpis.yaml",
+    *,
+    periods: str | None = None,
+    by: str | None = None,
+    members: Sequence[str] | None = None,
+    data: Sequence[str | Path] | None = None,
+    today: dt.date | None = None,
+) -> EntryPlan:
+    """Plan the data-entry workbook of ``kpi template`` (write it with kpicli.io.template).
+
+    ``by`` defaults to the file's ``breakdown``. Its members are, in this order: ``members``
+    as given; else the distinct values of that column in the data (``--data``, else the
+    file's ``data.path`` when the file exists); else the keys of the KPIs' ``targets_by`` maps.
+    """
+    from kpicli.engine.template import plan_entry
+
+    defs = load_kpi_file(kpis)
+    model = defs.model
+    assert model is not None
+    if by is None and model.breakdown:
+        by = model.breakdown[0]
+    source = None
+    names: list[str] = [m.strip() for m in members or [] if m.strip()]
+    if by is not None and names:
+        source = "given with --members"
+    elif by is not None:
+        paths = data_paths(defs, data)
+        if data or (paths and all(p.is_file() for p in paths)):
+            from kpicli.engine.report import check_breakdown
+
+            table = read_table(defs, data)
+            check_breakdown(table, by)
+            col = table.frame[by].dropna().astype("str").str.strip()
+            names = sorted(v for v in col.unique() if v)
+            source = "the distinct values in the data (" + ", ".join(
+                s.path for s in table.sources
+            ) + ")"
+        else:
+            for kpi in model.kpis:
+                for member in (kpi.targets_by or {}).get(by, {}):
+                    if member not in names:
+                        names.append(member)
+            source = f"the keys of targets_by.{by} in {defs.path}"
+    plan = plan_entry(
+        model,
+        periods=periods,
+        by=by,
+        members=names,
+        members_source=source,
+        today=today,
+        kpi_file=defs.path,
+    )
+    plan.inputs = [str(kpis), *(str(p) for p in data_paths(defs, data))]
+    return plan

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from external import missing
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command
@@ -116,7 +118,10 @@ def test_markdown_output_is_a_pull_request_comment(changed: Path) -> None:
     assert out.startswith(MARKER + "\n")
     assert "**1 status would change** in 2026-10 · overall score 93.4% → 92.9%" in out
     assert f"| csat | target.min | 85 | 89 | {line} → {line} |" in out
-    assert "| csat | 🟢 met → 🟡 at_risk | 100.0% → 97.6% |" in out
+    assert (
+        "| csat | 🟢 met → 🟡 at_risk | 100.0% → 97.6% | "
+        "progress 0.78 of expected 0.83 = 0.94 &gt;= 0.90 → at_risk |"
+    ) in out
 
 
 def test_github_output_annotates_the_new_file(changed: Path) -> None:
@@ -296,3 +301,32 @@ def test_git_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert code == 2 and "new.yaml does not exist at HEAD" in err
     code, _, err = run("diff", "--git", "HEAD", str(new), str(new))
     assert code == 2 and "one file" in err
+
+
+WEIGHT_LINES = [
+    i for i, line in enumerate((SUPPORT / "kpis.yaml").read_text("utf-8").splitlines(), 1)
+    if line.strip().startswith("weight:")
+]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picked=st.lists(st.sampled_from(WEIGHT_LINES), min_size=0, max_size=3, unique=True),
+    weight=st.integers(min_value=3, max_value=9),
+)
+def test_every_edited_weight_is_listed_at_its_line_and_nothing_else(
+    tmp_path: Path, picked: list[int], weight: int
+) -> None:
+    """Invariant: editing weights on some lines lists exactly those fields, at those lines."""
+    lines = (SUPPORT / "kpis.yaml").read_text("utf-8").splitlines()
+    for n in picked:
+        indent = lines[n - 1][: len(lines[n - 1]) - len(lines[n - 1].lstrip())]
+        lines[n - 1] = f"{indent}weight: {weight}"
+    new = tmp_path / f"w{weight}-{'-'.join(map(str, picked))}.yaml"
+    new.write_text("\n".join(lines) + "\n", "utf-8")
+    result = api.diff(SUPPORT / "kpis.yaml", new, use_data=False)
+    listed = sorted((f.field, f.new, f.old_line, f.new_line) for i in result.items for f in i.fields)
+    assert listed == sorted(("weight", float(weight), n, n) for n in picked)
+    assert not result.statuses and not result.status_changed

@@ -57,7 +57,9 @@ HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine")
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["report", "--help"], ["diff", "--help"], ["rules"], ["schema"]]
+    "argv",
+    [["--help"], ["report", "--help"], ["diff", "--help"], ["template", "--help"], ["rules"],
+     ["schema"]],
 )
 def test_light_commands_import_no_heavy_modules(argv: list[str]) -> None:
     code = (

@@ -2,22 +2,69 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 
 # Importing the command modules registers their commands on ``app``.
 from kpicli.cli import diff as _diff  # noqa: F401
 from kpicli.cli import init as _init  # noqa: F401
 from kpicli.cli import report as _report  # noqa: F401
+from kpicli.cli import template as _template  # noqa: F401
 from kpicli.cli import validate as _validate  # noqa: F401
 from kpicli.cli.app import app
 
 __all__ = ["app", "main"]
 
 
-def main() -> None:
-    """Console-script entry point."""
+def main(*, one_shot: bool = False) -> None:
+    """Run the command line.
+
+    ``one_shot`` is for the ``kpi`` process itself (kpicli.entry): the garbage collector is
+    managed for a single command and the process leaves with os._exit once every output is
+    complete. Library callers and tests get an ordinary SystemExit.
+    """
+    from kpicli.cli.app import OPTIONS
+
+    OPTIONS.one_shot = one_shot
     try:
         app(prog_name="kpi")
     except KeyboardInterrupt:
         sys.stderr.write("kpi: interrupted\n")
         sys.exit(130)
+    except SystemExit as exc:
+        if not one_shot:
+            raise
+        _exit(exc)
+    if one_shot:
+        _exit(SystemExit(0))
+
+
+def _exit(exc: SystemExit) -> None:
+    """Leave without tearing the interpreter down, once every output is complete.
+
+    The command has returned: files are written and renamed into place, spinners stopped.
+    Only the standard streams may hold unwritten text, so they are flushed here; the
+    interpreter's own teardown (garbage-collecting every pandas, pyarrow and pydantic object,
+    about a tenth of a second after a big report) is skipped with os._exit. Under --debug, a
+    tracer or coverage measurement, the normal exit runs so that atexit handlers still report.
+    """
+    from kpicli.cli.app import OPTIONS
+
+    if OPTIONS.debug or sys.gettrace() is not None or "coverage" in sys.modules:
+        raise exc
+    code = exc.code
+    if code is not None and not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`kpi report | head`): stop quietly, as other tools do.
+        os._exit(141)
+    except OSError as err:
+        sys.stderr.write(f"kpi: error: cannot write the output: {err.strerror or err}\n")
+        code = 2
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    os._exit(code or 0)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -29,6 +32,8 @@ class Options:
     no_color: bool = False
     debug: bool = False
     verbose: bool = False
+    # The `kpi` process itself (kpicli.entry), as opposed to tests or a library caller.
+    one_shot: bool = False
 
 
 OPTIONS = Options()
@@ -106,6 +111,27 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+@contextlib.contextmanager
+def heavy_imports() -> Iterator[None]:
+    """Import the data stack (pandas, pyarrow, the engine) with the garbage collector paused.
+
+    Imports create hundreds of thousands of long-lived objects and no garbage; the collector
+    would traverse them again and again (tens of milliseconds, a large share of a small
+    report's run time). Afterwards they are frozen: later collections skip them.
+    """
+    if not OPTIONS.one_shot:  # a long-lived process (tests) keeps its collector as it is
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -117,6 +143,11 @@ def guarded(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from kpicli.errors import KpiError
 
+        if OPTIONS.one_shot:
+            # kpicli.entry paused the collector while Typer loaded and parsed the command
+            # line; the command runs with it (see heavy_imports for the data stack).
+            gc.freeze()
+            gc.enable()
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit, KeyboardInterrupt):
@@ -125,6 +156,14 @@ def guarded(func: F) -> F:
             if OPTIONS.debug:
                 raise
             fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # The reader of our output went away (`kpi report | head`): stop quietly, with
+            # the status of a process ended by SIGPIPE, as other command-line tools do.
+            if not OPTIONS.one_shot:
+                raise typer.Exit(141) from None
+            with contextlib.suppress(OSError):
+                sys.stderr.flush()
+            os._exit(141)
         except MemoryError:
             if OPTIONS.debug:
                 raise
@@ -132,7 +171,14 @@ def guarded(func: F) -> F:
         except Exception as exc:  # the last line of defence: never a traceback by default
             if OPTIONS.debug:
                 raise
+            if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:
+                fail(f"cannot write the output: {exc.strerror or exc}")
             fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+# A full disk, a quota, an I/O error or a file too big while writing the result (stdout or -o):
+# the command ran, the output could not be kept.
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}

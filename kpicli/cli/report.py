@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from kpicli.cli.app import OPTIONS, app, color_enabled, fail, guarded, note
+from kpicli.cli.app import OPTIONS, app, color_enabled, fail, guarded, heavy_imports, note
 
 
 class ReportFormat(str, Enum):
@@ -108,9 +108,10 @@ def report(
     # Before pyarrow loads: its buffers come from malloc, so memory freed after reading is
     # reused by the engine's arrays (peak memory on big files). A user's own setting wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    from kpicli.api import data_paths, load_kpi_file, read_table
-    from kpicli.engine.report import build_report as compute
-    from kpicli.model.results import STATUS_RANK
+    with heavy_imports():
+        from kpicli.api import data_paths, load_kpi_file, read_table
+        from kpicli.engine.report import build_report as compute
+        from kpicli.model.results import STATUS_RANK
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
     kind = fmt.value if fmt else None
@@ -216,9 +217,10 @@ def show(
     no_color: NoColorOpt = False,
 ) -> None:
     """One KPI in depth: definition, history and chart, forecast, findings."""
-    from kpicli.api import load_kpi_file, read_table
-    from kpicli.engine.report import build_report as compute
-    from kpicli.errors import KpiError
+    with heavy_imports():
+        from kpicli.api import load_kpi_file, read_table
+        from kpicli.engine.report import build_report as compute
+        from kpicli.errors import KpiError
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
     defs = load_kpi_file(kpis)

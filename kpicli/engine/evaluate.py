@@ -189,12 +189,24 @@ def _met_why(actual: float, t: TargetAt, direction: str) -> str:
     return f"{num(actual)} <= {num(t.value)}: target met"
 
 
+def _upto(series: pd.Series, p: pd.Period) -> pd.Series:
+    """The values up to and including ``p``: a binary search when the periods are in order
+    (they are, from aggregation), else a comparison of every period."""
+    index = series.index
+    if isinstance(index, pd.PeriodIndex) and index.is_monotonic_increasing:
+        if len(index) and index.freq != p.freq:
+            return series[index <= p]
+        return series.iloc[: index.searchsorted(p, side="right")]
+    return series[index <= p]
+
+
 def _forecast(series: pd.Series, p: pd.Period, horizon: pd.Period) -> float | None:
     """Least-squares line through the last 6 values up to ``p`` (at least 3), at ``horizon``."""
-    window = series[series.index <= p].iloc[-FORECAST_WINDOW:].dropna()
+    window = _upto(series, p).iloc[-FORECAST_WINDOW:].dropna()
     if len(window) < FORECAST_MIN_POINTS:
         return None
-    x = np.array([P.diff(q, p) for q in window.index], dtype="float64")
+    # Periods from p, as P.diff counts them (ordinal differences), for the whole window at once.
+    x = (window.index.asi8 - p.ordinal).astype("float64")
     y = window.to_numpy(dtype="float64")
     slope, intercept = np.polyfit(x, y, 1)
     return _clean(intercept + slope * P.diff(horizon, p))
@@ -261,7 +273,7 @@ def evaluate_kpi(
     res.due = lab(due) if due is not None else None
 
     # History, delta and forecast are shown even when the status cannot be decided.
-    hist = series[series.index <= p].iloc[-ctx.history :] if len(series) else series
+    hist = _upto(series, p).iloc[-ctx.history :] if len(series) else series
     res.history = [
         HistoryPoint(
             period=lab(q),

@@ -20,6 +20,9 @@ def freq(grain: str, fiscal_year_start: int = 1) -> str:
     return {"week": "W-SUN", "month": "M", "quarter": f"Q-{end}", "year": f"Y-{end}"}[grain]
 
 
+# Pure, and called per KPI, member and history period with the same few dozen periods (a
+# Period's year/month attributes are slow to read): memoise.
+@functools.lru_cache(maxsize=8192)
 def label(period: pd.Period, grain: str, fiscal_year_start: int = 1) -> str:
     """Human and JSON label: 2026-10, 2026-Q3 (FY2027-Q1 for fiscal years), 2026-W07, 2026."""
     if grain == "month":

@@ -41,7 +41,8 @@ def value_text(v: Any) -> str:
         return f"{v:g}" if abs(v) < 1e15 else f"{v:.6g}"
     if isinstance(v, list | dict):
         return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
-    return str(v)
+    # One line per change: a multi-line description shows its breaks as ⏎.
+    return " ⏎ ".join(str(v).splitlines()) if "\n" in str(v) or "\r" in str(v) else str(v)
 
 
 def score_text(x: float | None) -> str:
@@ -196,15 +197,16 @@ def render_diff_markdown(diff: DefinitionDiff) -> str:
     if diff.with_data and diff.statuses:
         by = diff.group_by
         lines += [f"#### Statuses in {md(diff.period or '')}", ""]
-        lines.append("| KPI |" + (f" {md(by)} |" if by else "") + " Status | Score |")
-        lines.append("|---|" + ("---|" if by else "") + "---|---:|")
+        lines.append("| KPI |" + (f" {md(by)} |" if by else "") + " Status | Score | Why (new) |")
+        lines.append("|---|" + ("---|" if by else "") + "---|---:|---|")
         for s in diff.statuses:
             old = f"{EMOJI.get(s.old_status or '', '')} {_status(s.old_status)}".strip()
             new = f"{EMOJI.get(s.new_status or '', '')} {_status(s.new_status)}".strip()
             member = f" {md(s.group or '')} |" if by else ""
             lines.append(
                 f"| {md(s.id)} |{member} {md(old)} → {md(new)} | "
-                f"{score_text(s.old_score)} → {score_text(s.new_score)} |"
+                f"{score_text(s.old_score)} → {score_text(s.new_score)} | "
+                f"{md(s.new_why or s.old_why or '')} |"
             )
         lines.append("")
         moved = [s for s in diff.scores if s.kind != "overall"]

@@ -1,20 +1,31 @@
-"""JSON writer: the ``kpicli.report/1`` contract, a dump of the Report model."""
+"""JSON writer: the ``kpicli.report/1`` contract, a dump of the Report model.
+
+``dumps`` writes indented JSON in one pass and rounds floats while it writes (12 significant
+digits; NaN and infinities become ``null``). Its output is byte-identical to
+``json.dumps(_tidy(obj), indent=2, ensure_ascii=False)``, which is slower because the standard
+library's indented encoder is pure Python and the rounding needed a pass of its own.
+"""
 
 from __future__ import annotations
 
-import json
 import math
+from json.encoder import encode_basestring  # the C implementation of string escaping
 from typing import Any
 
 from kpicli.model.results import Report
 
 
-def _tidy(obj: Any) -> Any:
+def _round(x: float) -> float | None:
     # 12 significant digits: exact to the user's eye, free of float noise like 0.30000000000000004.
+    if math.isnan(x) or math.isinf(x):
+        return None
+    return float(f"{x:.12g}")
+
+
+def _tidy(obj: Any) -> Any:
+    """The same rounding as ``dumps``, for writers that need the values rather than text."""
     if isinstance(obj, float):
-        if math.isnan(obj) or math.isinf(obj):
-            return None
-        return float(f"{obj:.12g}")
+        return _round(obj)
     if isinstance(obj, dict):
         return {k: _tidy(v) for k, v in obj.items()}
     if isinstance(obj, list):
@@ -22,9 +33,83 @@ def _tidy(obj: Any) -> Any:
     return obj
 
 
+def _float_text(x: float) -> str:
+    if x != x or x in (math.inf, -math.inf):
+        return "null"
+    return float.__repr__(float(f"{x:.12g}"))
+
+
+def dumps(obj: Any) -> str:
+    """Indented JSON (2 spaces, UTF-8 text kept as is), floats rounded as in ``_tidy``."""
+    parts: list[str] = []
+    append = parts.append
+    esc = encode_basestring
+
+    def write(value: Any, level: int) -> None:
+        # Order matters: bool is an int, and str/float/int are the common leaves.
+        if isinstance(value, str):
+            append(esc(value))
+        elif value is None:
+            append("null")
+        elif value is True:
+            append("true")
+        elif value is False:
+            append("false")
+        elif isinstance(value, float):
+            append(_float_text(value))
+        elif isinstance(value, int):
+            append(int.__repr__(value))
+        elif isinstance(value, dict):
+            if not value:
+                append("{}")
+                return
+            inner = "\n" + "  " * (level + 1)
+            append("{")
+            first = True
+            for key, item in value.items():
+                append(inner if first else "," + inner)
+                first = False
+                append(esc(key if isinstance(key, str) else _key(key)))
+                append(": ")
+                write(item, level + 1)
+            append("\n" + "  " * level + "}")
+        elif isinstance(value, list | tuple):
+            if not value:
+                append("[]")
+                return
+            inner = "\n" + "  " * (level + 1)
+            append("[")
+            first = True
+            for item in value:
+                append(inner if first else "," + inner)
+                first = False
+                write(item, level + 1)
+            append("\n" + "  " * level + "]")
+        else:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    write(obj, 0)
+    return "".join(parts)
+
+
+def _key(key: Any) -> str:
+    # json.dumps' rules for non-string keys, for the rare dict keyed by numbers or None.
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, float):
+        return _float_text(key)
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     return _tidy(report.to_json_dict())  # type: ignore[no-any-return]
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(report.to_json_dict()) + "\n"

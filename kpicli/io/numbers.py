@@ -330,6 +330,9 @@ def _fiscal_start(year: int, fiscal_year_start: int) -> dt.date:
     return dt.date(year - 1, fiscal_year_start, 1)
 
 
+_FISCAL_QUARTER = re.compile(r"^FY[-/ ]?(\d{4}|\d{2})[-/ ]?Q([1-4])$", re.IGNORECASE)
+
+
 def parse_date_value(
     v: object,
     *,
@@ -363,6 +366,12 @@ def parse_date_value(
         return None
     if _YEAR_TEXT.match(text) and not years:
         return None
+    fq = _FISCAL_QUARTER.match(text)
+    if fq:  # FY2027-Q1: the first quarter of the fiscal year that ends in 2027
+        year = int(fq.group(1))
+        first = _fiscal_start(year + 2000 if year < 100 else year, fiscal_year_start)
+        month = first.month - 1 + 3 * (int(fq.group(2)) - 1)
+        return "quarter", dt.date(first.year + month // 12, month % 12 + 1, 1)
     try:
         grain, start = parse_period_label(text)
     except ValueError:

@@ -106,6 +106,12 @@ def sheet_candidates(
     path: Path, shown: str, sheet: str | int | None
 ) -> tuple[list[str], list[str]]:
     """The sheet(s) to try, in order, and all sheet names of the workbook."""
+    names, visible = sheet_names(path, shown)
+    return pick_sheets(names, visible, sheet, shown), names
+
+
+def sheet_names(path: Path, shown: str) -> tuple[list[str], list[str]]:
+    """All sheet names of the workbook, and the visible worksheets among them."""
     wb = _open(path, shown)
     try:
         names = list(wb.sheet_names)
@@ -119,6 +125,13 @@ def sheet_candidates(
         raise DataError(f"cannot read {shown}: {exc}") from None
     finally:
         _close(wb)
+    return names, visible
+
+
+def pick_sheets(
+    names: list[str], visible: list[str], sheet: str | int | None, shown: str
+) -> list[str]:
+    """The sheet named by ``sheet`` (name or 0-based index), else every visible worksheet."""
     listing = ", ".join(repr(n) for n in names) or "(none)"
     if isinstance(sheet, int) and not isinstance(sheet, bool):
         if not 0 <= sheet < len(names):
@@ -126,15 +139,15 @@ def sheet_candidates(
                 f"{shown} has no sheet number {sheet} (sheets are counted from 0); "
                 f"sheets: {listing}"
             )
-        return [names[sheet]], names
+        return [names[sheet]]
     if isinstance(sheet, str):
         if sheet in names:
-            return [sheet], names
+            return [sheet]
         folded = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         if folded:
-            return folded[:1], names
+            return folded[:1]
         raise DataError(f"{shown} has no sheet {sheet!r}; sheets: {listing}")
-    return visible, names
+    return visible
 
 
 def _close(wb: object) -> None:

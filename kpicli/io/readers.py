@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
+from kpicli.io.entry_layout import MARKER_SHEET, template_spec
 from kpicli.io.guards import check_file, check_shape
 from kpicli.io.layout import (
     HEADER_SCAN,
@@ -28,8 +29,9 @@ from kpicli.io.read_workbook import (
     check_signature,
     column_letter,
     fill_vertical_merges,
+    pick_sheets,
     read_grid,
-    sheet_candidates,
+    sheet_names,
 )
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import BASELINE, COL, DATE, KPI, ROW, SRC, TARGET, VALUE, Table
@@ -143,8 +145,14 @@ def read_file(
 
 def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile | None) -> Part:
     check_signature(path, shown)
+    names, visible = sheet_names(path, shown)
+    template = MARKER_SHEET in names
+    if template:
+        # A `kpi template` workbook has one known layout: the KPI file's data settings describe
+        # its usual data (a records CSV, a long table) and do not apply to it.
+        spec = template_spec(spec)
     wanted = spec.sheet if spec is not None else None
-    candidates, names = sheet_candidates(path, shown, wanted)
+    candidates = pick_sheets(names, visible, wanted, shown)
     failures: list[tuple[int, str]] = []
     for name in candidates:
         grid = None
@@ -152,7 +160,10 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
             grid = read_grid(path, shown, name, names)
             check_shape(f"sheet {name!r} of {shown}", rows=grid.cells.shape[0],
                         columns=grid.cells.shape[1])
-            return normalise(grid_sheet(grid, shown, spec), spec, model)
+            part = normalise(grid_sheet(grid, shown, spec), spec, model)
+            if template:
+                part.source.layout = "kpi_rows (a kpi template workbook)"
+            return part
         except DataError as exc:
             if wanted is not None or len(candidates) == 1:
                 raise
