@@ -672,6 +672,16 @@ def test_due_in_the_baseline_period_has_no_expected_progress() -> None:
         "why": "attainment 75/80 = 0.94 >= 0.90 → at_risk"})
 
 
+def test_bands_under_one() -> None:
+    # rates: {max: 0.5} at 1.0 → 0.5/1 = 0.5; {min: 0.5} at 0.25 → 0.25/0.5 = 0.5
+    check(run(kpi(direction="lower", target={"max": 0.5}), {"2026-10": 1.0}, "2026-10"),
+          {"attainment": 0.5, "status": "off_track"})
+    check(run(kpi(direction="lower", target={"max": 0.25}), {"2026-10": 0.5}, "2026-10"),
+          {"attainment": 0.5, "status": "off_track"})
+    check(run(kpi(target={"min": 0.5}), {"2026-10": 0.25}, "2026-10"),
+          {"attainment": 0.5, "status": "off_track"})
+
+
 def test_band_bounds_of_zero_hold_zero() -> None:
     check(run(kpi(target={"min": 0}), {"2026-10": 0}, "2026-10"),
           {"status": "met", "attainment": 1.0, "score": 1.0})

@@ -140,7 +140,9 @@ def resolve_target(
     if tgt.change is not None:
         if baseline is None:
             return TargetAt(problem="a change target needs a baseline value")
-        amount, relative = tgt.change_amount or (0.0, False)
+        change = tgt.change_amount
+        assert change is not None  # tgt.change is set
+        amount, relative = change
         value = baseline * (1 + amount / 100.0) if relative else baseline + amount
         return TargetAt(value=value, source="change")
     if tgt.value is not None:
@@ -165,7 +167,7 @@ def attainment(actual: float, t: TargetAt, direction: str) -> float | None:
         if t.low is not None and actual < t.low:
             return actual / t.low if actual > 0 else None  # 0 < actual < low: low > 0
         if t.high is not None and actual > t.high:
-            return t.high / actual if actual > 0 and t.high > 0 else None
+            return t.high / actual if t.high > 0 else None  # actual > high > 0
         return 1.0
     if t.value is None or actual <= 0 or t.value <= 0:
         return None
