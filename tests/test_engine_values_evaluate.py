@@ -710,3 +710,26 @@ def test_resolve_target_accumulates_data_targets_itself() -> None:
 def test_accumulate_without_a_target_has_no_due_period() -> None:
     check(run(kpi(accumulate="ytd"), {"2026-01": 5}, "2026-01"),
           {"due": None, "status": "no_data", "actual": 5.0, "target": None})
+
+
+def test_values_up_to_the_period_in_any_order() -> None:
+    p = pd.Period("2026-02", "M")
+    ordered = series({"2026-01": 1, "2026-02": 2, "2026-03": 3})
+    assert E._upto(ordered, p).tolist() == [1.0, 2.0]
+    assert E._upto(ordered.iloc[:0], p).tolist() == []
+    # Periods out of order (not from aggregation): compared one by one, order kept
+    unordered = pd.Series(
+        [3.0, 1.0, 2.0], index=pd.PeriodIndex(["2026-03", "2026-01", "2026-02"], freq="M")
+    )
+    assert E._upto(unordered, p).tolist() == [1.0, 2.0]
+    plain = pd.Series([1.0, 3.0], index=pd.Index([pd.Period("2026-01", "M"), p + 1], dtype=object))
+    assert E._upto(plain, p).tolist() == [1.0]
+
+
+def test_min_count_of_one_without_counts_and_needed_with_one_period_left() -> None:
+    k = kpi(target=4, measure={"column": "x", "min_count": 1})
+    check(run(k, {"2026-10": 4.5}, "2026-10"), {
+        "status": "no_data", "why": "only 0 rows in 2026-10 (min_count 1) → no_data"})
+    check(run(k, {"2026-10": 4.5}, "2026-10", counts={"2026-10": 1}), {"status": "met"})
+    # one period before the due period: (80 - 70) / 1
+    check(run(kpi(**B50), {"2026-06": 70}, "2026-06"), {"needed": 10.0, "expected_progress": 5 / 6})
