@@ -105,8 +105,10 @@ def test_workbook_values_equal_json(tmp_path: Path) -> None:
     assert "Summary" in wb.sheetnames
     ws = wb["Summary"]
     names = {k["name"]: k for k in doc["kpis"]}
+    # The scorecard table (below the title and Changes blocks): one row per KPI.
+    header = next(c.row for c in ws["A"] if c.value == "KPI")
     found = 0
-    for row in ws.iter_rows(values_only=True):
+    for row in ws.iter_rows(min_row=header + 1, values_only=True):
         for name, k in names.items():
             if name in row:
                 found += 1

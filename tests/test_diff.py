@@ -330,3 +330,23 @@ def test_every_edited_weight_is_listed_at_its_line_and_nothing_else(
     listed = sorted((f.field, f.new, f.old_line, f.new_line) for i in result.items for f in i.fields)
     assert listed == sorted(("weight", float(weight), n, n) for n in picked)
     assert not result.statuses and not result.status_changed
+
+
+@pytest.mark.parametrize(("threshold", "flips"), [(0.95, False), (0.96, True)])
+def test_a_changed_default_threshold_names_itself_as_the_cause(
+    tmp_path: Path, threshold: float, flips: bool
+) -> None:
+    # resolution_time in 2026-10: target 32.1 * 0.8 = 25.68 by 2026-12, actual 27.1;
+    # progress (27.1 - 32.1) / (25.68 - 32.1) = 0.7788, expected 9/11 = 0.8182 (2026-01 to
+    # 2026-10 of 2026-01 to 2026-12), ratio 0.9519: at_risk at 0.95, off_track at 0.96.
+    text = (SUPPORT / "kpis.yaml").read_text("utf-8")
+    new = tmp_path / "kpis.yaml"
+    new.write_text(text.replace("{at_risk: 0.9}", f"{{at_risk: {threshold}}}"), "utf-8")
+    code, out, _ = run("diff", str(SUPPORT / "kpis.yaml"), str(new), "-d",
+                       str(SUPPORT / "tickets.csv"))
+    assert f"      defaults.thresholds.at_risk: 0.9 → {threshold}" in out
+    line = (
+        f"  resolution_time: defaults.thresholds.at_risk 0.9 → {threshold}: at_risk → off_track"
+    )
+    assert (line in out) is flips
+    assert code == (1 if flips else 0)

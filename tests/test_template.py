@@ -306,3 +306,21 @@ def test_never_overwrites_the_data_it_read(tmp_path: Path) -> None:
                        "--members", "Anna", "--data", str(entry))
     assert code == 2 and "input" in err
     assert entry.read_bytes() == before
+
+
+def test_range_key_sets_the_validation_of_a_percent_kpi(tmp_path: Path) -> None:
+    from kpicli.model.kpifile import KPI
+
+    if "range" not in KPI.model_fields:
+        pytest.skip("this KPI model has no range: key")
+    path = tmp_path / "kpis.yaml"
+    path.write_text(
+        KPIS.replace("    target: {min: 85}\n", "    target: {min: 85}\n    range: [-50, 150]\n"),
+        "utf-8",
+    )
+    out = tmp_path / "entry.xlsx"
+    write_template(api.template_plan(path, periods="2026-01", today=TODAY), out, today=TODAY)
+    ws = load_workbook(out)[DATA_SHEET]
+    rules = {str(dv.sqref): (dv.operator, dv.formula1, dv.formula2)
+             for dv in ws.data_validations.dataValidation}
+    assert rules["F2"] == ("between", "-50", "150")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kpicli.engine.changes import status_change
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding, HistoryPoint, KPIResult, Report, ScoreLine
 
@@ -123,10 +124,24 @@ def summary_report() -> Report:
         Finding(rule="D610", severity="info", message="=1+1 looks like a formula in the data.",
                 location="tickets.csv:12"),
     ]
+    # What the engine would say about 2026-09 (hand-picked: every kind of change once).
+    before = {
+        "csat": "at_risk",  # improved
+        "resolution-time": "met",  # worsened
+        "cost-per-ticket": "at_risk",  # unchanged
+        "tickets-resolved": "at_risk",  # worsened
+        "backlog-age": "on_track",  # worsened: the value is gone
+        "conversion": "no_data",  # new
+        "revenue-us": "off_track",  # unchanged
+    }
+    for k in kpis:
+        prev = before.get(k.id, k.status)
+        k.previous_status = prev  # type: ignore[assignment]
+        k.status_change = status_change(prev, k.status)  # type: ignore[arg-type]
     return Report(
-        title="Customer Support Scorecard", period="2026-10", grain="month", score=0.912,
-        kpis=kpis, objectives=objectives, findings=findings, sources=["data/tickets.xlsx"],
-        periods=PERIODS,
+        title="Customer Support Scorecard", period="2026-10", previous_period="2026-09",
+        grain="month", score=0.912, kpis=kpis, objectives=objectives, findings=findings,
+        sources=["data/tickets.xlsx"], periods=PERIODS,
     )
 
 
@@ -167,8 +182,16 @@ def breakdown_report(*, with_overall: bool = False) -> Report:
         ScoreLine(id=rep, title=rep, score=scores[rep], weight=3, kpis=3, rank=ranked.index(rep) + 1)
         for rep in REPS
     ]
+    # Alice improved on deals, Chen worsened, Dana is new; the rest unchanged.
+    before = {("deals", "Alice"): "at_risk", ("deals", "Chen"): "on_track",
+              ("deals", "Dana"): "no_data", ("deals", None): "met"}
+    for k in kpis:
+        prev = before.get((k.id, k.group), k.status)
+        k.previous_status = prev  # type: ignore[assignment]
+        k.status_change = status_change(prev, k.status)  # type: ignore[arg-type]
     return Report(
-        title="Sales team", period="2026-10", grain="month", score=0.84, group_by="rep",
+        title="Sales team", period="2026-10", previous_period="2026-09", grain="month",
+        score=0.84, group_by="rep",
         kpis=kpis, groups=groups,
         objectives=[ScoreLine(id="grow", title="Grow revenue", score=0.84, kpis=3)],
         periods=PERIODS,

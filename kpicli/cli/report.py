@@ -19,15 +19,19 @@ class ReportFormat(str, Enum):
     csv = "csv"
     markdown = "markdown"
     xlsx = "xlsx"
+    html = "html"
 
 
 class FailOn(str, Enum):
     off_track = "off_track"
     at_risk = "at_risk"
+    worsened = "worsened"
 
 
 EXT_FORMAT = {
     ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
     ".json": "json",
     ".csv": "csv",
     ".md": "markdown",
@@ -90,7 +94,9 @@ def report(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to a file (.xlsx, .json, .csv, .md)."),
+        typer.Option(
+            "--output", "-o", help="Write to a file (.xlsx, .html, .json, .csv, .md, .txt)."
+        ),
     ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show the arithmetic behind each status.")
@@ -100,8 +106,20 @@ def report(
     ] = 12,
     fail_on: Annotated[
         FailOn | None,
-        typer.Option("--fail-on", help="Exit 1 when any KPI is at or below this status."),
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when any KPI is at or below this status, or (worsened) when any "
+            "KPI or member got a worse status than in the previous period.",
+        ),
     ] = None,
+    changes: Annotated[
+        bool,
+        typer.Option(
+            "--changes",
+            help="Only the KPIs (and members) whose status moved since the previous period "
+            "(table, markdown, json, csv).",
+        ),
+    ] = False,
     no_color: NoColorOpt = False,
 ) -> None:
     """Scorecard for one period: actual, target, status, trend and forecast per KPI."""
@@ -115,10 +133,21 @@ def report(
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
     kind = fmt.value if fmt else None
-    if kind is None:
-        kind = EXT_FORMAT.get(output.suffix.lower(), "table") if output else "table"
+    if kind is None and output is not None:
+        kind = EXT_FORMAT.get(output.suffix.lower())
+        if kind is None:
+            fail(
+                f"cannot tell the format of {output}: kpi report writes "
+                f"{', '.join(EXT_FORMAT)} files; use one of these extensions or --format"
+            )
+    kind = kind or "table"
     if kind == "xlsx" and output is None:
         fail("--format xlsx needs -o FILE.xlsx (a workbook is not written to the terminal)")
+    if changes and kind in ("xlsx", "html"):
+        fail(
+            "--changes writes table, markdown, json or csv; the workbook's Summary and the "
+            "HTML page have a Changes block already"
+        )
     defs = load_kpi_file(kpis)
     assert defs.model is not None
     from kpicli.cli.progress import Progress, wanted
@@ -136,8 +165,11 @@ def report(
             note(
                 f"read {s.path}{'!' + s.sheet if s.sheet else ''}: {s.layout} layout, "
                 f"header row {s.header_row}"
+                + (f", dates from column {table.date_label!r}" if table.date_label else "")
             )
-    if kind == "xlsx":
+    if changes:
+        _emit(_render_changes(rep, kind, output is not None), output, inputs)
+    elif kind == "xlsx":
         from kpicli.io.xlsx import write_xlsx
 
         assert output is not None
@@ -157,15 +189,19 @@ def report(
             )
         note(f"wrote {output}")
     else:
-        text = _render(rep, kind, explain)
-        if output is not None:
-            from kpicli.io.atomic import write_text_atomic
-
-            write_text_atomic(output, text, inputs)
-            note(f"wrote {output}")
-        elif text is not None:
-            sys.stdout.write(text)
-    if fail_on is not None:
+        _emit(_render(rep, kind, explain, output is not None), output, inputs)
+    # After the output is written: an error writing it stays the first line on stderr.
+    if kind in ("table", "xlsx", "html") or OPTIONS.verbose:
+        # Choices kpicli made on its own (sheet, date column, period): machine formats carry
+        # them in the output itself (JSON "notes"), so stderr stays quiet for them.
+        for msg in rep.notes:
+            note(f"note: {msg}")
+    if fail_on is FailOn.worsened:
+        worse = [r for r in rep.kpis if r.status_change == "worsened"]
+        if worse:
+            note(f"{len(worse)} KPI result(s) worsened since {rep.previous_period}")
+            raise typer.Exit(1)
+    elif fail_on is not None:
         limit = STATUS_RANK[fail_on.value]
         bad = [r for r in rep.kpis if STATUS_RANK.get(r.status, 99) <= limit]
         if bad:
@@ -173,7 +209,53 @@ def report(
             raise typer.Exit(1)
 
 
-def _render(rep: object, kind: str, explain: bool) -> str | None:
+def _emit(text: str | None, output: Path | None, inputs: list[Path]) -> None:
+    """Write rendered text to ``output`` atomically, or to stdout."""
+    if text is None:
+        return
+    if output is not None:
+        from kpicli.io.atomic import write_text_atomic
+
+        write_text_atomic(output, text, inputs)
+        note(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+def _file_console():
+    """A console that renders the table into a string: plain, wide, for a .txt file."""
+    import io
+
+    from rich.console import Console
+
+    return Console(
+        file=io.StringIO(),
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        width=_columns(),
+    )
+
+
+def _render_changes(rep: object, kind: str, to_file: bool) -> str | None:
+    from kpicli.io import changes as C
+    from kpicli.model.results import Report
+
+    assert isinstance(rep, Report)
+    if kind == "json":
+        return C.render_changes_json(rep)
+    if kind == "csv":
+        return C.render_changes_csv(rep)
+    if kind == "markdown":
+        return C.render_changes_markdown(rep)
+    console = _file_console() if to_file else _console()
+    C.render_changes_terminal(rep, console)
+    return console.file.getvalue() if to_file else None  # type: ignore[attr-defined]
+
+
+def _render(rep: object, kind: str, explain: bool, to_file: bool = False) -> str | None:
     from kpicli.model.results import Report
 
     assert isinstance(rep, Report)
@@ -185,14 +267,19 @@ def _render(rep: object, kind: str, explain: bool) -> str | None:
         from kpicli.io.csvout import render_csv
 
         return render_csv(rep)
+    if kind == "html":
+        from kpicli.io.html import render_html
+
+        return render_html(rep)
     if kind == "markdown":
         from kpicli.io.markdown import render_markdown
 
         return render_markdown(rep, explain=explain)
     from kpicli.io.terminal import render_terminal
 
-    render_terminal(rep, _console(), explain=explain)
-    return None
+    console = _file_console() if to_file else _console()
+    render_terminal(rep, console, explain=explain)
+    return console.file.getvalue() if to_file else None  # type: ignore[attr-defined]
 
 
 class ShowFormat(str, Enum):
@@ -247,6 +334,9 @@ def show(
             "schema": "kpicli.kpi/1",
             "period": rep.period,
             "grain": rep.grain,
+            "period_complete": rep.period_complete,
+            "period_coverage": rep.period_coverage,
+            "notes": rep.notes,
             "definition": kpi.model_dump(mode="json", exclude_none=True),
             "results": rows,
             "findings": findings,
@@ -273,3 +363,5 @@ def show(
         "measure": measure,
     }
     render_kpi_detail(rep, kpi.id, _console(), definition)
+    for msg in rep.notes:
+        note(f"note: {msg}")

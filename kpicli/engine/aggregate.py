@@ -35,6 +35,27 @@ def normalise_label(text: object) -> str:
     return re.sub(r"[\s_\-]+", " ", str(text)).strip().casefold()
 
 
+class Problem(str):
+    """Why a KPI cannot be computed: the text shown to the user, and the catalogue rule it
+    breaks, so that `kpi report` and `kpi validate` name the same rule for the same problem.
+
+    A ``str`` so that it reads as the reason wherever one is shown (the KPI's ``why``).
+    """
+
+    rule: str
+
+    def __new__(cls, rule: str, message: str) -> Problem:
+        made = super().__new__(cls, message)
+        made.rule = rule
+        return made
+
+
+def _measure_rule(kpi: KPI) -> str:
+    # A named measure column that the data lacks is M203 (validate suggests the closest
+    # name); a KPI with nothing named that matches nothing in the data is M201.
+    return "M203" if kpi.measure is not None and kpi.measure.column else "M201"
+
+
 @dataclass
 class Actuals:
     """Aggregated values: index (group, period ordinal) → one column per KPI id."""
@@ -47,7 +68,7 @@ class Actuals:
     targets: pd.DataFrame
     periods: pd.PeriodIndex
     baselines: dict[tuple[str, str], float] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, Problem] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
     # (frame name, id of the frame) -> rows of each group, period positions, column arrays
@@ -310,10 +331,10 @@ def compute_actuals(
         row_label = row_label.astype(np.int32)
         norm_uniques = [normalise_label(u) for u in uniques]
 
-    problems: dict[str, str] = {}
+    problems: dict[str, Problem] = {}
     findings: list[Finding] = []
     plans: list[_Plan] = []
-    filters: dict[str, np.ndarray | str] = {}
+    filters: dict[str, np.ndarray | Problem] = {}
     for kpi in model.kpis:
         if kpi.formula is not None:
             continue
@@ -327,16 +348,19 @@ def compute_actuals(
             }
             labels = tuple(i for i, u in enumerate(norm_uniques) if u in wanted)
             if not labels:
-                problems[kpi.id] = (
+                problems[kpi.id] = Problem(
+                    _measure_rule(kpi),
                     f"no rows for {kpi.measure.column if kpi.measure and kpi.measure.column else kpi.id!r} "
-                    f"in the data's KPI column"
+                    f"in the data's KPI column",
                 )
                 continue
             column = VALUE
         else:
             column = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
             if column not in frame.columns:
-                problems[kpi.id] = f"column {column!r} is not in the data"
+                problems[kpi.id] = Problem(
+                    _measure_rule(kpi), f"column {column!r} is not in the data"
+                )
                 continue
         where = (kpi.measure.where if kpi.measure else None) or None
         if where is not None:
@@ -348,9 +372,9 @@ def compute_actuals(
                         dtype=bool, na_value=False
                     )
                 except ExpressionError as exc:
-                    filters[where] = f"filter cannot be applied: {exc}"
-            if isinstance(filters[where], str):
-                problems[kpi.id] = str(filters[where])
+                    filters[where] = Problem("E006", f"filter cannot be applied: {exc}")
+            if isinstance(filters[where], Problem):
+                problems[kpi.id] = filters[where]
                 continue
         plans.append(_Plan(kpi, labels, column, how, where))
 
@@ -465,23 +489,25 @@ def compute_actuals(
     )
 
 
-def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, str]]:
+def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, Problem]]:
     """Formula KPIs in dependency order, and the ones that cannot be computed (with why)."""
     from kpicli.engine.expr import ExpressionError, formula_namespace, parse_expression
 
     spelling = formula_namespace(k.id for k in model.kpis)
     formulas = {k.id: k for k in model.kpis if k.formula is not None}
     deps: dict[str, set[str]] = {}
-    problems: dict[str, str] = {}
+    problems: dict[str, Problem] = {}
     for kid, kpi in formulas.items():
         try:
             expr = parse_expression(kpi.formula or "", "formula")
         except ExpressionError as exc:
-            problems[kid] = f"formula cannot be read: {exc}"
+            problems[kid] = Problem("E006", f"formula cannot be read: {exc}")
             continue
         unknown = sorted(n for n in expr.names if n not in spelling)
         if unknown:
-            problems[kid] = f"formula names unknown KPI {', '.join(map(repr, unknown))}"
+            problems[kid] = Problem(
+                "E005", f"formula names unknown KPI {', '.join(map(repr, unknown))}"
+            )
             continue
         deps[kid] = {spelling[n] for n in expr.names}
     order: list[KPI] = []
@@ -493,7 +519,7 @@ def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, str]]:
         if state.get(kid) == 1:
             cycle = " → ".join([*trail[trail.index(kid) :], kid])
             for k in trail[trail.index(kid) :]:
-                problems.setdefault(k, f"formulas form a cycle: {cycle}")
+                problems.setdefault(k, Problem("E005", f"formulas form a cycle: {cycle}"))
             return False
         state[kid] = 1
         ok = True
@@ -504,7 +530,7 @@ def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, str]]:
         if ok and kid not in problems:
             order.append(formulas[kid])
         elif kid not in problems:
-            problems[kid] = "formula depends on a KPI that cannot be computed"
+            problems[kid] = Problem("E005", "formula depends on a KPI that cannot be computed")
         return ok
 
     for kid in formulas:
@@ -513,7 +539,7 @@ def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, str]]:
     return order, problems
 
 
-def _with_formulas(model: KPIFile, values: pd.DataFrame, problems: dict[str, str]) -> pd.DataFrame:
+def _with_formulas(model: KPIFile, values: pd.DataFrame, problems: dict[str, Problem]) -> pd.DataFrame:
     """Evaluate formula KPIs column-wise on the aggregated frame (ratios of sums)."""
     if not any(k.formula is not None for k in model.kpis):
         return values
@@ -534,7 +560,7 @@ def _with_formulas(model: KPIFile, values: pd.DataFrame, problems: dict[str, str
         try:
             result = expr.evaluate(ns)
         except ExpressionError as exc:
-            problems[kpi.id] = f"formula cannot be evaluated: {exc}"
+            problems[kpi.id] = Problem("E006", f"formula cannot be evaluated: {exc}")
             continue
         if not isinstance(result, pd.Series):
             result = pd.Series(float(result), index=values.index)

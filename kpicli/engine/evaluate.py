@@ -50,6 +50,9 @@ class Context:
     group: str | None = None
     member_target: float | None = None
     data_baseline: float | None = None
+    # Share of the report period the data covers, for KPIs whose value is a total of its
+    # days (sum, count); 1.0 otherwise. Below 1 the target is pro-rated (SPEC §3).
+    coverage: float = 1.0
     # True when data.target_column names the data's target column: its per-period values
     # then win over a YAML level; a column only detected by its header never replaces a
     # target written in kpis.yaml (SPEC §2, which target applies).
@@ -161,6 +164,31 @@ def _prorate(kpi: KPI, t: TargetAt, p: pd.Period, ctx: Context) -> TargetAt:
     return TargetAt(value=per_period * elapsed, source=t.source)
 
 
+def _partial_target(t: TargetAt, prior: TargetAt | None, share: float) -> TargetAt:
+    """The target for the covered share of an in-progress period.
+
+    A total's target scales with the share; a running (ytd/qtd) target adds the share of
+    this period's increment to the previous period's target.
+    """
+    if t.problem is not None:
+        return t
+
+    def part(x: float | None, before: float | None) -> float | None:
+        if x is None:
+            return None
+        if before is not None:
+            return before + (x - before) * share
+        return x * share
+
+    pv = prior.value if prior is not None and prior.problem is None else None
+    return TargetAt(
+        value=part(t.value, pv),
+        low=part(t.low, prior.low if prior is not None else None),
+        high=part(t.high, prior.high if prior is not None else None),
+        source=t.source,
+    )
+
+
 def attainment(actual: float, t: TargetAt, direction: str) -> float | None:
     """A/T (higher is better) or T/A (lower), only where both are positive; bands: 1 inside."""
     if t.is_band:
@@ -222,8 +250,13 @@ def evaluate_kpi(
     counts: pd.Series | None = None,
     data_targets: pd.Series | None = None,
     problem: str | None = None,
+    status_only: bool = False,
 ) -> KPIResult:
-    """Evaluate one KPI (for one group) in ``ctx.period``; ``series`` is indexed by Period."""
+    """Evaluate one KPI (for one group) in ``ctx.period``; ``series`` is indexed by Period.
+
+    ``status_only`` leaves out what the status does not depend on (history, deltas, forecast):
+    the previous period's status for ``status_change`` needs nothing else.
+    """
     p = ctx.period
     g, fys = ctx.grain, ctx.fiscal_year_start
     lab = lambda q: P.label(q, g, fys)  # noqa: E731
@@ -265,6 +298,14 @@ def evaluate_kpi(
         baseline = ctx.data_baseline
     res.baseline = baseline
     t = resolve_target(kpi, p, ctx, baseline, data_targets, acc_targets)
+    partial = ctx.coverage < 1
+    if partial:
+        prior = None
+        if kpi.accumulate and P.span_start(p, kpi.accumulate, fys) < p:
+            prior = resolve_target(kpi, p - 1, ctx, baseline, data_targets, acc_targets)
+        t = _partial_target(t, prior, ctx.coverage)
+        if baseline is not None and not kpi.accumulate:
+            baseline = baseline * ctx.coverage  # a total over the same share of a period
     res.target = t.value
     res.target_min, res.target_max = t.low, t.high
     due = P.parse(kpi.target.due, g, fys, end=True) if kpi.target and kpi.target.due else None
@@ -275,32 +316,37 @@ def evaluate_kpi(
     res.due = lab(due) if due is not None else None
 
     # History, delta and forecast are shown even when the status cannot be decided.
-    hist = _upto(series, p).iloc[-ctx.history :] if len(series) else series
-    res.history = [
-        HistoryPoint(
-            period=lab(q),
-            actual=_clean(v),
-            target=resolve_target(kpi, q, ctx, baseline, data_targets, acc_targets).value,
-        )
-        for q, v in hist.items()
-    ]
-    prev = p - 1
-    res.previous = _clean(series.get(prev)) if prev in series.index else None
-    if actual is not None and res.previous is not None:
-        res.delta = actual - res.previous
-        res.delta_pct = res.delta / abs(res.previous) if res.previous != 0 else None
-    yoy = p - P.PERIODS_PER_YEAR[g]
-    last_year = _clean(series.get(yoy)) if yoy in series.index else None
-    if actual is not None and last_year is not None:
-        res.delta_yoy = actual - last_year
-    horizon = due if due is not None and due > p else p + 1
-    res.forecast = _forecast(series, p, horizon) if actual is not None else None
-    res.forecast_period = lab(horizon)
-    if res.forecast is not None and t.problem is None and (t.value is not None or t.is_band):
-        t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets, acc_targets)
-        if t_h.value is not None or t_h.is_band:
-            res.forecast_meets = is_met(res.forecast, t_h, kpi.direction)
+    if not status_only:
+        hist = _upto(series, p).iloc[-ctx.history :] if len(series) else series
+        res.history = [
+            HistoryPoint(
+                period=lab(q),
+                actual=_clean(v),
+                target=resolve_target(kpi, q, ctx, baseline, data_targets, acc_targets).value,
+            )
+            for q, v in hist.items()
+        ]
+        prev = p - 1
+        res.previous = _clean(series.get(prev)) if prev in series.index else None
+        if actual is not None and res.previous is not None:
+            res.delta = actual - res.previous
+            res.delta_pct = res.delta / abs(res.previous) if res.previous != 0 else None
+        yoy = p - P.PERIODS_PER_YEAR[g]
+        last_year = _clean(series.get(yoy)) if yoy in series.index else None
+        if actual is not None and last_year is not None:
+            res.delta_yoy = actual - last_year
+        horizon = due if due is not None and due > p else p + 1
+        # A partial total is not a trend: the line goes through the complete periods before it.
+        fit = series.drop(p) if partial and p in series.index else series
+        res.forecast = _forecast(fit, p, horizon) if actual is not None else None
+        res.forecast_period = lab(horizon)
+        if res.forecast is not None and t.problem is None and (t.value is not None or t.is_band):
+            t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets, acc_targets)
+            if t_h.value is not None or t_h.is_band:
+                res.forecast_meets = is_met(res.forecast, t_h, kpi.direction)
 
+    if partial and res.history and res.history[-1].period == lab(p):
+        res.history[-1].target = t.value
     if actual is None:
         res.status = "no_data"
         res.why = why_none or f"no value for {lab(p)} → no_data"

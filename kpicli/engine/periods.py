@@ -54,6 +54,9 @@ def parse(text: object, grain: str, fiscal_year_start: int = 1, *, end: bool = F
             q = pd.Period(f"{m.group(1)}Q{m.group(2)}", freq=freq("quarter", fiscal_year_start))
             return q.asfreq(f, how="end" if end else "start")
     kind, start = parse_period_label(text)
+    if kind == "fiscal_quarter":  # FY2026 Q1: the month field holds the quarter number
+        fq = pd.Period(f"{start.year}Q{start.month}", freq=freq("quarter", fiscal_year_start))
+        return fq.asfreq(f, how="end" if end else "start")
     if kind == "fiscal_year":
         y = pd.Period(year=start.year, freq=freq("year", fiscal_year_start))
         return y.asfreq(f, how="end" if end else "start")

@@ -109,8 +109,12 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         unit = (k.unit or "").strip().lower()
         agg = (k.measure.aggregate if k.measure else None) or ""
         if agg in ("count", "nunique"):
-            continue
-        if not k.is_percent and unit not in ("count", "number", "#"):
+            continue  # the column's cells are counted, not read as values
+        # Only a unit that makes a sign impossible (counts) or the KPI's own range says a
+        # value is impossible: negative percentages (a change, an inflation rate) and
+        # negative money are legitimate (SPEC §3 "Values").
+        counts = unit in ("count", "number", "#")
+        if not counts and k.range is None:
             continue
         if col not in numeric:  # each column converted once, as a plain float array
             raw = frame[col]
@@ -119,12 +123,21 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             )
             numeric[col] = vals.to_numpy(dtype="float64", na_value=np.nan)
         v = numeric[col]
-        if k.is_percent:
-            bad = mask.to_numpy(dtype=bool) & ((v < 0) | (v > 100))
-            what = "a percentage outside 0–100"
+        if k.range is not None:
+            lo, hi = k.range
+            out = np.zeros(len(v), bool)
+            if lo is not None:
+                out |= v < lo
+            if hi is not None:
+                out |= v > hi
+            bad = mask.to_numpy(dtype=bool) & out
+            shown = f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
+            what = f"outside the KPI's range {shown}"
+            fix = "fix them or widen the KPI's range"
         else:
             bad = mask.to_numpy(dtype=bool) & (v < 0)
-            what = "a negative count"
+            what = "negative (a count)"
+            fix = "fix them, or give the KPI a unit that allows negative values"
         if bad.any():
             rows = frame[bad]
             label = k.measure.column if k.measure and k.measure.column else k.id
@@ -134,8 +147,8 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     severity="warning",
                     letter="D",
                     kpi=k.id,
-                    message=f"{len(rows)} values of {label!r} are {what} (e.g. "
-                    f"{v[bad][0]:g}); fix them or check the KPI's unit",
+                    message=f"{len(rows)} value{'s' if len(rows) != 1 else ''} of {label!r} "
+                    f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {v[bad][0]:g}); {fix}",
                     location=_places(table, rows, col if col != VALUE else table.value_label),
                 )
             )

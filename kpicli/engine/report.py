@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 
 import pandas as pd
 
+from kpicli.engine import coverage as C
 from kpicli.engine import periods as P
-from kpicli.engine.aggregate import OVERALL, compute_actuals
-from kpicli.engine.evaluate import Context, evaluate_kpi, weighted_score
+from kpicli.engine.aggregate import OVERALL, compute_actuals, default_aggregate
+from kpicli.engine.changes import status_change
+from kpicli.engine.evaluate import Context, evaluate_kpi, num, weighted_score
 from kpicli.engine.quality import series_findings, table_findings, target_column_findings
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
 from kpicli.model.table import Table
-
-
-def _problem_rule(problem: str) -> str:
-    if problem.startswith("column"):
-        return "M203"
-    if problem.startswith("formula"):
-        return "E005"
-    return "M201"
 
 
 def _score_line(id_: str, title: str | None, results: list[KPIResult]) -> ScoreLine:
@@ -52,11 +47,13 @@ def resolve_period(
     latest: pd.Period | None,
     grain: str,
     fys: int,
+    read: str = "",
 ) -> pd.Period:
     if text is None:
         if latest is None:
+            where = f" (read: {read})" if read else ""
             raise KpiError(
-                "the data has no values for any KPI; check the KPI file's measures "
+                f"the data{where} has no values for any KPI; check the KPI file's measures "
                 "against the data's columns (kpi validate --data ...)"
             )
         return latest
@@ -69,6 +66,15 @@ def resolve_period(
         last = P.label(actuals_periods.max(), grain, fys)
         raise KpiError(f"--period {text!r} is outside the data, which covers {first} to {last}")
     return p
+
+
+def _previous_context(ctx: Context) -> Context:
+    """The context of the period before ``ctx.period``: the same KPI, member, thresholds and
+    target settings; only the period moves (history is not kept, so one period is enough).
+    The previous period is complete (the report period is the first that may be in
+    progress), so its target is not pro-rated: coverage is reset to 1. A new field that
+    belongs to the report period alone must be reset here too."""
+    return dataclasses.replace(ctx, period=ctx.period - 1, history=1, coverage=1.0)
 
 
 def build_report(
@@ -88,16 +94,43 @@ def build_report(
         by = model.breakdown[0]
     if by is not None:
         check_breakdown(table, by)
+    C.check_grain(table.native_grain, grain)
     actuals = compute_actuals(model, table, grain, by)
     overall = actuals.values.xs(OVERALL, level=0) if len(actuals.values) else actuals.values
-    latest = None
+    filled: list[pd.Period] = []
     if len(overall):
         has = overall.notna().any(axis=1)
-        if has.any():
-            latest = pd.Period(
-                ordinal=int(overall.index[has.to_numpy()].max()), freq=P.freq(grain, fys)
+        f = P.freq(grain, fys)
+        filled = [pd.Period(ordinal=int(o), freq=f) for o in overall.index[has.to_numpy()]]
+    latest = max(filled) if filled else None
+    notes = list(table.notes)
+    end = C.data_end(table, grain, fys)
+    lab = lambda q: P.label(q, grain, fys)  # noqa: E731
+    if period is None and latest is not None and C.period_coverage(latest, end) < 1:
+        # The latest period is in progress: report the latest complete one (SPEC §3).
+        complete = [q for q in filled if q < latest]
+        assert end is not None
+        if complete:
+            notes.append(
+                f"{lab(latest)} is in progress: data through {end.isoformat()}; reporting "
+                f"{lab(max(complete))}; --period {lab(latest)} for the partial period"
             )
-    p = resolve_period(period, actuals.periods, latest, grain, fys)
+            latest = max(complete)
+    read = ", ".join(
+        f"{s.path} sheet {s.sheet!r}, header row {s.header_row}" if s.sheet else s.path
+        for s in table.sources[:3]
+    )
+    p = resolve_period(period, actuals.periods, latest, grain, fys, read)
+    # Findings that depend on the sheet read name it (kpicli may have chosen it itself).
+    from_sheet = any(s.sheet for s in table.sources)
+    cover = C.period_coverage(p, end)
+    if cover < 1:
+        assert end is not None
+        notes.append(
+            f"{lab(p)} is in progress: data through {end.isoformat()} ({cover:.0%} of the "
+            f"period); sum and count KPIs are judged against their target pro-rated to "
+            f"{cover:.0%}, and their forecast leaves this period out"
+        )
     at_risk = model.defaults.thresholds.at_risk
     named_target = bool(model.data is not None and model.data.target_column)
 
@@ -118,18 +151,36 @@ def build_report(
                 group=None if group == OVERALL else group,
                 member_target=member_target,
                 data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
+                coverage=cover if C.additive(kpi, default_aggregate(kpi, model)) else 1.0,
                 target_column_named=named_target,
             )
-            results.append(
-                evaluate_kpi(
-                    kpi,
-                    actuals.series(kpi.id, group),
-                    ctx,
-                    counts=actuals.series(kpi.id, group, "counts"),
-                    data_targets=actuals.series(kpi.id, group, "targets"),
-                    problem=actuals.problems.get(kpi.id),
-                )
+            series = actuals.series(kpi.id, group)
+            counts = actuals.series(kpi.id, group, "counts")
+            targets = actuals.series(kpi.id, group, "targets")
+            problem = actuals.problems.get(kpi.id)
+            res = evaluate_kpi(
+                kpi, series, ctx, counts=counts, data_targets=targets, problem=problem
             )
+            if ctx.coverage < 1 and res.actual is not None and res.target is not None:
+                res.why = (
+                    f"{lab(p)} is in progress ({ctx.coverage:.0%} covered): target pro-rated "
+                    f"to {num(res.target)}; {res.why}"
+                )
+            # The previous period through the very same rules, with that period's target
+            # (schedule, data column, pro-rated year to date ...). One period of history
+            # is enough: only its status is kept.
+            before = evaluate_kpi(
+                kpi,
+                series,
+                _previous_context(ctx),
+                counts=counts,
+                data_targets=targets,
+                problem=problem,
+                status_only=True,
+            )
+            res.previous_status = before.status
+            res.status_change = status_change(before.status, res.status)
+            results.append(res)
 
     top = [r for r in results if r.group is None]
     objectives = []
@@ -154,10 +205,10 @@ def build_report(
     for kid, problem in actuals.problems.items():
         findings.append(
             Finding(
-                rule=_problem_rule(problem),
+                rule=problem.rule,
                 severity="error",
                 kpi=kid,
-                message=f"{kid}: {problem}",
+                message=f"{kid}: {problem}" + (f" (read: {read})" if from_sheet else ""),
                 location=kid,
             )
         )
@@ -167,7 +218,10 @@ def build_report(
     return Report(
         title=model.title,
         period=P.label(p, grain, fys),
+        previous_period=P.label(p - 1, grain, fys),
         grain=grain,
+        period_complete=cover >= 1,
+        period_coverage=round(cover, 4),
         score=score,
         group_by=by,
         kpis=results,
@@ -177,4 +231,5 @@ def build_report(
         findings=findings,
         sources=sources or [s.path for s in table.sources],
         periods=[P.label(q, grain, fys) for q in actuals.periods],
+        notes=notes,
     )

@@ -29,6 +29,7 @@ LETTERS = {
     "A": "Achievable: a target that is possible and points the right way",
     "R": "Relevant: linked to the objectives it serves",
     "T": "Time-bound: a due period that is ahead, after the baseline",
+    "D": "Data quality: findings of the data readers and checks, with the file, sheet and cell",
 }
 
 
@@ -366,8 +367,6 @@ def is_rule_selector(text: str) -> bool:
     t = text.strip().upper()
     if not _SELECTOR.match(t):
         return False
-    if t.startswith("D"):
-        return True
     return any(rid.startswith(t) for rid in CATALOGUE)
 
 
@@ -574,6 +573,21 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                     "such as \"channel == 'email' and region in ['EU', 'UK']\"",
                     kid,
                 )
+                continue
+            if ctx.table is not None and not formula:
+                # With data, the filter must also apply to it (its columns exist, its values
+                # compare): the report refuses the KPI otherwise, with the same rule.
+                from kpicli.engine.expr import evaluate_filter
+
+                try:
+                    evaluate_filter(cond, ctx.table.frame)
+                except ExpressionError as exc:
+                    yield RuleHit(
+                        "E006", _kpi_path(i, "measure", "where"),
+                        f"where filter cannot be applied to the data: {_expr_problem(exc)}; "
+                        "name columns as they are in the data",
+                        kid,
+                    )
 
 
 def _expr_problem(exc: Any) -> str:
@@ -1412,12 +1426,80 @@ def series_from_table(model: KPIFile, table: Table) -> tuple[dict[str, pd.Series
 
 
 # --------------------------------------------------------------------------------------------
+# D: data-quality findings. They are made by the readers (kpicli.io) and by
+# kpicli.engine.quality while the data is read and checked, each at its cell or line; they are
+# declared here so that `kpi rules`, docs/rules.md, SARIF and --select/--ignore know them.
+
+
+def _data_rule(rule_id: str, severity: Severity, summary: str, fix: str) -> None:
+    CATALOGUE[rule_id] = Rule(rule_id, "D", severity, summary, fix, needs_data=True)
+
+
+_data_rule(
+    "D601", "warning", "a value that is not a number",
+    "Fix the cell (a number, optionally with %, a currency sign or thousands separators), or "
+    "set data.decimal / data.delimiter when a whole column is misread.",
+)
+_data_rule(
+    "D602", "warning", "the same KPI, period (and group) appears more than once",
+    "Remove the extra rows, or add the column that tells them apart; duplicates are "
+    "aggregated together.",
+)
+_data_rule(
+    "D603", "warning", "a gap: periods without data inside the series",
+    "Add the missing periods, or check that the export covers the whole range.",
+)
+_data_rule(
+    "D604", "warning", "rows dated in the future",
+    "Check the date column (data.date_column) and the day/month order (data.dayfirst).",
+)
+_data_rule(
+    "D605", "warning", "stale data: nothing for the report period",
+    "Export newer data, or report an earlier period with --period.",
+)
+_data_rule(
+    "D606", "warning", "a value impossible for the KPI (unit or range)",
+    "Fix the value, or correct the KPI's unit or its range: [min, max].",
+)
+_data_rule(
+    "D607", "warning", "a date that cannot be read",
+    "Write dates like 2026-10-31 or periods like 2026-10, Oct 2026, 2026-Q3; or set "
+    "data.date_format.",
+)
+_data_rule(
+    "D608", "warning", "a formula cell without a cached value",
+    "Open and save the workbook in Excel or LibreOffice so that formulas store their values.",
+)
+_data_rule(
+    "D609", "warning", "duplicate column headers",
+    "Rename one of the columns so each header is unique.",
+)
+_data_rule(
+    "D610", "warning", "rows or columns skipped while reading",
+    "Check the rows named: they have no readable date or period, or lie outside the table.",
+)
+_data_rule(
+    "D611", "info", "an outlier (robust z-score above 3.5)",
+    "Check the value; nothing to do if it is genuine.",
+)
+_data_rule(
+    "D620", "info", "the day/month order chosen for a date column",
+    "Nothing to do when the dates read right; otherwise set data.dayfirst (or "
+    "data.date_format) in the KPI file.",
+)
+_data_rule(
+    "D615", "warning", "a target column in the data disagrees with the kpis.yaml target",
+    "Name the column with data.target_column to use it, or fix the cells or the YAML target.",
+)
+
+
+# --------------------------------------------------------------------------------------------
 # Documentation
 
 
 def catalogue_rows() -> list[Rule]:
     """Rules in id order."""
-    order = "ESMART"
+    order = "ESMARTD"
     return sorted(
         CATALOGUE.values(),
         key=lambda r: (order.index(r.letter) if r.letter in order else len(order), r.id),

@@ -39,6 +39,11 @@ COLUMNS = [
     "count",
     "due",
     "why",
+    "period_complete",
+    "period_coverage",
+    # Added later: appended so positional readers of the older columns keep working.
+    "previous_status",
+    "status_change",
 ]
 
 
@@ -49,6 +54,8 @@ def render_csv(report: Report) -> str:
     for r in report.kpis:
         row = _tidy(r.model_dump(mode="json"))
         row["period"] = report.period
+        row["period_complete"] = report.period_complete
+        row["period_coverage"] = report.period_coverage
         out = []
         for c in COLUMNS:
             v = row.get(c)

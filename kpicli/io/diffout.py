@@ -59,10 +59,11 @@ def _status(s: str | None) -> str:
 
 
 def _fields_of(diff: DefinitionDiff, kpi_id: str) -> list[FieldChange]:
+    """The KPI's own changed fields, else the file settings that changed (defaults ...)."""
     for item in diff.items:
         if item.kind == "kpi" and item.id == kpi_id:
             return item.fields
-    return []
+    return [f for item in diff.items if item.kind == "settings" for f in item.fields]
 
 
 def status_line(diff: DefinitionDiff, s: StatusChange) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from kpicli.model.results import KPIResult
+from kpicli.model.results import KPIResult, Report
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹"}
 STATUS_LABEL = {
@@ -115,3 +115,42 @@ def sparkline(values: list[float | None]) -> str:
         else:
             out.append(SPARK[min(7, int((v - lo) / span * 7.999))])  # type: ignore[operator]
     return "".join(out)
+
+
+def period_heading(report: Report) -> str:
+    """``2026-10 (month)``, or ``2026-11 (month, in progress: 17% covered)``."""
+    period = report.period or "—"
+    if report.period_complete:
+        return f"{period} ({report.grain})"
+    return f"{period} ({report.grain}, in progress: {report.period_coverage:.0%} covered)"
+
+
+# Status changes since the previous period: a word and an arrow, so the meaning never
+# rests on colour alone (plain output, colour-blind readers, printed pages).
+CHANGE_ARROW = {"improved": "↑", "worsened": "↓", "new": "+", "unchanged": ""}
+CHANGE_ORDER = ("worsened", "improved", "new")
+
+
+def has_moved(r: KPIResult) -> bool:
+    """The status differs from the previous period's (worsened, improved or new)."""
+    return r.status_change in CHANGE_ORDER
+
+
+def change_suffix(r: KPIResult) -> str:
+    """``← on track`` after the status when it moved: where it came from."""
+    if not has_moved(r) or r.previous_status is None:
+        return ""
+    return f"← {STATUS_LABEL[r.previous_status]}"
+
+
+def moved(results: list[KPIResult]) -> list[KPIResult]:
+    """Results whose status moved, worsened first, then improved, then new (stable within)."""
+    rank = {c: i for i, c in enumerate(CHANGE_ORDER)}
+    picked = [r for r in results if has_moved(r)]
+    return sorted(picked, key=lambda r: rank[r.status_change or "new"])
+
+
+def change_phrase(r: KPIResult) -> str:
+    """``on track → at risk`` (the direction of reading: from the previous period to now)."""
+    before = STATUS_LABEL[r.previous_status or "no_data"]
+    return f"{before} → {STATUS_LABEL[r.status]}"

@@ -40,8 +40,10 @@ def check_file(path: Path, shown: str) -> None:
                 return
         with zipfile.ZipFile(path) as zf:
             unpacked = sum(max(info.file_size, 0) for info in zf.infolist())
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
-        return  # damaged archives are reported by the workbook reader, with its own words
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+        # Damaged archives (or a zip feature Python lacks, such as "zip file version 6.4")
+        # are reported by the workbook reader, with its own words.
+        return
     if unpacked > lim.unzipped_size:
         raise DataError(
             f"{shown} unpacks to {limits.size_text(unpacked)} "

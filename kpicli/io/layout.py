@@ -108,10 +108,21 @@ class Sheet:
     frame: pd.DataFrame  # data cells, columns = names; object (workbook) or str (CSV)
     rows: np.ndarray  # int64: 1-based sheet row or CSV line of each frame row
     findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # silent choices made while reading it
     uncalculated: list[tuple[str, int]] = field(default_factory=list)
     percent_cells: pd.DataFrame | None = None  # (letter, row) of percent-formatted number cells
     decimal_hint: str = "."
     dayfirst_hint: bool = False
+    dayfirst: bool | None = None  # data.dayfirst
+    date_format: str | None = None  # data.date_format
+
+    def date_options(self) -> dict[str, object]:
+        """The keyword arguments every date parse of this sheet takes."""
+        return {
+            "dayfirst_hint": self.dayfirst_hint,
+            "dayfirst": self.dayfirst,
+            "date_format": self.date_format,
+        }
 
     @property
     def where(self) -> str:
@@ -157,6 +168,7 @@ class Part:
     date_label: str | None = None
     # Percent values that may be stored as fractions; decided over all files read together.
     fractions: list[Fractions] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # silent choices, named for the user
 
 
 @dataclass
@@ -545,7 +557,7 @@ def _maybe_dates(
         filled.iloc[:200],
         serials=serials,
         years=years,
-        dayfirst_hint=sheet.dayfirst_hint,
+        **sheet.date_options(),  # type: ignore[arg-type]
         fiscal_year_start=fiscal_year_start,
     )
     if probe.share < share:
@@ -554,7 +566,7 @@ def _maybe_dates(
         col,
         serials=serials,
         years=years,
-        dayfirst_hint=sheet.dayfirst_hint,
+        **sheet.date_options(),  # type: ignore[arg-type]
         fiscal_year_start=fiscal_year_start,
     )
     return dates if dates.share >= share else None
@@ -571,7 +583,7 @@ def find_date_column(
             frame[name],
             serials=True,
             years=True,
-            dayfirst_hint=sheet.dayfirst_hint,
+            **sheet.date_options(),  # type: ignore[arg-type]
             fiscal_year_start=fiscal_year_start,
         )
         if not (~dates.bad & ~dates.empty).any():
@@ -595,18 +607,67 @@ def find_date_column(
             frame[name], sheet, fiscal_year_start, serials=True, years=True, share=NAMED_DATE_SHARE
         )
         if dates is not None:
+            _note_other_dates(sheet, name, skip, fiscal_year_start)
             return name, dates
     for name in sheet.names:
         if name in skip or name in named:
             continue
         dates = _maybe_dates(frame[name], sheet, fiscal_year_start)
         if dates is not None:
+            _note_other_dates(sheet, name, skip, fiscal_year_start)
             return name, dates
     raise DataError(
         f"no date or period column found in {sheet.where}; columns: "
         + ", ".join(repr(n) for n in sheet.names)
         + ". Name the column with data.date_column in the KPI file, or add a column of dates "
         "(2026-10-31) or periods (2026-10, Oct 2026, 2026-Q3)"
+    )
+
+
+def _note_other_dates(
+    sheet: Sheet, chosen: str, skip: Sequence[str | None], fiscal_year_start: int
+) -> None:
+    """When more columns than the one chosen hold dates, name the choice in a note.
+
+    Only the first 200 filled cells of each other column are looked at (as detection does).
+    """
+    others = []
+    for name in sheet.names:
+        if name == chosen or name in skip:
+            continue
+        head = sheet.frame[name].iloc[:2000].dropna().iloc[:200]
+        if not len(head) or to_numbers(head).share >= NUMERIC_SHARE:
+            continue  # numbers are dates only in a column named like one
+        probe = to_dates(
+            head, fiscal_year_start=fiscal_year_start, **sheet.date_options()  # type: ignore[arg-type]
+        )
+        if probe.share >= DATE_SHARE:
+            others.append(name)
+    if others:
+        listing = ", ".join(repr(n) for n in others[:MAX_PLACES])
+        sheet.notes.append(
+            f"{sheet.where}: dates are taken from column {chosen!r}; "
+            f"{listing} also hold{'s' if len(others) == 1 else ''} dates. "
+            "Name the one you mean with data.date_column"
+        )
+
+
+def date_order_finding(sheet: Sheet, name: str, dates: Dates) -> Finding | None:
+    """D620 (info): how numeric dates such as 03/04/2026 were read, unless the file said."""
+    order = dates.order
+    if order is None or order.reason.startswith("data."):
+        return None
+    letter = dict(zip(sheet.names, sheet.letters, strict=True)).get(name)
+    other = "false" if order.dayfirst else "true"
+    first = int(sheet.rows[0]) if len(sheet.rows) else None
+    return sheet.finding(
+        "D620",
+        "info",
+        f"dates in column {name!r} are read as {order.text} ({order.example!r}), decided by "
+        f"{order.reason}; if that is wrong, set data.dayfirst: {other} (or data.date_format) "
+        "in the KPI file",
+        first,
+        letter,
     )
 
 
@@ -711,12 +772,17 @@ def labels_of(kpi: KPI) -> set[str]:
 def normalise(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None) -> Part:
     """Turn one sheet's cells into the Table frame for its layout."""
     fys = model.fiscal_year_start if model else 1
+    if spec is not None:
+        sheet.dayfirst, sheet.date_format = spec.dayfirst, spec.date_format
     layout = detect_layout(sheet, spec, fys, model)
     if layout == "kpi_rows":
-        return _kpi_rows(sheet, spec, model, fys)
-    if layout == "long":
-        return _long(sheet, spec, model, fys)
-    return _records(sheet, spec, model, fys)
+        part = _kpi_rows(sheet, spec, model, fys)
+    elif layout == "long":
+        part = _long(sheet, spec, model, fys)
+    else:
+        part = _records(sheet, spec, model, fys)
+    part.notes = [*sheet.notes, *part.notes]
+    return part
 
 
 def _source(sheet: Sheet, layout: str) -> Source:
@@ -762,7 +828,13 @@ def _uncalculated_findings(sheet: Sheet) -> list[Finding]:
 def _dates_and_drops(
     sheet: Sheet, name: str, dates: Dates, findings: list[Finding], label: str | None = None
 ) -> np.ndarray:
-    """Rows to keep; D607 for rows whose date cannot be read, D610 for total rows."""
+    """Rows to keep; D607 for rows whose date cannot be read, D610 for total rows.
+
+    Also D620 (info), how the column's day/month order was decided.
+    """
+    order = date_order_finding(sheet, name, dates) if name in sheet.names else None
+    if order is not None:
+        findings.append(order)
     keep = ~dates.bad & ~dates.empty
     if keep.all():
         return keep

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from kpicli.io.formatting import (
+    CHANGE_ARROW,
     STATUS_LABEL,
     arrow,
+    change_phrase,
+    change_suffix,
     format_ratio,
     format_target,
     format_value,
+    moved,
+    period_heading,
 )
 from kpicli.io.sanitize import markdown_cell as md
 from kpicli.model.results import KPIResult, Report
@@ -25,7 +30,7 @@ def _row(r: KPIResult, explain: bool, with_group: bool) -> str:
         format_value(r.actual, r.unit),
         format_target(r),
         format_ratio(r.attainment),
-        f"{EMOJI[r.status]} {STATUS_LABEL[r.status]}",
+        f"{EMOJI[r.status]} {STATUS_LABEL[r.status]} {change_suffix(r)}".rstrip(),
         md(delta),
         format_value(r.forecast, r.unit),
     ]
@@ -34,15 +39,32 @@ def _row(r: KPIResult, explain: bool, with_group: bool) -> str:
     return "| " + " | ".join(c if c else " " for c in cells) + " |"
 
 
+def _changes(report: Report) -> list[str]:
+    """A "Changes since" list above the table: what moved, worsened first."""
+    top = [r for r in report.kpis if r.group is None] or report.kpis
+    if report.previous_period is None or not any(r.status_change for r in top):
+        return []
+    picked = moved(top)
+    lines = [f"**Changes since {report.previous_period}:**" + ("" if picked else " none"), ""]
+    for r in picked:
+        kind = r.status_change or "new"
+        who = md(r.name) + (f" — {md(r.group)}" if r.group is not None else "")
+        lines.append(f"- {CHANGE_ARROW[kind]} {kind}: **{who}** ({change_phrase(r)})")
+    if picked:
+        lines.append("")
+    return lines
+
+
 def render_markdown(report: Report, *, explain: bool = False) -> str:
     title = md(report.title or "KPI scorecard")
     score = format_ratio(report.score)
     lines = [
         f"# {title}",
         "",
-        f"**Period:** {report.period} ({report.grain}) · **Score:** {score}",
+        f"**Period:** {period_heading(report)} · **Score:** {score}",
         "",
     ]
+    lines += _changes(report)
     with_group = report.group_by is not None
     head = (
         (["Group"] if with_group else [])
@@ -75,6 +97,9 @@ def render_markdown(report: Report, *, explain: bool = False) -> str:
         ]
         for g in report.groups:
             lines.append(f"| {g.rank or '–'} | {md(g.id)} | {format_ratio(g.score)} |")
+    if report.notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {md(n)}" for n in report.notes]
     if report.findings:
         lines += ["", "## Data quality", ""]
         for f in report.findings:

@@ -12,7 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpicli.model.values import parse_period_label
+from kpicli.io.dates import Order, parse_texts
+from kpicli.model.values import parse_period_label, two_digit_year
 
 # Cells that mean "no value" rather than "a value that is not a number".
 MISSING = frozenset({"", "-", "--", "–", "—", "n/a", "na", "n.a.", "null", "none", "nan", "."})
@@ -271,7 +272,6 @@ def text_values(col: pd.Series) -> pd.Series:
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-10
 _DMY = re.compile(r"^(\d{1,2})([./])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+.*)?$")
-_ISO_TS = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?(?: ?(?:Z|[+-][0-9]{2}:?[0-9]{2}))?"
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _YEAR_TEXT = re.compile(r"^\d{4}$")
 _HAS_YEAR = re.compile(r"(?:^|\D)(?:19|20)\d{2}(?:\D|$)")
@@ -285,6 +285,7 @@ class Dates:
     bad: np.ndarray  # bool: non-empty but not a date
     empty: np.ndarray  # bool
     grain: str | None  # finest grain among the values read
+    order: Order | None = None  # how numeric day/month dates were read (None: none seen)
 
     @property
     def share(self) -> float:
@@ -377,13 +378,19 @@ def parse_date_value(
     except ValueError:
         pass
     else:
+        if grain == "year" and not years:
+            return None  # "2020 (2)": a footnoted year is a period only where years are
         if grain == "fiscal_year":
             return "year", _fiscal_start(start.year, fiscal_year_start)
+        if grain == "fiscal_quarter":  # FY2026 Q1: the month field holds the quarter
+            first = _fiscal_start(start.year, fiscal_year_start)
+            months = first.month - 1 + 3 * (start.month - 1)
+            return "quarter", dt.date(first.year + months // 12, months % 12 + 1, 1)
         return grain, start
     m = _DMY.match(text)
     if m:
         a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
-        y = y + 2000 if y < 100 else y
+        y = two_digit_year(y)
         day, month = (a, b) if (dayfirst or sep == ".") else (b, a)
         try:
             return "day", dt.date(y, month, day)
@@ -407,43 +414,6 @@ def _is_real_date(v: object) -> bool:
     return isinstance(v, dt.date | np.datetime64) and not (isinstance(v, float) and v != v)
 
 
-def _dayfirst(texts: pd.Series, hint: bool) -> bool:
-    """Whether d/m/y: a first number above 12 says day-first, a second above 12 month-first."""
-    slashed = texts[texts.str.contains("/", regex=False)].iloc[:20000]
-    if not len(slashed):
-        return hint
-    parts = slashed.str.extract(r"^\s*(\d{1,2})/(\d{1,2})/\d{2,4}")
-    if parts.empty or parts[0].isna().all():
-        return hint
-    a = pd.to_numeric(parts[0], errors="coerce")
-    b = pd.to_numeric(parts[1], errors="coerce")
-    if (a > 12).any():
-        return True
-    if (b > 12).any():
-        return False
-    return hint
-
-
-def _vectorised_dates(texts: pd.Series, empty: np.ndarray, dayfirst: bool) -> np.ndarray | None:
-    """ISO timestamps, 31.10.2026 or 10/31/2026 (with or without a time) for a whole column."""
-    filled = ~empty
-    if texts.str.fullmatch(_ISO_TS).to_numpy(dtype=bool, na_value=False)[filled].all():
-        stripped = texts.str.replace(r" ?(?:Z|[+-][0-9]{2}:?[0-9]{2})$", "", regex=True)
-        parsed = pd.to_datetime(stripped, format="ISO8601", errors="coerce")
-    else:
-        dot = r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}(?:[ T].*)?"
-        slash = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(?:[ T].*)?"
-        if texts.str.fullmatch(dot).to_numpy(dtype=bool, na_value=False)[filled].all():
-            fmt = "%d.%m.%Y"
-        elif texts.str.fullmatch(slash).to_numpy(dtype=bool, na_value=False)[filled].all():
-            fmt = "%d/%m/%Y" if dayfirst else "%m/%d/%Y"
-        else:
-            return None
-        day = texts.str.replace(r"[ T].*$", "", regex=True)
-        parsed = pd.to_datetime(day, format=fmt, errors="coerce")
-    return pd.DatetimeIndex(parsed).normalize().to_numpy(dtype="datetime64[ns]")
-
-
 def to_dates(
     col: pd.Series,
     *,
@@ -451,12 +421,18 @@ def to_dates(
     years: bool = False,
     dayfirst_hint: bool = False,
     fiscal_year_start: int = 1,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> Dates:
     """Read a column as dates, parsing each distinct value once.
 
     Real dates and datetimes, ``2026-10``, ``Oct 2026``, ``Oct-26``, ``2026-Q3``, ``Q3 2026``,
-    ``FY2026``, ``2026-W07``, ``31.10.2026``, ``10/31/2026``, ISO timestamps; Excel serial
-    numbers only with ``serials`` (a named date column) and bare years only with ``years``.
+    ``FY2026``, ``2026-W07``, ``31.10.2026``, ``10/31/2026``, ``2012/01/31``, ``Jan 31 2012``,
+    ISO timestamps; Excel serial numbers only with ``serials`` (a named date column) and bare
+    years only with ``years``. The families of :mod:`kpicli.io.dates` run vectorised over the
+    distinct values; only what they leave (period labels) is parsed value by value.
+    ``dayfirst`` and ``date_format`` (``data.dayfirst``, ``data.date_format``) override the
+    day/month order the column's values suggest; ``Dates.order`` says what was decided.
     """
     n = len(col)
     if pd.api.types.is_datetime64_any_dtype(col):
@@ -471,24 +447,47 @@ def to_dates(
     u_empty = np.ones(k + 1, bool)
     u_empty[:k] = False
     u_grain = np.full(k + 1, "", dtype=object)
+    order: Order | None = None
+    u_claimed = np.zeros(k + 1, bool)  # read by a vectorised family as an impossible date
     if pd.api.types.is_object_dtype(col):
         uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
         is_str = _string_mask(col, uniq)
         texts = uniq[is_str].astype("str").str.strip()
+    elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        is_str = np.zeros(k, bool)
+        texts = pd.Series([], dtype="str")
+        _numbers_as_dates(np.asarray(uniques, dtype="float64"), u_val, u_grain, serials, years)
     else:  # a text column: keep pyarrow strings so the patterns below run vectorised
         is_str = np.ones(k, bool)
         texts = pd.Series(uniques, dtype="str").str.strip()
-    dayfirst = _dayfirst(texts, dayfirst_hint) if len(texts) else dayfirst_hint
     if len(texts):
-        u_empty[np.flatnonzero(is_str)] = texts.str.lower().isin(MISSING).to_numpy(dtype=bool)
-    todo = np.flatnonzero(~u_empty[:k])
-    if len(texts) > 2000 and is_str.all():
-        # Many distinct timestamps (a big export): one vectorised parse instead of a loop.
-        parsed = _vectorised_dates(texts, u_empty[:k], dayfirst)
-        if parsed is not None:
-            u_val[:k] = parsed
-            u_grain[:k] = np.where(np.isnat(parsed), "", "day")
-            todo = np.array([], dtype=int)
+        str_idx = np.flatnonzero(is_str)
+        missing = texts.str.lower().isin(MISSING).to_numpy(dtype=bool)
+        u_empty[str_idx] = missing
+        filled = texts[~missing]
+        got, order, claimed = parse_texts(
+            filled, dayfirst=dayfirst, date_format=date_format, hint=dayfirst_hint
+        )
+        hit = ~np.isnat(got)
+        u_claimed[str_idx[~missing][claimed & ~hit]] = True
+        where = str_idx[~missing]
+        u_val[where[hit]] = got[hit]
+        u_grain[where[hit]] = "day"
+        rest = filled[~hit]
+        if (serials or years) and len(rest):
+            # Excel serials typed as text (CSV) and bare years, as one numeric pass.
+            nums = pd.to_numeric(rest, errors="coerce").to_numpy(dtype="float64", copy=True)
+            sub_val = np.full(len(rest), np.datetime64("NaT"), dtype="datetime64[ns]")
+            sub_grain = np.full(len(rest), "", dtype=object)
+            plain = rest.str.fullmatch(r"[0-9]{4,5}(?:\.[0-9]+)?").to_numpy(
+                dtype=bool, na_value=False
+            )
+            nums[~plain] = np.nan
+            _numbers_as_dates(nums, sub_val, sub_grain, serials, years)
+            rest_idx = where[~hit]
+            u_val[rest_idx] = sub_val
+            u_grain[rest_idx] = sub_grain
+    todo = np.flatnonzero(~u_empty[:k] & np.isnat(u_val[:k]) & ~u_claimed[:k])
     uvals = np.asarray(uniques, dtype=object)
     if pd.api.types.is_object_dtype(col) and len(todo):
         # Workbook date cells: convert all the real dates at once.
@@ -499,18 +498,20 @@ def to_dates(
             stamps = pd.to_datetime(pd.Series(uvals[idx], dtype=object), errors="coerce")
             u_val[idx] = stamps.dt.normalize().to_numpy(dtype="datetime64[ns]")
             u_grain[idx] = "day"
-            todo = np.flatnonzero(~u_empty[:k] & ~real)
-    for i in todo:  # one parse per distinct value
-        got = parse_date_value(
+            todo = np.flatnonzero(~u_empty[:k] & ~real & np.isnat(u_val[:k]) & ~u_claimed[:k])
+    if not is_str.any() and not pd.api.types.is_object_dtype(col):
+        todo = todo[:0]  # a numeric column: _numbers_as_dates decided every value
+    for i in todo:  # one parse per distinct value the vectorised families left
+        got_one = parse_date_value(
             uvals[i],
             serials=serials,
             years=years,
-            dayfirst=dayfirst,
+            dayfirst=order.dayfirst if order is not None else bool(dayfirst or dayfirst_hint),
             fiscal_year_start=fiscal_year_start,
         )
-        if got is not None:
-            u_grain[i] = got[0]
-            u_val[i] = np.datetime64(got[1], "ns")
+        if got_one is not None:
+            u_grain[i] = got_one[0]
+            u_val[i] = np.datetime64(got_one[1], "ns")
     values = u_val[codes]
     empty = u_empty[codes]
     bad = ~empty & np.isnat(values)
@@ -523,4 +524,26 @@ def to_dates(
         refined = refine_day_grain(u_val[day_mask])
         coarser = grains - {"day"}
         grain = finest({refined} | coarser)
-    return Dates(values, bad, empty, grain)
+    return Dates(values, bad, empty, grain, order)
+
+
+def _numbers_as_dates(
+    f: np.ndarray, u_val: np.ndarray, u_grain: np.ndarray, serials: bool, years: bool
+) -> None:
+    """Numbers as Excel serial days or as years, in place (vectorised)."""
+    k = len(f)
+    ok = ~np.isnan(f)
+    if serials:
+        ser = ok & (f >= _SERIAL_MIN) & (f <= _SERIAL_MAX)
+        if ser.any():
+            days = np.floor(f[ser]).astype("int64")
+            u_val[:k][ser] = np.datetime64(_EXCEL_EPOCH, "ns") + days.astype("timedelta64[D]")
+            u_grain[:k][ser] = "day"
+            ok &= ~ser
+    if years:
+        yr = ok & (f == np.floor(f)) & (f >= 1900) & (f <= 2200)
+        if yr.any():
+            u_val[:k][yr] = (f[yr].astype("int64") - 1970).astype("datetime64[Y]").astype(
+                "datetime64[ns]"
+            )
+            u_grain[:k][yr] = "year"

@@ -163,6 +163,8 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
             part = normalise(grid_sheet(grid, shown, spec), spec, model)
             if template:
                 part.source.layout = "kpi_rows (a kpi template workbook)"
+            if wanted is None and len(names) > 1:
+                part.notes.insert(0, _sheet_note(shown, name, names))
             return part
         except DataError as exc:
             if wanted is not None or len(candidates) == 1:
@@ -176,6 +178,17 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
     raise DataError(
         f"no sheet of {shown} holds data kpicli can read (sheets: {listing}); the largest: "
         f"{reason}. Name the sheet with data.sheet"
+    )
+
+
+def _sheet_note(shown: str, used: str, names: list[str]) -> str:
+    """The sheet read when the KPI file does not name one, and how to choose another."""
+    listing = ", ".join(repr(n) for n in names[:8]) + (", ..." if len(names) > 8 else "")
+    pos = names.index(used) + 1 if used in names else 0
+    which = "the first sheet" if pos == 1 else f"sheet {pos} of {len(names)}, the first"
+    return (
+        f"{shown}: read sheet {used!r} ({which} with data kpicli can read; sheets: {listing}); "
+        "name another with data.sheet"
     )
 
 
@@ -253,6 +266,7 @@ def combine(parts: list[Part]) -> Table:
         target_label=_same(p.target_label for p in parts),
         date_label=_same(p.date_label for p in parts),
         native_grain=finest({p.grain for p in parts if p.grain}),
+        notes=[n for p in parts for n in p.notes],
     )
 
 

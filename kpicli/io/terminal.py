@@ -11,13 +11,18 @@ from rich.table import Table
 from rich.text import Text
 
 from kpicli.io.formatting import (
+    CHANGE_ARROW,
     STATUS_ICON,
     STATUS_LABEL,
     arrow,
+    change_phrase,
+    change_suffix,
     delta_is_good,
     format_ratio,
     format_target,
     format_value,
+    moved,
+    period_heading,
     sparkline,
 )
 from kpicli.io.sanitize import printable
@@ -31,10 +36,42 @@ STATUS_STYLE = {
     "no_data": "dim",
 }
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+CHANGE_STYLE = {"improved": "green", "worsened": "red", "new": "cyan", "unchanged": "dim"}
 
 
 def status_text(status: str) -> Text:
     return Text(f"{STATUS_ICON[status]} {STATUS_LABEL[status]}", style=STATUS_STYLE[status])
+
+
+def status_with_change(r: KPIResult) -> Text:
+    """``▲ at risk ← on track``: the status, and where it came from when it moved."""
+    t = status_text(r.status)
+    suffix = change_suffix(r)
+    if suffix:
+        t.append(f" {suffix}", style=CHANGE_STYLE.get(r.status_change or "", "dim"))
+    return t
+
+
+def _changes_line(report: Report, results: list[KPIResult]) -> Text | None:
+    """``Since 2026-09: 2 worsened (A: on track → at risk, ...) · 1 improved (...)``."""
+    if report.previous_period is None or not any(r.status_change for r in results):
+        return None
+    line = Text(f"Since {report.previous_period}: ", style="bold")
+    picked = moved(results)
+    if not picked:
+        line.append("no status changed", style="dim")
+        return line
+    parts: dict[str, list[KPIResult]] = {}
+    for r in picked:
+        parts.setdefault(r.status_change or "new", []).append(r)
+    for i, (kind, rows) in enumerate(parts.items()):
+        if i:
+            line.append(" · ")
+        line.append(f"{CHANGE_ARROW[kind]} {len(rows)} {kind}", style=CHANGE_STYLE[kind])
+        line.append(" (")
+        line.append("; ".join(f"{r.name}: {change_phrase(r)}" for r in rows))
+        line.append(")")
+    return line
 
 
 def _delta(r: KPIResult) -> Text:
@@ -111,7 +148,7 @@ def _kpi_table(report: Report, results: list[KPIResult], explain: bool) -> Table
                 Text(format_value(r.actual, r.unit), style="bold"),
                 Text(format_target(r)),
                 Text(format_ratio(r.attainment)),
-                status_text(r.status),
+                status_with_change(r),
                 _delta(r),
             ]
             if yoy:
@@ -162,8 +199,18 @@ def _group_matrix(report: Report) -> Table:
             if r is None:
                 row.append(Text("–", style="dim"))
             else:
-                row.append(Text(format_value(r.actual, r.unit), style=STATUS_STYLE[r.status]))
+                cell = Text(format_value(r.actual, r.unit), style=STATUS_STYLE[r.status])
+                mark = CHANGE_ARROW.get(r.status_change or "", "")
+                if mark:
+                    cell.append(f" {mark}", style=CHANGE_STYLE[r.status_change or "unchanged"])
+                row.append(cell)
         table.add_row(*row)
+    if report.previous_period and any(r.status_change for r in members):
+        table.caption = Text(
+            f"Colour: status. ↑ improved, ↓ worsened, + new status since {report.previous_period}.",
+            style="dim",
+        )
+        table.caption_justify = "left"
     return table
 
 
@@ -194,7 +241,7 @@ def render_terminal(report: Report, console: Console, *, explain: bool = False) 
     """Print the scorecard; all user text goes through Text so it cannot carry markup."""
     report = _printable(report)
     title = Text(report.title or "KPI scorecard", style="bold")
-    title.append(f"  ·  {report.period} ({report.grain})", style="")
+    title.append(f"  ·  {period_heading(report)}", style="")
     title.append("  ·  score ")
     title.append_text(_score(report.score))
     console.print(title)
@@ -227,6 +274,9 @@ def _render_overall(report: Report, top: list[KPIResult], console: Console, expl
             summary.append_text(_score(p.score))
             summary.append("  ")
     console.print(summary)
+    changes = _changes_line(report, top)
+    if changes is not None:
+        console.print(changes)
     if explain:
         console.print()
         console.print(_why_lines(top))
@@ -279,8 +329,8 @@ def render_kpi_detail(
     rows = [r for r in report.kpis if r.id == kpi_id]
     r = next((x for x in rows if x.group is None), rows[0])
     head = Text(r.name, style="bold")
-    head.append(f"  ({r.id})  ·  {report.period}  ·  ", style="dim")
-    head.append_text(status_text(r.status))
+    head.append(f"  ({r.id})  ·  {period_heading(report)}  ·  ", style="dim")
+    head.append_text(status_with_change(r))
     console.print(head)
     facts = Table(box=None, show_header=False, pad_edge=False)
     facts.add_column(style="dim", no_wrap=True)
@@ -328,7 +378,7 @@ def render_kpi_detail(
                 Text(m.group or ""),
                 Text(format_value(m.actual, m.unit)),
                 Text(format_target(m)),
-                status_text(m.status),
+                status_with_change(m),
             )
         console.print(t)
     related = [f for f in report.findings if f.kpi == kpi_id]

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpicli.io.atomic import write_atomic
+from kpicli.io.formatting import CHANGE_ARROW, change_phrase, moved, period_heading
 from kpicli.io.sanitize import neutralize_formula, strip_illegal_xml
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -413,8 +414,7 @@ def _write_title_block(ws: Worksheet, report: Report, generated: dt.datetime) ->
     """Title, period, date, overall score and status counts; returns the next free row."""
     _put(ws, 1, 1, _report_title(report)).font = _TITLE_FONT
     ws.row_dimensions[1].height = 24
-    period = report.period or "—"
-    line2 = f"Period {period} ({report.grain})"
+    line2 = f"Period {period_heading(report)}"
     if report.group_by:
         line2 += f" · by {report.group_by}"
     _put(ws, 2, 1, line2).font = _SUBTITLE_FONT
@@ -457,6 +457,47 @@ def _objective_sections(
     return sections
 
 
+CHANGE_FONT = {"worsened": BAD_FONT, "improved": GOOD_FONT, "new": "1F4E78"}
+# Above this many rows the title and Changes blocks are not frozen with the table header:
+# a frozen area taller than the window would leave nothing to scroll.
+MAX_FROZEN_ROWS = 16
+
+
+def _write_changes(ws: Worksheet, row: int, report: Report, results: list[KPIResult]) -> int:
+    """The "Changes since <previous period>" block: one row per KPI whose status moved,
+    worsened first (KPI, change, "was → now", actual); returns the next row."""
+    if report.previous_period is None or not any(k.status_change for k in results):
+        return row
+    picked = moved(results)
+    head = f"Changes since {report.previous_period}"
+    _put(ws, row, 1, head + ("" if picked else ": none")).font = _font(bold=True, size=12)
+    row += 1
+    for k in picked:
+        kind = k.status_change or "new"
+        name = k.name or k.id
+        if k.group is not None:
+            name += f" — {k.group}"
+        _put(ws, row, 1, name).alignment = Alignment(indent=1)
+        _put(ws, row, 2, f"{CHANGE_ARROW[kind]} {kind}").font = _font(
+            bold=True, color=CHANGE_FONT[kind]
+        )
+        _put(ws, row, 3, change_phrase(k))
+        _put(ws, row, 4, k.actual, number_format(k.unit))
+        row += 1
+    members = [k for k in report.kpis if k.group is not None and k.status_change]
+    if members and any(k.group is None for k in results):
+        moved_members = moved(members)
+        counts: dict[str, int] = {}
+        for k in moved_members:
+            counts[k.status_change or "new"] = counts.get(k.status_change or "new", 0) + 1
+        text = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "none"
+        _put(
+            ws, row, 1, f"Members ({report.group_by}): {text} — see the By sheet's comments"
+        ).font = _NOTE_FONT
+        row += 1
+    return row
+
+
 def _write_summary(ws: Worksheet, report: Report, generated: dt.datetime) -> None:
     results, with_group = _main_results(report)
     title = _report_title(report)
@@ -464,7 +505,9 @@ def _write_summary(ws: Worksheet, report: Report, generated: dt.datetime) -> Non
     counts = _status_counts(results)
     if counts:
         _put(ws, row, 1, counts).font = _NOTE_FONT
-    header_row = row + 2
+    # The Changes block sits between the title block and the table, one blank row apart.
+    after = _write_changes(ws, row + 2, report, results)
+    header_row = after + 1 if after > row + 2 else row + 2
     columns = list(SUMMARY_COLUMNS)
     if with_group:
         columns.insert(1, (report.group_by or "Group").capitalize())
@@ -491,7 +534,8 @@ def _write_summary(ws: Worksheet, report: Report, generated: dt.datetime) -> Non
         last_row = row
     last_col = get_column_letter(len(columns))
     ws.auto_filter.ref = f"A{header_row}:{last_col}{last_row}"
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+    frozen_row = header_row + 1 if header_row <= MAX_FROZEN_ROWS else 1
+    ws.freeze_panes = ws.cell(row=frozen_row, column=2)
     _fit_widths(ws, header_row, caps={1: 48})
     for name in ("Attainment", "Progress", "Score", "Status"):
         letter = get_column_letter(col[name])
@@ -743,6 +787,9 @@ def _write_groups(ws: Worksheet, report: Report) -> None:
                 target = _result_target_text(k)
                 if target:
                     head += f" (target {target})"
+                if k.status_change in CHANGE_FONT:
+                    head += f"\n{k.status_change} since {report.previous_period}: "
+                    head += change_phrase(k)
                 cell.comment = _comment(f"{head}\n{k.why.strip()}".strip())
             cell.border = _ROW_BORDER
         for c in (1, 2, 3):

@@ -107,6 +107,17 @@ class DataSpec(_Strict):
     header_row: int | None = Field(
         None, ge=1, description="1-based row of the header. Default: detected."
     )
+    dayfirst: bool | None = Field(
+        None,
+        description="Numeric dates such as 03/04/2026 are day/month/year (true) or "
+        "month/day/year (false). Default: decided per column from the values, else from "
+        "the separator ('.' day-first, '/' month-first); reported as an info finding (D620).",
+    )
+    date_format: str | None = Field(
+        None,
+        description="strftime format of the date column, e.g. '%d/%m/%Y' or '%Y%m%d'. "
+        "Default: detected.",
+    )
 
 
 class Objective(_Strict):
@@ -250,7 +261,25 @@ class KPI(_Strict):
     )
     thresholds: Thresholds | None = Field(None, description="Overrides defaults.thresholds.")
     weight: float = Field(1.0, ge=0, description="Weight in objective and overall scores.")
+    range: tuple[Number | None, Number | None] | None = Field(
+        None,
+        description="[min, max] of possible values (null for an open end), e.g. [0, 100] for a "
+        "score; data outside it is finding D606. Default: only a count unit makes negative "
+        "values impossible.",
+    )
     ignore: list[str] = Field(default_factory=list, description="Rule ids silenced for this KPI.")
+
+    @field_validator("range")
+    @classmethod
+    def _check_range(
+        cls, v: tuple[float | None, float | None] | None
+    ) -> tuple[float | None, float | None] | None:
+        if v is not None and v[0] is not None and v[1] is not None and v[0] > v[1]:
+            raise ValueError(
+                f"range [{v[0]:g}, {v[1]:g}] has its minimum above its maximum; write it as "
+                f"[{v[1]:g}, {v[0]:g}]"
+            )
+        return v
 
     @model_validator(mode="after")
     def _merge_schedule(self) -> KPI:

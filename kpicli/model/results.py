@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["met", "on_track", "at_risk", "off_track", "no_data"]
+StatusChange = Literal["improved", "worsened", "unchanged", "new"]
 Severity = Literal["error", "warning", "info"]
 
 # Lower rank = worse; --fail-on compares ranks. no_data is not ranked.
@@ -62,6 +63,15 @@ class KPIResult(BaseModel):
     progress: float | None = None
     expected_progress: float | None = None
     status: Status = "no_data"
+    previous_status: Status | None = Field(
+        None,
+        description="The status the same rules give for the previous period, with its target.",
+    )
+    status_change: StatusChange | None = Field(
+        None,
+        description="improved, worsened or unchanged (met > on_track > at_risk > off_track); "
+        "new when the previous period had no status; leaving a status for no_data is worsened.",
+    )
     previous: float | None = None
     delta: float | None = None
     delta_pct: float | None = None
@@ -99,7 +109,17 @@ class Report(BaseModel):
     schema_: Literal["kpicli.report/1"] = Field("kpicli.report/1", alias="schema")
     title: str | None = None
     period: str | None = None
+    previous_period: str | None = Field(
+        None, description="The period previous_status and status_change compare with."
+    )
     grain: str = "month"
+    period_complete: bool = Field(
+        True,
+        description="False when the data ends inside the report period (an in-progress period).",
+    )
+    period_coverage: float = Field(
+        1.0, description="Share of the report period's days the data covers (1.0 when complete)."
+    )
     score: float | None = None
     group_by: str | None = None
     kpis: list[KPIResult] = Field(default_factory=list)
@@ -109,6 +129,10 @@ class Report(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     periods: list[str] = Field(default_factory=list, description="Periods present in the data.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Choices kpicli made on its own (sheet, date column, period), in words.",
+    )
 
     def to_json_dict(self) -> dict[str, object]:
         return self.model_dump(mode="json", by_alias=True)

@@ -56,6 +56,8 @@ class Table:
     date_label: str | None = None
     # Finest grain seen in the date column: day, week, month, quarter, year.
     native_grain: str | None = None
+    # Silent choices the readers made (sheet, date column, ...), named for the user.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def data_columns(self) -> list[str]:

@@ -57,49 +57,110 @@ _MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
-            ("jan", "january", "jän", "januar"),
-            ("feb", "february", "februar"),
-            ("mar", "march", "mär", "märz", "mrz"),
-            ("apr", "april"),
-            ("may", "mai"),
-            ("jun", "june", "juni"),
-            ("jul", "july", "juli"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october", "okt", "oktober"),
-            ("nov", "november"),
-            ("dec", "december", "dez", "dezember"),
+            ("jan", "january", "jän", "januar", "janv", "janvier", "ene", "enero", "gen"),
+            ("feb", "february", "februar", "févr", "fevr", "février", "fevrier", "febrero"),
+            ("mar", "march", "mär", "märz", "mrz", "mars", "marzo"),
+            ("apr", "april", "avr", "avril", "abr", "abril"),
+            ("may", "mai", "mayo"),
+            ("jun", "june", "juni", "juin", "junio"),
+            ("jul", "july", "juli", "juil", "juillet", "julio"),
+            ("aug", "august", "août", "aout", "ago", "agosto"),
+            ("sep", "sept", "september", "septembre", "septiembre", "set"),
+            ("oct", "october", "okt", "oktober", "octobre", "octubre"),
+            ("nov", "november", "novembre", "noviembre"),
+            ("dec", "december", "dez", "dezember", "déc", "décembre", "decembre", "dic", "diciembre"),
         ]
     )
     for m in names
 }
+MONTHS = _MONTHS  # month words (English, German, French, Spanish) -> month number
+
+# Quarter words: "I квартал", "1. Quartal", "T1" (trimestre), "1er trimestre", "Qtr 1".
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_QUARTER_WORD = (
+    r"(?:q|qtr|quarter|quartal|trimestre|trim|квартал|кв)"
+)
+_QUARTER_PATTERNS = [
+    # I квартал, 1. Quartal, 1st quarter, 1er trimestre, 1 кв.
+    re.compile(
+        rf"^(?P<q>[1-4]|i{{1,3}}|iv)\s*(?:\.|st|nd|rd|th|er|e|ème|eme|-?й|-?го)?\s*{_QUARTER_WORD}\.?$",
+        re.I,
+    ),
+    # Quarter 1, Quartal 1, Qtr 1, T1 (trimestre), Q1
+    re.compile(rf"^(?:{_QUARTER_WORD}|t)\s*\.?\s*(?P<q>[1-4]|i{{1,3}}|iv)$", re.I),
+    # 1T / 1Q (Spanish, Japanese style)
+    re.compile(r"^(?P<q>[1-4])\s*[tq]$", re.I),
+]
+# Footnote marks and notes after a period: "2020 (2)", "2001 1)", "1869\n(31.12.)", "2023*".
+_FOOTNOTE = re.compile(
+    r"(?:\s*\n.*|\s*\([^()]*\)|\s+\d{1,2}\)|\s*[*†‡¹²³⁴⁵⁶⁷⁸⁹⁰]+|\s+[pre]\.?)$",
+    re.S,
+)
+
+
+def parse_quarter_word(text: str) -> int | None:
+    """The quarter number of a quarter written as words with no year (``I квартал``, ``T1``)."""
+    t = " ".join(str(text).split()).strip()
+    for pattern in _QUARTER_PATTERNS:
+        m = pattern.match(t)
+        if m:
+            q = m.group("q").lower()
+            return _ROMAN.get(q) or int(q)
+    return None
+
+
+def strip_footnote(text: str) -> str:
+    """``2020 (2)`` -> ``2020``: footnote marks and notes that statistical tables append."""
+    prev = None
+    while prev != text:
+        prev = text
+        text = _FOOTNOTE.sub("", text).strip()
+    return text
+
 
 # Each pattern yields (grain, start date). Order matters: the most specific first.
+_MONTH_WORD = r"([^\W\d_]{3,10})\.?"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"), "day"),
+    (re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T].*)?$"), "day"),
     (re.compile(r"^(\d{4})[-/ ]?W(\d{1,2})$", re.I), "week"),
     (re.compile(r"^(\d{4})[-/ ]?Q([1-4])$", re.I), "quarter"),
     (re.compile(r"^Q([1-4])[-/ ]?(\d{4}|\d{2})$", re.I), "quarter_rev"),
+    (re.compile(r"^FY[-/ ]?(\d{4}|\d{2})[-/ ]?Q([1-4])$", re.I), "fiscal_quarter"),
+    (re.compile(r"^Q([1-4])[-/ ]?FY[-/ ]?(\d{4}|\d{2})$", re.I), "fiscal_quarter_rev"),
+    (re.compile(r"^(\d{4})[-/ ]?M(\d{1,2})$", re.I), "month"),
     (re.compile(r"^(\d{4})[-/.](\d{1,2})$"), "month"),
     (re.compile(r"^(\d{1,2})[-/.](\d{4})$"), "month_rev"),
-    (re.compile(r"^([A-Za-zäÄ]{3,9})\.?[-/ ']*(\d{4}|\d{2})$"), "month_name"),
-    (re.compile(r"^(\d{4})[-/ ]*([A-Za-zäÄ]{3,9})$"), "year_month_name"),
+    (re.compile(rf"^{_MONTH_WORD}[-/ ']*(\d{{4}}|\d{{2}})$"), "month_name"),
+    (re.compile(rf"^(\d{{4}})[-/ ]*{_MONTH_WORD}$"), "year_month_name"),
     (re.compile(r"^FY[-/ ]?(\d{4}|\d{2})$", re.I), "fiscal_year"),
     (re.compile(r"^(\d{4})$"), "year"),
 ]
+_YEAR_AND_REST = [
+    re.compile(r"^(?P<rest>.+?)[\s,/-]+(?P<y>\d{4})$"),
+    re.compile(r"^(?P<y>\d{4})[\s,/-]+(?P<rest>.+)$"),
+]
+
+
+def two_digit_year(y: int) -> int:
+    """Excel's pivot for two-digit years: 00-29 are 2000-2029, 30-99 are 1930-1999."""
+    if y >= 100:
+        return y
+    return 2000 + y if y < 30 else 1900 + y
 
 
 def _year(text: str) -> int:
-    y = int(text)
-    return y + 2000 if y < 100 else y
+    return two_digit_year(int(text))
 
 
 def parse_period_label(value: object) -> tuple[str, dt.date]:
     """Return ``(grain, first day)`` of a period written as text, a date or a year number.
 
-    Grains: ``day``, ``week``, ``month``, ``quarter``, ``year``, ``fiscal_year``.
-    ``fiscal_year`` returns the calendar year number as the date's year (``FY2026``);
-    the engine applies ``fiscal_year_start`` to place it.
+    Grains: ``day``, ``week``, ``month``, ``quarter``, ``year``, ``fiscal_year``,
+    ``fiscal_quarter``. ``fiscal_year`` returns the calendar year number as the date's year
+    (``FY2026``); ``fiscal_quarter`` returns ``date(fiscal year, quarter, 1)`` (the month
+    field holds the quarter number); the engine applies ``fiscal_year_start`` to place them.
+    Footnote marks after a label (``2020 (2)``, ``2001 1)``) are ignored, and quarters may be
+    written in words (``I квартал 2026``, ``1. Quartal 2026``, ``T1 2026``).
     """
     if isinstance(value, dt.datetime):
         return "day", value.date()
@@ -110,6 +171,20 @@ def parse_period_label(value: object) -> tuple[str, dt.date]:
     if not isinstance(value, str):
         raise ValueError(f"cannot read {value!r} as a period")
     text = value.strip()
+    got = _match(text)
+    if got is None:
+        bare = strip_footnote(text)
+        if bare != text and bare:
+            got = _match(bare)
+    if got is not None:
+        return got
+    raise ValueError(
+        f"cannot read {value!r} as a period; write it like 2026-10, Oct 2026, 2026-Q3, "
+        "2026-W07, FY2026 or 2026"
+    )
+
+
+def _match(text: str) -> tuple[str, dt.date] | None:
     for pattern, kind in _PATTERNS:
         m = pattern.match(text)
         if not m:
@@ -117,13 +192,17 @@ def parse_period_label(value: object) -> tuple[str, dt.date]:
         g = m.groups()
         try:
             if kind == "day":
-                return "day", dt.date(int(g[0]), int(g[1]), int(g[2]))
+                return "day", dt.date(int(g[0]), int(g[2]), int(g[3]))
             if kind == "week":
                 return "week", dt.date.fromisocalendar(int(g[0]), int(g[1]), 1)
             if kind == "quarter":
                 return "quarter", dt.date(int(g[0]), 3 * int(g[1]) - 2, 1)
             if kind == "quarter_rev":
                 return "quarter", dt.date(_year(g[1]), 3 * int(g[0]) - 2, 1)
+            if kind == "fiscal_quarter":
+                return "fiscal_quarter", dt.date(_year(g[0]), int(g[1]), 1)
+            if kind == "fiscal_quarter_rev":
+                return "fiscal_quarter", dt.date(_year(g[1]), int(g[0]), 1)
             if kind == "month":
                 return "month", dt.date(int(g[0]), int(g[1]), 1)
             if kind == "month_rev":
@@ -143,8 +222,12 @@ def parse_period_label(value: object) -> tuple[str, dt.date]:
             if kind == "year":
                 return "year", dt.date(int(g[0]), 1, 1)
         except ValueError:
-            break
-    raise ValueError(
-        f"cannot read {value!r} as a period; write it like 2026-10, Oct 2026, 2026-Q3, "
-        "2026-W07, FY2026 or 2026"
-    )
+            return None
+    # A quarter in words beside a four-digit year: "I квартал 2026", "2026 1. Quartal".
+    for pattern in _YEAR_AND_REST:
+        m = pattern.match(text)
+        if m:
+            q = parse_quarter_word(m.group("rest"))
+            if q is not None:
+                return "quarter", dt.date(int(m.group("y")), 3 * q - 2, 1)
+    return None

@@ -1,0 +1,77 @@
+"""`kpi report` and `kpi validate --data` name the same rule for the same problem.
+
+The report's engine describes a KPI it cannot compute with a typed problem (its catalogue rule
+and a message); validate finds the same problem with its data-backed rules. Each case below is
+one broken input; both commands must report exactly the expected rule ids (E and M letters).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kpicli.cli.app import app
+
+LONG = "month,kpi,value\n2026-01,Revenue,100\n2026-02,Revenue,110\n2026-01,Visits,10\n"
+RECORDS = "date,revenue,visits,channel\n2026-01-05,100,10,web\n2026-02-05,110,12,shop\n"
+BASE = """version: 1
+title: Rule agreement
+period: month
+kpis:
+  - id: revenue
+    name: Monthly revenue in euros
+    unit: count
+    measure: {column: revenue, aggregate: sum}
+    target: 100
+"""
+
+
+def _kpi(kid: str, body: str) -> str:
+    lines = [f"  - id: {kid}", f"    name: The {kid} figure per month", "    unit: count"]
+    return "\n".join([*lines, *("    " + b for b in body.strip().splitlines()), "    target: 10"])
+
+
+CASES = [
+    ("long: measure label missing", LONG, _kpi("web-visits", "measure: {column: Visitz}"), {"M203"}),
+    ("long: nothing named, no label", LONG, _kpi("signups", ""), {"M201"}),
+    ("records: column missing", RECORDS, _kpi("cost", "measure: {column: cost}"), {"M203"}),
+    ("records: nothing named, no column", RECORDS, _kpi("signups", ""), {"M201"}),
+    ("formula: unknown KPI", RECORDS, _kpi("ratio", "formula: revenue / visitz"), {"E005"}),
+    (
+        "formula: cycle",
+        RECORDS,
+        _kpi("a1", "formula: b1 * 2") + "\n" + _kpi("b1", "formula: a1 / 2"),
+        {"E005"},
+    ),
+    (
+        "filter: unknown column",
+        RECORDS,
+        _kpi("webrev", "measure: {column: revenue, where: \"chanel == 'web'\"}"),
+        {"E006"},
+    ),
+]
+
+
+def _rules(findings: list[dict[str, object]]) -> set[str]:
+    return {str(f["rule"]) for f in findings if str(f["rule"])[0] in "EM"}
+
+
+@pytest.mark.parametrize(("name", "data", "extra", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_report_and_validate_agree(
+    tmp_path: Path, name: str, data: str, extra: str, expected: set[str]
+) -> None:
+    kpis = tmp_path / "kpis.yaml"
+    kpis.write_text(BASE + extra + "\n", encoding="utf-8")
+    csv = tmp_path / "data.csv"
+    csv.write_text(data, encoding="utf-8")
+    runner = CliRunner()
+    validated = runner.invoke(app, ["validate", str(kpis), "--data", str(csv), "-f", "json"])
+    reported = runner.invoke(app, ["report", str(kpis), "--data", str(csv), "-f", "json"])
+    assert reported.exit_code == 0, reported.output
+    from_validate = _rules(json.loads(validated.stdout)["findings"])
+    from_report = _rules(json.loads(reported.stdout)["findings"])
+    assert from_validate == expected, name
+    assert from_report == expected, name
