@@ -101,6 +101,121 @@ ACCEPTED: dict[str, str] = {
     "evaluate.py::evaluate_kpi::bound = t.low if t.low is not None and actual < t.low else t.high"
     "::< -> <=":
         "a value equal to the band's low bound is inside the band and never reaches this why",
+    # aggregate.py: performance paths and bookkeeping that give the same numbers
+    'aggregate.py::Actuals._rows::bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))::1 -> 1 + 1':
+        'one more search bound past the last group: the slices read stop at the last one',
+    'aggregate.py::Actuals._rows::first = int(self.periods.asi8[0]) if len(self.periods) else 0::0 -> 0 + 1#2':
+        'the first period of an empty table: there are no rows to place',
+    'aggregate.py::Actuals._rows::first = int(self.periods.asi8[0]) if len(self.periods) else 0::0 -> 0 - 1#2':
+        'the first period of an empty table: there are no rows to place',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::negate condition':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::!= -> ==':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::0 -> 0 + 1':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::0 -> 0 - 1':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals.series::inside = (at >= 0) & (at < n)::0 -> 0 - 1':
+        'positions are always inside the period range (the index is built from the same periods)',
+    'aggregate.py::Actuals.series::inside = (at >= 0) & (at < n)::< -> <=':
+        'positions are always inside the period range (the index is built from the same periods)',
+    'aggregate.py::_aggregate::return g.sum(min_count=0)::0 -> 0 + 1':
+        "additive aggregates fill an empty group with 0 afterwards, whatever sum's min_count",
+    'aggregate.py::_aggregate::return g.sum(min_count=0)::0 -> 0 - 1':
+        "additive aggregates fill an empty group with 0 afterwards, whatever sum's min_count",
+    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::0 -> 0 + 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::0 -> 0 - 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::1 -> 1 + 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::1 -> 1 - 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_slot_groups::shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]::and -> or':
+        'performance grouping: any partition of the label sets into groups of disjoint sets gives the same values',
+    'aggregate.py::_slot_groups::shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]::!= -> ==':
+        'performance grouping: any partition of the label sets into groups of disjoint sets gives the same values',
+    'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::1 -> 1 + 1':
+        'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
+    'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::0 -> 0 + 1':
+        'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
+    'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::0 -> 0 - 1':
+        'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
+    'aggregate.py::_slot_groups::label_slot = np.full(n_labels + 1, -1, dtype=np.int32)  # last entry: no label::1 -> 1 + 1':
+        'a larger label-to-slot table: the extra entries are never read',
+    'aggregate.py::_slot_groups::out.append((label_slot[row_label], [slot.get(p.labels, -1) for p in plans]))::1 -> 1 + 1':
+        'a plan outside the group is skipped for any negative slot',
+    'aggregate.py::_key_index::inside = (keys >= ks.offset) & (keys < ks.offset + ks.size)::< -> <=':
+        'a key on the boundary is claimed by the next key set, which is written after this one',
+    'aggregate.py::_key_index::group[inside] = names[local // max(n_periods, 1)]::1 -> 1 - 1':
+        'n_periods is at least 1 whenever there are keys',
+    'aggregate.py::_key_index::period[inside] = local % max(n_periods, 1) + lo::1 -> 1 - 1':
+        'n_periods is at least 1 whenever there are keys',
+    'aggregate.py::_present_codes::total = (int(slots.max()) + 1) * size if len(slots) else 0::1 -> 1 + 1':
+        'performance path: a larger dense table gives the same codes (or there are no rows)',
+    'aggregate.py::_present_codes::total = (int(slots.max()) + 1) * size if len(slots) else 0::0 -> 0 + 1':
+        'performance path: a larger dense table gives the same codes (or there are no rows)',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::negate condition':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::<= -> <':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::4 -> 4 + 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::4 -> 4 - 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::1 -> 1 + 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::1 -> 1 - 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::20 -> 20 + 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::20 -> 20 - 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::lookup = np.full(total, -1, dtype=np.int32)::1 -> 1 + 1':
+        'entries of the dense table that no row uses are never read',
+    'aggregate.py::_present_codes::lookup = np.full(total, -1, dtype=np.int32)::1 -> 1 - 1':
+        'entries of the dense table that no row uses are never read',
+    'aggregate.py::_present_codes::codes = np.full(n, -1, dtype=np.int32)::1 -> 1 + 1':
+        'codes of rows outside every slot are never read (no selection includes them)',
+    'aggregate.py::_present_codes::codes = np.full(n, -1, dtype=np.int32)::1 -> 1 - 1':
+        'codes of rows outside every slot are never read (no selection includes them)',
+    'aggregate.py::_rows::max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool::0 -> 0 + 1':
+        'a larger mask table: the extra entries are False and serve no slot',
+    'aggregate.py::_rows::max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool::0 -> 0 - 1':
+        'a larger mask table: the extra entries are False and serve no slot',
+    'aggregate.py::_rows::max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool::2 -> 2 + 1':
+        'a larger mask table: the extra entries are False and serve no slot',
+    'aggregate.py::compute_actuals::key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]::1 -> 1 + 1':
+        "the overall key set's size and offset only number the keys; the period is recovered the same way",
+    'aggregate.py::compute_actuals::key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]::1 -> 1 - 1':
+        "the overall key set's size and offset only number the keys; the period is recovered the same way",
+    'aggregate.py::compute_actuals::key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]::0 -> 0 - 1':
+        "the overall key set's size and offset only number the keys; the period is recovered the same way",
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::>= -> >':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::1 -> 1 + 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::1 -> 1 - 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::2 -> 2 + 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::2 -> 2 - 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::31 -> 31 + 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::31 -> 31 - 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::mcodes.astype(np.int64 if wide else np.int32) * n_periods + offsets,::negate condition':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::max(len(members) * n_periods, 1),::1 -> 1 + 1':
+        'only differs for an empty table, which has no keys',
+    'aggregate.py::compute_actuals::max(len(members) * n_periods, 1),::1 -> 1 - 1':
+        'only differs for an empty table, which has no keys',
+    'aggregate.py::compute_actuals::key_sets[0].size,::0 -> 0 - 1':
+        'key_sets has one element there: [0] and [-1] are the same',
+    'aggregate.py::formula_order.visit::return False::return x -> return None':
+        "a cycle's False and None both read as not ok",
 }
 
 _SWAP_CMP: dict[type, type] = {
@@ -293,7 +408,8 @@ class _Worker:
         self.lines: queue.Queue[str] = queue.Queue()
 
     def _start(self) -> None:
-        env = dict(os.environ, PYTHONPATH=str(self.copy), PYTHONDONTWRITEBYTECODE="1")
+        env = dict(os.environ, PYTHONPATH=str(self.copy), PYTHONDONTWRITEBYTECODE="1",
+                   HYPOTHESIS_PROFILE="mutation")  # tests/conftest.py: deterministic
         env.pop("CI", None)  # a skipped external part must not count as a kill
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--serve", self.module,
