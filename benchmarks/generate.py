@@ -339,3 +339,57 @@ if __name__ == "__main__":  # quick manual use: python benchmarks/generate.py OU
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
     for p in (long_csv(target, n), long_xlsx(target, n), records_csv(target, n), long_kpis(target)):
         print(p)
+
+
+def long_parquet(out: Path, rows: int) -> Path:
+    """The long CSV's rows as Parquet (typed: date, text, text, double), same seed."""
+    import pandas as pd
+
+    path = out / f"long_{_size(rows)}_s{SEED}.parquet"
+    if path.exists():
+        return path
+    day, team, kpi, value = _long_columns(rows)
+    frame = pd.DataFrame(
+        {
+            "date": pd.Timestamp(START) + pd.to_timedelta(day.astype("int64"), unit="D"),
+            "team": pd.Categorical.from_codes(team, team_names()).astype("str"),
+            "kpi": pd.Categorical.from_codes(kpi, kpi_ids()).astype("str"),
+            "value": value,
+        }
+    )
+    tmp = path.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def long_kpis_with(out: Path, name: str, extra: str) -> Path:
+    """The long KPI file with more ``data:`` settings (engine, table) under another name."""
+    base = long_kpis(out).read_text(encoding="utf-8")
+    path = out / f"kpis_long_{name}.yaml"
+    _write_if_changed(path, base.replace("data:\n", "data:\n" + extra, 1))
+    return path
+
+
+def long_postgres(admin_url: str, rows: int, csv: Path) -> str:
+    """The long CSV loaded into PostgreSQL once (table bench_long_<size>); its name."""
+    import psycopg
+
+    name = f"bench_long_{_size(rows).lower()}"
+    with psycopg.connect(admin_url, autocommit=True) as con:
+        got = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = %s", (name,)
+        ).fetchone()
+        if got and got[0]:
+            return name
+        con.execute(
+            f'CREATE TABLE "{name}" (date date, team text, kpi text, value double precision)'
+        )
+        with con.cursor() as cur, cur.copy(
+            f'COPY "{name}" FROM STDIN WITH (FORMAT csv, HEADER true)'
+        ) as cp, csv.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                cp.write(block)
+        con.execute(f'ANALYZE "{name}"')
+        con.execute(f'GRANT SELECT ON "{name}" TO PUBLIC')
+    return name

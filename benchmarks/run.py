@@ -190,6 +190,39 @@ def build_cases(data: Path, sizes: list[int], src_env: dict[str, str]) -> list[C
                     "the workbook writer's cost is the difference",
                 )
             )
+        if n >= 1_000_000 and has("duckdb") and has("sqlglot"):
+            pq = str(G.long_parquet(data, n))
+            k_pandas = str(G.long_kpis_with(data, "pandas", "  engine: pandas\n"))
+            cases.append(
+                Case(
+                    f"parquet-{G._size(n)}",
+                    n,
+                    [
+                        kpi("kpi duckdb", "report", kl, "--data", pq, "-f", "json"),
+                        script("duckdb sql", "duckdb_parquet.py", pq),
+                        kpi("kpi pandas", "report", k_pandas, "--data", pq, "-f", "json"),
+                    ],
+                    "duckdb sql",
+                    "long Parquet: kpi through DuckDB vs the SQL a user would write",
+                )
+            )
+            admin, reader = os.environ.get("KPI_BENCH_PG_ADMIN"), os.environ.get("KPI_BENCH_PG")
+            if admin and reader and has("psycopg"):
+                name = G.long_postgres(admin, n, Path(csv))
+                k_pg = str(G.long_kpis_with(data, f"pg_{name}", f"  table: {name}\n"))
+                cases.append(
+                    Case(
+                        f"postgres-{G._size(n)}",
+                        n,
+                        [
+                            kpi("kpi postgres", "report", k_pg, "--data", reader, "-f", "json"),
+                            script("server sql", "pg_sql.py", reader, name),
+                            script("pandas pull", "pg_pandas.py", reader, name),
+                        ],
+                        "server sql",
+                        "PostgreSQL table: kpi pushes the aggregation down",
+                    )
+                )
     xlsx = str(G.long_xlsx(data, 100_000))
     cmds = [
         kpi("kpi", "report", kl, "--data", xlsx, "-f", "json"),

@@ -97,14 +97,45 @@ def read_table(
     model = model or defs.model
     assert model is not None
     spec = model.data
+    sql_table, notes = _read_through_engine(defs, model, data)
+    if sql_table is not None:
+        return sql_table
     if data:
-        return read_data(list(data), spec, model, base_dir=Path.cwd())
+        return _noted(read_data(list(data), spec, model, base_dir=Path.cwd()), notes)
     if spec is None or not spec.path:
         raise KpiError(
             f"no data given: pass --data FILE, or name it in {defs.path} under data: path:"
         )
     paths = [spec.path] if isinstance(spec.path, str) else list(spec.path)
-    return read_data(paths, spec, model, base_dir=defs.base_dir)
+    return _noted(read_data(paths, spec, model, base_dir=defs.base_dir), notes)
+
+
+def _noted(table: Table, notes: list[str]) -> Table:
+    table.notes.extend(notes)  # the engine choice (e.g. Parquet read by pandas)
+    return table
+
+
+def _read_through_engine(
+    defs: Definitions, model: KPIFile, data: Sequence[str | Path] | None
+) -> tuple[Table | None, list[str]]:
+    """A database URL or Parquet files read through DuckDB/PostgreSQL (the aggregation runs
+    there; kpicli.io.sql_source), or None for the pandas path."""
+    from kpicli.io.sql_source import Request, read_sql_table, wants_sql
+
+    spec = model.data
+    request, notes = wants_sql(spec, data, defs.base_dir)
+    if request is None:
+        return None, notes
+    assert isinstance(request, Request)
+
+    def locate(index: int, field: tuple[str, ...]) -> str:
+        path: tuple[str | int, ...] = ("kpis", index, *field)
+        line, col = defs.yaml.position(path) if defs.yaml is not None else (1, 1)
+        return f"{defs.path}:{line}:{col}"
+
+    table = read_sql_table(request, spec, model, locate=locate)
+    table.notes.extend(notes)
+    return table, notes
 
 
 def build_report(

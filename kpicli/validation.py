@@ -254,7 +254,13 @@ def _validate_one(
 
 
 def _wants_data(model: Any, data: Sequence[str | Path] | None) -> bool:
-    return bool(data) or bool(model is not None and model.data is not None and model.data.path)
+    spec = model.data if model is not None else None
+    if not data and spec is not None and spec.url:
+        from kpicli.model.dataurl import url_problem
+
+        if url_problem(spec.url):  # M207 says why; never connect with a secret in the URL
+            return False
+    return bool(data) or bool(spec is not None and (spec.path or spec.url or spec.url_env))
 
 
 def _data_rules_enabled(enabled: Callable[[str], bool]) -> bool:

@@ -269,7 +269,9 @@ def browse(tmp_path: Path, page: Path, *args: str, dark: bool = False) -> tuple[
         "--enable-logging=stderr", "--v=0", "--window-size=1280,1600",
         *(["--force-dark-mode"] if dark else []), *args, page.as_uri(),
     ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+    # A HOME of its own: CI may run without one, and the profile stays in the test's folder.
+    env = {**os.environ, "HOME": str(tmp_path)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     console = [ln for ln in proc.stderr.splitlines() if ":CONSOLE" in ln]
     requests = []

@@ -53,7 +53,8 @@ def test_io_never_imports_cli() -> None:
             assert not name.startswith(("kpicli.cli", "typer")), f"{path.name} imports {name}"
 
 
-HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine")
+HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "sqlglot", "duckdb",
+         "psycopg")
 
 
 @pytest.mark.parametrize(

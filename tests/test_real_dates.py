@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
@@ -513,3 +515,40 @@ def test_one_date_per_month_is_a_monthly_figure_not_a_partial_month(tmp_path: Pa
     doc = json.loads(out)
     assert (doc["period"], doc["period_complete"], doc["notes"]) == ("2026-10", True, [])
     assert doc["kpis"][0]["actual"] == 100.0
+
+
+# ----------------------------------------------------------------------------- invariants
+
+_SPELLINGS = {
+    "%Y-%m-%d": {},
+    "%Y/%m/%d": {},
+    "%d.%m.%Y": {},
+    "%m/%d/%Y": {"dayfirst": False},
+    "%d/%m/%Y": {"dayfirst": True},
+    "%b %d %Y": {},
+    "%d %B %Y": {},
+    "%Y-%m-%dT%H:%MZ": {},
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    days=st.lists(
+        st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2100, 12, 31)),
+        min_size=1,
+        max_size=30,
+    ),
+    spelling=st.sampled_from(sorted(_SPELLINGS)),
+)
+def test_every_spelling_reads_back_the_same_days(days: list[dt.date], spelling: str) -> None:
+    texts = pd.Series([d.strftime(spelling) for d in days], dtype="str")
+    got = to_dates(texts, **_SPELLINGS[spelling])
+    assert not got.bad.any()
+    assert list(got.values) == [np.datetime64(d, "ns") for d in days]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2029, 12, 31)))
+def test_two_digit_years_read_back_within_the_excel_window(d: dt.date) -> None:
+    got = to_dates(pd.Series([d.strftime("%d.%m.%y")], dtype="str"))
+    assert got.values[0] == np.datetime64(d, "ns")

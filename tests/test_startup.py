@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine")
+HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "sqlglot", "duckdb",
+         "psycopg")
 
 CODE = (
     "import sys\n"

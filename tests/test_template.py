@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from external import missing
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -324,3 +328,42 @@ def test_range_key_sets_the_validation_of_a_percent_kpi(tmp_path: Path) -> None:
     rules = {str(dv.sqref): (dv.operator, dv.formula1, dv.formula2)
              for dv in ws.data_validations.dataValidation}
     assert rules["F2"] == ("between", "-50", "150")
+
+
+def test_libreoffice_opens_saves_and_the_report_still_reads_it(kpis: Path, tmp_path: Path) -> None:
+    """A filled template saved again by LibreOffice Calc keeps its layout, marker and numbers."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        missing("LibreOffice not installed (apt-get install libreoffice-calc-nogui)")
+    assert soffice is not None
+    out = tmp_path / "entry.xlsx"
+    write_template(api.template_plan(kpis, periods="2026-01..2026-03", today=TODAY), out,
+                   today=TODAY)
+    fill(out, {
+        ("CSAT", None): [80, 86.5, 90],
+        ("Revenue", None): [90000, 95000.5, 101000],
+        ("Tickets", None): [520, 480, 450],
+    })
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    proc = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+         "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(saved),
+         str(out)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)},
+        check=False,
+    )
+    again = saved / "entry.xlsx"
+    assert again.exists(), proc.stdout + proc.stderr
+    wb = load_workbook(again)
+    assert wb.sheetnames[:2] == [DATA_SHEET, INSTRUCTIONS_SHEET]
+    assert wb[MARKER_SHEET].sheet_state == "hidden"
+    assert wb[DATA_SHEET].data_validations.dataValidation  # the validation survived
+    doc = report(kpis, again)
+    got = {k["id"]: (k["actual"], k["status"]) for k in doc["kpis"]}
+    assert doc["period"] == "2026-03"
+    assert got["csat"] == (90.0, "met")
+    assert got["revenue"] == (101000.0, "met")
+    assert got["tickets"] == (450.0, "met")
+    doc = report(kpis, again, "--period", "2026-02")
+    assert {k["id"]: k["actual"] for k in doc["kpis"]}["revenue"] == 95000.5

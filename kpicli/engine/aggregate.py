@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kpicli.engine import periods as P
+from kpicli.engine.codes import codes as column_codes
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.results import Finding
 from kpicli.model.table import BASELINE, DATE, TARGET, VALUE, Table
@@ -116,7 +117,7 @@ class Actuals:
 
 def _aggregate(values: pd.DataFrame, codes: np.ndarray, how: str) -> pd.DataFrame:
     """``how`` of each column per group code (pandas' own reductions: compensated sums,
-    linear percentiles, first/last non-empty in row order)."""
+    linear percentiles, first/last non-empty in the order given: the caller sorts by date)."""
     g = values.groupby(codes, sort=False)
     m = _PCT.match(how)
     if m:
@@ -159,20 +160,20 @@ class _KeySet:
     group: str | None = None  # None: overall
 
 
-def _period_offsets(dates: pd.Series, f: str) -> tuple[np.ndarray, int, int]:
+def _period_offsets(table: Table, f: str) -> tuple[np.ndarray, int, int]:
     """Each row's period as an offset from the first, converted once per distinct date."""
-    codes, uniques = pd.factorize(dates, sort=False)
+    codes, uniques = column_codes(table, DATE)
     ords = pd.DatetimeIndex(uniques).to_period(f).asi8
     if not len(ords):
-        return np.zeros(len(dates), dtype=np.int32), 0, -1
+        return np.zeros(len(codes), dtype=np.int32), 0, -1
     lo, hi = int(ords.min()), int(ords.max())
     return (ords - lo).astype(np.int32)[codes], lo, hi
 
 
-def _member_codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+def _member_codes(table: Table, by: str) -> tuple[np.ndarray, list[str]]:
     """The ``by`` column as codes into its sorted member names (stripped text; missing is
     ``(blank)``), each distinct value converted once."""
-    codes, uniques = pd.factorize(col, use_na_sentinel=True, sort=False)
+    codes, uniques = column_codes(table, by)
     names = (
         pd.Series(np.asarray(uniques, dtype=object), dtype=object)
         .astype("string")
@@ -299,10 +300,12 @@ def compute_actuals(
     """
     grain = grain or model.period
     fys = model.fiscal_year_start
+    if table.pushdown is not None:  # the aggregation runs in the database (engine/sqlplan.py)
+        return table.pushdown(model, grain, by)
     frame = table.frame
     n = len(frame)
     f = P.freq(grain, fys)
-    offsets, lo, hi = _period_offsets(frame[DATE], f)
+    offsets, lo, hi = _period_offsets(table, f)
     n_periods = hi - lo + 1
     if n:
         all_periods = pd.period_range(pd.Period(ordinal=lo, freq=f), periods=n_periods, freq=f)
@@ -312,7 +315,7 @@ def compute_actuals(
     key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]
     members: list[str] = []
     if by is not None:
-        mcodes, members = _member_codes(frame[by])
+        mcodes, members = _member_codes(table, by)
         wide = len(members) * max(n_periods, 1) >= 2**31
         key_sets.append(
             _KeySet(
@@ -327,7 +330,7 @@ def compute_actuals(
     row_label = None
     norm_uniques: list[str] = []
     if long:
-        row_label, uniques = pd.factorize(frame[KPI_COL], sort=False)
+        row_label, uniques = column_codes(table, KPI_COL)
         row_label = row_label.astype(np.int32)
         norm_uniques = [normalise_label(u) for u in uniques]
 
@@ -379,6 +382,12 @@ def compute_actuals(
         plans.append(_Plan(kpi, labels, column, how, where))
 
     numeric: dict[str, pd.Series] = {}
+    dates_cache: list[np.ndarray] = []
+
+    def dates_i8() -> np.ndarray:
+        if not dates_cache:
+            dates_cache.append(frame[DATE].to_numpy(dtype="datetime64[ns]").view(np.int64))
+        return dates_cache[0]
 
     def values_of(column: str, how: str) -> pd.Series:
         if how in ("count", "nunique"):
@@ -409,6 +418,10 @@ def compute_actuals(
                 c = codes[sel]
                 columns = list(dict.fromkeys(plans[i].column for i in idx))
                 data = pd.DataFrame({col: values_of(col, how)[sel] for col in columns})
+                if how in ("first", "last"):
+                    # first/last are by date, ties in row order (as on the SQL engines).
+                    order = np.argsort(dates_i8()[sel], kind="stable")
+                    data, c = data.iloc[order], c[order]
                 res = _aggregate(data, c, how)
                 for col in columns:
                     agg = _scatter(res[col], n_codes)

@@ -9,6 +9,8 @@ import pandas as pd
 
 from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, Actuals, normalise_label
+from kpicli.engine.codes import codes as column_codes
+from kpicli.engine.codes import combined_ids
 from kpicli.engine.evaluate import Context, TargetAt, num, resolve_target
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding
@@ -37,7 +39,7 @@ def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | 
     out: dict[str, tuple[pd.Series, str | None]] = {}
     if table.layout == "long":
         # Each distinct label is normalised once, not once per row.
-        codes, uniques = pd.factorize(frame[KPI], use_na_sentinel=False)
+        codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
         norm = [normalise_label(u) for u in uniques]
         for k in model.kpis:
             if k.formula is not None:
@@ -47,7 +49,8 @@ def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | 
                 for x in (k.measure.column if k.measure else None, k.id, k.name)
                 if x
             }
-            hit = np.array([u in wanted for u in norm], dtype=bool)
+            # A last False for code -1: a row without a label belongs to no KPI.
+            hit = np.array([u in wanted for u in norm] + [False], dtype=bool)
             out[k.id] = (pd.Series(hit[codes], index=frame.index), VALUE)
     else:
         for k in model.kpis:
@@ -61,14 +64,17 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
     """Row-level checks: duplicates (long layout), future periods, impossible values."""
     frame = table.frame
     findings: list[Finding] = []
-    if not len(frame):
+    if not len(frame) or table.pushdown is not None:  # a database source: checked there
         return findings
     if table.layout == "long":
         dims = [c for c in frame.columns if c not in RESERVED and c != "_col"]
         # One pass: an id per KPI/date/dimensions entry, and how many rows share it.
-        ids = frame.groupby([KPI, DATE, *dims], dropna=False, observed=True, sort=False).ngroup()
-        sizes = np.bincount(ids.to_numpy(dtype=np.int64))
-        dup = sizes[ids.to_numpy(dtype=np.int64)] > 1
+        ids = combined_ids(table, [KPI, DATE, *dims])  # from the codes aggregation shares
+        if ids is None:  # too many combinations to number in 63 bits: let pandas group them
+            grouped = frame.groupby([KPI, DATE, *dims], dropna=False, observed=True, sort=False)
+            ids = grouped.ngroup().to_numpy(dtype=np.int64)
+        sizes = np.bincount(ids)
+        dup = sizes[ids] > 1
         if dup.any():
             at = np.flatnonzero(dup)  # often most of a big export: no copy of those rows
             rows = frame.iloc[at[:MAX_PLACES]]

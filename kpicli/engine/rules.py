@@ -1165,6 +1165,28 @@ def _unmatched_kpis(ctx: RuleContext) -> Iterator[RuleHit]:
         )
 
 
+@_declare(
+    "M207", "M", "error", "data.url holds a password or secret parameter",
+    "Remove the password from `data.url` (or the variable `data.url_env` names): kpicli takes "
+    "credentials only from the engine's own sources — PGPASSWORD, ~/.pgpass or PGSERVICE for "
+    "PostgreSQL — so they never land in version control or a report.",
+)
+def check_data_url_secret(ctx: RuleContext) -> Iterator[RuleHit]:
+    import os
+
+    from kpicli.model.dataurl import url_problem
+
+    spec = ctx.settings.data
+    if spec is None:
+        return
+    url, field = spec.url, "url"
+    if url is None and spec.url_env:
+        url, field = os.environ.get(spec.url_env), "url_env"
+    problem = url_problem(url) if url else None
+    if problem and ("password" in problem or "secret" in problem):
+        yield RuleHit("M207", ("data", field), problem, None)
+
+
 CATALOGUE["M206"] = Rule(
     "M206", "M", "error", "the data named in data.path cannot be read",
     "Fix `data.path` (relative to the KPI file; globs allowed), the sheet name, or the file "
@@ -1486,6 +1508,11 @@ _data_rule(
     "D620", "info", "the day/month order chosen for a date column",
     "Nothing to do when the dates read right; otherwise set data.dayfirst (or "
     "data.date_format) in the KPI file.",
+)
+_data_rule(
+    "D600", "info", "row-level checks skipped: the data is aggregated in a database engine",
+    "Nothing to do; to run them (non-numeric cells, impossible values), read the data with "
+    "data.engine: pandas.",
 )
 _data_rule(
     "D615", "warning", "a target column in the data disagrees with the kpis.yaml target",

@@ -73,6 +73,8 @@ table{border-collapse:collapse;width:100%;margin:6px 0 10px}
 th,td{padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top;text-align:left}
 th{font-size:12px;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line)}
 td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td{overflow-wrap:anywhere}td.kpi{min-width:16em}
+section{overflow-x:auto}
 tr.band td{background:var(--band);font-weight:700;border-bottom:none}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;white-space:nowrap;
 font-weight:600;font-size:13px}
@@ -101,7 +103,7 @@ footer{margin-top:28px;color:var(--muted);font-size:12px}
 :root{--bg:#fff;--fg:#000;--line:#bbb;--band:#eee}
 details summary{list-style:none;cursor:auto}details summary::-webkit-details-marker{display:none}
 details>p{display:none}.why-print{display:block;color:#333;font-size:10px}
-tr{break-inside:avoid}h2{break-after:avoid}
+tr{break-inside:avoid}h2{break-after:avoid}section{overflow:visible}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 

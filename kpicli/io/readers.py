@@ -137,9 +137,13 @@ def read_file(
         return _read_workbook(path, shown, spec, model)
     if suffix in TEXT_FORMATS or suffix == "":
         return normalise(read_csv_sheet(path, shown, spec), spec, model)
+    if suffix in (".parquet", ".parq", ".pq"):
+        from kpicli.io.read_parquet import read_parquet_part
+
+        return read_parquet_part(path, shown, spec, model)
     raise DataError(
-        f"{shown}: unsupported file type {suffix!r}; use .csv, .tsv, .txt, .xlsx, .xlsm, .xls "
-        "or .ods"
+        f"{shown}: unsupported file type {suffix!r}; use .csv, .tsv, .txt, .xlsx, .xlsm, .xls, "
+        ".ods or .parquet"
     )
 
 

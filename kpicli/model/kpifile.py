@@ -107,6 +107,30 @@ class DataSpec(_Strict):
     header_row: int | None = Field(
         None, ge=1, description="1-based row of the header. Default: detected."
     )
+    url: str | None = Field(
+        None,
+        description="Database holding the data: duckdb:///file.duckdb or "
+        "postgresql://user@host:5432/db. Never a password: credentials come from the engine's "
+        "own sources (PGPASSWORD, ~/.pgpass, PGSERVICE).",
+    )
+    url_env: str | None = Field(
+        None, description="Name of an environment variable holding the whole database URL."
+    )
+    table: str | None = Field(
+        None, description="Database table (schema.table) with the data; or use query."
+    )
+    query: str | None = Field(
+        None, description="One read-only SELECT giving the data (used as a subquery)."
+    )
+    engine: Literal["auto", "pandas", "duckdb", "sql"] = Field(
+        "auto",
+        description="Where the aggregation runs: pandas (every row read), duckdb (Parquet "
+        "files in process), sql (the database named by url), or auto (DuckDB for Parquet when "
+        "installed, the database for a url, pandas otherwise).",
+    )
+    timeout: float = Field(
+        300, gt=0, description="Seconds a database query may run before it is cancelled."
+    )
     dayfirst: bool | None = Field(
         None,
         description="Numeric dates such as 03/04/2026 are day/month/year (true) or "

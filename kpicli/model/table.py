@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kpicli.model.results import Finding
 
@@ -56,8 +57,16 @@ class Table:
     date_label: str | None = None
     # Finest grain seen in the date column: day, week, month, quarter, year.
     native_grain: str | None = None
+    # A database or DuckDB source: the rows stay there, ``frame`` holds no measurements (only
+    # the columns, and the distinct KPI labels of a long table), and the engine calls
+    # ``pushdown(model, grain, by)`` for the aggregated Actuals (kpicli.io.sql_source).
+    pushdown: Callable[..., Any] | None = None
     # Silent choices the readers made (sheet, date column, ...), named for the user.
     notes: list[str] = field(default_factory=list)
+    # Integer codes of columns, shared by aggregation and quality checks (kpicli.engine.codes).
+    column_codes: dict[str, tuple[Any, Any, Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def data_columns(self) -> list[str]:

@@ -1,0 +1,50 @@
+"""Integer codes of the table's columns, computed once per column per run.
+
+Aggregation (dates to periods, KPI labels, ``--by`` members) and the quality checks (which
+rows belong to a KPI, duplicate KPI/period/member entries) all start from the same columns of
+the same table. Factorising a million-row text column is one of the largest single costs of a
+report, so each column is factorised once and the codes are shared.
+
+Contract: ``codes(table, column)`` returns ``(codes, uniques)`` exactly as
+``pandas.factorize(table.frame[column], sort=False)`` would (missing values are code -1). The
+result is cached on the table for as long as ``table.frame`` is the same object; a table whose
+frame is replaced gets fresh codes.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpicli.model.table import Table
+
+
+def codes(table: Table, column: str) -> tuple[np.ndarray, Any]:
+    """``(codes, uniques)`` of ``table.frame[column]``, factorised at most once per frame."""
+    frame = table.frame
+    got = table.column_codes.get(column)
+    if got is None or got[0]() is not frame:
+        found, uniques = pd.factorize(frame[column], sort=False)
+        got = (weakref.ref(frame), found, uniques)
+        table.column_codes[column] = got
+    return got[1], got[2]
+
+
+def combined_ids(table: Table, columns: list[str]) -> np.ndarray | None:
+    """One id per distinct combination of ``columns`` (missing values included as a value of
+    their own, like ``groupby(..., dropna=False)``), or None when the combinations cannot be
+    numbered in 63 bits (then the caller groups the columns itself)."""
+    key = np.zeros(len(table.frame), dtype=np.int64)
+    span = 1
+    for column in columns:
+        found, uniques = codes(table, column)
+        size = len(uniques) + 1  # +1: missing values (-1) become code 0
+        if span * size >= 2**62:
+            return None
+        key = key * size + (found.astype(np.int64) + 1)
+        span *= size
+    ids, _ = pd.factorize(key, sort=False)
+    return ids

@@ -1,0 +1,1049 @@
+"""The SQL query compiler: the engine's aggregation plan as sqlglot trees rendered per engine.
+
+Contract. :func:`compile_plan` turns a KPI file's measured KPIs (column or long-table label,
+aggregate, ``where``, grain, fiscal year start, ``--by``) into one or two SELECT statements
+over a :class:`Relation` (a table, a file read by DuckDB, or a user's read-only query used as
+a subquery). :func:`assemble` turns the rows those statements return into the engine's
+:class:`~kpicli.engine.aggregate.Actuals`, so targets, status, formulas, forecasts and every
+writer work unchanged. The numbers are the pandas path's (``compute_actuals``) by
+construction, and the differential conformance suite (tests/test_sql_conformance.py) checks it:
+
+* Nothing from a file reaches SQL as text: identifiers and literals are sqlglot nodes, and a
+  ``where`` filter is translated node by node from the same allow-listed syntax tree the
+  pandas evaluator walks (kpicli.engine.expr).
+* kpicli's two-valued logic: every comparison is ``COALESCE(cmp, FALSE)``, so ``not`` is exact
+  (a naive ``NOT cmp`` drops rows with a missing value; a test keeps that difference visible).
+* Numbers are doubles, NaN is missing, ``a / NULLIF(b, 0)``, ``sqrt``/``log``/``**`` guarded
+  where numpy gives NaN or infinity (missing in kpicli).
+* A filter applies as ``AGG(x) FILTER (WHERE ...)`` over all rows of the group: a period with
+  rows but none passing still exists (count and sum 0, the rest no value).
+* ``first``/``last``: the first/last non-empty value by date, ties in row order where the
+  source has one (Parquet/CSV file order, a DuckDB table's rowid, a PostgreSQL table's ctid).
+* What cannot be translated exactly (``round``, ``//``, ``%``, an engine without exact
+  percentiles) raises :class:`Untranslatable` naming the KPI and the YAML field; the caller
+  turns it into an error at the KPI's file:line:col.
+
+The capability table (:data:`DIALECTS`) says what each engine needs beyond sqlglot's own
+rendering and whether the engine is *verified* (passes the conformance suite in CI).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sqlglot import exp
+
+from kpicli.engine import periods as P
+from kpicli.engine.aggregate import (
+    _ADDITIVE,
+    _PCT,
+    OVERALL,
+    Actuals,
+    _with_formulas,
+    default_aggregate,
+    normalise_label,
+)
+from kpicli.model.kpifile import KPIFile
+from kpicli.model.table import DATE, KPI, TARGET, VALUE
+
+__all__ = [
+    "DIALECTS",
+    "Capability",
+    "CompiledPlan",
+    "Query",
+    "Relation",
+    "Untranslatable",
+    "assemble",
+    "compile_plan",
+    "probe_frame",
+]
+
+# Kinds of source columns (decided by the reader from the engine's types).
+ColumnKind = Literal["int", "float", "decimal", "text", "date", "timestamp", "bool", "other"]
+_NUMERIC = {"int", "float", "decimal"}
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What kpicli needs per engine beyond sqlglot's rendering, and whether CI verifies it."""
+
+    name: str
+    dialect: str  # sqlglot dialect name
+    verified: bool
+    first_last: Literal["arg_min", "min_by", "array_agg"] | None
+    percentile: Literal["quantile_cont", "percentile_cont", "percentile"] | None
+    text_collate: str | None = None  # collation for byte/code-point ordering of text
+    iso_week: bool = True  # DATE_TRUNC('week') starts on Monday
+
+
+DIALECTS: dict[str, Capability] = {
+    "duckdb": Capability("DuckDB", "duckdb", True, "arg_min", "quantile_cont"),
+    "postgres": Capability(
+        "PostgreSQL", "postgres", True, "array_agg", "percentile_cont", text_collate="C"
+    ),
+    "spark": Capability("Spark SQL", "spark", False, "min_by", "percentile"),
+    "trino": Capability("Trino", "trino", False, "min_by", None),
+    "bigquery": Capability("BigQuery", "bigquery", False, None, None, iso_week=False),
+    "snowflake": Capability("Snowflake", "snowflake", False, "min_by", "percentile_cont"),
+}
+
+
+class Untranslatable(Exception):
+    """A KPI the engine cannot compute exactly as the pandas path does.
+
+    ``kpi_index`` and ``field`` point at the YAML node (``kpis[i].measure.where`` ...)."""
+
+    def __init__(self, message: str, kpi_id: str, kpi_index: int, field: tuple[str, ...]):
+        super().__init__(message)
+        self.message = message
+        self.kpi_id = kpi_id
+        self.kpi_index = kpi_index
+        self.field = field
+
+
+@dataclass
+class Relation:
+    """What the query reads: a FROM item and the kinds of its columns."""
+
+    source: exp.Expression  # exp.Table, or an aliased subquery / table function
+    columns: dict[str, ColumnKind]
+    date_column: str
+    layout: Literal["records", "long"] = "records"
+    kpi_column: str | None = None
+    value_column: str | None = None
+    target_column: str | None = None
+    labels: tuple[str, ...] = ()  # long layout: the distinct labels of kpi_column
+    row_order: exp.Expression | None = None  # ties of first/last (file order, rowid, ctid)
+
+
+@dataclass
+class Query:
+    """One statement and what each output column (c0, c1, ...) holds."""
+
+    tree: exp.Select
+    sql: str
+    columns: list[tuple[str, str | None]]  # (role, KPI id): period member grouping value ...
+
+
+@dataclass
+class CompiledPlan:
+    queries: list[Query]
+    problems: dict[str, str]
+    grain: str
+    fiscal_year_start: int
+    by: str | None
+    week_keys: bool  # period keys are week start dates (else month ordinals)
+    has_target: bool
+    measured: list[str] = field(default_factory=list)  # KPI ids computed in SQL
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str) -> exp.Column:
+    return exp.Column(this=_ident(name))
+
+
+def _double(e: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=e, to=exp.DataType.build("double"))
+
+
+def _num_lit(v: float) -> exp.Expression:
+    text = repr(float(v))
+    lit = exp.Literal.number(text.lstrip("-"))
+    node: exp.Expression = _double(lit)
+    return exp.Neg(this=node) if text.startswith("-") else node
+
+
+def _day(column: str, *, timestamp: bool = False) -> exp.Expression:
+    """The day of a date/timestamp column (as a timestamp at midnight with ``timestamp``)."""
+    day = exp.Cast(this=_col(column), to=exp.DataType.build("date"))
+    return exp.Cast(this=day, to=exp.DataType.build("timestamp")) if timestamp else day
+
+
+def _false() -> exp.Expression:
+    return exp.false()
+
+
+def _coalesce_false(e: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=e, expressions=[exp.false()])
+
+
+def _and(*parts: exp.Expression | None) -> exp.Expression | None:
+    got = [p for p in parts if p is not None]
+    if not got:
+        return None
+    out = got[0]
+    for p in got[1:]:
+        out = exp.And(this=_paren(out), expression=_paren(p))
+    return out
+
+
+def _paren(e: exp.Expression) -> exp.Expression:
+    if isinstance(e, (exp.Column, exp.Literal, exp.Boolean, exp.Paren, exp.Func, exp.Null)):
+        return e
+    return exp.Paren(this=e)
+
+
+def _case(cond: exp.Expression, then: exp.Expression) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=cond, true=then)])
+
+
+def _is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=_paren(e), expression=exp.Null())
+
+
+def _not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=_is_null(e))
+
+
+def numeric_value(name: str, kind: ColumnKind) -> exp.Expression:
+    """A numeric (or boolean) column as DOUBLE, NaN as missing (pandas' reading of NaN)."""
+    c = _col(name)
+    if kind == "bool":
+        return exp.Case(
+            ifs=[
+                exp.If(this=c, true=_num_lit(1.0)),
+                exp.If(this=exp.Not(this=c), true=_num_lit(0.0)),
+            ]
+        )
+    if kind == "float":
+        return exp.Nullif(this=_double(c), expression=_double(exp.Literal.string("NaN")))
+    return _double(c)
+
+
+def raw_value(name: str, kind: ColumnKind) -> exp.Expression:
+    """A column as it is, NaN as missing (what count and nunique see)."""
+    if kind == "float":
+        return numeric_value(name, kind)
+    return _col(name)
+
+
+# ------------------------------------------------------------------------------ the filter
+
+
+# "cond" is a boolean that is never NULL (a comparison, and/or/not): no second COALESCE.
+_Kind = Literal["number", "text", "date", "bool", "cond", "none"]
+
+
+class _Refuse(Exception):
+    pass
+
+
+class FilterTranslator:
+    """A validated ``where`` syntax tree as a two-valued SQL condition (see the module doc)."""
+
+    def __init__(
+        self,
+        expression: Any,
+        columns: dict[str, ColumnKind],
+        names: dict[str, str],
+        cap: Capability,
+    ) -> None:
+        self.expression = expression
+        # The parsed tree and backtick placeholders of kpicli.engine.expr.Expression: the same
+        # allow-listed tree the pandas evaluator walks (never the text).
+        self.tree: ast.Expression = expression._tree
+        self.placeholders: dict[str, str] = expression._source.placeholders
+        self.columns = columns
+        self.names = names  # name as written (incl. reserved _date/_kpi/_value) -> column
+        self.cap = cap
+
+    def condition(self) -> exp.Expression:
+        e, kind = self.eval(self.tree.body)
+        return self.truth(e, kind)
+
+    # -- conversions
+    def truth(self, e: exp.Expression, kind: _Kind) -> exp.Expression:
+        if kind == "cond":  # already two-valued (never NULL)
+            return e
+        if kind == "bool":
+            return _coalesce_false(e)
+        if kind == "number":
+            return _coalesce_false(exp.NEQ(this=_paren(e), expression=_num_lit(0.0)))
+        if kind == "none":
+            return exp.false()
+        raise _Refuse(f"{kind} values used as a condition")
+
+    def number(self, e: exp.Expression, kind: _Kind) -> exp.Expression:
+        if kind == "number":
+            return e
+        if kind in ("bool", "cond"):
+            return exp.Case(
+                ifs=[
+                    exp.If(this=e, true=_num_lit(1.0)),
+                    exp.If(this=exp.Not(this=_paren(e)), true=_num_lit(0.0)),
+                ]
+            )
+        if kind == "none":
+            return exp.Cast(this=exp.Null(), to=exp.DataType.build("double"))
+        raise _Refuse(f"{kind} values used as numbers")
+
+    # -- dispatch
+    def eval(self, node: ast.AST) -> tuple[exp.Expression, _Kind]:
+        if isinstance(node, ast.Name):
+            name = self.placeholders.get(node.id, node.id)
+            column = self.names.get(name)
+            if column is None:
+                raise _Refuse(f"unknown column {name!r}")
+            kind = self.columns[column]
+            if kind in _NUMERIC:
+                return numeric_value(column, kind), "number"
+            if kind == "bool":
+                return _col(column), "bool"
+            if kind == "text":
+                return _col(column), "text"
+            if kind in ("date", "timestamp"):
+                if name == DATE:
+                    # The pandas path keeps the row's day (readers normalise the date column).
+                    return _day(column, timestamp=True), "date"
+                return _col(column), "date"
+            raise _Refuse(f"column {name!r} has a type kpicli cannot filter on")
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if v is None:
+                return exp.Null(), "none"
+            if isinstance(v, bool):
+                return (exp.true() if v else exp.false()), "bool"
+            if isinstance(v, (int, float)):
+                return _num_lit(float(v)), "number"
+            if isinstance(v, str):
+                return exp.Literal.string(v), "text"
+            raise _Refuse("a constant of an unsupported type")
+        if isinstance(node, ast.BinOp):
+            return self.binop(node), "number"
+        if isinstance(node, ast.UnaryOp):
+            e, kind = self.eval(node.operand)
+            if isinstance(node.op, ast.Not):
+                return exp.Not(this=_paren(self.truth(e, kind))), "cond"
+            n = self.number(e, kind)
+            return (exp.Neg(this=_paren(n)) if isinstance(node.op, ast.USub) else n), "number"
+        if isinstance(node, ast.BoolOp):
+            parts = [self.truth(*self.eval(v)) for v in node.values]
+            out = parts[0]
+            for p in parts[1:]:
+                cls = exp.And if isinstance(node.op, ast.And) else exp.Or
+                out = cls(this=_paren(out), expression=_paren(p))
+            return exp.Paren(this=out), "cond"
+        if isinstance(node, ast.Compare):
+            return self.compare(node), "cond"
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise _Refuse(f"{type(node).__name__}")
+
+    def binop(self, node: ast.BinOp) -> exp.Expression:
+        a = self.number(*self.eval(node.left))
+        b = self.number(*self.eval(node.right))
+        op = node.op
+        if isinstance(op, ast.Add):
+            return exp.Paren(this=exp.Add(this=_paren(a), expression=_paren(b)))
+        if isinstance(op, ast.Sub):
+            return exp.Paren(this=exp.Sub(this=_paren(a), expression=_paren(b)))
+        if isinstance(op, ast.Mult):
+            return exp.Paren(this=exp.Mul(this=_paren(a), expression=_paren(b)))
+        if isinstance(op, ast.Div):
+            # x/0 is infinity or NaN in numpy: missing in kpicli.
+            return exp.Paren(
+                this=exp.Div(
+                    this=_paren(a),
+                    expression=exp.Nullif(this=b, expression=_num_lit(0.0)),
+                    typed=False,
+                    safe=False,
+                )
+            )
+        if isinstance(op, ast.Pow):
+            k = _constant(node.right)
+            power = exp.Pow(this=_paren(a), expression=_num_lit(float(k)))
+            guards = []
+            if float(k) != int(k):
+                guards.append(exp.GTE(this=_paren(a), expression=_num_lit(0.0)))
+            if k < 0:
+                guards.append(exp.NEQ(this=_paren(a), expression=_num_lit(0.0)))
+            cond = _and(*guards)
+            return _case(cond, power) if cond is not None else power
+        if isinstance(op, (ast.FloorDiv, ast.Mod)):
+            symbol = "//" if isinstance(op, ast.FloorDiv) else "%"
+            raise _Refuse(
+                f"'{symbol}' follows numpy's floating-point floor rules, which SQL engines do "
+                "not reproduce exactly"
+            )
+        raise _Refuse(type(op).__name__)
+
+    def compare(self, node: ast.Compare) -> exp.Expression:
+        left_node = node.left
+        left, lk = self.eval(left_node)
+        parts: list[exp.Expression] = []
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                values = [_constant(e) for e in right_node.elts]  # type: ignore[attr-defined]
+                parts.append(self.membership(left, lk, values, isinstance(op, ast.NotIn)))
+                break  # 'in' is always last (validated)
+            right, rk = self.eval(right_node)
+            parts.append(self.pair(op, left, lk, right, rk, right_node, left_node))
+            left, lk, left_node = right, rk, right_node
+        return _and(*parts) or exp.true()
+
+    def pair(
+        self,
+        op: ast.cmpop,
+        left: exp.Expression,
+        lk: _Kind,
+        right: exp.Expression,
+        rk: _Kind,
+        right_node: ast.AST,
+        left_node: ast.AST,
+    ) -> exp.Expression:
+        eq = isinstance(op, (ast.Eq, ast.Is))
+        lk = "bool" if lk == "cond" else lk
+        rk = "bool" if rk == "cond" else rk
+        if isinstance(op, (ast.Is, ast.IsNot)) or (
+            isinstance(op, (ast.Eq, ast.NotEq)) and ("none" in (lk, rk))
+        ):
+            value = left if rk == "none" else right
+            return _is_null(value) if eq else _not_null(value)
+        if lk == "bool" and rk == "number":
+            left, lk = self.number(left, lk), "number"
+        if rk == "bool" and lk == "number":
+            right, rk = self.number(right, rk), "number"
+        if {lk, rk} == {"date", "text"}:
+            # pandas compares dates with date text by parsing the text: only a constant is exact
+            text_node = right_node if rk == "text" else left_node
+            value = _constant(text_node)
+            if not isinstance(value, str):
+                raise _Refuse("a date compared with a text column")
+            try:
+                ts = pd.Timestamp(value)
+            except (ValueError, TypeError):
+                raise _Refuse(f"a date compared with {value!r}") from None
+            if ts.tzinfo is not None:
+                raise _Refuse(f"a date compared with a time-zoned {value!r}")
+            lit = exp.Cast(
+                this=exp.Literal.string(ts.isoformat(sep=" ")),
+                to=exp.DataType.build("timestamp"),
+            )
+            if rk == "text":
+                right, rk = lit, "date"
+            else:
+                left, lk = lit, "date"
+        if lk != rk:
+            # Values of different kinds are never equal; ordering them is refused by the
+            # pandas evaluator too (checked before translation).
+            if isinstance(op, ast.Eq):
+                return exp.false()
+            if isinstance(op, ast.NotEq):
+                return exp.Paren(this=_and(_not_null(left), _not_null(right)))
+            raise _Refuse(f"comparing {lk} with {rk}")
+        cls = {
+            ast.Eq: exp.EQ,
+            ast.NotEq: exp.NEQ,
+            ast.Lt: exp.LT,
+            ast.LtE: exp.LTE,
+            ast.Gt: exp.GT,
+            ast.GtE: exp.GTE,
+        }[type(op)]
+        if lk == "text" and cls not in (exp.EQ, exp.NEQ) and self.cap.text_collate:
+            # Code-point order, as Python and pyarrow compare text (not the locale's order).
+            left = exp.Collate(this=_paren(left), expression=_ident(self.cap.text_collate))
+        return _coalesce_false(cls(this=_paren(left), expression=_paren(right)))
+
+    def membership(
+        self, left: exp.Expression, lk: _Kind, values: list[Any], negate: bool
+    ) -> exp.Expression:
+        wants_missing = any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values)
+        values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+        if lk == "none":
+            return exp.true() if wants_missing != negate else exp.false()
+        lk = "bool" if lk == "cond" else lk
+        lits: list[exp.Expression] = []
+        if lk == "text":
+            lits = [exp.Literal.string(v) for v in values if isinstance(v, str)]
+        elif lk in ("number", "bool"):
+            nums = [float(v) for v in values if not isinstance(v, str)]
+            if lk == "bool":
+                left = self.number(left, lk)
+            lits = [_num_lit(v) for v in nums]
+        elif lk == "date":
+            for v in values:
+                if isinstance(v, str):
+                    try:
+                        ts = pd.Timestamp(v)
+                    except (ValueError, TypeError):
+                        raise _Refuse(f"a date compared with {v!r}") from None
+                    lits.append(
+                        exp.Cast(
+                            this=exp.Literal.string(ts.isoformat(sep=" ")),
+                            to=exp.DataType.build("timestamp"),
+                        )
+                    )
+        hits: exp.Expression = (
+            _coalesce_false(exp.In(this=_paren(left), expressions=lits)) if lits else exp.false()
+        )
+        if wants_missing:
+            hits = exp.Paren(this=exp.Or(this=_paren(hits), expression=_is_null(left)))
+        if negate:
+            return exp.Paren(this=_and(exp.Not(this=_paren(hits)), _not_null(left)))
+        return hits
+
+    def call(self, node: ast.Call) -> tuple[exp.Expression, _Kind]:
+        name = node.func.id  # type: ignore[attr-defined]
+        if name in ("contains", "startswith", "endswith"):
+            e, kind = self.eval(node.args[0])
+            if kind == "none":
+                return exp.false(), "cond"
+            if kind != "text":
+                raise _Refuse(f"{name}() of {kind} values")
+            needle: str = node.args[1].value  # type: ignore[attr-defined]
+            low = exp.Lower(this=e)
+            lit = exp.Literal.string(needle.lower())
+            if name == "contains":
+                test: exp.Expression = exp.GT(
+                    this=exp.StrPosition(this=low, substr=lit), expression=exp.Literal.number(0)
+                )
+            else:
+                n = exp.Literal.number(len(needle))
+                cls = exp.Left if name == "startswith" else exp.Right
+                test = exp.EQ(this=cls(this=low, expression=n), expression=lit)
+            return _coalesce_false(test), "cond"
+        if name in ("isnull", "isna", "notnull", "notna"):
+            e, kind = self.eval(node.args[0])
+            if kind == "none":
+                return (exp.true() if name in ("isnull", "isna") else exp.false()), "cond"
+            return (_is_null(e) if name in ("isnull", "isna") else _not_null(e)), "cond"
+        if name in ("lower", "upper"):
+            e, kind = self.eval(node.args[0])
+            if kind == "none":
+                return exp.Null(), "none"
+            if kind != "text":
+                raise _Refuse(f"{name}() of {kind} values")
+            return (exp.Lower(this=e) if name == "lower" else exp.Upper(this=e)), "text"
+        if name == "len":
+            e, kind = self.eval(node.args[0])
+            if kind == "none":
+                return self.number(exp.Null(), "none"), "number"
+            if kind != "text":
+                raise _Refuse(f"len() of {kind} values")
+            return _double(exp.Length(this=e)), "number"
+        args = [self.number(*self.eval(a)) for a in node.args]
+        if name == "abs":
+            return exp.Abs(this=args[0]), "number"
+        if name == "sqrt":
+            x = args[0]
+            return _case(exp.GTE(this=_paren(x), expression=_num_lit(0.0)), exp.Sqrt(this=x)), "number"
+        if name == "log":
+            x = args[0]
+            if len(args) == 1:
+                return _case(exp.GT(this=_paren(x), expression=_num_lit(0.0)), exp.Ln(this=x)), "number"
+            b = args[1]
+            cond = _and(
+                exp.GT(this=_paren(x), expression=_num_lit(0.0)),
+                exp.GT(this=_paren(b), expression=_num_lit(0.0)),
+                exp.NEQ(this=_paren(b), expression=_num_lit(1.0)),
+            )
+            assert cond is not None
+            return _case(cond, exp.Div(this=exp.Ln(this=x), expression=exp.Ln(this=b))), "number"
+        if name in ("min", "max"):
+            # fmin/fmax skip a missing argument; LEAST/GREATEST's NULL handling differs by
+            # engine, so say it explicitly.
+            cls = exp.Least if name == "min" else exp.Greatest
+            out = args[0]
+            for b in args[1:]:
+                a = out
+                out = exp.Case(
+                    ifs=[
+                        exp.If(this=_is_null(a), true=b),
+                        exp.If(this=_is_null(b), true=a),
+                    ],
+                    default=cls(this=a, expressions=[b]),
+                )
+            return out, "number"
+        if name == "round":
+            raise _Refuse(
+                "round() rounds half to even in kpicli (like Python and pandas); SQL engines "
+                "round half away from zero"
+            )
+        raise _Refuse(f"{name}()")
+
+
+def _constant(node: ast.AST) -> Any:
+    sign = 1
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        if isinstance(node.op, ast.USub):
+            sign = -sign
+        node = node.operand
+    if not isinstance(node, ast.Constant):
+        return None
+    v = node.value
+    if sign == -1 and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return -v
+    return v
+
+
+def probe_frame(columns: dict[str, ColumnKind], names: dict[str, str]) -> pd.DataFrame:
+    """One row with a typical present value per column, typed as the pandas path types it:
+    running the pandas evaluator on it reproduces its type errors (text < number ...)."""
+    data: dict[str, Any] = {}
+    for name, column in names.items():
+        kind = columns[column]
+        if kind in _NUMERIC:
+            data[name] = pd.Series([1.0], dtype="float64")
+        elif kind == "bool":
+            data[name] = pd.Series([True], dtype="bool")
+        elif kind in ("date", "timestamp"):
+            data[name] = pd.Series([pd.Timestamp("2020-01-01")], dtype="datetime64[ns]")
+        elif kind == "text":
+            data[name] = pd.Series(["a"], dtype="str")
+        else:
+            data[name] = pd.Series([object()], dtype=object)
+    return pd.DataFrame(data)
+
+
+# ----------------------------------------------------------------------------- the queries
+
+
+@dataclass
+class _Measured:
+    index: int
+    kpi_id: str
+    how: str
+    column: str
+    kind: ColumnKind
+    label_cond: exp.Expression | None  # long layout: the KPI's rows
+    filter_cond: exp.Expression | None
+
+
+def _period_key(rel: Relation, grain: str, fys: int, cap: Capability) -> exp.Expression:
+    d = _col(rel.date_column)
+    if grain == "week":
+        if cap.iso_week:
+            trunc: exp.Expression = exp.DateTrunc(unit=exp.Literal.string("WEEK"), this=d)
+        else:
+            trunc = exp.Anonymous(this="DATE_TRUNC", expressions=[d, exp.var("ISOWEEK")])
+        return exp.Cast(this=trunc, to=exp.DataType.build("date"))
+    year = exp.Extract(this=exp.var("YEAR"), expression=d)
+    month = exp.Extract(this=exp.var("MONTH"), expression=d)
+    m: exp.Expression = exp.Sub(
+        this=exp.Add(
+            this=exp.Mul(this=year, expression=exp.Literal.number(12)), expression=month
+        ),
+        expression=exp.Literal.number(1),
+    )
+    span = {"month": 1, "quarter": 3, "year": 12}[grain]
+    if span > 1:
+        # First month (as a month ordinal) of the fiscal quarter or year holding the date.
+        shifted = exp.Sub(this=exp.Paren(this=m), expression=exp.Literal.number((fys - 1) % span))
+        m = exp.Sub(
+            this=exp.Paren(this=m),
+            expression=exp.Mod(this=exp.Paren(this=shifted), expression=exp.Literal.number(span)),
+        )
+    return exp.Cast(this=exp.Paren(this=m), to=exp.DataType.build("bigint"))
+
+
+def _aggregate(
+    how: str,
+    x: exp.Expression,
+    raw: exp.Expression,
+    cond: exp.Expression | None,
+    rel: Relation,
+    cap: Capability,
+) -> exp.Expression:
+    def filtered(agg: exp.Expression, c: exp.Expression | None = cond) -> exp.Expression:
+        return exp.Filter(this=agg, expression=exp.Where(this=c)) if c is not None else agg
+
+    if how == "sum":
+        return filtered(exp.Sum(this=x))
+    if how == "mean":
+        return filtered(exp.Avg(this=x))
+    if how == "min":
+        return filtered(exp.Min(this=x))
+    if how == "max":
+        return filtered(exp.Max(this=x))
+    if how == "count":
+        return filtered(exp.Count(this=raw))
+    if how == "nunique":
+        return filtered(exp.Count(this=exp.Distinct(expressions=[raw])))
+    m = _PCT.match(how)
+    if how == "median" or m:
+        q = 0.5 if how == "median" else int(m.group(1)) / 100.0  # type: ignore[union-attr]
+        qlit = exp.Literal.number(repr(q))
+        if cap.percentile == "quantile_cont":
+            return filtered(exp.Anonymous(this="QUANTILE_CONT", expressions=[x, qlit]))
+        if cap.percentile == "percentile":
+            return filtered(exp.Anonymous(this="PERCENTILE", expressions=[x, qlit]))
+        if cap.percentile == "percentile_cont":
+            return filtered(
+                exp.WithinGroup(
+                    this=exp.Anonymous(this="PERCENTILE_CONT", expressions=[qlit]),
+                    expression=exp.Order(expressions=[exp.Ordered(this=x)]),
+                )
+            )
+        raise _Refuse(f"{cap.name} has no exact percentile (only an approximate one)")
+    if how in ("first", "last"):
+        d = _day(rel.date_column)
+        c = _and(cond, _not_null(x))
+        order_keys = [d] + ([_col("kpicli_order")] if rel.row_order is not None else [])
+        if cap.first_last is None:
+            raise _Refuse(f"{cap.name} has no first/last by date aggregate in kpicli yet")
+        if cap.first_last == "array_agg":
+            desc = how == "last"
+            agg = exp.ArrayAgg(
+                this=exp.Order(
+                    this=x,
+                    expressions=[exp.Ordered(this=k, desc=desc, nulls_first=False) for k in order_keys],
+                )
+            )
+            return exp.Bracket(
+                this=exp.Paren(this=filtered(agg, c)), expressions=[exp.Literal.number(0)]
+            )
+        key: exp.Expression = (
+            order_keys[0]
+            if len(order_keys) == 1
+            else (
+                exp.Struct(expressions=order_keys)
+                if cap.first_last == "min_by"
+                else exp.Tuple(expressions=order_keys)
+            )
+        )
+        fn = {"arg_min": ("ARG_MIN", "ARG_MAX"), "min_by": ("MIN_BY", "MAX_BY")}[cap.first_last]
+        name = fn[0] if how == "first" else fn[1]
+        return filtered(exp.Anonymous(this=name, expressions=[x, key]), c)
+    raise _Refuse(f"aggregate {how!r}")
+
+
+def compile_plan(
+    model: KPIFile,
+    rel: Relation,
+    dialect: str = "duckdb",
+    grain: str | None = None,
+    by: str | None = None,
+) -> CompiledPlan:
+    """The SELECT statements that compute every measured KPI per period (and member).
+
+    Raises :class:`Untranslatable` for a KPI the engine cannot compute exactly. KPIs whose
+    column or labels are absent, or whose filter the pandas evaluator refuses for the data's
+    types, get the same ``problems`` text as ``compute_actuals`` gives them.
+    """
+    from kpicli.engine.expr import ExpressionError, evaluate_filter, parse_expression
+
+    cap = DIALECTS[dialect]
+    grain = grain or model.period
+    fys = model.fiscal_year_start
+    long = rel.layout == "long"
+    # The names a filter sees are the pandas path's: the date, KPI, value and target columns
+    # only under their reserved names (_date, _kpi, _value, _target).
+    renamed = {rel.date_column, rel.kpi_column, rel.value_column, rel.target_column}
+    names: dict[str, str] = {c: c for c in rel.columns if c not in renamed}
+    names[DATE] = rel.date_column
+    if long:
+        assert rel.kpi_column and rel.value_column
+        names[KPI] = rel.kpi_column
+        names[VALUE] = rel.value_column
+        if rel.target_column:
+            names[TARGET] = rel.target_column
+    probe = probe_frame(rel.columns, names)
+    norm_labels = [normalise_label(x) for x in rel.labels]
+    problems: dict[str, str] = {}
+    filters: dict[str, exp.Expression | str] = {}
+    measured: list[_Measured] = []
+    for i, kpi in enumerate(model.kpis):
+        if kpi.formula is not None:
+            continue
+        how = default_aggregate(kpi, model)
+        label_cond = None
+        if long:
+            wanted = {
+                normalise_label(x)
+                for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name)
+                if x
+            }
+            mine = [rel.labels[j] for j, u in enumerate(norm_labels) if u in wanted]
+            if not mine:
+                problems[kpi.id] = (
+                    f"no rows for {kpi.measure.column if kpi.measure and kpi.measure.column else kpi.id!r} "
+                    f"in the data's KPI column"
+                )
+                continue
+            label_cond = _coalesce_false(
+                exp.In(
+                    this=_col(rel.kpi_column or ""),
+                    expressions=[exp.Literal.string(x) for x in mine],
+                )
+            )
+            column = rel.value_column or ""
+        else:
+            column = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+            if column not in names:  # the date column is only `_date`, as on the pandas path
+                problems[kpi.id] = f"column {column!r} is not in the data"
+                continue
+            column = names[column]
+        where = (kpi.measure.where if kpi.measure else None) or None
+        cond = None
+        if where is not None:
+            if where not in filters:
+                try:
+                    expression = parse_expression(where, "filter")
+                    evaluate_filter(where, probe)  # the pandas evaluator's type errors
+                    try:
+                        filters[where] = FilterTranslator(
+                            expression, rel.columns, names, cap
+                        ).condition()
+                    except _Refuse as exc:
+                        raise Untranslatable(
+                            f"KPI {kpi.id!r}: the filter cannot be computed exactly in "
+                            f"{cap.name}: {exc}; use data.engine: pandas for this file",
+                            kpi.id,
+                            i,
+                            ("measure", "where"),
+                        ) from None
+                except ExpressionError as exc:
+                    filters[where] = f"filter cannot be applied: {exc}"
+            got = filters[where]
+            if isinstance(got, str):
+                problems[kpi.id] = got
+                continue
+            cond = got
+        kind = rel.columns[column]
+        if how not in ("count", "nunique") and kind not in _NUMERIC and kind != "bool":
+            raise Untranslatable(
+                f"KPI {kpi.id!r}: column {column!r} holds {kind} values in the source, and "
+                f"aggregate {how!r} needs numbers; cast it in data.query or count it",
+                kpi.id,
+                i,
+                ("measure", "column") if kpi.measure and kpi.measure.column else (),
+            )
+        measured.append(_Measured(i, kpi.id, how, column, kind, label_cond, cond))
+
+    pk = _period_key(rel, grain, fys, cap)
+    inner_cols: list[exp.Expression] = [exp.Star(), pk.as_("kpicli_period")]
+    if rel.row_order is not None:
+        # Pseudo-columns (ctid, rowid) are not part of *: carry the row order by name.
+        inner_cols.append(rel.row_order.copy().as_("kpicli_order"))
+    member: exp.Expression | None = None
+    if by is not None:
+        mkind = rel.columns.get(by)
+        m = _col(by)
+        member = exp.Trim(this=m) if mkind == "text" else m
+        inner_cols.append(member.as_("kpicli_member"))
+    inner = (
+        exp.select(*inner_cols)
+        .from_(rel.source)
+        .where(_not_null(_col(rel.date_column)))
+        .subquery("kpicli_rows")
+    )
+    period_ref = _col("kpicli_period")
+    member_ref = _col("kpicli_member")
+    has_target = long and rel.target_column is not None
+
+    def build(percentiles: bool) -> Query | None:
+        cols: list[tuple[str, str | None]] = [("period", None)]
+        select: list[exp.Expression] = [period_ref]
+        if by is not None:
+            cols += [("member", None), ("grouping", None)]
+            select += [member_ref, exp.Anonymous(this="GROUPING", expressions=[member_ref])]
+        any_kpi = False
+        for mz in measured:
+            is_pct = mz.how == "median" or bool(_PCT.match(mz.how))
+            x = numeric_value(mz.column, mz.kind) if mz.kind in _NUMERIC | {"bool"} else _col(mz.column)
+            raw = raw_value(mz.column, mz.kind)
+            cond = _and(mz.label_cond, mz.filter_cond)
+            if is_pct == percentiles:
+                try:
+                    select.append(_aggregate(mz.how, x, raw, cond, rel, cap))
+                except _Refuse as exc:
+                    raise Untranslatable(
+                        f"KPI {mz.kpi_id!r}: aggregate {mz.how!r} cannot be computed exactly in "
+                        f"{cap.name}: {exc}; use data.engine: pandas for this file",
+                        mz.kpi_id,
+                        mz.index,
+                        ("measure", "aggregate"),
+                    ) from None
+                cols.append(("value", mz.kpi_id))
+                any_kpi = True
+            if percentiles:
+                continue
+            counted = raw if mz.how in ("count", "nunique") else x
+            select.append(_aggregate("count", counted, counted, cond, rel, cap))
+            cols.append(("count", mz.kpi_id))
+            if mz.label_cond is not None:
+                select.append(
+                    exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=mz.label_cond))
+                )
+                cols.append(("rows", mz.kpi_id))
+            if has_target:
+                t = numeric_value(rel.target_column or "", rel.columns[rel.target_column or ""])
+                agg = exp.Sum(this=t) if mz.how in _ADDITIVE else exp.Avg(this=t)
+                select.append(exp.Filter(this=agg, expression=exp.Where(this=cond)) if cond else agg)
+                cols.append(("target", mz.kpi_id))
+            any_kpi = True
+        if not any_kpi and percentiles:
+            return None
+        aliased = [e.as_(f"c{j}") for j, e in enumerate(select)]
+        q = exp.select(*aliased).from_(inner)
+        if by is not None:
+            q.set(
+                "group",
+                exp.Group(
+                    grouping_sets=[
+                        exp.GroupingSets(
+                            expressions=[
+                                exp.Tuple(expressions=[period_ref]),
+                                exp.Tuple(expressions=[period_ref, member_ref]),
+                            ]
+                        )
+                    ]
+                ),
+            )
+        else:
+            q = q.group_by(period_ref)
+        return Query(q, q.sql(dialect=cap.dialect), cols)
+
+    queries = [build(False)]
+    pct = build(True)
+    if pct is not None:
+        queries.append(pct)
+    return CompiledPlan(
+        queries=[q for q in queries if q is not None],
+        problems=problems,
+        grain=grain,
+        fiscal_year_start=fys,
+        by=by,
+        week_keys=grain == "week",
+        has_target=has_target,
+        measured=[m.kpi_id for m in measured],
+    )
+
+
+# ----------------------------------------------------------------------------- the results
+
+
+def _member_names(values: pd.Series) -> pd.Series:
+    """Member names exactly as compute_actuals spells them (text, stripped, '(blank)')."""
+    return values.astype("string").fillna("(blank)").str.strip().astype(object)
+
+
+def period_ordinals(keys: pd.Series, plan: CompiledPlan) -> np.ndarray:
+    """Period keys (month ordinals, or week start dates) as pandas Period ordinals."""
+    f = P.freq(plan.grain, plan.fiscal_year_start)
+    if plan.week_keys:
+        return pd.DatetimeIndex(pd.to_datetime(keys)).to_period(f).asi8
+    m = keys.to_numpy(dtype=np.int64)
+    starts = pd.to_datetime(
+        pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1})
+    )
+    return pd.DatetimeIndex(starts).to_period(f).asi8
+
+
+def assemble(
+    model: KPIFile,
+    plan: CompiledPlan,
+    results: Sequence[pd.DataFrame],
+    date_range: tuple[Any, Any] | None,
+) -> Actuals:
+    """The rows of the plan's queries (one DataFrame per query, columns c0, c1, ...) as Actuals.
+
+    ``date_range`` is the source's first and last date (all rows), which spans the periods.
+    """
+    f = P.freq(plan.grain, plan.fiscal_year_start)
+    keyed: list[pd.DataFrame] = []
+    for query, frame in zip(plan.queries, results, strict=True):
+        frame = frame.set_axis([f"c{j}" for j in range(frame.shape[1])], axis=1)
+        cols: dict[Any, Any] = {}
+        cols["period"] = (
+            period_ordinals(frame["c0"], plan) if len(frame) else np.array([], np.int64)
+        )
+        if plan.by is not None:
+            grouping = frame["c2"].to_numpy(dtype=np.int64)
+            names = _member_names(frame["c1"]) if len(frame) else pd.Series([], dtype=object)
+            cols["group"] = np.where(grouping == 1, OVERALL, names.to_numpy(dtype=object))
+        else:
+            cols["group"] = np.full(len(frame), OVERALL, dtype=object)
+        for j, (role, kid) in enumerate(query.columns):
+            if kid is None:
+                continue
+            cols[(role, kid)] = pd.to_numeric(frame[f"c{j}"], errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+        out = pd.DataFrame(cols).set_index(["group", "period"])
+        if out.index.has_duplicates:
+            raise ValueError(
+                "members of the breakdown column differ only in spaces or type; use "
+                "data.engine: pandas"
+            )
+        keyed.append(out)
+    data = keyed[0]
+    for more in keyed[1:]:
+        data = data.join(more, how="left")
+    values: dict[str, np.ndarray] = {}
+    counts: dict[str, np.ndarray] = {}
+    targets: dict[str, np.ndarray] = {}
+    present_any = np.zeros(len(data), dtype=bool)
+    for kid in plan.measured:
+        cnt = data[("count", kid)].to_numpy(dtype="float64")
+        rows = data[("rows", kid)].to_numpy(dtype="float64") if ("rows", kid) in data else None
+        present = rows > 0 if rows is not None else np.ones(len(data), dtype=bool)
+        val = data[("value", kid)].to_numpy(dtype="float64").copy()
+        kpi = next(k for k in model.kpis if k.id == kid)
+        if default_aggregate(kpi, model) in _ADDITIVE:
+            val[np.isnan(val) & present] = 0.0
+        val[~present] = np.nan
+        cnt = np.where(present, np.nan_to_num(cnt), np.nan)
+        values[kid] = val
+        counts[kid] = cnt
+        if plan.has_target:
+            tv = data[("target", kid)].to_numpy(dtype="float64").copy()
+            tv[~present] = np.nan
+            targets[kid] = tv
+        present_any |= present
+    data = data[present_any]
+    keep = present_any
+    order = np.lexsort(
+        (
+            data.index.get_level_values(1).to_numpy(),
+            data.index.get_level_values(0).to_numpy(dtype=object).astype(str),
+            data.index.get_level_values(0).to_numpy(dtype=object) != OVERALL,
+        )
+    )
+    index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index(data.index.get_level_values(0).to_numpy(dtype=object)[order], dtype="str"),
+            pd.Index(data.index.get_level_values(1).to_numpy(dtype=np.int64)[order], dtype="int64"),
+        ],
+        names=["group", "period"],
+    )
+    vals = pd.DataFrame({k: v[keep][order] for k, v in values.items()}, index=index)
+    cnts = pd.DataFrame({k: v[keep][order] for k, v in counts.items()}, index=index)
+    tgts = pd.DataFrame({k: v[keep][order] for k, v in targets.items()}, index=index)
+    if vals.empty and not len(vals.columns):
+        idx = pd.MultiIndex.from_arrays([[], []], names=["group", "period"])
+        vals = pd.DataFrame(index=idx)
+        cnts = pd.DataFrame(index=idx)
+    problems = dict(plan.problems)
+    vals = _with_formulas(model, vals, problems)
+    if date_range is not None and date_range[0] is not None and not pd.isna(date_range[0]):
+        lo = pd.Period(pd.Timestamp(date_range[0]), freq=f)
+        hi = pd.Period(pd.Timestamp(date_range[1]), freq=f)
+        periods = pd.period_range(lo, hi, freq=f)
+    else:
+        periods = pd.PeriodIndex([], freq=f)
+    return Actuals(
+        grain=plan.grain,
+        fiscal_year_start=plan.fiscal_year_start,
+        by=plan.by,
+        values=vals,
+        counts=cnts.reindex(index=vals.index),
+        targets=tgts.reindex(index=vals.index),
+        periods=periods,
+        problems=problems,
+    )
+
+
+Executor = Callable[[str], pd.DataFrame]

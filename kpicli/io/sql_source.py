@@ -1,0 +1,691 @@
+"""Data in a database or in Parquet files: connect, inspect, and run the compiled SQL.
+
+Contract. :func:`wants_sql` says whether a KPI file's data (or ``--data``) is a database URL
+or Parquet files the DuckDB engine should read; :func:`read_sql_table` returns a
+:class:`~kpicli.model.table.Table` whose rows stay in the engine: its ``frame`` has only the
+columns (and, for a long table, one row per distinct KPI label), and ``pushdown`` runs the
+queries of :mod:`kpicli.engine.sqlplan` and returns the Actuals. Everything downstream is the
+file path's.
+
+* Drivers (duckdb, psycopg, sqlglot) are imported here, only when a database or Parquet file
+  is read through an engine: ``kpi --help`` and file reports never import them.
+* Credentials come only from the engine's own sources (PGPASSWORD, ~/.pgpass, PGSERVICE): a
+  URL holding a password or secret parameter is refused, and every message shows the URL
+  redacted (no password, no query parameters).
+* Connections are read-only with a statement timeout (``data.timeout``, default 300 s);
+  ``data.query`` must be a single SELECT (checked with sqlglot) and is used as a subquery.
+* A failure (server unreachable, wrong password, missing table or column, permission denied,
+  timeout) is one DataError naming the redacted source and what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kpicli.errors import DataError, KpiError
+from kpicli.model.dataurl import SCHEMES as _SCHEMES
+from kpicli.model.dataurl import is_url, redact, url_problem
+from kpicli.model.kpifile import DataSpec, KPIFile
+from kpicli.model.results import Finding
+from kpicli.model.table import DATE, KPI, TARGET, VALUE, Source, Table
+
+__all__ = ["read_sql_table", "redact", "url_problem", "wants_sql"]
+
+PARQUET = {".parquet", ".parq", ".pq"}
+
+
+# -------------------------------------------------------------------------------- requests
+
+
+@dataclass
+class Request:
+    """Where the rows are: a database URL, or Parquet files for DuckDB."""
+
+    url: str | None = None
+    files: list[tuple[str, Path]] | None = None
+
+    @property
+    def shown(self) -> str:
+        if self.url is not None:
+            return redact(self.url)
+        assert self.files
+        return ", ".join(s for s, _ in self.files)
+
+
+def _spec_url(spec: DataSpec | None) -> str | None:
+    if spec is None:
+        return None
+    if spec.url:
+        return spec.url
+    if spec.url_env:
+        value = os.environ.get(spec.url_env)
+        if not value:
+            raise KpiError(
+                f"data.url_env names the environment variable {spec.url_env!r}, which is not set"
+            )
+        return value
+    return None
+
+
+def duckdb_available() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("duckdb", "sqlglot"))
+
+
+def wants_sql(
+    spec: DataSpec | None, data: Sequence[str | Path] | None, base_dir: Path
+) -> tuple[Request | None, list[str]]:
+    """The database or Parquet request to read through an engine (None: the pandas path),
+    and notes on the choice."""
+    notes: list[str] = []
+    engine = spec.engine if spec is not None else "auto"
+    url = str(data[0]) if data and is_url(str(data[0])) else None
+    if data and url is not None and len(data) > 1:
+        raise KpiError("--data takes one database URL (or files), not several URLs")
+    if not data:
+        url = _spec_url(spec)
+    if url is not None:
+        if engine == "pandas":
+            raise KpiError(
+                f"data.engine: pandas reads files; {redact(url)} is a database: use engine: "
+                "auto or sql"
+            )
+        return Request(url=url), notes
+    if engine == "pandas":
+        return None, notes
+    from kpicli.io.readers import expand_paths
+
+    if data:
+        paths = list(data)
+        root = Path.cwd()
+    else:
+        given = spec.path if spec is not None else None
+        if not given:
+            return None, notes
+        paths = [given] if isinstance(given, str) else list(given)
+        root = base_dir
+    files = expand_paths(paths, root)
+    if not files or not all(p.suffix.lower() in PARQUET for _, p in files):
+        if engine in ("duckdb", "sql"):
+            notes.append(
+                f"data.engine: {engine} reads Parquet files and databases; the other files are "
+                "read by pandas"
+            )
+        return None, notes
+    if not duckdb_available():
+        if engine in ("duckdb", "sql"):
+            raise KpiError(
+                f"data.engine: {engine} needs DuckDB: pip install \"kpicli[sql]\""
+            )
+        notes.append(
+            "Parquet read by pandas (every row in memory); pip install \"kpicli[sql]\" to "
+            "aggregate in DuckDB"
+        )
+        return None, notes
+    return Request(files=files), notes
+
+
+# -------------------------------------------------------------------------------- backends
+
+
+def _duck_kind(type_name: str) -> str:
+    t = type_name.upper()
+    if t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+             "UINTEGER", "UBIGINT", "UHUGEINT"):
+        return "int"
+    if t in ("FLOAT", "DOUBLE", "REAL"):
+        return "float"
+    if t.startswith("DECIMAL"):
+        return "decimal"
+    if t in ("VARCHAR", "TEXT", "STRING") or t.startswith("VARCHAR"):
+        return "text"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    if t == "BOOLEAN":
+        return "bool"
+    return "other"
+
+
+_PG_KINDS = {
+    16: "bool", 20: "int", 21: "int", 23: "int", 700: "float", 701: "float", 1700: "decimal",
+    25: "text", 1042: "text", 1043: "text", 19: "text", 1082: "date", 1114: "timestamp",
+    1184: "timestamp",
+}
+
+
+class Backend:
+    """One engine connection: schema, small statistics and the compiled queries."""
+
+    dialect = "duckdb"
+    shown = ""
+    row_order: Any = None
+
+    def relation(self) -> Any:  # the FROM item (sqlglot expression)
+        raise NotImplementedError
+
+    def columns(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def run(self, sql: str) -> Any:  # a pandas DataFrame
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class DuckDBBackend(Backend):
+    dialect = "duckdb"
+
+    def __init__(self, request: Request, spec: DataSpec | None, timeout: float) -> None:
+        import duckdb
+        from sqlglot import exp
+
+        self.timeout = timeout
+        self.request = request
+        self.shown = request.shown
+        self._exp = exp
+        try:
+            if request.url is not None:
+                path = urlsplit(request.url).path
+                # duckdb:///relative.duckdb and duckdb:////abs/path.duckdb (as SQLAlchemy)
+                file = path[1:] if path.startswith("/") else path
+                if not file or not Path(file).is_file():
+                    raise DataError(f"{self.shown}: no DuckDB database file at {file or '(none)'!r}")
+                self.con = duckdb.connect(file, read_only=True)
+            else:
+                self.con = duckdb.connect(":memory:")
+        except duckdb.Error as exc:
+            raise DataError(f"{self.shown}: DuckDB cannot open it: {_first_line(exc)}") from None
+        self.files = [str(p) for _, p in request.files] if request.files else None
+        self.spec = spec
+        self._columns: dict[str, str] | None = None
+
+    def relation(self, with_order: bool = True) -> Any:
+        exp = self._exp
+        if self.files is not None:
+            args: list[Any] = [exp.Array(expressions=[exp.Literal.string(f) for f in self.files])]
+            if with_order:
+                args += [
+                    exp.EQ(this=exp.column("file_row_number"), expression=exp.true()),
+                    exp.EQ(this=exp.column("filename"), expression=exp.Literal.string("kpicli_file")),
+                ]
+            return exp.Anonymous(this="read_parquet", expressions=args)
+        return _table_or_query(self.spec, self.shown)
+
+    def columns(self) -> dict[str, str]:
+        if self._columns is None:
+            from sqlglot import exp
+
+            q = exp.select(exp.Star()).from_(_aliased(self.relation(with_order=False))).limit(0)
+            rel = self._execute(q.sql(dialect="duckdb"))
+            self._columns = {d[0]: _duck_kind(str(d[1])) for d in rel.description}
+        return self._columns
+
+    def order_expression(self) -> Any:
+        exp = self._exp
+        if self.files is not None:
+            if len(self.files) == 1:
+                return exp.column("file_row_number", quoted=True)
+            return exp.Tuple(
+                expressions=[exp.column("kpicli_file", quoted=True),
+                             exp.column("file_row_number", quoted=True)]
+            )
+        if self.spec is not None and self.spec.table and not self.spec.query:
+            return exp.column("rowid")
+        return None
+
+    def _execute(self, sql: str) -> Any:
+        import duckdb
+
+        # DuckDB has no statement timeout: interrupt the query from a timer.
+        timer = threading.Timer(self.timeout, self.con.interrupt)
+        timer.start()
+        try:
+            return self.con.execute(sql)
+        except duckdb.InterruptException:
+            raise DataError(
+                f"{self.shown}: the query ran longer than data.timeout ({self.timeout:g} s); "
+                "raise data.timeout or reduce the data"
+            ) from None
+        except duckdb.CatalogException as exc:
+            raise DataError(f"{self.shown}: {_first_line(exc)}; check data.table / data.query") from None
+        except duckdb.IOException as exc:
+            raise DataError(f"{self.shown}: cannot read it: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise DataError(f"{self.shown}: DuckDB refused the query: {_first_line(exc)}") from None
+        finally:
+            timer.cancel()
+
+    def run(self, sql: str) -> Any:
+        cur = self._execute(sql)
+        return cur.df()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class PostgresBackend(Backend):
+    dialect = "postgres"
+
+    def __init__(self, request: Request, spec: DataSpec | None, timeout: float) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise KpiError(
+                f"{request.shown}: reading PostgreSQL needs psycopg: pip install \"kpicli[sql]\""
+            ) from None
+        from sqlglot import exp
+
+        self._exp = exp
+        self.shown = request.shown
+        self.spec = spec
+        self.timeout = timeout
+        assert request.url is not None
+        url = request.url
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        options = (
+            f"-c default_transaction_read_only=on -c statement_timeout={int(timeout * 1000)} "
+            "-c TimeZone=UTC"
+        )
+        try:
+            self.con = psycopg.connect(
+                url, options=options, connect_timeout=min(30, max(1, int(timeout))),
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            raise DataError(
+                f"cannot connect to {self.shown}: {_clean(exc, url)}; check the host and port, "
+                "and the credentials in PGPASSWORD, ~/.pgpass or PGSERVICE"
+            ) from None
+        except psycopg.Error as exc:
+            raise DataError(f"cannot connect to {self.shown}: {_clean(exc, url)}") from None
+        self._url = url
+        self._columns: dict[str, str] | None = None
+
+    def relation(self) -> Any:
+        return _table_or_query(self.spec, self.shown)
+
+    def order_expression(self) -> Any:
+        if self.spec is not None and self.spec.table and not self.spec.query:
+            return self._exp.column("ctid")
+        return None
+
+    def _execute(self, sql: str) -> Any:
+        import psycopg
+        from psycopg import errors as E
+
+        cur = self.con.cursor()
+        try:
+            cur.execute(sql.encode("utf-8"))  # type: ignore[arg-type]
+            return cur
+        except E.QueryCanceled:
+            raise DataError(
+                f"{self.shown}: the query ran longer than data.timeout ({self.timeout:g} s); "
+                "raise data.timeout or add an index on the date column"
+            ) from None
+        except E.InsufficientPrivilege as exc:
+            raise DataError(
+                f"{self.shown}: permission denied ({_clean(exc, self._url)}); grant SELECT on "
+                "the table to this user"
+            ) from None
+        except (E.UndefinedTable, E.UndefinedColumn, E.InvalidSchemaName) as exc:
+            raise DataError(
+                f"{self.shown}: {_clean(exc, self._url)}; check data.table / data.query"
+            ) from None
+        except psycopg.OperationalError as exc:
+            raise DataError(f"{self.shown}: the connection failed: {_clean(exc, self._url)}") from None
+        except psycopg.Error as exc:
+            raise DataError(f"{self.shown}: the database refused the query: {_clean(exc, self._url)}") from None
+
+    def columns(self) -> dict[str, str]:
+        if self._columns is None:
+            exp = self._exp
+            q = exp.select(exp.Star()).from_(_aliased(self.relation())).limit(0)
+            cur = self._execute(q.sql(dialect="postgres"))
+            self._columns = {d.name: _PG_KINDS.get(d.type_code, "other") for d in cur.description}
+        return self._columns
+
+    def run(self, sql: str) -> Any:
+        import pandas as pd
+
+        cur = self._execute(sql)
+        rows = cur.fetchall()
+        return pd.DataFrame(rows, columns=[d.name for d in cur.description])
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _clean(exc: BaseException, url: str) -> str:
+    """A driver's message, first line, with the URL (if it quotes it) redacted."""
+    text = _first_line(exc).replace(url, redact(url))
+    return re.sub(r"password=\S+", "password=…", text)
+
+
+def _table_or_query(spec: DataSpec | None, shown: str) -> Any:
+    from sqlglot import exp
+
+    if spec is not None and spec.query:
+        return exp.Subquery(this=_checked_query(spec.query, shown))
+    if spec is None or not spec.table:
+        raise KpiError(f"{shown}: name the data with data.table (schema.table) or data.query")
+    parts = spec.table.split(".")
+    if len(parts) > 3 or not all(parts):
+        raise KpiError(f"data.table {spec.table!r}: write table, schema.table or db.schema.table")
+    ids = [exp.to_identifier(p, quoted=True) for p in parts]
+    kw: dict[str, Any] = {"this": ids[-1]}
+    if len(ids) >= 2:
+        kw["db"] = ids[-2]
+    if len(ids) == 3:
+        kw["catalog"] = ids[0]
+    return exp.Table(**kw)
+
+
+def _checked_query(text: str, shown: str) -> Any:
+    """data.query as a sqlglot tree: one SELECT (no DML/DDL, no second statement)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise KpiError(f"data.query cannot be read: {_first_line(exc)}") from None
+    if len(statements) != 1:
+        raise KpiError(f"data.query must be one SELECT statement, not {len(statements)}")
+    tree = statements[0]
+    if not isinstance(tree, exp.Query):
+        raise KpiError("data.query must be a SELECT (read-only)")
+    for node in tree.walk():
+        if isinstance(node, (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop,
+                             exp.Alter, exp.Merge, exp.Command, exp.Into, exp.Copy)):
+            raise KpiError("data.query must be a read-only SELECT (no INSERT, UPDATE, INTO ...)")
+    return tree
+
+
+def _aliased(source: Any) -> Any:
+    from sqlglot import exp
+
+    if isinstance(source, exp.Subquery):
+        return exp.Subquery(this=source.this, alias=exp.TableAlias(this=exp.to_identifier("kpicli_source")))
+    return source
+
+
+# ------------------------------------------------------------------------------ the Table
+
+
+def _open(request: Request, spec: DataSpec | None) -> Backend:
+    timeout = spec.timeout if spec is not None else 300.0
+    if request.url is None:
+        return DuckDBBackend(request, spec, timeout)
+    problem = url_problem(request.url)
+    if problem:
+        raise KpiError(problem)
+    scheme = _SCHEMES[urlsplit(request.url).scheme.lower()]
+    if scheme == "duckdb":
+        if not duckdb_available():
+            raise KpiError(f"{request.shown}: reading DuckDB needs pip install \"kpicli[sql]\"")
+        return DuckDBBackend(request, spec, timeout)
+    if not duckdb_available() and __import__("importlib.util").util.find_spec("sqlglot") is None:
+        raise KpiError(f"{request.shown}: reading PostgreSQL needs pip install \"kpicli[sql]\"")
+    return PostgresBackend(request, spec, timeout)
+
+
+def _pick(columns: dict[str, str], wanted: str | None, what: str, shown: str) -> str | None:
+    if wanted is None:
+        return None
+    if wanted in columns:
+        return wanted
+    folded = {c.casefold(): c for c in columns}
+    if wanted.casefold() in folded:
+        return folded[wanted.casefold()]
+    import difflib
+
+    close = difflib.get_close_matches(wanted, list(columns), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; columns: {', '.join(columns)}"
+    raise DataError(f"{shown}: {what} {wanted!r} is not a column{hint}")
+
+
+def read_sql_table(
+    request: Request,
+    spec: DataSpec | None,
+    model: KPIFile,
+    today: dt.date | None = None,
+    locate: Any = None,
+) -> Table:
+    """A Table whose aggregation runs in the engine (see the module doc).
+
+    ``locate(kpi_index, field)`` gives a KPI's ``file:line:col`` for refusals."""
+    import pandas as pd
+    from sqlglot import exp
+
+    from kpicli.engine import sqlplan
+
+    backend = _open(request, spec)
+    try:
+        columns = backend.columns()
+        shown = backend.shown
+        date_col = _pick(columns, spec.date_column if spec else None, "data.date_column", shown)
+        if date_col is None:
+            dates = [c for c, k in columns.items() if k in ("date", "timestamp")]
+            if not dates:
+                raise DataError(
+                    f"{shown}: no date or timestamp column; name it with data.date_column (cast "
+                    "text dates in data.query)"
+                )
+            date_col = dates[0]
+        elif columns[date_col] not in ("date", "timestamp"):
+            raise DataError(
+                f"{shown}: data.date_column {date_col!r} is {columns[date_col]}, not a date or "
+                "timestamp; cast it in data.query (or read the data with data.engine: pandas)"
+            )
+        layout = spec.layout if spec is not None and spec.layout else "records"
+        if layout in ("wide",):
+            layout = "records"
+        if layout == "kpi_rows":
+            raise DataError(f"{shown}: layout kpi_rows is for spreadsheets; use records or long")
+        kpi_col = value_col = target_col = None
+        if layout == "long":
+            kpi_col = _pick(columns, spec.kpi_column if spec else None, "data.kpi_column", shown)
+            value_col = _pick(columns, spec.value_column if spec else None, "data.value_column", shown)
+            if kpi_col is None or value_col is None:
+                raise DataError(
+                    f"{shown}: a long table needs data.kpi_column and data.value_column"
+                )
+            target_col = _pick(columns, spec.target_column if spec else None, "data.target_column", shown)
+        source = backend.relation()
+        rel_source = _aliased(source)
+        if isinstance(source, exp.Anonymous):  # read_parquet(...)
+            rel_source = exp.Alias(this=source, alias=exp.to_identifier("kpicli_source"))
+        d = exp.column(date_col, quoted=True)
+        rel0 = _aliased(backend.relation() if request.files is None else
+                        exp.Alias(this=backend.relation(with_order=False),  # type: ignore[call-arg]
+                                  alias=exp.to_identifier("kpicli_source")))
+        stats_sel = [
+            exp.Min(this=d).as_("lo"),
+            exp.Max(this=d).as_("hi"),
+            exp.Count(this=exp.Star()).as_("n"),
+        ]
+        today = today or dt.date.today()
+        future = exp.Filter(
+            this=exp.Count(this=exp.Star()),
+            expression=exp.Where(
+                this=exp.GT(
+                    this=exp.Cast(this=d, to=exp.DataType.build("date")),
+                    expression=exp.Cast(this=exp.Literal.string(today.isoformat()),
+                                        to=exp.DataType.build("date")),
+                )
+            ),
+        )
+        stats_sel.append(future.as_("future"))
+        stats = backend.run(
+            exp.select(*stats_sel).from_(rel0).sql(dialect=backend.dialect)
+        )
+        lo, hi, n_rows, n_future = (stats.iloc[0, i] for i in range(4))
+        # The distinct days (a few thousand at most) decide the data's grain exactly as the
+        # file readers do (first-of-month dates are months ...), and its last day.
+        day = exp.Cast(this=d, to=exp.DataType.build("date"))
+        days = backend.run(
+            exp.select(day.as_("d")).distinct().from_(rel0).where(
+                exp.Not(this=exp.Is(this=d, expression=exp.Null()))
+            ).sql(dialect=backend.dialect)
+        )
+        from kpicli.io.numbers import refine_day_grain
+
+        day_values = pd.to_datetime(days.iloc[:, 0]).to_numpy(dtype="datetime64[ns]")
+        native = refine_day_grain(day_values)
+        last_day = day_values.max() if len(day_values) else None
+        labels: tuple[str, ...] = ()
+        if layout == "long":
+            kc = exp.column(kpi_col, quoted=True)
+            got = backend.run(
+                exp.select(kc).distinct().from_(rel0).where(exp.Not(this=exp.Is(this=kc, expression=exp.Null())))
+                .sql(dialect=backend.dialect)
+            )
+            labels = tuple(str(x) for x in got.iloc[:, 0].tolist())
+        order = backend.order_expression()  # type: ignore[attr-defined]
+        rel = sqlplan.Relation(
+            source=rel_source,
+            columns=columns,  # type: ignore[arg-type]
+            date_column=date_col,
+            layout=layout,  # type: ignore[arg-type]
+            kpi_column=kpi_col,
+            value_column=value_col,
+            target_column=target_col,
+            labels=labels,
+            row_order=order,
+        )
+        findings: list[Finding] = []
+        if n_future and int(n_future) > 0:
+            findings.append(
+                Finding(
+                    rule="D604", severity="warning", letter="D",
+                    message=f"{int(n_future)} rows are dated after today ({today.isoformat()}), "
+                    f"up to {pd.Timestamp(hi).date().isoformat()}; check the date column",
+                    location=f"{shown} (column {date_col!r})",
+                )
+            )
+        if layout == "long":
+            findings += _duplicates(backend, rel0, columns, date_col, kpi_col, value_col,
+                                    target_col, shown)
+        findings.append(
+            Finding(
+                rule="D600", severity="info", letter="D",
+                message=f"{shown}: row-level checks that need every row in memory (non-numeric "
+                "cells D601, impossible values D606) are not run when the data is aggregated "
+                f"in {sqlplan.DIALECTS[backend.dialect].name}",
+                location=shown,
+            )
+        )
+    except BaseException:
+        backend.close()
+        raise
+
+    def pushdown(model: KPIFile, grain: str, by: str | None) -> Any:
+        try:
+            plan = sqlplan.compile_plan(model, rel, backend.dialect, grain, by)
+        except sqlplan.Untranslatable as exc:
+            where = locate(exc.kpi_index, exc.field) if locate is not None else None
+            raise KpiError(f"{where}: {exc.message}" if where else exc.message) from None
+        results = [backend.run(q.sql) for q in plan.queries]
+        try:
+            return sqlplan.assemble(model, plan, results, (lo, hi))
+        except ValueError as exc:
+            raise KpiError(f"{shown}: {exc}") from None
+
+    frame = _schema_frame(columns, date_col, layout, kpi_col, value_col, target_col, labels,
+                          last_day)
+    engine_name = sqlplan.DIALECTS[backend.dialect].name
+    return Table(
+        frame=frame,
+        layout=layout,  # type: ignore[arg-type]
+        sources=[Source(path=shown, kind="csv", layout=layout)],
+        findings=findings,
+        value_label=value_col,
+        target_label=target_col,
+        date_label=date_col,
+        native_grain=native,
+        pushdown=pushdown,
+        notes=[f"{shown}: {int(n_rows):,} rows aggregated in {engine_name} (date column "
+               f"{date_col!r})"],
+    )
+
+
+def _duplicates(
+    backend: Backend, rel0: Any, columns: dict[str, str], date_col: str, kpi_col: str | None,
+    value_col: str | None, target_col: str | None, shown: str,
+) -> list[Finding]:
+    """D602 in the engine: KPI/date/dimension entries that occur more than once."""
+    from sqlglot import exp
+
+    keys = [c for c in columns if c not in (value_col, target_col)]
+    inner = (
+        exp.select(exp.Count(this=exp.Star()).as_("k"))
+        .from_(rel0)
+        .group_by(*[exp.column(c, quoted=True) for c in keys])
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        .subquery("kpicli_dups")
+    )
+    q = exp.select(exp.Count(this=exp.Star()).as_("g"), exp.Sum(this=exp.column("k")).as_("r")).from_(inner)
+    got = backend.run(q.sql(dialect=backend.dialect))
+    groups = int(got.iloc[0, 0] or 0)
+    if not groups:
+        return []
+    rows = int(got.iloc[0, 1] or 0)
+    dims = len(keys) > 2
+    return [
+        Finding(
+            rule="D602", severity="warning", letter="D",
+            message=f"{groups} KPI/period{'/group' if dims else ''} entries appear more than once "
+            f"({rows} rows); the duplicates are aggregated together — remove the extra rows or "
+            "add the column that tells them apart",
+            location=shown,
+        )
+    ]
+
+
+def _schema_frame(
+    columns: dict[str, str], date_col: str, layout: str, kpi_col: str | None,
+    value_col: str | None, target_col: str | None, labels: tuple[str, ...], last_day: Any,
+) -> Any:
+    """The Table frame of a database source: typed columns and no measurements. Its rows
+    carry only the data's last day (what the complete-period check reads) and, for a long
+    table, one row per distinct KPI label (so the definition rules see the labels)."""
+    import numpy as np
+    import pandas as pd
+
+    n = max(len(labels), 1) if layout == "long" else 1
+    if last_day is None:
+        n = 0
+    dtypes = {"int": "float64", "float": "float64", "decimal": "float64", "text": "str",
+              "date": "datetime64[ns]", "timestamp": "datetime64[ns]", "bool": "boolean",
+              "other": "object"}
+    data: dict[str, Any] = {DATE: pd.Series(np.full(n, last_day, "datetime64[ns]"))}
+    if layout == "long":
+        data[KPI] = pd.Series((list(labels) or [None])[:n], dtype="str")
+        data[VALUE] = pd.Series(np.full(n, np.nan))
+        if target_col:
+            data[TARGET] = pd.Series(np.full(n, np.nan))
+    for c, k in columns.items():
+        if c in (date_col, kpi_col, value_col, target_col):
+            continue
+        data[c] = pd.Series([None] * n, dtype=dtypes.get(k, "object"))
+    frame = pd.DataFrame(data)
+    frame["_src"] = np.zeros(n, dtype=np.int64)
+    frame["_row"] = np.zeros(n, dtype=np.int64)
+    return frame

@@ -1,0 +1,113 @@
+"""Shared by the SQL tests: write a table, read it through pandas and through an engine, and
+compare the aggregated Actuals value by value (1e-9 relative)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpicli import api
+from kpicli.engine.aggregate import compute_actuals
+
+REL = 1e-9
+
+
+def kpi_file(tmp: Path, kpis: str, *, period: str = "month", fys: int = 1, data: str = "") -> Path:
+    path = tmp / "kpis.yaml"
+    path.write_text(
+        f"version: 1\ntitle: Conformance\nperiod: {period}\nfiscal_year_start: {fys}\n"
+        + (f"data:\n{data}\n" if data else "")
+        + "kpis:\n"
+        + kpis,
+        encoding="utf-8",
+    )
+    return path
+
+
+def actuals_of(kpis_path: Path, data: list[str], *, engine: str, grain: str | None = None,
+               by: str | None = None):
+    defs = api.load_kpi_file(kpis_path)
+    model = defs.model
+    assert model is not None
+    spec = model.data.model_copy(update={"engine": engine}) if model.data else None
+    if spec is None:
+        from kpicli.model.kpifile import DataSpec
+
+        spec = DataSpec(engine=engine)
+    model = model.model_copy(update={"data": spec})
+    table = api.read_table(defs, data, model=model)
+    assert (table.pushdown is not None) == (engine != "pandas")
+    return compute_actuals(model, table, grain, by)
+
+
+def close(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=REL, abs_tol=1e-12)
+
+
+def assert_same(expected, got, label: str = "") -> int:
+    """Every value, count and target equal; returns how many values were compared."""
+    assert list(expected.periods) == list(got.periods), label
+    assert expected.problems == got.problems, label
+    compared = 0
+    for frame in ("values", "counts", "targets"):
+        e: pd.DataFrame = getattr(expected, frame)
+        g: pd.DataFrame = getattr(got, frame)
+        assert sorted(e.columns) == sorted(g.columns), (label, frame)
+        assert sorted(e.index.tolist()) == sorted(g.index.tolist()), (label, frame)
+        g = g.reindex(index=e.index)
+        for col in e.columns:
+            ev = e[col].to_numpy(dtype="float64", na_value=np.nan)
+            gv = g[col].to_numpy(dtype="float64", na_value=np.nan)
+            for i, (x, y) in enumerate(zip(ev, gv, strict=True)):
+                assert close(float(x), float(y)), (label, frame, col, e.index[i], x, y)
+                compared += 1
+    return compared
+
+
+def need_duckdb() -> None:
+    import os
+
+    try:
+        import duckdb  # noqa: F401
+        import sqlglot  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("duckdb/sqlglot not installed (pip install 'kpicli[sql]')")
+
+
+PG_TYPES = {"int64": "bigint", "float64": "double precision", "bool": "boolean",
+            "datetime64[ns]": "timestamp", "datetime64[us]": "timestamp", "object": "text",
+            "str": "text", "string": "text"}
+
+
+def load_pg(admin_url: str, name: str, frame: pd.DataFrame) -> None:
+    """Create table ``name`` in the test database (via the admin role) with ``frame``'s rows
+    in order (COPY keeps them in physical order: ctid follows the row order)."""
+    import psycopg
+    from psycopg import sql
+
+    cols = [
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(PG_TYPES[str(frame[c].dtype)]))
+        for c in frame.columns
+    ]
+    with psycopg.connect(admin_url, autocommit=True) as con:
+        con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+        con.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(name), sql.SQL(", ").join(cols)))
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+        )
+        with con.cursor() as cur, cur.copy(copy) as cp:
+            for row in frame.itertuples(index=False):
+                cp.write_row([None if (v is None or (isinstance(v, float) and v != v) or v is pd.NaT)
+                              else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else
+                                    (bool(v) if isinstance(v, np.bool_) else
+                                     (int(v) if isinstance(v, np.integer) else v)))
+                              for v in row])
+        con.execute(sql.SQL("GRANT SELECT ON {} TO kpi_reader").format(sql.Identifier(name)))
