@@ -733,3 +733,50 @@ def test_min_count_of_one_without_counts_and_needed_with_one_period_left() -> No
     check(run(k, {"2026-10": 4.5}, "2026-10", counts={"2026-10": 1}), {"status": "met"})
     # one period before the due period: (80 - 70) / 1
     check(run(kpi(**B50), {"2026-06": 70}, "2026-06"), {"needed": 10.0, "expected_progress": 5 / 6})
+
+
+# ----------------------------------------------------------------------- in-progress periods
+
+
+def test_partial_period_prorates_the_target() -> None:
+    # half of the period covered: a total's target 100 becomes 50; 45/50 = 0.9 → at_risk
+    r = run(kpi(target=100), {"2026-10": 45}, "2026-10", coverage=0.5)
+    check(r, {"target": 50.0, "attainment": 0.9, "status": "at_risk"})
+    # a band's bounds scale too: 80..120 → 40..60; 50 is inside
+    r = run(kpi(target={"min": 80, "max": 120}), {"2026-10": 50}, "2026-10", coverage=0.5)
+    check(r, {"target_min": 40.0, "target_max": 60.0, "target": 40.0, "status": "met"})
+    # a full period is not pro-rated
+    check(run(kpi(target=100), {"2026-10": 45}, "2026-10", coverage=1.0), {"target": 100})
+
+
+def test_partial_period_scales_the_baseline_of_a_total() -> None:
+    # baseline 40 (2026-01) → 20 for half a period; T 100 → 50; A 35: progress (35-20)/(50-20)
+    # = 0.5 of expected 6/11 → 0.9167 → at_risk
+    k = kpi(baseline={"value": 40, "period": "2026-01"}, target={"value": 100, "due": "2026-12"})
+    r = run(k, {"2026-07": 35}, "2026-07", coverage=0.5)
+    check(r, {"target": 50.0, "progress": 0.5, "expected_progress": 6 / 11, "status": "at_risk"})
+
+
+def test_partial_period_of_a_running_total() -> None:
+    k = kpi(accumulate="ytd", target={"value": 1200, "per": "year"})
+    # March half covered: February's 200 plus half of March's 100 = 250; YTD 240 → 0.96
+    r = run(k, {"2026-01": 100, "2026-02": 100, "2026-03": 40}, "2026-03", coverage=0.5)
+    check(r, {"target": 250.0, "actual": 240.0, "attainment": 0.96, "status": "at_risk"})
+    # January opens the year: no earlier target in the span, 100 * 0.5
+    r = run(k, {"2026-01": 40}, "2026-01", coverage=0.5)
+    check(r, {"target": 50.0})
+    # a schedule without an entry for February: March's 300 scaled alone
+    ks = kpi(accumulate="ytd", schedule={"2026-03": 300})
+    r = run(ks, {"2026-02": 100, "2026-03": 40}, "2026-03", coverage=0.5)
+    check(r, {"target": 150.0})
+
+
+def test_partial_period_forecast_leaves_the_period_out() -> None:
+    vals = {**LINE, "2026-06": 5.0}  # June in progress: 5 so far
+    # the line through January..May (10..50) reaches 70 in July
+    check(run(kpi(target=100), vals, "2026-06", coverage=0.2), {"forecast": 70.0})
+
+
+def test_partial_period_without_a_target() -> None:
+    r = run(kpi(), {"2026-10": 45}, "2026-10", coverage=0.5)
+    check(r, {"target": None, "status": "no_data"})

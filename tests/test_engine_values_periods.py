@@ -87,6 +87,10 @@ PARSE = [
     ("fy2027q1", "quarter", 4, False, per("2027Q1", "Q-MAR")),
     ("FY2027/Q2", "month", 4, True, per("2026-09", M)),
     ("FY2026-Q1", "month", 1, False, per("2026-01", M)),
+    # other fiscal-quarter spellings: Q2 of FY2027 from April is July to September 2026
+    ("Q2 FY2027", "month", 4, False, per("2026-07", M)),
+    ("Q2 FY2027", "month", 4, True, per("2026-09", M)),
+    ("FY27 Q2", "quarter", 4, False, per("2027Q2", "Q-MAR")),
     # ISO week 7 of 2026: Mon 2026-02-09 to Sun 2026-02-15
     ("2026-W07", "week", 1, False, per("2026-02-09", "W-SUN")),
     ("2026-W07", "week", 1, True, per("2026-02-15", "W-SUN")),

@@ -101,6 +101,8 @@ ACCEPTED: dict[str, str] = {
     "evaluate.py::evaluate_kpi::bound = t.low if t.low is not None and actual < t.low else t.high"
     "::< -> <=":
         "a value equal to the band's low bound is inside the band and never reaches this why",
+    "evaluate.py::Context::coverage: float = 1.0::1.0 -> 1.0 + 1":
+        "a coverage of 1 or more is a complete period either way (only below 1 is pro-rated)",
     # aggregate.py: performance paths and bookkeeping that give the same numbers
     'aggregate.py::Actuals._rows::bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))::1 -> 1 + 1':
         'one more search bound past the last group: the slices read stop at the last one',
@@ -124,13 +126,13 @@ ACCEPTED: dict[str, str] = {
         "additive aggregates fill an empty group with 0 afterwards, whatever sum's min_count",
     'aggregate.py::_aggregate::return g.sum(min_count=0)::0 -> 0 - 1':
         "additive aggregates fill an empty group with 0 afterwards, whatever sum's min_count",
-    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::0 -> 0 + 1':
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::0 -> 0 + 1':
         'the period range of an empty table: there are no rows to place',
-    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::0 -> 0 - 1':
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::0 -> 0 - 1':
         'the period range of an empty table: there are no rows to place',
-    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::1 -> 1 + 1':
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::1 -> 1 + 1':
         'the period range of an empty table: there are no rows to place',
-    'aggregate.py::_period_offsets::return np.zeros(len(dates), dtype=np.int32), 0, -1::1 -> 1 - 1':
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::1 -> 1 - 1':
         'the period range of an empty table: there are no rows to place',
     'aggregate.py::_slot_groups::shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]::and -> or':
         'performance grouping: any partition of the label sets into groups of disjoint sets gives the same values',
