@@ -199,8 +199,12 @@ def diff(
     result = DefinitionDiff(
         old=old_defs.path, new=new_defs.path, items=compare_definitions(old_defs, new_defs)
     )
-    has_path = new_defs.model.data is not None and bool(new_defs.model.data.path)
-    if not use_data or (not data and not has_path):
+    spec = new_defs.model.data
+    # A file path or a database URL (its rows stay there: both reports push down to it).
+    has_source = spec is not None and bool(
+        spec.path or getattr(spec, "url", None) or getattr(spec, "url_env", None)
+    )
+    if not use_data or (not data and not has_source):
         return result
     from kpicli.engine.report import build_report as _build
 
@@ -251,7 +255,9 @@ def template_plan(
         source = "given with --members"
     elif by is not None:
         paths = data_paths(defs, data)
-        if data or (paths and all(p.is_file() for p in paths)):
+        spec = model.data
+        url = spec is not None and bool(getattr(spec, "url", None) or getattr(spec, "url_env", None))
+        if data or url or (paths and all(p.is_file() for p in paths)):
             from kpicli.engine.report import check_breakdown
 
             table = read_table(defs, data)

@@ -350,3 +350,21 @@ def test_a_changed_default_threshold_names_itself_as_the_cause(
     )
     assert (line in out) is flips
     assert code == (1 if flips else 0)
+
+
+def test_parquet_data_gives_the_same_statuses(tmp_path: Path) -> None:
+    # Parquet is read through DuckDB when it is installed (the aggregation runs there for
+    # both files' KPIs), else by pandas: either way csat flips exactly as with the CSV.
+    import pandas as pd
+
+    frame = pd.read_csv(SUPPORT / "tickets.csv")
+    frame["closed_at"] = pd.to_datetime(frame["closed_at"])
+    frame.to_parquet(tmp_path / "tickets.parquet")
+    text = (SUPPORT / "kpis.yaml").read_text("utf-8").replace("tickets.csv", "tickets.parquet")
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(text, "utf-8")
+    new.write_text(text.replace(OLD_TARGET, NEW_TARGET), "utf-8")
+    code, out, err = run("diff", str(old), str(new))
+    assert code == 1, err
+    assert "  csat: target.min 85 → 89: met → at_risk; score 100.0% → 97.6%" in out
+    assert "  overall score 93.4% → 92.9%" in out

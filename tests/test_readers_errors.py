@@ -71,8 +71,13 @@ def test_header_only_csv() -> None:
 
 def test_no_date_column() -> None:
     msg = fails(["no_dates.csv"])
-    assert msg.startswith("no date or period column found in no_dates.csv; columns: 'team'")
-    assert "data.date_column" in msg
+    # It names what it tried (file, header line, columns) and the keys that fix it.
+    assert msg.startswith(
+        "no date or period column found in no_dates.csv, reading the header from line 1 "
+        "(columns: 'team'"
+    )
+    assert "data.header_row" in msg and "data.date_column" in msg
+    assert "data.sheet" not in msg  # a CSV file has no sheets
 
 
 def test_wrong_sheet_name_lists_the_sheets() -> None:

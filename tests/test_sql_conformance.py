@@ -377,3 +377,18 @@ def test_report_json_from_csv_and_from_postgres_equal_field_by_field(tmp_path: P
         docs.append(doc)
     assert "@" in url and ":" not in url.split("@")[0].split("//")[1]  # no password in the URL
     assert docs[0] == docs[1]
+
+
+def test_duckdb_long_table_with_overlapping_labels_matches_pandas(tmp_path: Path) -> None:
+    """A KPI reading two labels (its column and its name) next to one reading one of them:
+    no shared slot is possible, each KPI filters its own rows."""
+    need_duckdb()
+    data = tmp_path / "long.parquet"
+    long_table().to_parquet(data)
+    spec = "  layout: long\n  kpi_column: metric\n  value_column: value\n  date_column: date"
+    kpis = LONG + ("  - id: both\n    name: orders\n    unit: count\n"
+                   "    measure: {column: visits, aggregate: sum}\n")
+    path = kpi_file(tmp_path, kpis, data=spec)
+    expected = actuals_of(path, [str(data)], engine="pandas", by="region")
+    got = actuals_of(path, [str(data)], engine="duckdb", by="region")
+    assert_same(expected, got, "overlapping labels")

@@ -120,6 +120,9 @@ class Relation:
     target_column: str | None = None
     labels: tuple[str, ...] = ()  # long layout: the distinct labels of kpi_column
     row_order: exp.Expression | None = None  # ties of first/last (file order, rowid, ctid)
+    # The FROM item that exposes ``row_order`` when it costs more to read (Parquet file row
+    # numbers); used only when a KPI needs first/last.
+    ordered_source: exp.Expression | None = None
 
 
 @dataclass
@@ -141,6 +144,10 @@ class CompiledPlan:
     week_keys: bool  # period keys are week start dates (else month ordinals)
     has_target: bool
     measured: list[str] = field(default_factory=list)  # KPI ids computed in SQL
+    # KPI id -> role (value, count, rows, target) -> (query index, output column index)
+    outputs: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    # Long tables whose KPIs read disjoint labels: each KPI's slot (rows grouped by slot)
+    slots: dict[str, int] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -619,6 +626,7 @@ class _Measured:
     kind: ColumnKind
     label_cond: exp.Expression | None  # long layout: the KPI's rows
     filter_cond: exp.Expression | None
+    labels: tuple[str, ...] = ()
 
 
 def _period_key(rel: Relation, grain: str, fys: int, cap: Capability) -> exp.Expression:
@@ -759,6 +767,7 @@ def compile_plan(
             continue
         how = default_aggregate(kpi, model)
         label_cond = None
+        mine: list[str] = []
         if long:
             wanted = {
                 normalise_label(x)
@@ -820,44 +829,87 @@ def compile_plan(
                 i,
                 ("measure", "column") if kpi.measure and kpi.measure.column else (),
             )
-        measured.append(_Measured(i, kpi.id, how, column, kind, label_cond, cond))
+        measured.append(_Measured(i, kpi.id, how, column, kind, label_cond, cond, tuple(mine)))
+
+    # Long tables: KPIs reading disjoint label sets share one GROUP BY over a slot number
+    # (like the pandas path's slots), so each distinct aggregate is computed once per row
+    # instead of once per KPI with a label filter.
+    slots: dict[str, int] = {}
+    slot_sets: list[tuple[str, ...]] = []
+    if long and measured:
+        distinct = list(dict.fromkeys(mz.labels for mz in measured))
+        if all(not set(a) & set(b) for i, a in enumerate(distinct) for b in distinct[i + 1 :]):
+            slot_sets = distinct
+            slots = {mz.kpi_id: distinct.index(mz.labels) for mz in measured}
 
     pk = _period_key(rel, grain, fys, cap)
+    ordered = rel.row_order is not None and any(mz.how in ("first", "last") for mz in measured)
+    source = rel.ordered_source if ordered and rel.ordered_source is not None else rel.source
     inner_cols: list[exp.Expression] = [exp.Star(), pk.as_("kpicli_period")]
-    if rel.row_order is not None:
+    if ordered:
         # Pseudo-columns (ctid, rowid) are not part of *: carry the row order by name.
+        assert rel.row_order is not None
         inner_cols.append(rel.row_order.copy().as_("kpicli_order"))
+    if slot_sets:
+        kc = _col(rel.kpi_column or "")
+        inner_cols.append(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.In(this=kc, expressions=[exp.Literal.string(x) for x in labels]),
+                        true=exp.Literal.number(j),
+                    )
+                    for j, labels in enumerate(slot_sets)
+                ]
+            ).as_("kpicli_slot")
+        )
     member: exp.Expression | None = None
     if by is not None:
         mkind = rel.columns.get(by)
         m = _col(by)
-        member = exp.Trim(this=m) if mkind == "text" else m
+        # Text members are trimmed like the file readers do; numbers are spelled as floats.
+        member = exp.Trim(this=m) if mkind == "text" else (_double(m) if mkind in _NUMERIC else m)
         inner_cols.append(member.as_("kpicli_member"))
-    inner = (
-        exp.select(*inner_cols)
-        .from_(rel.source)
-        .where(_not_null(_col(rel.date_column)))
-        .subquery("kpicli_rows")
-    )
+    where = _not_null(_col(rel.date_column))
+    if slot_sets:
+        used = [exp.Literal.string(x) for labels in slot_sets for x in labels]
+        where = _and(where, exp.In(this=_col(rel.kpi_column or ""), expressions=used))
+    inner = exp.select(*inner_cols).from_(source).where(where).subquery("kpicli_rows")
     period_ref = _col("kpicli_period")
     member_ref = _col("kpicli_member")
+    slot_ref = _col("kpicli_slot")
     has_target = long and rel.target_column is not None
+    outputs: dict[str, dict[str, tuple[int, int]]] = {mz.kpi_id: {} for mz in measured}
 
-    def build(percentiles: bool) -> Query | None:
+    def build(qi: int, percentiles: bool) -> Query | None:
         cols: list[tuple[str, str | None]] = [("period", None)]
         select: list[exp.Expression] = [period_ref]
         if by is not None:
             cols += [("member", None), ("grouping", None)]
             select += [member_ref, exp.Anonymous(this="GROUPING", expressions=[member_ref])]
+        if slot_sets:
+            cols.append(("slot", None))
+            select.append(slot_ref)
+        seen: dict[str, int] = {}
+
+        def add(e: exp.Expression) -> int:
+            key = e.sql(dialect=cap.dialect)
+            if key not in seen:
+                seen[key] = len(select)
+                select.append(e)
+                cols.append(("expr", None))
+            return seen[key]
+
         any_kpi = False
         for mz in measured:
             is_pct = mz.how == "median" or bool(_PCT.match(mz.how))
             x = numeric_value(mz.column, mz.kind) if mz.kind in _NUMERIC | {"bool"} else _col(mz.column)
             raw = raw_value(mz.column, mz.kind)
-            cond = _and(mz.label_cond, mz.filter_cond)
+            label_cond = None if slot_sets else mz.label_cond
+            cond = _and(label_cond, mz.filter_cond)
             if is_pct == percentiles:
                 try:
-                    select.append(_aggregate(mz.how, x, raw, cond, rel, cap))
+                    outputs[mz.kpi_id]["value"] = (qi, add(_aggregate(mz.how, x, raw, cond, rel, cap)))
                 except _Refuse as exc:
                     raise Untranslatable(
                         f"KPI {mz.kpi_id!r}: aggregate {mz.how!r} cannot be computed exactly in "
@@ -866,28 +918,31 @@ def compile_plan(
                         mz.index,
                         ("measure", "aggregate"),
                     ) from None
-                cols.append(("value", mz.kpi_id))
                 any_kpi = True
             if percentiles:
                 continue
             counted = raw if mz.how in ("count", "nunique") else x
-            select.append(_aggregate("count", counted, counted, cond, rel, cap))
-            cols.append(("count", mz.kpi_id))
-            if mz.label_cond is not None:
-                select.append(
-                    exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=mz.label_cond))
+            outputs[mz.kpi_id]["count"] = (
+                qi, add(_aggregate("count", counted, counted, cond, rel, cap))
+            )
+            if slot_sets:
+                outputs[mz.kpi_id]["rows"] = (qi, add(exp.Count(this=exp.Star())))
+            elif mz.label_cond is not None:
+                rows = exp.Filter(
+                    this=exp.Count(this=exp.Star()), expression=exp.Where(this=mz.label_cond)
                 )
-                cols.append(("rows", mz.kpi_id))
+                outputs[mz.kpi_id]["rows"] = (qi, add(rows))
             if has_target:
                 t = numeric_value(rel.target_column or "", rel.columns[rel.target_column or ""])
                 agg = exp.Sum(this=t) if mz.how in _ADDITIVE else exp.Avg(this=t)
-                select.append(exp.Filter(this=agg, expression=exp.Where(this=cond)) if cond else agg)
-                cols.append(("target", mz.kpi_id))
+                target = exp.Filter(this=agg, expression=exp.Where(this=cond)) if cond else agg
+                outputs[mz.kpi_id]["target"] = (qi, add(target))
             any_kpi = True
         if not any_kpi and percentiles:
             return None
         aliased = [e.as_(f"c{j}") for j, e in enumerate(select)]
         q = exp.select(*aliased).from_(inner)
+        keys = [period_ref] + ([slot_ref] if slot_sets else [])
         if by is not None:
             q.set(
                 "group",
@@ -895,19 +950,19 @@ def compile_plan(
                     grouping_sets=[
                         exp.GroupingSets(
                             expressions=[
-                                exp.Tuple(expressions=[period_ref]),
-                                exp.Tuple(expressions=[period_ref, member_ref]),
+                                exp.Tuple(expressions=[k.copy() for k in keys]),
+                                exp.Tuple(expressions=[*[k.copy() for k in keys], member_ref]),
                             ]
                         )
                     ]
                 ),
             )
         else:
-            q = q.group_by(period_ref)
+            q = q.group_by(*keys)
         return Query(q, q.sql(dialect=cap.dialect), cols)
 
-    queries = [build(False)]
-    pct = build(True)
+    queries = [build(0, False)]
+    pct = build(1, True)
     if pct is not None:
         queries.append(pct)
     return CompiledPlan(
@@ -919,6 +974,8 @@ def compile_plan(
         week_keys=grain == "week",
         has_target=has_target,
         measured=[m.kpi_id for m in measured],
+        outputs=outputs,
+        slots=slots,
     )
 
 
@@ -948,31 +1005,43 @@ def assemble(
     results: Sequence[pd.DataFrame],
     date_range: tuple[Any, Any] | None,
 ) -> Actuals:
-    """The rows of the plan's queries (one DataFrame per query, columns c0, c1, ...) as Actuals.
+    """The rows of the plan's queries (one DataFrame per query, in output order) as Actuals.
 
     ``date_range`` is the source's first and last date (all rows), which spans the periods.
     """
     f = P.freq(plan.grain, plan.fiscal_year_start)
     keyed: list[pd.DataFrame] = []
-    for query, frame in zip(plan.queries, results, strict=True):
+    for qi, (query, frame) in enumerate(zip(plan.queries, results, strict=True)):
         frame = frame.set_axis([f"c{j}" for j in range(frame.shape[1])], axis=1)
+        roles = [r for r, _ in query.columns]
         cols: dict[Any, Any] = {}
         cols["period"] = (
             period_ordinals(frame["c0"], plan) if len(frame) else np.array([], np.int64)
         )
         if plan.by is not None:
-            grouping = frame["c2"].to_numpy(dtype=np.int64)
-            names = _member_names(frame["c1"]) if len(frame) else pd.Series([], dtype=object)
+            grouping = frame[f"c{roles.index('grouping')}"].to_numpy(dtype=np.int64)
+            names = (
+                _member_names(frame[f"c{roles.index('member')}"])
+                if len(frame)
+                else pd.Series([], dtype=object)
+            )
             cols["group"] = np.where(grouping == 1, OVERALL, names.to_numpy(dtype=object))
         else:
             cols["group"] = np.full(len(frame), OVERALL, dtype=object)
-        for j, (role, kid) in enumerate(query.columns):
-            if kid is None:
-                continue
-            cols[(role, kid)] = pd.to_numeric(frame[f"c{j}"], errors="coerce").to_numpy(
+        if "slot" in roles:
+            cols["slot"] = pd.to_numeric(frame[f"c{roles.index('slot')}"]).to_numpy(
                 dtype="float64", na_value=np.nan
             )
-        out = pd.DataFrame(cols).set_index(["group", "period"])
+        else:
+            cols["slot"] = np.full(len(frame), -1.0)
+        for j, role in enumerate(roles):
+            if role == "expr":
+                cols[(qi, j)] = pd.to_numeric(frame[f"c{j}"], errors="coerce").to_numpy(
+                    dtype="float64", na_value=np.nan
+                )
+        out = pd.DataFrame(cols)
+        out = out[~np.isnan(out["slot"].to_numpy())]  # rows of labels no KPI reads
+        out = out.set_index(["group", "period", "slot"])
         if out.index.has_duplicates:
             raise ValueError(
                 "members of the breakdown column differ only in spaces or type; use "
@@ -982,50 +1051,59 @@ def assemble(
     data = keyed[0]
     for more in keyed[1:]:
         data = data.join(more, how="left")
-    values: dict[str, np.ndarray] = {}
-    counts: dict[str, np.ndarray] = {}
-    targets: dict[str, np.ndarray] = {}
-    present_any = np.zeros(len(data), dtype=bool)
+    values: dict[str, pd.Series] = {}
+    counts: dict[str, pd.Series] = {}
+    targets: dict[str, pd.Series] = {}
     for kid in plan.measured:
-        cnt = data[("count", kid)].to_numpy(dtype="float64")
-        rows = data[("rows", kid)].to_numpy(dtype="float64") if ("rows", kid) in data else None
-        present = rows > 0 if rows is not None else np.ones(len(data), dtype=bool)
-        val = data[("value", kid)].to_numpy(dtype="float64").copy()
+        slot = float(plan.slots.get(kid, -1))
+        sub = data.xs(slot, level="slot")
+        out = plan.outputs[kid]
+
+        def col(role: str, sub: pd.DataFrame = sub, out: dict = out) -> np.ndarray | None:
+            return sub[out[role]].to_numpy(dtype="float64") if role in out else None
+
+        rows = col("rows")
+        present = rows > 0 if rows is not None else np.ones(len(sub), dtype=bool)
+        val = col("value")
+        assert val is not None
+        val = val.copy()
         kpi = next(k for k in model.kpis if k.id == kid)
         if default_aggregate(kpi, model) in _ADDITIVE:
             val[np.isnan(val) & present] = 0.0
-        val[~present] = np.nan
-        cnt = np.where(present, np.nan_to_num(cnt), np.nan)
-        values[kid] = val
-        counts[kid] = cnt
-        if plan.has_target:
-            tv = data[("target", kid)].to_numpy(dtype="float64").copy()
-            tv[~present] = np.nan
-            targets[kid] = tv
-        present_any |= present
-    data = data[present_any]
-    keep = present_any
-    order = np.lexsort(
-        (
-            data.index.get_level_values(1).to_numpy(),
-            data.index.get_level_values(0).to_numpy(dtype=object).astype(str),
-            data.index.get_level_values(0).to_numpy(dtype=object) != OVERALL,
+        cnt = col("count")
+        assert cnt is not None
+        index = sub.index[present]
+        values[kid] = pd.Series(val[present], index=index)
+        counts[kid] = pd.Series(np.nan_to_num(cnt[present]), index=index)
+        tv = col("target")
+        if plan.has_target and tv is not None:
+            targets[kid] = pd.Series(tv[present], index=index)
+    vals = pd.DataFrame(values)
+    if len(vals):
+        groups = vals.index.get_level_values(0).to_numpy(dtype=object)
+        order = np.lexsort(
+            (
+                vals.index.get_level_values(1).to_numpy(dtype=np.int64),
+                groups.astype(str),
+                groups != OVERALL,
+            )
         )
-    )
+        vals = vals.iloc[order]
     index = pd.MultiIndex.from_arrays(
         [
-            pd.Index(data.index.get_level_values(0).to_numpy(dtype=object)[order], dtype="str"),
-            pd.Index(data.index.get_level_values(1).to_numpy(dtype=np.int64)[order], dtype="int64"),
+            pd.Index(vals.index.get_level_values(0).to_numpy(dtype=object), dtype="str"),
+            pd.Index(vals.index.get_level_values(1).to_numpy(dtype=np.int64), dtype="int64"),
         ],
         names=["group", "period"],
     )
-    vals = pd.DataFrame({k: v[keep][order] for k, v in values.items()}, index=index)
-    cnts = pd.DataFrame({k: v[keep][order] for k, v in counts.items()}, index=index)
-    tgts = pd.DataFrame({k: v[keep][order] for k, v in targets.items()}, index=index)
-    if vals.empty and not len(vals.columns):
+    cnts = pd.DataFrame(counts).reindex(index=vals.index)
+    tgts = pd.DataFrame(targets).reindex(index=vals.index)
+    vals.index, cnts.index, tgts.index = index, index, index
+    if not len(vals.columns):
         idx = pd.MultiIndex.from_arrays([[], []], names=["group", "period"])
         vals = pd.DataFrame(index=idx)
         cnts = pd.DataFrame(index=idx)
+        tgts = pd.DataFrame(index=idx)
     problems = dict(plan.problems)
     vals = _with_formulas(model, vals, problems)
     if date_range is not None and date_range[0] is not None and not pd.isna(date_range[0]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -13,17 +14,18 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
+from kpicli.io.grid import unnamed_year_month, year_period_grid
+from kpicli.io.headers import ROLE_ACTUAL, ROLE_TARGET, header_period, parts_period
 from kpicli.io.numbers import (
-    MISSING,
     Dates,
     Numbers,
     finest,
-    parse_date_value,
     refine_day_grain,
     text_values,
     to_dates,
     to_numbers,
 )
+from kpicli.io.sections import check_section_used
 from kpicli.model.kpifile import KPI, DataSpec, KPIFile
 from kpicli.model.results import Finding
 from kpicli.model.table import BASELINE, COL, DATE, RESERVED, ROW, SRC, TARGET, VALUE, Source
@@ -113,6 +115,9 @@ class Sheet:
     percent_cells: pd.DataFrame | None = None  # (letter, row) of percent-formatted number cells
     decimal_hint: str = "."
     dayfirst_hint: bool = False
+    # A header over several rows: each column's parts, top to bottom (kpicli.io.headers).
+    parts: list[tuple[str, ...]] | None = None
+    sectioned: bool = False  # one of several stacked tables was already picked
     dayfirst: bool | None = None  # data.dayfirst
     date_format: str | None = None  # data.date_format
 
@@ -225,10 +230,24 @@ def find_header(top: Sequence[Sequence[object]]) -> int:
         if n < need or sum(k is True for k in row) < 0.5 * n:
             continue
         nxt = next((j for j in range(i + 1, len(kinds)) if filled[j]), None)
+        # A header over several rows (sub-columns named in the rows below): the rows
+        # together name the columns the data uses.
+        cover = {c for c, k in enumerate(row) if k is not None}
+        while (
+            nxt is not None
+            and nxt - i < 6
+            and filled[nxt] >= 2
+            and (not kinds[nxt] or kinds[nxt][0] is None)  # sub-headers leave the label column
+            and all(k is True for k in kinds[nxt] if k is not None)
+        ):
+            cover |= {c for c, k in enumerate(kinds[nxt]) if k is not None}
+            nxt = next((j for j in range(nxt + 1, len(kinds)) if filled[j]), None)
         if nxt is None:
             return i
         used = [c for c, k in enumerate(kinds[nxt]) if k is not None]
-        covered = sum(1 for c in used if c < len(row) and row[c] is not None)
+        # Label columns left of the first named column often have no header of their own.
+        lead = min(cover, default=0)
+        covered = sum(1 for c in used if c in cover or c < lead)
         if covered >= 0.75 * len(used) or n >= 0.8 * width:
             return i
     return first
@@ -293,6 +312,9 @@ def build_sheet(
     filled_row = data.notna().any(axis=1).to_numpy()
     if not (filled_row.all() and cols[: data.shape[1]].all()):  # else: nothing to drop
         data = data.loc[filled_row, cols[: data.shape[1]]].reset_index(drop=True)
+    parts = extra.pop("parts", None)
+    if parts is not None:
+        extra["parts"] = [p for p, c in zip(parts, cols, strict=True) if c]  # type: ignore[arg-type]
     out = Sheet(
         path=path,
         sheet=sheet,
@@ -616,11 +638,31 @@ def find_date_column(
         if dates is not None:
             _note_other_dates(sheet, name, skip, fiscal_year_start)
             return name, dates
-    raise DataError(
-        f"no date or period column found in {sheet.where}; columns: "
-        + ", ".join(repr(n) for n in sheet.names)
-        + ". Name the column with data.date_column in the KPI file, or add a column of dates "
-        "(2026-10-31) or periods (2026-10, Oct 2026, 2026-Q3)"
+    pair = unnamed_year_month(sheet, {n for n in skip if n})
+    if pair is not None:
+        combined = _year_and_month(sheet, skip, pair)
+        if combined is not None:
+            sheet.notes.append(
+                f"{sheet.where}: the unnamed columns {pair[0]!r} (years) and {pair[1]!r} "
+                "(months) are read together as the period"
+            )
+            return combined
+    raise DataError(no_date_message(sheet))
+
+
+def no_date_message(sheet: Sheet) -> str:
+    """The "no date column" error: what was tried (sheet, header row) and which key fixes it."""
+    row = "row" if sheet.kind == "workbook" else "line"
+    columns = ", ".join(repr(n) for n in sheet.names[:12])
+    if len(sheet.names) > 12:
+        columns += f" and {len(sheet.names) - 12} more"
+    sheet_hint = ", data.sheet to read another sheet" if sheet.kind == "workbook" else ""
+    return (
+        f"no date or period column found in {sheet.where}, reading the header from "
+        f"{row} {sheet.header_row} (columns: {columns}). If the header is on another {row}, "
+        f"set data.header_row (1-based){sheet_hint}; name the date column with "
+        "data.date_column; or add a column of dates (2026-10-31) or periods (2026-10, "
+        "Oct 2026, 2026-Q3)"
     )
 
 
@@ -671,10 +713,14 @@ def date_order_finding(sheet: Sheet, name: str, dates: Dates) -> Finding | None:
     )
 
 
-def _year_and_month(sheet: Sheet, skip: Sequence[str | None]) -> tuple[str, Dates] | None:
+def _year_and_month(
+    sheet: Sheet, skip: Sequence[str | None], pair: tuple[str, str] | None = None
+) -> tuple[str, Dates] | None:
     """Separate Year and Month (number or name) columns make a month period."""
-    year = _by_name(sheet.names, _YEAR_NAMES, skip)
-    month = _by_name(sheet.names, _MONTH_NAMES, skip)
+    year, month = pair or (
+        _by_name(sheet.names, _YEAR_NAMES, skip),
+        _by_name(sheet.names, _MONTH_NAMES, skip),
+    )
     if year is None or month is None:
         return None
     y = to_numbers(sheet.frame[year]).values
@@ -702,24 +748,37 @@ def _year_and_month(sheet: Sheet, skip: Sequence[str | None]) -> tuple[str, Date
 def _header_period(v: object, fiscal_year_start: int) -> tuple[str, dt.date] | None:
     """A header cell read as a period: a date cell, ``Jan 2026``, ``2026-02``, ``Q3 2026``...
 
-    Numbers in a header are periods only as years (2026); Excel serials are not.
+    Numbers in a header are periods only as years (2026); Excel serials are not. Footnote
+    marks (``2020 (2)``, ``1869\\n(31.12.)``) are ignored.
     """
-    if isinstance(v, dt.time | dt.timedelta) or v is None:
-        return None
-    if isinstance(v, str) and v.strip().lower() in MISSING:
-        return None
-    return parse_date_value(
-        v, serials=False, years=True, dayfirst=False, fiscal_year_start=fiscal_year_start
-    )
+    return header_period(v, fiscal_year_start)
+
+
+def _column_periods(
+    sheet: Sheet, fiscal_year_start: int
+) -> dict[str, tuple[str, dt.date, str | None]]:
+    """Every period column: name -> (grain, first day, role from a sub-header or None)."""
+    out: dict[str, tuple[str, dt.date, str | None]] = {}
+    if sheet.parts is not None:
+        for name, parts in zip(sheet.names, sheet.parts, strict=True):
+            got = parts_period(parts, fiscal_year_start) if parts else None
+            if got is not None:
+                out[name] = got
+        return out
+    for name, v in zip(sheet.names, sheet.header, strict=True):
+        one = _header_period(v, fiscal_year_start)
+        if one is not None:
+            out[name] = (one[0], one[1], None)
+    return out
 
 
 def period_columns(sheet: Sheet, fiscal_year_start: int) -> dict[str, tuple[str, dt.date]]:
-    out = {}
-    for name, v in zip(sheet.names, sheet.header, strict=True):
-        got = _header_period(v, fiscal_year_start)
-        if got is not None:
-            out[name] = got
-    return out
+    """Period columns holding actual values (no role, or the role ``actual``)."""
+    return {
+        name: (grain, day)
+        for name, (grain, day, role) in _column_periods(sheet, fiscal_year_start).items()
+        if role in (None, ROLE_ACTUAL)
+    }
 
 
 def _mostly_text(col: pd.Series) -> bool:
@@ -774,13 +833,22 @@ def normalise(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None) -> Par
     fys = model.fiscal_year_start if model else 1
     if spec is not None:
         sheet.dayfirst, sheet.date_format = spec.dayfirst, spec.date_format
-    layout = detect_layout(sheet, spec, fys, model)
-    if layout == "kpi_rows":
-        part = _kpi_rows(sheet, spec, model, fys)
-    elif layout == "long":
-        part = _long(sheet, spec, model, fys)
-    else:
+    grid = None
+    if spec is None or (spec.layout is None and spec.date_column is None):
+        grid = year_period_grid(sheet)
+    if grid is not None:
+        sheet = grid
         part = _records(sheet, spec, model, fys)
+    else:
+        layout = detect_layout(sheet, spec, fys, model)
+        if layout == "kpi_rows":
+            part = _kpi_rows(sheet, spec, model, fys)
+        else:
+            check_section_used(spec.section if spec else None, sheet.sectioned, sheet.where)
+            if layout == "long":
+                part = _long(sheet, spec, model, fys)
+            else:
+                part = _records(sheet, spec, model, fys)
     part.notes = [*sheet.notes, *part.notes]
     return part
 
@@ -1095,6 +1163,7 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
     """The tracker layout: one row per KPI, one column per period, melted to long."""
     findings = [*sheet.findings, *_uncalculated_findings(sheet)]
     names = sheet.names
+    every_period = _column_periods(sheet, fys)
     periods = period_columns(sheet, fys)
     if not periods:
         raise DataError(
@@ -1102,18 +1171,25 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
             "periods such as Jan 2026, 2026-02, Q3 2026 or dates; header: "
             + ", ".join(repr(n) for n in names)
         )
-    others = [n for n in names if n not in periods]
+    periods, dropped = _one_grain(periods, model)
+    if dropped:
+        sheet.notes.append(f"{sheet.where}: {dropped}")
+    others = [n for n in names if n not in every_period]
     if spec is not None and spec.kpi_column:
         label_col = _lookup(names, spec.kpi_column, sheet.where, "data.kpi_column")
     else:
-        label_col = _by_name(others, _KPI_NAMES) or next(
-            (n for n in others if _mostly_text(sheet.frame[n])), None
+        label_col = (
+            _by_name(others, _KPI_NAMES)
+            or _column_naming_kpis(sheet, others, model)
+            or next((n for n in others if _mostly_text(sheet.frame[n])), None)
         )
     if label_col is None:
         raise DataError(
             f"{sheet.where} looks like a KPI tracker (periods across the header) but has no column "
             "of KPI names; name it with data.kpi_column"
         )
+    sheet = _section_by_column(sheet, label_col, others, spec)
+    check_section_used(spec.section if spec else None, sheet.sectioned, sheet.where)
     target_col = (
         _lookup(names, spec.target_column, sheet.where, "data.target_column")
         if spec and spec.target_column
@@ -1131,6 +1207,13 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
     starts = np.array([np.datetime64(d, "ns") for _, d in periods.values()], dtype="datetime64[ns]")
     if grain == "day":
         grain = finest({refine_day_grain(starts)} | (grains - {"day"}))
+    # Sub-columns named Target under each period: the period's target, cell by cell.
+    role_targets = {
+        (g, d): name for name, (g, d, role) in every_period.items() if role == ROLE_TARGET
+    }
+    target_of = [role_targets.get(periods[c]) for c in pnames]
+    if target_col is None and any(target_of):
+        target_col = None  # per-period targets come from the sub-columns below
 
     labels = text_values(frame[label_col]).to_numpy(dtype=object)
     block = pd.Series(frame[pnames].to_numpy(dtype=object).ravel(), dtype=object)
@@ -1160,6 +1243,7 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
     fmt = _format_percent(sheet, cell_rows, cell_letters, nums)
     values[fmt] *= 100.0
 
+    sub_targets = _sub_column_targets(sheet, spec, frame, target_of, keep, findings)
     raw = block.to_numpy(dtype=object)
     bad_keep = nums.bad & keep
     if bad_keep.any():
@@ -1197,8 +1281,11 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
     scaled: list[tuple[str, np.ndarray, Numbers, np.ndarray]] = [
         (VALUE, out[VALUE], _subset(nums, keep), fmt[keep])  # type: ignore[list-item]
     ]
+    if sub_targets is not None:
+        out[TARGET] = sub_targets[0]
+        scaled.append(sub_targets[1:])
     for col, reserved in ((target_col, TARGET), (baseline_col, BASELINE)):
-        if col is None:
+        if col is None or (reserved == TARGET and sub_targets is not None):
             continue
         vals, tnums, tfmt = _numbers_column(
             sheet, spec, col, frame[col], sheet.rows, letters[col], findings
@@ -1230,6 +1317,8 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
             result[name] = result[name].astype("str")
     source = _source(sheet, "kpi_rows")
     source.columns[KPI_COL] = letters[label_col]
+    if sub_targets is not None:
+        target_col = next(t for t in target_of if t)
     if target_col:
         source.columns[TARGET] = letters[target_col]
     if baseline_col:
@@ -1237,6 +1326,139 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
     return Part(
         result, "long", source, findings, grain, target_label=target_col, fractions=pending
     )
+
+
+def _one_grain(
+    periods: dict[str, tuple[str, dt.date]], model: KPIFile | None
+) -> tuple[dict[str, tuple[str, dt.date]], str | None]:
+    """Never the same time twice: where a year has both quarter columns and a column for
+    the whole year (statistics tables do), the columns of the report's grain are read
+    (else the finer ones) and the others left out, with a note."""
+
+    def grain_of(g: str) -> str:
+        return "year" if g == "fiscal_year" else g
+
+    grains = {grain_of(g) for g, _ in periods.values()}
+    if len(grains) < 2:
+        return periods, None
+    order = ["day", "week", "month", "quarter", "year"]
+    freq = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+    spans = {}
+    for n, (g, d) in periods.items():
+        span = pd.Period(d, freq=freq[grain_of(g)])
+        spans[n] = (span.start_time, span.end_time, grain_of(g))
+    wanted = model.period if model is not None else None
+    drop = set()
+    for a, (a0, a1, ga) in spans.items():
+        for b, (b0, b1, gb) in spans.items():
+            if ga == gb or order.index(ga) <= order.index(gb) or not (a0 <= b0 and b1 <= a1):
+                continue
+            # a (coarser) contains b (finer): keep the report's grain, else the finer one.
+            drop.add(b if wanted == ga else a)
+    if not drop:
+        return periods, None
+    kept = {n: v for n, v in periods.items() if n not in drop}
+    left = [n for n in periods if n in drop]
+    shown = ", ".join(repr(n) for n in left[:4]) + (
+        f" and {len(left) - 4} more" if len(left) > 4 else ""
+    )
+    return kept, (
+        f"the header has {' and '.join(g for g in order if g in grains)} columns for the same "
+        f"time; {len(left)} left out so nothing is counted twice ({shown})"
+    )
+
+
+def _column_naming_kpis(sheet: Sheet, others: list[str], model: KPIFile | None) -> str | None:
+    """The text column whose cells name the KPIs of the KPI file (by id or name)."""
+    if model is None or not model.kpis:
+        return None
+    wanted = set().union(*(labels_of(k) for k in model.kpis))
+    best, best_hits = None, 0
+    for name in others:
+        values = text_values(sheet.frame[name]).dropna().unique()[:5000]
+        hits = len({norm(v) for v in values} & wanted)
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
+
+
+def _section_by_column(
+    sheet: Sheet, label_col: str, others: list[str], spec: DataSpec | None
+) -> Sheet:
+    """KPI labels repeated in blocks told apart by another column (an age group beside
+    the region): the blocks are sections; one is read (data.section, default the first)."""
+    from kpicli.io.sections import pick_value
+
+    labels = text_values(sheet.frame[label_col]).map(norm, na_action="ignore")
+    if sheet.sectioned or not labels.duplicated().any():
+        return sheet
+    blank = {n for n, h in zip(sheet.names, sheet.header, strict=True) if not header_name(h)}
+    for name in others:
+        # A named column (Team, Region) is a dimension to break down by (--by); an unnamed
+        # one that tells repeated KPI rows apart (an age group beside the region, as a
+        # statistics office exports) splits the sheet into sections.
+        if name == label_col or name not in blank:
+            continue
+        col = text_values(sheet.frame[name])
+        if col.isna().all():
+            continue
+        pairs = pd.DataFrame({"k": labels, "g": col.map(norm, na_action="ignore")})
+        if pairs.dropna().duplicated().any() or col.nunique() < 2:
+            continue
+        titles = [str(t) for t in col.dropna().unique()]
+        index = pick_value(titles, spec.section if spec else None, sheet.where, name)
+        keep = (col == titles[index]).to_numpy(dtype=bool)
+        how = (
+            "data.section"
+            if spec is not None and spec.section is not None
+            else "the first; choose another with data.section"
+        )
+        listing = ", ".join(f"{i + 1} {t!r}" for i, t in enumerate(titles[:6]))
+        note = (
+            f"{sheet.where} repeats its KPI rows for each {name!r} ({listing}); reading "
+            f"section {index + 1} {titles[index]!r} — {how}"
+        )
+        sheet.notes.append(note)  # the list is shared with the copy: normalise reports it
+        return dataclasses.replace(
+            sheet,
+            frame=sheet.frame.loc[keep].reset_index(drop=True),
+            rows=sheet.rows[keep],
+            sectioned=True,
+        )
+    return sheet
+
+
+def _sub_column_targets(
+    sheet: Sheet,
+    spec: DataSpec | None,
+    frame: pd.DataFrame,
+    target_of: list[str | None],
+    keep: np.ndarray,
+    findings: list[Finding],
+) -> tuple[np.ndarray, Numbers, np.ndarray] | None:
+    """Each period's Target sub-column, aligned with the melted value cells."""
+    if not any(target_of):
+        return None
+    n = len(frame)
+    letters = dict(zip(sheet.names, sheet.letters, strict=True))
+    cols = []
+    for t in target_of:
+        cols.append(frame[t].to_numpy(dtype=object) if t else np.full(n, None, dtype=object))
+    block = pd.Series(np.column_stack(cols).ravel(), dtype=object)
+    nums = to_numbers(block, spec.decimal if spec else None, sheet.decimal_hint)
+    cell_rows = np.repeat(sheet.rows, len(target_of))
+    cell_letters = np.tile(
+        np.array([letters.get(t, "") if t else "" for t in target_of], dtype=object), n
+    )
+    values = nums.values.copy()
+    fmt = _format_percent(sheet, cell_rows, cell_letters, nums)
+    values[fmt] *= 100.0
+    f = _non_numeric_finding(
+        sheet, "targets", nums, block, cell_rows, cell_letters, "the target sub-columns"
+    )
+    if f:
+        findings.append(f)
+    return values[keep], _subset(nums, keep), fmt[keep]
 
 
 def _subset(nums: Numbers, mask: np.ndarray) -> Numbers:

@@ -16,7 +16,9 @@ from kpicli.io.dates import Order, parse_texts
 from kpicli.model.values import parse_period_label, two_digit_year
 
 # Cells that mean "no value" rather than "a value that is not a number".
-MISSING = frozenset({"", "-", "--", "–", "—", "n/a", "na", "n.a.", "null", "none", "nan", "."})
+MISSING = frozenset(
+    {"", "-", "--", "–", "—", "n/a", "na", "n.a.", "null", "none", "nan", ".", "...", "…"}
+)
 
 GRAINS = ("day", "week", "month", "quarter", "year")  # finest first
 

@@ -14,7 +14,9 @@ import pandas as pd
 
 from kpicli.errors import DataError
 from kpicli.io.guards import check_shape
+from kpicli.io.headers import header_block
 from kpicli.io.layout import HEADER_SCAN, Sheet, build_sheet, find_header
+from kpicli.io.sections import cut_table
 from kpicli.model.kpifile import DataSpec
 
 SAMPLE_BYTES = 256 * 1024
@@ -127,15 +129,28 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
             raise DataError(f"{shown} has no line {spec.header_row} (data.header_row)")
     else:
         h = find_header(cells)
-    header_fields, header_line, header_last = top[h]
-    skip = header_last  # physical lines up to and including the header
+    block = header_block(cells, h, row_label="line")
+    header_fields, header_line, _ = top[block.last]
+    # Physical lines up to and including the header (and a units row under it).
+    skip = top[max([block.last, *block.units])][2]
+    notes = [f"{shown}: {n}" for n in block.notes]
+    if not (spec is not None and spec.header_row) and block.first > 0:
+        notes.insert(
+            0,
+            f"{shown}: header found on line {top[block.first][1]} (the lines above are "
+            "titles); set data.header_row if it is another line",
+        )
     check_shape(shown, columns=len(header_fields))
 
     frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields))
     check_shape(shown, rows=len(frame), columns=frame.shape[1])
     width = max(frame.shape[1], len(header_fields))
-    header: list[object] = [c if c.strip() else None for c in header_fields]
+    header: list[object] = list(block.header)[:width]
+    header = [c if not isinstance(c, str) or c.strip() else None for c in header]
     header += [None] * (width - len(header))
+    parts = block.parts
+    if parts is not None:
+        parts = (list(parts) + [()] * width)[:width]
     if frame.shape[1] < width:
         for j in range(frame.shape[1], width):
             frame[j] = pd.Series(np.nan, index=frame.index, dtype="str")
@@ -150,6 +165,9 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
                 f"cannot read {shown}: line {line} has more fields than the header "
                 f"({len(header_fields)}); quote values that contain the delimiter {delimiter!r}"
             )
+    frame, rows, sectioned = cut_table(
+        frame, rows, cells, block, spec, shown, "line", notes, untitled=False
+    )
     return build_sheet(
         path=shown,
         sheet=None,
@@ -161,6 +179,9 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         rows=rows,
         decimal_hint="," if delimiter == ";" else ".",
         dayfirst_hint=delimiter == ";",
+        parts=parts,
+        notes=notes,
+        sectioned=sectioned,
     )
 
 

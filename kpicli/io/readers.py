@@ -12,6 +12,7 @@ import pandas as pd
 from kpicli.errors import DataError
 from kpicli.io.entry_layout import MARKER_SHEET, template_spec
 from kpicli.io.guards import check_file, check_shape
+from kpicli.io.headers import MAX_BLOCK, header_block
 from kpicli.io.layout import (
     HEADER_SCAN,
     Part,
@@ -33,6 +34,7 @@ from kpicli.io.read_workbook import (
     read_grid,
     sheet_names,
 )
+from kpicli.io.sections import cut_table
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import BASELINE, COL, DATE, KPI, ROW, SRC, TARGET, VALUE, Table
 
@@ -162,8 +164,9 @@ def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile
         grid = None
         try:
             grid = read_grid(path, shown, name, names)
-            check_shape(f"sheet {name!r} of {shown}", rows=grid.cells.shape[0],
-                        columns=grid.cells.shape[1])
+            check_shape(
+                f"sheet {name!r} of {shown}", rows=grid.cells.shape[0], columns=grid.cells.shape[1]
+            )
             part = normalise(grid_sheet(grid, shown, spec), spec, model)
             if template:
                 part.source.layout = "kpi_rows (a kpi template workbook)"
@@ -197,10 +200,16 @@ def _sheet_note(shown: str, used: str, names: list[str]) -> str:
 
 
 def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
-    """Find the header in a worksheet grid and cut the data below it."""
+    """Find the header (over one or more rows) in a worksheet grid and cut the data below it.
+
+    Units rows under the header and footer notes are left out; of several tables stacked in
+    the sheet, one section is kept (``data.section``). Each choice becomes a note.
+    """
     cells = grid.cells
+    where = f"{shown} (sheet {grid.sheet!r})"
     if cells.size == 0:
         raise DataError(f"sheet {grid.sheet!r} of {shown} is empty")
+    notes: list[str] = []
     if spec is not None and spec.header_row:
         h = spec.header_row - grid.first_row
         if not 0 <= h < len(cells):
@@ -210,22 +219,42 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
             )
     else:
         h = find_header(cells[:HEADER_SCAN].tolist())
-    header_row = grid.first_row + h
+    top = grid.first_row - 1
+    merged = [
+        ((r0 - top, c0 - grid.first_col), (r1 - top, c1 - grid.first_col))
+        for (r0, c0), (r1, c1) in grid.merged
+    ]
+    block = header_block(cells[: h + MAX_BLOCK + 1].tolist(), h, merged, row_offset=grid.first_row)
+    if not (spec is not None and spec.header_row) and block.first > 0:
+        notes.append(
+            f"{where}: header found in row {grid.first_row + block.first} (the rows above "
+            "are titles); set data.header_row if it is another row"
+        )
+    notes += [f"{where}: {n}" for n in block.notes]
+    header_row = grid.first_row + block.last
     fill_vertical_merges(grid, header_row)
-    data = pd.DataFrame(grid.cells[h + 1 :], dtype=object)
+    start = max([block.last, *block.units]) + 1
+    data = pd.DataFrame(grid.cells[start:], dtype=object)
     if data.shape[1] == 0:
         data = pd.DataFrame(columns=range(cells.shape[1]), dtype=object)
+    rows = grid.first_row + start + np.arange(len(data), dtype=np.int64)
+    data, rows, sectioned = cut_table(
+        data, rows, cells, block, spec, where, "row", notes, untitled=True
+    )
     return build_sheet(
         path=shown,
         sheet=grid.sheet,
         kind="workbook",
         header_row=header_row,
-        header=cells[h].tolist(),
+        header=block.header,
         letters=[column_letter(grid.first_col + j) for j in range(cells.shape[1])],
         data=data,
-        rows=header_row + 1 + np.arange(len(data), dtype=np.int64),
+        rows=rows,
         uncalculated=grid.uncalculated,
         percent_cells=grid.percent_cells,
+        parts=block.parts,
+        notes=notes,
+        sectioned=sectioned,
     )
 
 

@@ -508,14 +508,17 @@ def read_sql_table(
                     f"{shown}: a long table needs data.kpi_column and data.value_column"
                 )
             target_col = _pick(columns, spec.target_column if spec else None, "data.target_column", shown)
-        source = backend.relation()
-        rel_source = _aliased(source)
-        if isinstance(source, exp.Anonymous):  # read_parquet(...)
-            rel_source = exp.Alias(this=source, alias=exp.to_identifier("kpicli_source"))
+        ordered_source = None
+        if request.files is not None:  # read_parquet(...): file row numbers only when needed
+            assert isinstance(backend, DuckDBBackend)
+            rel0 = exp.Alias(this=backend.relation(with_order=False),
+                             alias=exp.to_identifier("kpicli_source"))
+            ordered_source = exp.Alias(this=backend.relation(with_order=True),
+                                       alias=exp.to_identifier("kpicli_source"))
+        else:
+            rel0 = _aliased(backend.relation())
+        rel_source = rel0
         d = exp.column(date_col, quoted=True)
-        rel0 = _aliased(backend.relation() if request.files is None else
-                        exp.Alias(this=backend.relation(with_order=False),  # type: ignore[call-arg]
-                                  alias=exp.to_identifier("kpicli_source")))
         stats_sel = [
             exp.Min(this=d).as_("lo"),
             exp.Max(this=d).as_("hi"),
@@ -569,6 +572,7 @@ def read_sql_table(
             target_column=target_col,
             labels=labels,
             row_order=order,
+            ordered_source=ordered_source,
         )
         findings: list[Finding] = []
         if n_future and int(n_future) > 0:

@@ -107,6 +107,11 @@ class DataSpec(_Strict):
     header_row: int | None = Field(
         None, ge=1, description="1-based row of the header. Default: detected."
     )
+    section: str | int | None = Field(
+        None,
+        description="Several tables stacked in one sheet: which one to read, by its title "
+        "(e.g. 'White Alone') or 1-based number. Default: the first, named in a note.",
+    )
     url: str | None = Field(
         None,
         description="Database holding the data: duckdb:///file.duckdb or "

@@ -1,0 +1,304 @@
+"""Several tables stacked in one sheet, and footer notes under a table.
+
+Contract: :func:`choose_section` looks at the cells below a header (a DataFrame with one
+positional column per header cell, empty cells missing) and finds *sections*:
+
+* the header row repeated further down (a government table with one sub-table per group,
+  each under its own copy of the header), the section's title being the one-cell row
+  just above its header (``White Alone``);
+* or one-cell title rows (``Männer und Frauen``, ``Männer``, ``Frauen``) that each open a
+  block repeating the first block's row labels.
+
+It keeps the rows of ONE section (``data.section``: its title, or its 1-based number;
+default the first, with a note), never several: summing stacked tables is a wrong number.
+Group headings above blocks of *different* labels are not sections and are left alone.
+:func:`footer_rows` marks the one-cell text lines under the last data row (sources, notes).
+The work is vectorised over the rows; only the few candidate rows are looked at one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from kpicli.errors import DataError
+from kpicli.io.headers import HeaderBlock
+from kpicli.model.kpifile import DataSpec
+
+__all__ = ["Sections", "choose_section", "cut_table", "footer_rows", "pick_value"]
+
+_MAX_TITLES = 500  # more one-cell rows than this: a sparse table, not titled sections
+
+
+@dataclass
+class Sections:
+    """The rows to keep (mask over the data rows) and what was chosen."""
+
+    keep: np.ndarray
+    titles: list[str] = field(default_factory=list)
+    chosen: int | None = None  # 0-based index into titles
+    notes: list[str] = field(default_factory=list)
+
+
+def _clean(v: object) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return " ".join(str(v).split())
+
+
+def _filled(data: pd.DataFrame) -> np.ndarray:
+    """Filled cells (readers give empty cells as missing, so this is one vectorised test)."""
+    return data.notna().to_numpy()
+
+
+def _one_cell_text(data: pd.DataFrame, filled: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Of the candidate rows (one filled cell each), those whose cell is words, not a number."""
+    if not len(rows):
+        return rows
+    cols = filled[rows].argmax(axis=1)
+    ok = np.zeros(len(rows), bool)
+    for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):  # few rows
+        v = data.iat[r, c]
+        ok[k] = isinstance(v, str) and any(ch.isalpha() for ch in v)
+    return rows[ok]
+
+
+def footer_rows(data: pd.DataFrame) -> np.ndarray:
+    """Mask of the trailing one-cell text rows (source lines, notes, ``____``) to drop."""
+    n = len(data)
+    out = np.zeros(n, bool)
+    if not n or data.shape[1] < 2:
+        return out
+    tail = data.iloc[-20:]
+    filled = _filled(tail)
+    counts = filled.sum(axis=1)
+    start = n - len(tail)
+    for i in range(len(tail) - 1, -1, -1):
+        if counts[i] == 0:
+            out[start + i] = True  # blank lines between the table and its footer
+            continue
+        if counts[i] != 1:
+            break
+        v = tail.iat[i, int(filled[i].argmax())]
+        if not isinstance(v, str) or any(ch.isdigit() for ch in v.strip()[:1]):
+            break
+        out[start + i] = True
+    if out.all():
+        return np.zeros(n, bool)
+    return out
+
+
+def choose_section(
+    data: pd.DataFrame,
+    header_first: Sequence[object],
+    block_rows: int,
+    rows: np.ndarray,
+    wanted: str | int | None,
+    where: str,
+    row_label: str = "row",
+    first_title: str | None = None,
+    untitled: bool = True,
+) -> Sections | None:
+    """The stacked tables in ``data`` and the mask of the chosen one's rows, or None.
+
+    ``header_first`` is the first row of the header (its copies mark new tables),
+    ``block_rows`` how many rows a header uses, ``rows`` the sheet row of each data row,
+    ``first_title`` the one-cell row above the first header (the first table's title).
+    Without ``untitled``, copies of the header with no title row above them are not
+    sections (CSV exports joined end to end are one table).
+    """
+    n = len(data)
+    if n < 2 or data.shape[1] < 2:
+        return _none_found(wanted, where)
+    filled = _filled(data)
+    counts = filled.sum(axis=1)
+    head = [_clean(v) for v in header_first]
+    head_cols = [j for j, t in enumerate(head) if t and j < data.shape[1]]
+    starts: list[int] = []  # data index of each repeated header's first row
+    if len(head_cols) >= 2:
+        key = head_cols[0]
+        col = data.iloc[:, key]
+        raw = header_first[key]
+        cand = np.flatnonzero(col.isin([head[key], raw]).to_numpy(dtype=bool))
+        for i in cand[:1000]:
+            if all(_clean(data.iat[i, j]) == head[j] for j in head_cols) and counts[i] == len(
+                head_cols
+            ):
+                starts.append(int(i))
+    singles = np.flatnonzero(counts == 1)
+    titles_at = (
+        _one_cell_text(data, filled, singles) if len(singles) <= _MAX_TITLES else singles[:0]
+    )
+    title_set = set(titles_at.tolist())
+    sections: list[tuple[str, int, int]] = []  # (title, first data index, stop)
+    if starts:
+        bounds = []
+        first_stop = starts[0]
+        while first_stop - 1 in title_set:
+            first_stop -= 1
+        bounds.append((first_title or "1", 0, first_stop))
+        for k, s in enumerate(starts):
+            title_rows = []
+            t = s - 1
+            while t in title_set:
+                title_rows.insert(0, t)
+                t -= 1
+            title = " ".join(_clean(data.iat[r, int(filled[r].argmax())]) for r in title_rows)
+            stop = starts[k + 1] if k + 1 < len(starts) else n
+            while stop - 1 in title_set and stop - 1 > s:
+                stop -= 1
+            bounds.append((title or str(k + 2), s + block_rows, stop))
+        sections = bounds
+    elif len(titles_at) >= 2:
+        label = _label_column(filled)
+        blocks = []
+        edges = [*titles_at.tolist(), n]
+        if titles_at[0] > 0 and counts[: titles_at[0]].sum():
+            blocks.append((first_title or "1", 0, int(titles_at[0])))
+        for k, t in enumerate(titles_at.tolist()):
+            blocks.append((_clean(data.iat[t, int(filled[t].argmax())]), t + 1, edges[k + 1]))
+        blocks = [b for b in blocks if b[2] > b[1]]
+        if len(blocks) >= 2 and _labels_repeat(data, label, blocks):
+            sections = blocks
+    if len(sections) < 2 or (
+        not untitled and all(t == str(i + 1) for i, (t, _, _) in enumerate(sections))
+    ):
+        # Untitled copies of the header in a text file: files joined end to end, one table.
+        return _none_found(wanted, where)
+    titles = [t for t, _, _ in sections]
+    index = pick_value(titles, wanted, where)
+    _, lo, hi = sections[index]
+    keep = np.zeros(n, bool)
+    keep[lo:hi] = True
+    keep &= counts > 0
+    listing = ", ".join(f"{i + 1} {t!r}" for i, t in enumerate(titles[:6]))
+    if len(titles) > 6:
+        listing += f" and {len(titles) - 6} more"
+    span = f"{row_label}s {int(rows[lo])}-{int(rows[hi - 1])}" if hi > lo else "no rows"
+    how = "data.section" if wanted is not None else "the first; choose another with data.section"
+    notes = [
+        f"{where} holds {len(titles)} tables stacked ({listing}); reading section {index + 1} "
+        f"{titles[index]!r} ({span}) — {how}"
+    ]
+    return Sections(keep=keep, titles=titles, chosen=index, notes=notes)
+
+
+def cut_table(
+    data: pd.DataFrame,
+    rows: np.ndarray,
+    top: np.ndarray | list[list[object]],
+    block: HeaderBlock,
+    spec: DataSpec | None,
+    where: str,
+    row_label: str,
+    notes: list[str],
+    *,
+    untitled: bool,
+) -> tuple[pd.DataFrame, np.ndarray, bool]:
+    """Drop footer notes, keep one of several stacked tables; notes say what was done."""
+    foot = footer_rows(data)
+    if foot.any():
+        kept = ~foot
+        dropped = rows[foot]
+        data, rows = data.loc[kept].reset_index(drop=True), rows[kept]
+        span = (
+            f"{row_label} {int(dropped[0])}"
+            if len(dropped) == 1
+            else f"{row_label}s {int(dropped[0])}-{int(dropped[-1])}"
+        )
+        notes.append(f"{where}: {span} under the table read as notes, not data")
+    # The first table's title: a one-cell row just above its header.
+    first_title = None
+    for i in range(block.first - 1, max(block.first - 3, -1), -1):
+        filled = [v for v in top[i] if v is not None and str(v).strip()]
+        if len(filled) == 1 and isinstance(filled[0], str):
+            first_title = " ".join(filled[0].split())
+            break
+        if filled:
+            break
+    wanted = spec.section if spec is not None else None
+    sec = choose_section(
+        data,
+        list(top[block.first]),
+        block.last - block.first + 1,
+        rows,
+        wanted,
+        where,
+        row_label,
+        first_title,
+        untitled=untitled,
+    )
+    if sec is None:
+        return data, rows, False
+    notes += sec.notes
+    return data.loc[sec.keep].reset_index(drop=True), rows[sec.keep], True
+
+
+def _label_column(filled: np.ndarray) -> int:
+    """The column most rows fill first: the row labels."""
+    has = filled.any(axis=1)
+    if not has.any():
+        return 0
+    first = filled[has].argmax(axis=1)
+    return int(np.bincount(first).argmax())
+
+
+def _labels_repeat(data: pd.DataFrame, label: int, blocks: list[tuple[str, int, int]]) -> bool:
+    def labels(lo: int, hi: int) -> set[str]:
+        return {_clean(v).casefold() for v in data.iloc[lo:hi, label].tolist()} - {""}
+
+    first = labels(blocks[0][1], blocks[0][2])
+    if not first:
+        return False
+    for _, lo, hi in blocks[1:]:
+        other = labels(lo, hi)
+        if not other or len(other & first) < 0.5 * len(other):
+            return False
+    return True
+
+
+def pick_value(
+    titles: list[str], wanted: str | int | None, where: str, column: str | None = None
+) -> int:
+    """Index of the section ``wanted`` names (title, or number from 1); 0 when unset."""
+    if wanted is None:
+        return 0
+    listing = ", ".join(f"{i + 1} {t!r}" for i, t in enumerate(titles))
+    if isinstance(wanted, int) and not isinstance(wanted, bool):
+        if 1 <= wanted <= len(titles):
+            return wanted - 1
+        raise DataError(
+            f"data.section {wanted} is out of range: {where} has {len(titles)} sections "
+            f"(counted from 1): {listing}"
+        )
+    key = " ".join(str(wanted).split()).casefold()
+    exact = [i for i, t in enumerate(titles) if t.casefold() == key]
+    if exact:
+        return exact[0]
+    partial = [i for i, t in enumerate(titles) if key and key in t.casefold()]
+    if len(partial) == 1:
+        return partial[0]
+    what = "matches several sections" if partial else "is not a section title"
+    raise DataError(
+        f"data.section {wanted!r} {what} of {where}; sections: {listing}. Write the title as "
+        "shown, or its number"
+    )
+
+
+def _none_found(wanted: str | int | None, where: str) -> None:
+    """No stacked tables here (KPI rows repeated per group may still make sections)."""
+    return None
+
+
+def check_section_used(wanted: str | int | None, sectioned: bool, where: str) -> None:
+    """A ``data.section`` that picked nothing is an error, never silently ignored."""
+    if wanted is not None and not sectioned:
+        raise DataError(
+            f"data.section is set to {wanted!r} but {where} holds one table (no repeated "
+            "header, section titles or repeated KPI rows were found); remove data.section"
+        )
