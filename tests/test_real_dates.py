@@ -158,7 +158,7 @@ def test_order_is_an_info_finding_naming_the_column(tmp_path: Path) -> None:
     assert len(found) == 1
     assert found[0]["severity"] == "info"
     assert "day/month/year" in found[0]["message"] and "data.dayfirst: false" in found[0]["message"]
-    assert found[0]["location"] == "d.csv:2"
+    assert found[0]["location"] == "d.csv:14"  # 13.01.2026: the first value over 12
     # Named in the KPI file: no finding, the file said it.
     kpis = _kpis(tmp_path, "d.csv", [("orders", "sum", 20)], extra="  dayfirst: true\n")
     code, out, err = run("report", str(kpis), "--format", "json")

@@ -701,7 +701,11 @@ def date_order_finding(sheet: Sheet, name: str, dates: Dates) -> Finding | None:
         return None
     letter = dict(zip(sheet.names, sheet.letters, strict=True)).get(name)
     other = "false" if order.dayfirst else "true"
-    first = int(sheet.rows[0]) if len(sheet.rows) else None
+    # The cell that decided (or, for a separator, the first one written that way).
+    col = sheet.frame[name]
+    texts = col if pd.api.types.is_string_dtype(col) else col.astype("str")
+    hit = np.flatnonzero(texts.str.strip().eq(order.example).to_numpy(bool, na_value=False))
+    first = int(sheet.rows[hit[0]]) if len(hit) else int(sheet.rows[0]) if len(sheet.rows) else None
     return sheet.finding(
         "D620",
         "info",

@@ -154,6 +154,10 @@ def _duck_kind(type_name: str) -> str:
         return "timestamp"
     if t == "BOOLEAN":
         return "bool"
+    if t.strip('"') == "NULL":
+        # A column with no value at all (Parquet's null type): every comparison is missing,
+        # hence false, as on the pandas path, where it is an empty text column.
+        return "text"
     return "other"
 
 
