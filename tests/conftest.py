@@ -7,17 +7,24 @@
   new counterexamples are found (``HYPOTHESIS_PROFILE=thorough`` searches longer).
 * ``thorough`` (``HYPOTHESIS_PROFILE=thorough``): the property tests multiply their
   example counts themselves (tests/test_properties.py); the profile only names the run.
+* ``mutation`` (set by tests/mutation/run_mutation.py): the same examples every run, no
+  database and no health checks, so a test fails only because of the mutant (never because
+  a loaded machine made an example slow, or an earlier mutant's failure was replayed).
 """
 
 from __future__ import annotations
 
 import os
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 settings.register_profile("ci", database=None, print_blob=True, derandomize=True)
 settings.register_profile("thorough")
+settings.register_profile(
+    "mutation", database=None, derandomize=True, deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 if os.environ.get("CI") == "true":
     settings.load_profile("ci")
-elif os.environ.get("HYPOTHESIS_PROFILE") in ("ci", "thorough"):
+elif os.environ.get("HYPOTHESIS_PROFILE") in ("ci", "thorough", "mutation"):
     settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])

@@ -301,6 +301,7 @@ def test_formula_chain_order_and_ratio_of_sums() -> None:
         k(id="v", unit="count"),
         k(id="neg", formula="(0 - o) / v"),
         k(id="const", formula="2"),
+        k(id="pct2", formula="conv + 1"),  # a second formula on conv: conv is visited once
     )
     a = compute_actuals(m, t)
     assert a.series("conv")[JAN] == pytest.approx(0.1)  # 4/40
@@ -311,8 +312,9 @@ def test_formula_chain_order_and_ratio_of_sums() -> None:
     assert a.series("neg")[JAN] == pytest.approx(-0.1)
     assert a.series("const")[JAN] == 2.0
     order, problems = formula_order(m)
-    assert [x.id for x in order] == ["conv", "pct", "neg", "const"]
+    assert [x.id for x in order] == ["conv", "pct", "neg", "const", "pct2"]
     assert problems == {}
+    assert a.series("pct2")[JAN] == pytest.approx(1.1)
 
 
 def test_formula_cycles_unknown_names_and_failed_dependencies() -> None:
@@ -353,3 +355,46 @@ def test_measured_filter_that_cannot_be_applied() -> None:
     t = records([("2026-01-01", {"x": 1.0})])
     a = compute_actuals(model(k(id="x", measure={"where": "nosuch == 1"})), t)
     assert a.problems["x"].startswith("filter cannot be applied: ")
+
+
+def test_numbers_stored_as_text_are_read_as_numbers() -> None:
+    t = records(
+        [("2026-01-02", {"x": "1"}), ("2026-01-03", {"x": "2.5"}), ("2026-01-04", {"x": "n/a"}),
+         ("2026-01-05", {"x": None})]
+    )
+    t.frame["x"] = t.frame["x"].astype(object)
+    m = model(
+        k(id="s", measure={"column": "x", "aggregate": "sum"}),
+        k(id="m", measure={"column": "x", "aggregate": "mean"}),
+        k(id="c", measure={"column": "x", "aggregate": "count"}),
+    )
+    a = compute_actuals(m, t)
+    assert a.series("s")[JAN] == 3.5  # 1 + 2.5; "n/a" is no number
+    assert a.series("m")[JAN] == 1.75
+    assert a.series("c")[JAN] == 3.0  # count counts non-empty cells, text included
+
+
+def test_only_failing_formulas_leave_the_measured_values() -> None:
+    t = records([("2026-01-01", {"o": 1.0})])
+    a = compute_actuals(model(k(id="o", unit="count"), k(id="x", formula="x + o")), t)
+    assert a.series("o")[JAN] == 1.0
+    assert a.problems["x"] == "formulas form a cycle: x → x"
+
+
+def test_problems_carry_their_rule() -> None:
+    t = records([("2026-01-01", {"o": 1.0})])
+    m = model(
+        k(id="named", measure={"column": "absent"}),  # a named column the data lacks
+        k(id="unnamed"),  # nothing named, nothing matches
+        k(id="bad_filter", measure={"column": "o", "where": "nosuch == 1"}),
+        k(id="cyc", formula="cyc + o"),
+    )
+    a = compute_actuals(m, t)
+    assert {kid: p.rule for kid, p in a.problems.items()} == {
+        "named": "M203", "unnamed": "M201", "bad_filter": "E006", "cyc": "E005",
+    }
+    lt = long_table([("2026-01-01", "x", 1.0)])
+    lm = model(k(id="named", measure={"column": "Absent"}), k(id="unnamed"))
+    assert {kid: p.rule for kid, p in compute_actuals(lm, lt).problems.items()} == {
+        "named": "M203", "unnamed": "M201",
+    }

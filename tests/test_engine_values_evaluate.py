@@ -603,6 +603,8 @@ def test_weighted_score_skips_unscored_and_zero_weight() -> None:
         (86.25, "86.25"), (0.5, "0.5"), (0.12345, "0.123"), (1.0, "1"), (-2.5, "-2.5"),
         (1000.04, "1,000.0"), (999.5, "999.5"), (0.0, "0"), (-0.25, "-0.25"),
         (1e15, "1,000,000,000,000,000.0"), (12.3456, "12.35"),
+        (999999999999999.0, "999,999,999,999,999"), (999.96, "1000"), (1.2345, "1.234"),
+        (0.001234, "0.00123"),
     ],
 )
 def test_num(x: float | None, text: str) -> None:
@@ -633,3 +635,148 @@ def test_attainment_and_is_met_directly() -> None:
     assert not E.is_met(9.99, level, "higher") and not E.is_met(10.01, level, "lower")
     assert E.TargetAt(low=0).is_band and E.TargetAt(high=0).is_band
     assert not E.TargetAt(value=1).is_band
+
+
+# ----------------------------------------------------------------------- edges found by mutation
+
+
+def test_context_defaults() -> None:
+    # fiscal year from January, at_risk 0.9 and a history of 12 periods unless told
+    c = Context(period=pd.Period("2026Q3", "Q-DEC"), grain="quarter")
+    r = evaluate_kpi(kpi(target=10), series({"2026Q2": 8, "2026Q3": 9}, "quarter"), c)
+    check(r, {"status": "at_risk", "previous": 8.0})
+    assert [h.period for h in r.history] == ["2026-Q2", "2026-Q3"]
+    vals = {f"2025-{m:02d}": float(m) for m in range(1, 13)}
+    vals |= {"2026-01": 13.0, "2026-02": 14.0}
+    c = Context(period=pd.Period("2026-02", "M"), grain="month")
+    r = evaluate_kpi(kpi(target=10), series(vals), c)
+    assert len(r.history) == 12
+    assert r.history[0].period == "2025-03"
+
+
+def test_forecast_window_is_exactly_six() -> None:
+    # Jan 0, Feb..Jun 20..60. Six points x = -5..0: mean x -2.5, mean y 200/6;
+    # Sxy = 200, Sxx = 17.5 → slope 80/7, value at x=1: 200/6 + 2.5*80/7 + 80/7 = 220/3.
+    # (Five points would give the line 20..60 → 70; seven would include nothing more.)
+    vals = {"2026-01": 0.0, **{f"2026-{m:02d}": 10.0 * m for m in range(2, 7)}}
+    check(run(kpi(target=100), vals, "2026-06"), {"forecast": 220 / 3})
+    vals = {"2025-12": 500.0, **vals}
+    check(run(kpi(target=100), vals, "2026-06"), {"forecast": 220 / 3})
+
+
+def test_due_in_the_baseline_period_has_no_expected_progress() -> None:
+    k = kpi(baseline={"value": 50, "period": "2026-04"}, target={"value": 80, "due": "2026-04"})
+    # no span to be expected over: judged by attainment 75/80 = 0.9375
+    check(run(k, {"2026-04": 75}, "2026-04"), {
+        "expected_progress": None, "progress": 25 / 30, "status": "at_risk",
+        "why": "attainment 75/80 = 0.94 >= 0.90 → at_risk"})
+
+
+def test_bands_under_one() -> None:
+    # rates: {max: 0.5} at 1.0 → 0.5/1 = 0.5; {min: 0.5} at 0.25 → 0.25/0.5 = 0.5
+    check(run(kpi(direction="lower", target={"max": 0.5}), {"2026-10": 1.0}, "2026-10"),
+          {"attainment": 0.5, "status": "off_track"})
+    check(run(kpi(direction="lower", target={"max": 0.25}), {"2026-10": 0.5}, "2026-10"),
+          {"attainment": 0.5, "status": "off_track"})
+    check(run(kpi(target={"min": 0.5}), {"2026-10": 0.25}, "2026-10"),
+          {"attainment": 0.5, "status": "off_track"})
+
+
+def test_band_bounds_of_zero_hold_zero() -> None:
+    check(run(kpi(target={"min": 0}), {"2026-10": 0}, "2026-10"),
+          {"status": "met", "attainment": 1.0, "score": 1.0})
+    check(run(kpi(direction="lower", target={"max": 0}), {"2026-10": 0}, "2026-10"),
+          {"status": "met", "attainment": 1.0})
+
+
+def test_weighted_score_of_one_line() -> None:
+    assert weighted_score([_res(0.7, 1)]) == (pytest.approx(0.7), 1)
+    assert weighted_score([_res(0.7, 0.5), _res(0.1, 0.5)]) == (pytest.approx(0.4), 1.0)
+
+
+def test_resolve_target_accumulates_data_targets_itself() -> None:
+    k = kpi(accumulate="ytd")
+    c = Context(period=pd.Period("2026-02", "M"), grain="month")
+    data_t = series({"2026-01": 90, "2026-02": 100})
+    t = E.resolve_target(k, pd.Period("2026-02", "M"), c, None, data_t)
+    assert (t.value, t.source) == (190.0, "data")
+    t = E.resolve_target(k, pd.Period("2026-02", "M"), c, None, data_t, E.accumulated(data_t, k, 1))
+    assert t.value == 190.0
+    # a level KPI takes the period's own data target
+    t = E.resolve_target(kpi(), pd.Period("2026-02", "M"), c, None, data_t)
+    assert (t.value, t.source) == (100.0, "data")
+
+
+def test_accumulate_without_a_target_has_no_due_period() -> None:
+    check(run(kpi(accumulate="ytd"), {"2026-01": 5}, "2026-01"),
+          {"due": None, "status": "no_data", "actual": 5.0, "target": None})
+
+
+def test_values_up_to_the_period_in_any_order() -> None:
+    p = pd.Period("2026-02", "M")
+    ordered = series({"2026-01": 1, "2026-02": 2, "2026-03": 3})
+    assert E._upto(ordered, p).tolist() == [1.0, 2.0]
+    assert E._upto(ordered.iloc[:0], p).tolist() == []
+    # Periods out of order (not from aggregation): compared one by one, order kept
+    unordered = pd.Series(
+        [3.0, 1.0, 2.0], index=pd.PeriodIndex(["2026-03", "2026-01", "2026-02"], freq="M")
+    )
+    assert E._upto(unordered, p).tolist() == [1.0, 2.0]
+    plain = pd.Series([1.0, 3.0], index=pd.Index([pd.Period("2026-01", "M"), p + 1], dtype=object))
+    assert E._upto(plain, p).tolist() == [1.0]
+
+
+def test_min_count_of_one_without_counts_and_needed_with_one_period_left() -> None:
+    k = kpi(target=4, measure={"column": "x", "min_count": 1})
+    check(run(k, {"2026-10": 4.5}, "2026-10"), {
+        "status": "no_data", "why": "only 0 rows in 2026-10 (min_count 1) → no_data"})
+    check(run(k, {"2026-10": 4.5}, "2026-10", counts={"2026-10": 1}), {"status": "met"})
+    # one period before the due period: (80 - 70) / 1
+    check(run(kpi(**B50), {"2026-06": 70}, "2026-06"), {"needed": 10.0, "expected_progress": 5 / 6})
+
+
+# ----------------------------------------------------------------------- in-progress periods
+
+
+def test_partial_period_prorates_the_target() -> None:
+    # half of the period covered: a total's target 100 becomes 50; 45/50 = 0.9 → at_risk
+    r = run(kpi(target=100), {"2026-10": 45}, "2026-10", coverage=0.5)
+    check(r, {"target": 50.0, "attainment": 0.9, "status": "at_risk"})
+    # a band's bounds scale too: 80..120 → 40..60; 50 is inside
+    r = run(kpi(target={"min": 80, "max": 120}), {"2026-10": 50}, "2026-10", coverage=0.5)
+    check(r, {"target_min": 40.0, "target_max": 60.0, "target": 40.0, "status": "met"})
+    # a full period is not pro-rated
+    check(run(kpi(target=100), {"2026-10": 45}, "2026-10", coverage=1.0), {"target": 100})
+
+
+def test_partial_period_scales_the_baseline_of_a_total() -> None:
+    # baseline 40 (2026-01) → 20 for half a period; T 100 → 50; A 35: progress (35-20)/(50-20)
+    # = 0.5 of expected 6/11 → 0.9167 → at_risk
+    k = kpi(baseline={"value": 40, "period": "2026-01"}, target={"value": 100, "due": "2026-12"})
+    r = run(k, {"2026-07": 35}, "2026-07", coverage=0.5)
+    check(r, {"target": 50.0, "progress": 0.5, "expected_progress": 6 / 11, "status": "at_risk"})
+
+
+def test_partial_period_of_a_running_total() -> None:
+    k = kpi(accumulate="ytd", target={"value": 1200, "per": "year"})
+    # March half covered: February's 200 plus half of March's 100 = 250; YTD 240 → 0.96
+    r = run(k, {"2026-01": 100, "2026-02": 100, "2026-03": 40}, "2026-03", coverage=0.5)
+    check(r, {"target": 250.0, "actual": 240.0, "attainment": 0.96, "status": "at_risk"})
+    # January opens the year: no earlier target in the span, 100 * 0.5
+    r = run(k, {"2026-01": 40}, "2026-01", coverage=0.5)
+    check(r, {"target": 50.0})
+    # a schedule without an entry for February: March's 300 scaled alone
+    ks = kpi(accumulate="ytd", schedule={"2026-03": 300})
+    r = run(ks, {"2026-02": 100, "2026-03": 40}, "2026-03", coverage=0.5)
+    check(r, {"target": 150.0})
+
+
+def test_partial_period_forecast_leaves_the_period_out() -> None:
+    vals = {**LINE, "2026-06": 5.0}  # June in progress: 5 so far
+    # the line through January..May (10..50) reaches 70 in July
+    check(run(kpi(target=100), vals, "2026-06", coverage=0.2), {"forecast": 70.0})
+
+
+def test_partial_period_without_a_target() -> None:
+    r = run(kpi(), {"2026-10": 45}, "2026-10", coverage=0.5)
+    check(r, {"target": None, "status": "no_data"})

@@ -87,6 +87,10 @@ PARSE = [
     ("fy2027q1", "quarter", 4, False, per("2027Q1", "Q-MAR")),
     ("FY2027/Q2", "month", 4, True, per("2026-09", M)),
     ("FY2026-Q1", "month", 1, False, per("2026-01", M)),
+    # other fiscal-quarter spellings: Q2 of FY2027 from April is July to September 2026
+    ("Q2 FY2027", "month", 4, False, per("2026-07", M)),
+    ("Q2 FY2027", "month", 4, True, per("2026-09", M)),
+    ("FY27 Q2", "quarter", 4, False, per("2027Q2", "Q-MAR")),
     # ISO week 7 of 2026: Mon 2026-02-09 to Sun 2026-02-15
     ("2026-W07", "week", 1, False, per("2026-02-09", "W-SUN")),
     ("2026-W07", "week", 1, True, per("2026-02-15", "W-SUN")),
@@ -173,3 +177,14 @@ def test_span_length(grain: str, span: str, want: int) -> None:
 
 def test_periods_per_year() -> None:
     assert P.PERIODS_PER_YEAR == {"week": 52, "month": 12, "quarter": 4, "year": 1}
+
+
+def test_calendar_year_is_the_default() -> None:
+    assert P.freq("quarter") == "Q-DEC"
+    assert P.freq("year") == "Y-DEC"
+    assert P.label(per("2026Q3", "Q-DEC"), "quarter") == "2026-Q3"
+    assert P.label(per("2026", "Y-DEC"), "year") == "2026"
+    assert P.parse("2026-Q3", "quarter") == per("2026Q3", "Q-DEC")
+    assert P.parse("FY2026", "month") == per("2026-01", M)
+    assert P.span_start(per("2026-08", M), "ytd") == per("2026-01", M)
+    assert P.span_start(per("2026-08", M), "qtd") == per("2026-07", M)

@@ -143,7 +143,9 @@ def resolve_target(
     if tgt.change is not None:
         if baseline is None:
             return TargetAt(problem="a change target needs a baseline value")
-        amount, relative = tgt.change_amount or (0.0, False)
+        change = tgt.change_amount
+        assert change is not None  # tgt.change is set
+        amount, relative = change
         value = baseline * (1 + amount / 100.0) if relative else baseline + amount
         return TargetAt(value=value, source="change")
     if tgt.value is not None:
@@ -191,9 +193,9 @@ def attainment(actual: float, t: TargetAt, direction: str) -> float | None:
     """A/T (higher is better) or T/A (lower), only where both are positive; bands: 1 inside."""
     if t.is_band:
         if t.low is not None and actual < t.low:
-            return actual / t.low if actual > 0 and t.low > 0 else None
+            return actual / t.low if actual > 0 else None  # 0 < actual < low: low > 0
         if t.high is not None and actual > t.high:
-            return t.high / actual if actual > 0 and t.high > 0 else None
+            return t.high / actual if t.high > 0 else None  # actual > high > 0
         return 1.0
     if t.value is None or actual <= 0 or t.value <= 0:
         return None
@@ -405,8 +407,8 @@ def evaluate_kpi(
             return res
         ratio = res.progress / exp
         res.status = verdict(ratio)  # type: ignore[assignment]
-        sign = ">=" if ratio >= 1 else (">=" if ratio >= thr else "<")
         bound = 1.0 if ratio >= 1 else thr
+        sign = ">=" if ratio >= bound else "<"
         res.why = (
             f"progress {res.progress:.2f} of expected {exp:.2f} = {ratio:.2f} "
             f"{sign} {bound:.2f} → {res.status}"
@@ -441,7 +443,7 @@ def evaluate_kpi(
 def weighted_score(results: list[KPIResult]) -> tuple[float | None, float]:
     """Weight-averaged score of the results that have one, and the total weight used."""
     pairs = [(r.score, r.weight) for r in results if r.score is not None and r.weight > 0]
-    total = sum(w for _, w in pairs)
-    if not pairs or total <= 0:
+    if not pairs:
         return None, 0.0
+    total = sum(w for _, w in pairs)  # > 0: every weight in it is
     return sum(s * w for s, w in pairs) / total, total

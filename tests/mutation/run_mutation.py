@@ -9,10 +9,11 @@ constants such as ``SCORE_CAP`` are mutated too):
 * the condition of an ``if``/``while``/conditional expression/comprehension negated
 * ``return x`` -> ``return None``
 
-Every worker (``--workers``, default 2) runs in its own copy of the source tree (the copy's
-``kpicli`` shadows the installed one through ``PYTHONPATH``); for each mutant it writes the
-mutated module, runs ``pytest -x`` on the chosen tests, and counts the mutant killed when the
-tests fail (or time out). Survivors are written to ``<out>/survivors-<module>.txt``, the
+Every worker (``--workers``, default 2) is a long-lived process in its own copy of the source
+tree (the copy's ``kpicli`` shadows the installed one through ``PYTHONPATH``); for each mutant
+it writes the mutated module, re-imports kpicli and the tests, runs ``pytest -x`` on the chosen
+tests in-process, and counts the mutant killed when the tests fail, the import breaks, or the
+run exceeds five times the unmutated run (the worker is then restarted). Survivors are written to ``<out>/survivors-<module>.txt``, the
 summary to ``<out>/summary-<module>.json``. Mutants listed in ``ACCEPTED`` are equivalent (the
 numbers cannot change) and are left out of the score's denominator.
 
@@ -44,14 +45,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # Tests selected per module when --tests is not given: fast and relevant (no corpus, property,
 # workbook/xlsx or LibreOffice tests).
 DEFAULT_TESTS: dict[str, list[str]] = {
+    # Fastest first: with -x a killed mutant stops at its first failing test.
     "kpicli/engine/evaluate.py": [
+        "tests/test_engine_values_evaluate.py",
         "tests/test_engine_status.py",
         "tests/test_engine_precedence.py",
-        "tests/test_engine_values_evaluate.py",
     ],
     "kpicli/engine/aggregate.py": [
-        "tests/test_engine_aggregate.py",
         "tests/test_engine_values_aggregate.py",
+        "tests/test_engine_aggregate.py",
     ],
     "kpicli/engine/periods.py": [
         "tests/test_engine_values_periods.py",
@@ -61,7 +63,162 @@ DEFAULT_TESTS: dict[str, list[str]] = {
 
 # Equivalent mutants: the key printed for a survivor -> why no test can tell it apart.
 # Key: "<module>::<function>::<source line, stripped>::<mutation>[#n]".
-ACCEPTED: dict[str, str] = {}
+ACCEPTED: dict[str, str] = {
+    "periods.py::<module>::@functools.lru_cache(maxsize=4096)::4096 -> 4096 + 1":
+        "cache size only: parse returns the same Period whatever the cache holds",
+    "periods.py::<module>::@functools.lru_cache(maxsize=4096)::4096 -> 4096 - 1":
+        "cache size only: parse returns the same Period whatever the cache holds",
+    "periods.py::<module>::@functools.lru_cache(maxsize=8192)::8192 -> 8192 + 1":
+        "cache size only: label returns the same text whatever the cache holds",
+    "periods.py::<module>::@functools.lru_cache(maxsize=8192)::8192 -> 8192 - 1":
+        "cache size only: label returns the same text whatever the cache holds",
+    "evaluate.py::num::if abs(x) >= 1000:::>= -> >":
+        "only a whole number equals ±1000, and whole numbers are printed by the branch before",
+    'evaluate.py::num::return f"{x:.4g}" if abs(x) >= 1 else f"{x:.3g}"::>= -> >':
+        "only a whole number equals ±1, and whole numbers are printed by the branch before",
+    'evaluate.py::resolve_target::return TargetAt(problem="no target is defined")::'
+    "return x -> return None#2":
+        "unreachable: a Target always has a value, change, band or schedule (the model says so)",
+    "evaluate.py::_upto::if isinstance(index, pd.PeriodIndex) and index.is_monotonic_increasing:"
+    "::negate condition":
+        "performance path: the comparison of every period gives the same values as the search",
+    "evaluate.py::_upto::if len(index) and index.freq != p.freq:::negate condition":
+        "performance path: the comparison of every period gives the same values as the search",
+    "evaluate.py::_upto::if len(index) and index.freq != p.freq:::and -> or":
+        "performance path: the comparison of every period gives the same values as the search",
+    "evaluate.py::_upto::if len(index) and index.freq != p.freq:::!= -> ==":
+        "performance path: the comparison of every period gives the same values as the search",
+    "evaluate.py::_upto::return series[index <= p]::return x -> return None":
+        "reached only for a period of another frequency, whose comparison raises either way",
+    "evaluate.py::_upto::return series[index <= p]::<= -> <":
+        "reached only for a period of another frequency, whose comparison raises either way",
+    "evaluate.py::evaluate_kpi::elif min_count and actual is not None and (n or 0) < min_count:"
+    "::0 -> 0 - 1":
+        "min_count is at least 1: a missing count read as 0 or -1 is below it alike",
+    "evaluate.py::evaluate_kpi::if t.problem is not None or (t.value is None and not t.is_band):"
+    "::or -> and":
+        "resolve_target names a problem whenever it finds neither a value nor a band",
+    "evaluate.py::evaluate_kpi::bound = t.low if t.low is not None and actual < t.low else t.high"
+    "::< -> <=":
+        "a value equal to the band's low bound is inside the band and never reaches this why",
+    "evaluate.py::Context::coverage: float = 1.0::1.0 -> 1.0 + 1":
+        "a coverage of 1 or more is a complete period either way (only below 1 is pro-rated)",
+    # aggregate.py: performance paths and bookkeeping that give the same numbers
+    'aggregate.py::Actuals._rows::bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))::1 -> 1 + 1':
+        'one more search bound past the last group: the slices read stop at the last one',
+    'aggregate.py::Actuals._rows::first = int(self.periods.asi8[0]) if len(self.periods) else 0::0 -> 0 + 1#2':
+        'the first period of an empty table: there are no rows to place',
+    'aggregate.py::Actuals._rows::first = int(self.periods.asi8[0]) if len(self.periods) else 0::0 -> 0 - 1#2':
+        'the first period of an empty table: there are no rows to place',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::negate condition':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::!= -> ==':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::0 -> 0 + 1':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals._rows::self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}::0 -> 0 - 1':
+        'cache housekeeping: which stale lookups are dropped never changes a value',
+    'aggregate.py::Actuals.series::inside = (at >= 0) & (at < n)::0 -> 0 - 1':
+        'positions are always inside the period range (the index is built from the same periods)',
+    'aggregate.py::Actuals.series::inside = (at >= 0) & (at < n)::< -> <=':
+        'positions are always inside the period range (the index is built from the same periods)',
+    'aggregate.py::_aggregate::return g.sum(min_count=0)::0 -> 0 + 1':
+        "additive aggregates fill an empty group with 0 afterwards, whatever sum's min_count",
+    'aggregate.py::_aggregate::return g.sum(min_count=0)::0 -> 0 - 1':
+        "additive aggregates fill an empty group with 0 afterwards, whatever sum's min_count",
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::0 -> 0 + 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::0 -> 0 - 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::1 -> 1 + 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_period_offsets::return np.zeros(len(codes), dtype=np.int32), 0, -1::1 -> 1 - 1':
+        'the period range of an empty table: there are no rows to place',
+    'aggregate.py::_slot_groups::shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]::and -> or':
+        'performance grouping: any partition of the label sets into groups of disjoint sets gives the same values',
+    'aggregate.py::_slot_groups::shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]::!= -> ==':
+        'performance grouping: any partition of the label sets into groups of disjoint sets gives the same values',
+    'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::1 -> 1 + 1':
+        'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
+    'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::0 -> 0 + 1':
+        'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
+    'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::0 -> 0 - 1':
+        'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
+    'aggregate.py::_slot_groups::label_slot = np.full(n_labels + 1, -1, dtype=np.int32)  # last entry: no label::1 -> 1 + 1':
+        'a larger label-to-slot table: the extra entries are never read',
+    'aggregate.py::_slot_groups::out.append((label_slot[row_label], [slot.get(p.labels, -1) for p in plans]))::1 -> 1 + 1':
+        'a plan outside the group is skipped for any negative slot',
+    'aggregate.py::_key_index::inside = (keys >= ks.offset) & (keys < ks.offset + ks.size)::< -> <=':
+        'a key on the boundary is claimed by the next key set, which is written after this one',
+    'aggregate.py::_key_index::group[inside] = names[local // max(n_periods, 1)]::1 -> 1 - 1':
+        'n_periods is at least 1 whenever there are keys',
+    'aggregate.py::_key_index::period[inside] = local % max(n_periods, 1) + lo::1 -> 1 - 1':
+        'n_periods is at least 1 whenever there are keys',
+    'aggregate.py::_present_codes::total = (int(slots.max()) + 1) * size if len(slots) else 0::1 -> 1 + 1':
+        'performance path: a larger dense table gives the same codes (or there are no rows)',
+    'aggregate.py::_present_codes::total = (int(slots.max()) + 1) * size if len(slots) else 0::0 -> 0 + 1':
+        'performance path: a larger dense table gives the same codes (or there are no rows)',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::negate condition':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::<= -> <':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::4 -> 4 + 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::4 -> 4 - 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::1 -> 1 + 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::1 -> 1 - 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::20 -> 20 + 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::if total <= max(4 * n, 1 << 20):::20 -> 20 - 1':
+        'performance path: counting densely or hashing gives the same codes',
+    'aggregate.py::_present_codes::lookup = np.full(total, -1, dtype=np.int32)::1 -> 1 + 1':
+        'entries of the dense table that no row uses are never read',
+    'aggregate.py::_present_codes::lookup = np.full(total, -1, dtype=np.int32)::1 -> 1 - 1':
+        'entries of the dense table that no row uses are never read',
+    'aggregate.py::_present_codes::codes = np.full(n, -1, dtype=np.int32)::1 -> 1 + 1':
+        'codes of rows outside every slot are never read (no selection includes them)',
+    'aggregate.py::_present_codes::codes = np.full(n, -1, dtype=np.int32)::1 -> 1 - 1':
+        'codes of rows outside every slot are never read (no selection includes them)',
+    'aggregate.py::_rows::max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool::0 -> 0 + 1':
+        'a larger mask table: the extra entries are False and serve no slot',
+    'aggregate.py::_rows::max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool::0 -> 0 - 1':
+        'a larger mask table: the extra entries are False and serve no slot',
+    'aggregate.py::_rows::max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool::2 -> 2 + 1':
+        'a larger mask table: the extra entries are False and serve no slot',
+    'aggregate.py::compute_actuals::key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]::1 -> 1 + 1':
+        "the overall key set's size and offset only number the keys; the period is recovered the same way",
+    'aggregate.py::compute_actuals::key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]::1 -> 1 - 1':
+        "the overall key set's size and offset only number the keys; the period is recovered the same way",
+    'aggregate.py::compute_actuals::key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]::0 -> 0 - 1':
+        "the overall key set's size and offset only number the keys; the period is recovered the same way",
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::>= -> >':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::1 -> 1 + 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::1 -> 1 - 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::2 -> 2 + 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::2 -> 2 - 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::31 -> 31 + 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::31 -> 31 - 1':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::mcodes.astype(np.int64 if wide else np.int32) * n_periods + offsets,::negate condition':
+        'int32 or int64 codes: the same numbers below 2**31 keys',
+    'aggregate.py::compute_actuals::max(len(members) * n_periods, 1),::1 -> 1 + 1':
+        'only differs for an empty table, which has no keys',
+    'aggregate.py::compute_actuals::max(len(members) * n_periods, 1),::1 -> 1 - 1':
+        'only differs for an empty table, which has no keys',
+    'aggregate.py::compute_actuals::key_sets[0].size,::0 -> 0 - 1':
+        'key_sets has one element there: [0] and [-1] are the same',
+    'aggregate.py::formula_order.visit::return False::return x -> return None':
+        "a cycle's False and None both read as not ok",
+}
 
 _SWAP_CMP: dict[type, type] = {
     ast.Lt: ast.LtE,
@@ -237,19 +394,82 @@ def _copy_tree(dest: Path) -> None:
         shutil.copy2(ROOT / name, dest / name)
 
 
-def _pytest(copy: Path, tests: list[str], timeout: float) -> tuple[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(copy), PYTHONDONTWRITEBYTECODE="1")
-    env.pop("CI", None)  # a skipped external part must not fail a mutant
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p",
-           "no:randomly", *tests]
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", time.monotonic() - t0
-    # 0: passed; 5: nothing collected (a broken selection: treat as an error, not a survivor)
-    status = {0: "survived", 1: "killed", 2: "killed"}.get(r.returncode, "error")
-    return status, time.monotonic() - t0
+class _Worker:
+    """A long-lived child process in one copy of the tree that runs pytest per mutant.
+
+    Importing pandas and the test modules takes longer than most test selections run, so the
+    child keeps them imported: for each mutant it writes the mutated module, forgets the
+    imported kpicli and test modules (so every ``from kpicli... import`` sees the mutant) and
+    calls ``pytest.main`` again. A mutant that hangs is killed by the parent's timeout and
+    the child restarted.
+    """
+
+    def __init__(self, copy: Path, module: str, tests: list[str]) -> None:
+        self.copy, self.module, self.tests = copy, module, tests
+        self.proc: subprocess.Popen[str] | None = None
+        self.lines: queue.Queue[str] = queue.Queue()
+
+    def _start(self) -> None:
+        env = dict(os.environ, PYTHONPATH=str(self.copy), PYTHONDONTWRITEBYTECODE="1",
+                   HYPOTHESIS_PROFILE="mutation")  # tests/conftest.py: deterministic
+        env.pop("CI", None)  # a skipped external part must not count as a kill
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", self.module,
+             "--tests", *self.tests],
+            cwd=self.copy, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, bufsize=1,
+        )
+        self.lines = queue.Queue()
+        out = self.proc.stdout
+        assert out is not None
+        threading.Thread(target=lambda: [self.lines.put(x) for x in out], daemon=True).start()
+
+    def run(self, index: int, timeout: float) -> tuple[str, float]:
+        """``index`` -1 runs the unmutated module. Returns (status, seconds)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        assert self.proc is not None and self.proc.stdin is not None
+        t0 = time.monotonic()
+        self.proc.stdin.write(f"{index}\n")
+        self.proc.stdin.flush()
+        try:
+            rc = int(self.lines.get(timeout=timeout).strip())
+        except (queue.Empty, ValueError):
+            self.stop()
+            return "timeout", time.monotonic() - t0
+        # 0: passed; 1: a test failed; 2/3: interrupted or internal error (the mutant broke
+        # the import): killed; 4/5: usage error or nothing collected: a broken selection
+        status = {0: "survived", 1: "killed", 2: "killed", 3: "killed"}.get(rc, "error")
+        return status, time.monotonic() - t0
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def serve(module: str, tests: list[str]) -> None:
+    """The child side of _Worker: read mutant indexes on stdin, answer pytest's exit code."""
+    import pytest
+
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as we do
+    source = Path(module).read_text(encoding="utf-8")
+    stems = {Path(t.split("::")[0]).stem for t in tests} | {"conftest"}
+    for line in sys.stdin:
+        index = int(line)
+        text = source if index < 0 else mutated_source(source, index)
+        Path(module).write_text(text, encoding="utf-8")
+        for name in list(sys.modules):
+            if name.split(".")[0] in {"kpicli", "tests", *stems} or name.startswith("test_"):
+                del sys.modules[name]
+        rc = pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests])
+        Path(module).write_text(source, encoding="utf-8")
+        proto.write(f"{int(rc)}\n")
 
 
 def _check_copy(copy: Path) -> None:
@@ -269,47 +489,49 @@ def run(module: str, tests: list[str], workers: int, out: Path, limit: int | Non
     if limit:
         mutants = mutants[:limit]
     base = Path(tempfile.mkdtemp(prefix="kpicli-mutation-"))
-    copies = []
+    pool: list[_Worker] = []
     for w in range(workers):
         copy = base / f"w{w}"
         _copy_tree(copy)
-        copies.append(copy)
-    _check_copy(copies[0])
-    status, took = _pytest(copies[0], tests, timeout=1800)
-    if status != "survived":
+        pool.append(_Worker(copy, module, tests))
+    _check_copy(pool[0].copy)
+    try:
+        status, took = pool[0].run(-1, timeout=1800)
+        if status != "survived":
+            sys.exit(f"the unmutated tests do not pass ({status}): {' '.join(tests)}")
+        status, took = pool[0].run(-1, timeout=1800)  # a second run: imports are warm
+        timeout = max(20.0, 5 * took)
+        print(f"{module}: {len(mutants)} mutants, tests take {took:.1f} s, {workers} workers",
+              flush=True)
+        todo: queue.Queue[Mutant] = queue.Queue()
+        for m in mutants:
+            todo.put(m)
+        results: dict[int, str] = {}
+        lock = threading.Lock()
+
+        def work(worker: _Worker) -> None:
+            while True:
+                try:
+                    m = todo.get_nowait()
+                except queue.Empty:
+                    return
+                st, _ = worker.run(m.index, timeout)
+                with lock:
+                    results[m.index] = st
+                    done = len(results)
+                    if st in ("survived", "error") or done % 25 == 0:
+                        print(f"  [{done}/{len(mutants)}] {st:8} line {m.line}: {m.key}",
+                              flush=True)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in pool]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for w in pool:
+            w.stop()
         shutil.rmtree(base, ignore_errors=True)
-        sys.exit(f"the unmutated tests do not pass ({status}): {' '.join(tests)}")
-    timeout = max(30.0, 4 * took)
-    print(f"{module}: {len(mutants)} mutants, tests take {took:.1f} s, {workers} workers",
-          flush=True)
-    todo: queue.Queue[Mutant] = queue.Queue()
-    for m in mutants:
-        todo.put(m)
-    results: dict[int, str] = {}
-    lock = threading.Lock()
-
-    def worker(copy: Path) -> None:
-        target = copy / module
-        while True:
-            try:
-                m = todo.get_nowait()
-            except queue.Empty:
-                return
-            target.write_text(mutated_source(source, m.index), encoding="utf-8")
-            st, _ = _pytest(copy, tests, timeout)
-            target.write_text(source, encoding="utf-8")
-            with lock:
-                results[m.index] = st
-                done = len(results)
-                if st == "survived" or done % 25 == 0:
-                    print(f"  [{done}/{len(mutants)}] {st:8} line {m.line}: {m.key}", flush=True)
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in copies]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    shutil.rmtree(base, ignore_errors=True)
 
     survivors = [m for m in mutants if results.get(m.index) == "survived"]
     errors = [m for m in mutants if results.get(m.index) == "error"]
@@ -340,7 +562,6 @@ def run(module: str, tests: list[str], workers: int, out: Path, limit: int | Non
             fh.write(f"{module}:{m.line}: {m.op}  [{m.key}]  (accepted: {ACCEPTED[m.key]})\n")
     return summary
 
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("modules", nargs="+", help="module paths, e.g. kpicli/engine/periods.py")
@@ -350,7 +571,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="only the first N mutants (a smoke run)")
     ap.add_argument("--lines", help="only mutants on lines A-B")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # a worker
     args = ap.parse_args(argv)
+    if args.serve:
+        serve(args.modules[0], args.tests)
+        return 0
     lines = tuple(int(x) for x in args.lines.split("-")) if args.lines else None
     rows = []
     for module in args.modules:
