@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import openpyxl
@@ -22,20 +21,18 @@ import pytest
 from typer.testing import CliRunner
 
 from kpicli.cli.app import app
+from tests.external import missing
+from tests.shared_files import shared_dir
 
-REPO = Path(__file__).resolve().parents[1]
-# CI places shared/ beside the clone; a worktree elsewhere may point at it with this variable.
-SHARED = Path(os.environ.get("KPICLI_SHARED_DIR") or REPO.parent / "shared") / "realworld"
+# CI places shared/ beside the clone; a checkout elsewhere points at it with $KPICLI_SHARED.
+SHARED = shared_dir() / "realworld"
 runner = CliRunner()
 
 
 def need(name: str) -> Path:
     path = SHARED / name
     if not path.exists():
-        reason = f"{path} is absent (the public test files live beside the repository)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(f"{path} is absent (the public test files live beside the repository)")
     return path
 
 
