@@ -147,6 +147,12 @@ def _read_through_engine(
     if request is None:
         return None, notes
     assert isinstance(request, Request)
+    if request.files:
+        from kpicli.io.paths import shown_path
+
+        # As on the pandas path: findings name the files from the working directory
+        # (team/data.parquet, not data.parquet), which editors and CI annotations can open.
+        request.files = [(shown_path(path), path) for _, path in request.files]
 
     def locate(index: int, field: tuple[str, ...]) -> str:
         path: tuple[str | int, ...] = ("kpis", index, *field)
