@@ -177,7 +177,11 @@ def _is_number(v: object) -> bool:
     return False
 
 
-def _text(v: object) -> str:
+def header_name(v: object) -> str:
+    """A header cell as text: empty for a blank cell, dates as ISO, 2026.0 as 2026, inner
+    whitespace (line breaks of wrapped headers) as single spaces."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
     if isinstance(v, dt.datetime):
         return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
     if isinstance(v, dt.date):
@@ -188,7 +192,7 @@ def _text(v: object) -> str:
 
 
 def _year_like(v: object) -> bool:
-    t = _text(v)
+    t = header_name(v)
     return bool(re.fullmatch(r"(19|20)\d{2}", strip_marks(t)))
 
 
@@ -228,10 +232,10 @@ def _fill(rows: list[list[object]], merges: list[dict[int, int]]) -> list[list[s
         row = list(row) + [None] * (width - len(row))
         last = i == len(rows) - 1
         if last:
-            filled.append([_text(v) if _filled(v) else "" for v in row])
+            filled.append([header_name(v) if _filled(v) else "" for v in row])
             break
         spans = _spans(row, bounds, merges[i])
-        filled.append([_text(row[s]) if s >= 0 else "" for s in spans])
+        filled.append([header_name(row[s]) if s >= 0 else "" for s in spans])
         # The next row's spans may not cross this row's (nor its parents'): a span is
         # identified by its parents' span and its own start column.
         bounds = [(bounds[j], s) for j, s in enumerate(spans)]

@@ -15,7 +15,13 @@ import pandas as pd
 
 from kpicli.errors import DataError
 from kpicli.io.grid import unnamed_year_month, year_period_grid
-from kpicli.io.headers import ROLE_ACTUAL, ROLE_TARGET, header_period, parts_period
+from kpicli.io.headers import (
+    ROLE_ACTUAL,
+    ROLE_TARGET,
+    header_name,
+    header_period,
+    parts_period,
+)
 from kpicli.io.numbers import (
     Dates,
     Numbers,
@@ -251,18 +257,6 @@ def find_header(top: Sequence[Sequence[object]]) -> int:
         if covered >= 0.75 * len(used) or n >= 0.8 * width:
             return i
     return first
-
-
-def header_name(v: object) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return " ".join(str(v).split())
 
 
 def make_names(
