@@ -339,7 +339,7 @@ class _Validator:
                     node,
                 )
             for elt in node.elts:
-                if _constant_value(elt) is _NOT_CONSTANT:
+                if constant_value(elt) is NOT_CONSTANT:
                     raise self.fail(
                         "a list after 'in' may hold only numbers, 'text', True/False/None", elt
                     )
@@ -374,7 +374,7 @@ class _Validator:
         if isinstance(node.op, ast.Pow):
             # A non-constant or huge exponent is how '10**10**10' style bombs are built; with
             # a small constant exponent every power is a single bounded float operation.
-            exponent = _constant_value(node.right)
+            exponent = constant_value(node.right)
             if (
                 isinstance(exponent, bool)
                 or not isinstance(exponent, (int, float))
@@ -444,7 +444,7 @@ class _Validator:
         ):
             raise self.fail(f"the second argument of {name}() must be quoted text", node.args[1])
         if name == "round" and len(node.args) == 2:
-            digits = _constant_value(node.args[1])
+            digits = constant_value(node.args[1])
             if isinstance(digits, bool) or not isinstance(digits, int) or abs(digits) > 15:
                 raise self.fail(
                     "the digits of round() must be a whole number between -15 and 15",
@@ -458,26 +458,26 @@ class _NotConstant:
     pass
 
 
-_NOT_CONSTANT = _NotConstant()
+NOT_CONSTANT = _NotConstant()
 
 
-def _constant_value(node: ast.AST) -> Any:
-    """The value of a constant or a signed number constant, else _NOT_CONSTANT."""
+def constant_value(node: ast.AST) -> Any:
+    """The value of a constant or a signed number constant, else NOT_CONSTANT."""
     sign = 1
     while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         if isinstance(node.op, ast.USub):
             sign = -sign
         node = node.operand
     if not isinstance(node, ast.Constant):
-        return _NOT_CONSTANT
+        return NOT_CONSTANT
     value = node.value
     if sign == -1:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return _NOT_CONSTANT
+            return NOT_CONSTANT
         return -value
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    return _NOT_CONSTANT
+    return NOT_CONSTANT
 
 
 def _check_size(tree: ast.AST, text: str, source: _Source) -> None:
@@ -984,7 +984,7 @@ class _Evaluator:
         result: Any = None
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
-                values = [_constant_value(e) for e in right_node.elts]  # type: ignore[attr-defined]
+                values = [constant_value(e) for e in right_node.elts]  # type: ignore[attr-defined]
                 step = self.membership(left, values, negate=isinstance(op, ast.NotIn))
                 right: Any = values
             else:

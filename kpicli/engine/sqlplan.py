@@ -49,6 +49,7 @@ from kpicli.engine.aggregate import (
     default_aggregate,
     normalise_label,
 )
+from kpicli.engine.expr import constant_value
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.table import DATE, KPI, TARGET, VALUE
 
@@ -369,7 +370,7 @@ class FilterTranslator:
                 )
             )
         if isinstance(op, ast.Pow):
-            k = _constant(node.right)
+            k = constant_value(node.right)
             power = exp.Pow(this=_paren(a), expression=_num_lit(float(k)))
             guards = []
             if float(k) != int(k):
@@ -392,7 +393,7 @@ class FilterTranslator:
         parts: list[exp.Expression] = []
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
-                values = [_constant(e) for e in right_node.elts]  # type: ignore[attr-defined]
+                values = [constant_value(e) for e in right_node.elts]  # type: ignore[attr-defined]
                 parts.append(self.membership(left, lk, values, isinstance(op, ast.NotIn)))
                 break  # 'in' is always last (validated)
             right, rk = self.eval(right_node)
@@ -425,7 +426,7 @@ class FilterTranslator:
         if {lk, rk} == {"date", "text"}:
             # pandas compares dates with date text by parsing the text: only a constant is exact
             text_node = right_node if rk == "text" else left_node
-            value = _constant(text_node)
+            value = constant_value(text_node)
             if not isinstance(value, str):
                 raise _Refuse("a date compared with a text column")
             try:
@@ -579,20 +580,6 @@ class FilterTranslator:
                 "round half away from zero"
             )
         raise _Refuse(f"{name}()")
-
-
-def _constant(node: ast.AST) -> Any:
-    sign = 1
-    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        if isinstance(node.op, ast.USub):
-            sign = -sign
-        node = node.operand
-    if not isinstance(node, ast.Constant):
-        return None
-    v = node.value
-    if sign == -1 and isinstance(v, (int, float)) and not isinstance(v, bool):
-        return -v
-    return v
 
 
 def probe_frame(columns: dict[str, ColumnKind], names: dict[str, str]) -> pd.DataFrame:
