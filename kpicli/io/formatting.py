@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-from kpicli.model.results import KPIResult, Report
+from kpicli.model.results import KPIResult, Report, ScoreLine
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹"}
 STATUS_LABEL = {
@@ -154,3 +155,18 @@ def change_phrase(r: KPIResult) -> str:
     """``on track → at risk`` (the direction of reading: from the previous period to now)."""
     before = STATUS_LABEL[r.previous_status or "no_data"]
     return f"{before} → {STATUS_LABEL[r.status]}"
+
+
+def objective_sections(
+    report: Report, results: Sequence[KPIResult]
+) -> tuple[list[tuple[ScoreLine, str, list[KPIResult]]], list[KPIResult]]:
+    """The results grouped as the scorecard shows them: (score line, title, results) per
+    objective in report order (objectives without results left out), and the results that
+    belong to no known objective, which each writer titles its own way."""
+    known = {o.id for o in report.objectives}
+    sections = []
+    for obj in report.objectives:
+        members = [r for r in results if r.objective == obj.id]
+        if members:
+            sections.append((obj, obj.title or obj.id, members))
+    return sections, [r for r in results if r.objective not in known]

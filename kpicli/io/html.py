@@ -35,6 +35,7 @@ from kpicli.io.formatting import (
     format_target,
     format_value,
     moved,
+    objective_sections,
     period_heading,
 )
 from kpicli.io.sanitize import printable
@@ -247,13 +248,8 @@ HEAD = (
 def _sections(
     report: Report, results: list[KPIResult]
 ) -> list[tuple[ScoreLine | None, str, list[KPIResult]]]:
-    known = {o.id for o in report.objectives}
-    out: list[tuple[ScoreLine | None, str, list[KPIResult]]] = []
-    for obj in report.objectives:
-        members = [r for r in results if r.objective == obj.id]
-        if members:
-            out.append((obj, obj.title or obj.id, members))
-    rest = [r for r in results if r.objective not in known]
+    sections, rest = objective_sections(report, results)
+    out: list[tuple[ScoreLine | None, str, list[KPIResult]]] = list(sections)
     if rest:
         out.append((None, "Other KPIs" if out else "", rest))
     return out

@@ -20,7 +20,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpicli.io.atomic import write_atomic
-from kpicli.io.formatting import CHANGE_ARROW, change_phrase, moved, period_heading
+from kpicli.io.formatting import (
+    CHANGE_ARROW,
+    change_phrase,
+    moved,
+    objective_sections,
+    period_heading,
+)
 from kpicli.io.sanitize import neutralize_formula, strip_illegal_xml
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -445,13 +451,8 @@ def _objective_sections(
     """(score line, band title, results) per objective in report order; the rest under Other."""
     if not report.objectives and not any(k.objective for k in results):
         return [(None, "", list(results))]
-    known = {o.id for o in report.objectives}
-    sections: list[tuple[ScoreLine | None, str, list[KPIResult]]] = []
-    for obj in report.objectives:
-        members = [k for k in results if k.objective == obj.id]
-        if members:
-            sections.append((obj, obj.title or obj.id, members))
-    rest = [k for k in results if k.objective not in known]
+    found, rest = objective_sections(report, results)
+    sections: list[tuple[ScoreLine | None, str, list[KPIResult]]] = list(found)
     if rest:
         sections.append((None, "Other", rest))
     return sections
