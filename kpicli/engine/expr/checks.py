@@ -64,7 +64,6 @@ _REFUSED_NODES: dict[type[ast.AST], str] = {
 _UNCOUNTED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
-
 class Validator:
     """Checks a parsed tree against the allow-list; raises ExpressionError for the first problem.
 
@@ -205,7 +204,6 @@ class Validator:
         function.check(node, self.fail)
         for arg in node.args:
             self.visit(arg)
-
 
 
 def check_size(tree: ast.AST, text: str, source: Source) -> None:

@@ -88,7 +88,6 @@ def scan(text: str) -> Source:
     return Source(code[lead:], placeholders, shifted, lead)
 
 
-
 # Mistakes from other languages (SQL, Excel, JS) that Python reports only as "invalid syntax".
 _SYNTAX_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"&&"), "use 'and' instead of '&&'"),
