@@ -17,26 +17,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 from kpicli.api import read_table
-from kpicli.cli import app
 from kpicli.definitions.load import load_kpi_file
 from kpicli.engine.changes import status_change
 from kpicli.engine.report import build_report
 from kpicli.model.results import Report
 from kpicli.writers.csvout import render_csv
+from tests.helpers import invoke
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 STATUSES = ["met", "on_track", "at_risk", "off_track", "no_data"]
 RANK = {"off_track": 0, "at_risk": 1, "on_track": 2, "met": 3}
 
-runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    res = runner.invoke(app, list(args))
-    return res.exit_code, res.stdout, res.stderr
 
 
 def example_report(name: str, period: str | None = None, by: str | None = None) -> Report:
@@ -222,7 +217,7 @@ SUPPORT = str(EXAMPLES / "support" / "kpis.yaml")
 
 
 def test_changes_table_lists_only_what_moved() -> None:
-    code, out, _ = run("report", SUPPORT, "--changes")
+    code, out, _ = invoke("report", SUPPORT, "--changes")
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("Customer Support Scorecard · status changes 2026-09 → 2026-10")
@@ -236,12 +231,12 @@ def test_changes_table_lists_only_what_moved() -> None:
 
 
 def test_changes_markdown_json_csv() -> None:
-    code, md, _ = run("report", SUPPORT, "--changes", "-f", "markdown")
+    code, md, _ = invoke("report", SUPPORT, "--changes", "-f", "markdown")
     assert code == 0
     rows = [ln for ln in md.splitlines() if ln.startswith("| ↓") or ln.startswith("| ↑")]
     assert rows[0].startswith("| ↓ worsened | Median resolution time | on track | **at risk** |")
     assert len(rows) == 3
-    code, js, _ = run("report", SUPPORT, "--changes", "-f", "json")
+    code, js, _ = invoke("report", SUPPORT, "--changes", "-f", "json")
     doc = json.loads(js)
     assert doc["schema"] == "kpicli.changes/1"
     assert (doc["period"], doc["previous_period"]) == ("2026-10", "2026-09")
@@ -251,14 +246,14 @@ def test_changes_markdown_json_csv() -> None:
         ("support_cost", "at_risk", "off_track"),
         ("nps", "off_track", "on_track"),
     ]
-    code, text, _ = run("report", SUPPORT, "--changes", "-f", "csv")
+    code, text, _ = invoke("report", SUPPORT, "--changes", "-f", "csv")
     rows2 = list(csv.DictReader(io.StringIO(text)))
     assert [r["id"] for r in rows2] == ["resolution_time", "support_cost", "nps"]
     assert rows2[0]["status_change"] == "worsened"
 
 
 def test_changes_with_by_lists_members() -> None:
-    code, js, _ = run(
+    code, js, _ = invoke(
         "report", str(EXAMPLES / "sales" / "kpis.yaml"), "--by", "rep", "--changes", "-f", "json"
     )
     assert code == 0
@@ -271,27 +266,27 @@ def test_changes_with_by_lists_members() -> None:
 
 
 def test_fail_on_worsened() -> None:
-    code, _, err = run("report", SUPPORT, "--fail-on", "worsened", "-f", "json")
+    code, _, err = invoke("report", SUPPORT, "--fail-on", "worsened", "-f", "json")
     assert code == 1
     assert "2 KPI result(s) worsened since 2026-09" in err
     # March 2026: every support status as in February (hand-checked with --period 2026-02).
-    code, _, _ = run("report", SUPPORT, "--fail-on", "worsened", "-p", "2026-03", "-f", "json")
+    code, _, _ = invoke("report", SUPPORT, "--fail-on", "worsened", "-p", "2026-03", "-f", "json")
     assert code == 0
 
 
 def test_fail_on_worsened_counts_members() -> None:
     sales = str(EXAMPLES / "sales" / "kpis.yaml")
     # May 2026 overall: only an improvement; some representatives worsened.
-    code, _, _ = run("report", sales, "--fail-on", "worsened", "-p", "2026-05", "-f", "json")
+    code, _, _ = invoke("report", sales, "--fail-on", "worsened", "-p", "2026-05", "-f", "json")
     assert code == 0
-    code, _, err = run(
+    code, _, err = invoke(
         "report", sales, "--by", "rep", "--fail-on", "worsened", "-p", "2026-05", "-f", "json"
     )
     assert code == 1 and "worsened since 2026-04" in err
 
 
 def test_json_carries_both_fields() -> None:
-    code, js, _ = run("report", SUPPORT, "-f", "json")
+    code, js, _ = invoke("report", SUPPORT, "-f", "json")
     assert code == 0
     doc = json.loads(js)
     assert doc["previous_period"] == "2026-09"
@@ -301,7 +296,7 @@ def test_json_carries_both_fields() -> None:
 
 
 def test_terminal_marks_changes_plain() -> None:
-    code, out, _ = run("report", SUPPORT, "--no-color")
+    code, out, _ = invoke("report", SUPPORT, "--no-color")
     assert code == 0
     line = next(ln for ln in out.splitlines() if "Median resolution time" in ln)
     assert "▲ at risk ← on track" in line
@@ -312,11 +307,11 @@ def test_terminal_marks_changes_plain() -> None:
 
 
 def test_markdown_and_csv_carry_changes() -> None:
-    code, md, _ = run("report", SUPPORT, "-f", "markdown")
+    code, md, _ = invoke("report", SUPPORT, "-f", "markdown")
     assert "**Changes since 2026-09:**" in md
     assert "- ↓ worsened: **Median resolution time** (on track → at risk)" in md
     assert "| 🟡 at risk ← on track |" in md
-    code, text, _ = run("report", SUPPORT, "-f", "csv")
+    code, text, _ = invoke("report", SUPPORT, "-f", "csv")
     assert code == 0
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(text))}
     assert rows["nps"]["previous_status"] == "off_track"
@@ -329,7 +324,7 @@ def test_markdown_and_csv_carry_changes() -> None:
 
 def test_xlsx_summary_changes_block(tmp_path: Path) -> None:
     out = tmp_path / "review.xlsx"
-    code, _, err = run("report", SUPPORT, "-o", str(out))
+    code, _, err = invoke("report", SUPPORT, "-o", str(out))
     assert code == 0, err
     ws = load_workbook(out)["Summary"]
     col_a = [c.value for c in ws["A"]]
@@ -357,7 +352,7 @@ def test_csv_writer_renders_the_fields_it_is_given() -> None:
 
 def test_unwritable_extension_is_one_clear_error(tmp_path: Path) -> None:
     for name in ("review.pdf", "review.docx", "review"):
-        code, out, err = run("report", SUPPORT, "-o", str(tmp_path / name))
+        code, out, err = invoke("report", SUPPORT, "-o", str(tmp_path / name))
         assert code == 2
         assert out == ""
         lines = err.strip().splitlines()
@@ -369,7 +364,7 @@ def test_unwritable_extension_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_txt_output_is_the_plain_table(tmp_path: Path) -> None:
     out = tmp_path / "review.txt"
-    code, stdout, _ = run("report", SUPPORT, "-o", str(out))
+    code, stdout, _ = invoke("report", SUPPORT, "-o", str(out))
     assert code == 0 and stdout == ""
     text = out.read_text(encoding="utf-8")
     assert text.startswith("Customer Support Scorecard")
@@ -394,7 +389,7 @@ def test_previous_period_of_a_partial_period_is_judged_whole(tmp_path: Path) -> 
         "    measure: {column: orders, aggregate: sum}\n    target: 300\n",
         encoding="utf-8",
     )
-    code, out, err = run("report", str(kpis), "--period", "2026-11", "-f", "json")
+    code, out, err = invoke("report", str(kpis), "--period", "2026-11", "-f", "json")
     assert code == 0, err
     (k,) = json.loads(out)["kpis"]
     assert (k["actual"], k["status"]) == (50.0, "met")  # 50 of 300 x 5/30

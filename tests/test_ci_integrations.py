@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree as SafeET
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command on the app
 from kpicli.cli.app import app
+from tests import helpers
+from tests.helpers import Ran
+from tests.hypothesis_budget import examples
 from tests.shared_files import shared_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
@@ -23,7 +25,6 @@ MISTAKES = FIXTURES / "mistakes.yaml"
 CLEAN = FIXTURES / "clean.yaml"
 TODAY = "2026-06-15"
 
-runner = CliRunner()
 
 TEAM_KPIS = """\
 title: Team scorecard
@@ -59,9 +60,9 @@ TEAM_DATA = "month,revenue,note\n2026-01,100,1\n2026-02,110,2\n2026-03,120,3\n20
             "2026-05,130,y\n"
 
 
-def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
-    base = {"GITHUB_ACTIONS": "", "NO_COLOR": "", "FORCE_COLOR": "", "TERM": "xterm"}
-    return runner.invoke(app, list(args), input=input, env={**base, **(env or {})})
+def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Ran:
+    """``kpi`` in-process on a terminal that can show colour (the colour tests need one)."""
+    return helpers.invoke(*args, input=input, env={"TERM": "xterm", **(env or {})})
 
 
 def validate(*args: str, **kwargs: object):
@@ -507,7 +508,7 @@ def test_schema_and_model_agree_on_aggregates_and_rule_ids() -> None:
             return False
         return True
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300), deadline=None)
     @given(st.one_of(
         st.text(alphabet="sumeanidxcotflvgrMAXP0123459 ", max_size=8),
         st.sampled_from(["p1", "p99", "p100", "p0", "P50", "nunique", "Last", "avg ", "mean\t"]),
@@ -515,7 +516,7 @@ def test_schema_and_model_agree_on_aggregates_and_rule_ids() -> None:
     def aggregates(text: str) -> None:
         assert agg.is_valid(text) == model_accepts(text), repr(text)
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300), deadline=None)
     @given(st.one_of(
         st.text(alphabet="ESMARTDZesd0123456789 ", max_size=6),
         st.sampled_from(["D", "d6", "D601", "D0", "D999", "S1", "t50", "A3050"]),

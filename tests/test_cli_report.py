@@ -9,29 +9,24 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command
-from kpicli.cli.app import app
+from tests.helpers import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SETS = ["ecommerce-cx", "support", "sales"]
-runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("name", SETS)
 def test_every_example_reports_in_every_text_format(name: str) -> None:
     kpis = str(EXAMPLES / name / "kpis.yaml")
-    code, out, err = run("report", kpis, "--no-color")
+    code, out, err = invoke("report", kpis, "--no-color")
     assert code == 0, err
     assert "2026-10" in out
-    code, out, err = run("report", kpis, "--format", "json")
+    code, out, err = invoke("report", kpis, "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["schema"] == "kpicli.report/1"
@@ -44,17 +39,17 @@ def test_every_example_reports_in_every_text_format(name: str) -> None:
         "no_data",
     }
     assert all(k["why"] for k in doc["kpis"])
-    code, out, _ = run("report", kpis, "--format", "csv")
+    code, out, _ = invoke("report", kpis, "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["id"] for r in rows] == [k["id"] for k in doc["kpis"]]
-    code, out, _ = run("report", kpis, "--format", "markdown", "--explain")
+    code, out, _ = invoke("report", kpis, "--format", "markdown", "--explain")
     assert code == 0 and out.startswith("# ")
 
 
 def test_ecommerce_story_statuses() -> None:
     """The seed example: NPS +10 by next quarter, CSAT ≥ 85%, resolution time −20% in six months."""
-    code, out, _ = run("report", str(EXAMPLES / "ecommerce-cx" / "kpis.yaml"), "-f", "json")
+    code, out, _ = invoke("report", str(EXAMPLES / "ecommerce-cx" / "kpis.yaml"), "-f", "json")
     assert code == 0
     k = {x["id"]: x for x in json.loads(out)["kpis"]}
     nps = k["nps"]
@@ -70,9 +65,9 @@ def test_ecommerce_story_statuses() -> None:
 
 def test_csv_and_xlsx_data_give_the_same_report() -> None:
     kpis = str(EXAMPLES / "support" / "kpis.yaml")
-    a = json.loads(run("report", kpis, "-f", "json")[1])
+    a = json.loads(invoke("report", kpis, "-f", "json")[1])
     b = json.loads(
-        run("report", kpis, "-f", "json", "--data", str(EXAMPLES / "support" / "tickets.xlsx"))[1]
+        invoke("report", kpis, "-f", "json", "--data", EXAMPLES / "support" / "tickets.xlsx")[1]
     )
     for x, y in zip(a["kpis"], b["kpis"], strict=True):
         assert x["id"] == y["id"]
@@ -81,7 +76,7 @@ def test_csv_and_xlsx_data_give_the_same_report() -> None:
 
 
 def test_by_rep_ranks_25_representatives() -> None:
-    code, out, err = run(
+    code, out, err = invoke(
         "report", str(EXAMPLES / "sales" / "kpis.yaml"), "--by", "rep", "-f", "json"
     )
     assert code == 0, err
@@ -98,9 +93,9 @@ def test_by_rep_ranks_25_representatives() -> None:
 def test_workbook_values_equal_json(tmp_path: Path) -> None:
     kpis = str(EXAMPLES / "ecommerce-cx" / "kpis.yaml")
     out = tmp_path / "review.xlsx"
-    code, _, err = run("report", kpis, "-o", str(out))
+    code, _, err = invoke("report", kpis, "-o", str(out))
     assert code == 0, err
-    doc = json.loads(run("report", kpis, "-f", "json")[1])
+    doc = json.loads(invoke("report", kpis, "-f", "json")[1])
     wb = load_workbook(out)
     assert "Summary" in wb.sheetnames
     ws = wb["Summary"]
@@ -120,9 +115,9 @@ def test_workbook_values_equal_json(tmp_path: Path) -> None:
 
 def test_fail_on() -> None:
     kpis = str(EXAMPLES / "ecommerce-cx" / "kpis.yaml")
-    code, _, _ = run("report", kpis, "--fail-on", "off_track", "-f", "json")
+    code, _, _ = invoke("report", kpis, "--fail-on", "off_track", "-f", "json")
     assert code == 1  # resolution time is off track
-    code, _, _ = run("report", kpis, "--fail-on", "at_risk", "-f", "json", "--period", "2026-10")
+    code, _, _ = invoke("report", kpis, "--fail-on", "at_risk", "-f", "json", "--period", "2026-10")
     assert code == 1
 
 
@@ -142,7 +137,7 @@ def test_fail_on() -> None:
     ],
 )
 def test_user_errors_are_one_clear_line_and_exit_2(args: list[str], needle: str) -> None:
-    code, out, err = run(*args)
+    code, out, err = invoke(*args)
     assert code == 2
     assert needle in err
     assert "Traceback" not in err + out
@@ -153,13 +148,13 @@ def test_user_errors_are_one_clear_line_and_exit_2(args: list[str], needle: str)
 def test_bad_yaml_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "kpis.yaml"
     bad.write_text("kpis: [\n  - id: x\n", encoding="utf-8")
-    code, _, err = run("report", str(bad))
+    code, _, err = invoke("report", str(bad))
     assert code == 2
     assert "E001" in err and f"{bad}:" in err
 
 
 def test_output_equal_to_input_is_refused(tmp_path: Path) -> None:
-    code, _, err = run(
+    code, _, err = invoke(
         "report",
         str(EXAMPLES / "sales" / "kpis.yaml"),
         "--data",
@@ -173,10 +168,10 @@ def test_output_equal_to_input_is_refused(tmp_path: Path) -> None:
 
 def test_show_one_kpi() -> None:
     kpis = str(EXAMPLES / "ecommerce-cx" / "kpis.yaml")
-    code, out, err = run("show", "nps", kpis, "--no-color")
+    code, out, err = invoke("show", "nps", kpis, "--no-color")
     assert code == 0, err
     assert "Net Promoter Score" in out and "why" in out
-    code, out, _ = run("show", "csat", kpis, "-f", "json")
+    code, out, _ = invoke("show", "csat", kpis, "-f", "json")
     doc = json.loads(out)
     assert doc["definition"]["id"] == "csat"
     assert doc["results"][0]["id"] == "csat"
@@ -187,5 +182,5 @@ def test_python_twin_matches_cli() -> None:
 
     kpis = EXAMPLES / "ecommerce-cx" / "kpis.yaml"
     rep = kpicli.build_report(kpis)
-    doc = json.loads(run("report", str(kpis), "-f", "json")[1])
+    doc = json.loads(invoke("report", str(kpis), "-f", "json")[1])
     assert [k.status for k in rep.kpis] == [k["status"] for k in doc["kpis"]]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kpicli.engine import codes as C
 from kpicli.model.table import Table
+from tests.hypothesis_budget import examples
 
 
 def _table(frame: pd.DataFrame) -> Table:
@@ -40,7 +41,7 @@ def test_each_column_is_factorised_once_per_frame(monkeypatch) -> None:
 cells = st.one_of(st.none(), st.sampled_from(["a", "b", "c", " a"]))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(st.tuples(cells, st.integers(0, 3), cells), min_size=1, max_size=40))
 def test_combined_ids_partition_rows_like_groupby(rows: list[tuple]) -> None:
     frame = pd.DataFrame(rows, columns=["_kpi", "_date", "team"])

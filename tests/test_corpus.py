@@ -29,16 +29,14 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import limits
-from kpicli.cli.app import app
 from tests.corpus_cases import CASES, GOOD, KPIS, Case, data_csv, data_xlsx, wide_csv
+from tests.helpers import invoke
 
 SECONDS = 20.0  # per case; most take well under a second
 ROOT = Path(__file__).resolve().parent.parent
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +97,7 @@ def test_corpus_case(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(folder)  # anything written relative to the working folder lands here
     before = snapshot(folder)
     start = time.monotonic()
-    result = runner.invoke(app, case.argv(folder))
+    result = invoke(*case.argv(folder))
     elapsed = time.monotonic() - start
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
@@ -240,7 +238,7 @@ def test_writer_failing_midway_leaves_nothing(
         raise RuntimeError("writer crashed halfway")
 
     monkeypatch.setattr(xlsx, "_write_definitions", boom)
-    result = runner.invoke(app, ["report", "kpis.yaml", "--data", "data.csv", "-o", "new.xlsx"])
+    result = invoke("report", "kpis.yaml", "--data", "data.csv", "-o", "new.xlsx")
     assert result.exit_code == 2
     assert result.stderr.startswith("kpi: error: unexpected RuntimeError: writer crashed halfway")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "kpis.yaml"]
@@ -289,11 +287,11 @@ def test_user_text_never_becomes_a_formula(tmp_path: Path, monkeypatch: pytest.M
     _hostile_files(tmp_path)
     monkeypatch.chdir(tmp_path)
     before = snapshot(tmp_path)
-    code = runner.invoke(app, ["report", "--data", "data.csv", "--by", "team", "-o", "r.csv"])
+    code = invoke("report", "--data", "data.csv", "--by", "team", "-o", "r.csv")
     assert code.exit_code == 0, code.stderr
-    code = runner.invoke(app, ["report", "--data", "data.csv", "--by", "team", "-o", "r.xlsx"])
+    code = invoke("report", "--data", "data.csv", "--by", "team", "-o", "r.xlsx")
     assert code.exit_code == 0, code.stderr
-    code = runner.invoke(app, ["report", "--data", "data.csv", "-o", "flat.xlsx"])
+    code = invoke("report", "--data", "data.csv", "-o", "flat.xlsx")
     assert code.exit_code == 0, code.stderr
 
     # CSV: every cell that starts like a formula is quoted text ('=...), OWASP style.
@@ -331,7 +329,7 @@ def test_markdown_escapes_pipes_and_terminal_shows_markup_literally(
 ) -> None:
     _hostile_files(tmp_path)
     monkeypatch.chdir(tmp_path)
-    md = runner.invoke(app, ["report", "--data", "data.csv", "--by", "team", "-f", "markdown"])
+    md = invoke("report", "--data", "data.csv", "--by", "team", "-f", "markdown")
     assert md.exit_code == 0, md.stderr
     # The table row (the Changes list above the table may name the KPI too).
     line = next(x for x in md.stdout.splitlines() if "a\\|b" in x and x.startswith("|"))
@@ -339,8 +337,7 @@ def test_markdown_escapes_pipes_and_terminal_shows_markup_literally(
     header = next(x for x in md.stdout.splitlines() if x.startswith("| "))
     assert line.count("|") - line.count("\\|") == len(header.split("|")) - 1
     assert "\\|p\\|" in md.stdout
-    term = runner.invoke(
-        app, ["report", "--data", "data.csv", "--by", "team"], env={"FORCE_COLOR": "1"}
+    term = invoke("report", "--data", "data.csv", "--by", "team", env={"FORCE_COLOR": "1"}
     )
     assert term.exit_code == 0, term.stderr
     assert "[bold red]a|b[/bold red]" in term.stdout  # shown, not applied
@@ -351,9 +348,9 @@ def test_markdown_escapes_pipes_and_terminal_shows_markup_literally(
         for seq in ("\x1b[41m", "\x1b]8;;", "\x1b[2J", "\x07", "\x9b"):
             assert seq not in out, repr(seq)
         assert "␛[2J" in out
-    plain = runner.invoke(app, ["report", "--data", "data.csv", "--by", "team", "--no-color"])
+    plain = invoke("report", "--data", "data.csv", "--by", "team", "--no-color")
     assert plain.exit_code == 0 and "\x1b" not in plain.stdout
-    show = runner.invoke(app, ["show", "escapes", "--data", "data.csv", "--no-color"])
+    show = invoke("show", "escapes", "--data", "data.csv", "--no-color")
     assert show.exit_code == 0 and "\x1b" not in show.stdout and "␛[41mred" in show.stdout
 
 
@@ -390,29 +387,29 @@ def test_limits_by_flag_and_variable(
     _good(tmp_path)
     monkeypatch.chdir(tmp_path)
     args = ["report", "--data", "data.csv"]
-    by_flag = runner.invoke(app, ["--limit", setting, *args])
+    by_flag = invoke("--limit", setting, *args)
     assert by_flag.exit_code == 2 and message in by_flag.stderr, by_flag.stderr
     monkeypatch.setenv(limits.ENV, setting)
-    by_env = runner.invoke(app, args)
+    by_env = invoke(*args)
     assert by_env.exit_code == 2 and message in by_env.stderr, by_env.stderr
     # The flag wins over the variable; `none` switches a limit off.
     name = setting.split("=")[0]
     high = "1000" if name == "yaml-depth" else "none"  # depth has a ceiling, not an off
-    off = runner.invoke(app, ["--limit", f"{name}={high}", *args, "-f", "json"])
+    off = invoke("--limit", f"{name}={high}", *args, "-f", "json")
     assert off.exit_code == 0, off.stderr
     monkeypatch.delenv(limits.ENV)
-    assert runner.invoke(app, [*args, "-f", "json"]).exit_code == 0  # defaults again
+    assert invoke(*args, "-f", "json").exit_code == 0  # defaults again
 
 
 def test_unzipped_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _good(tmp_path, data_xlsx(), "data.xlsx")
     monkeypatch.chdir(tmp_path)
-    r = runner.invoke(app, ["--limit", "unzipped-size=2KB", "report", "--data", "data.xlsx"])
+    r = invoke("--limit", "unzipped-size=2KB", "report", "--data", "data.xlsx")
     assert r.exit_code == 2
     assert (
         r.stderr.startswith("kpi: error: data.xlsx unpacks to ") and "the limit is 2 KB" in r.stderr
     )
-    assert runner.invoke(app, ["report", "--data", "data.xlsx", "-f", "json"]).exit_code == 0
+    assert invoke("report", "--data", "data.xlsx", "-f", "json").exit_code == 0
 
 
 def test_wide_csv_reads_when_the_column_limit_is_raised(
@@ -420,9 +417,9 @@ def test_wide_csv_reads_when_the_column_limit_is_raised(
 ) -> None:
     _good(tmp_path, wide_csv(columns=2_500, rows=5))
     monkeypatch.chdir(tmp_path)
-    r = runner.invoke(app, ["report", "--data", "data.csv"])
+    r = invoke("report", "--data", "data.csv")
     assert r.exit_code == 2 and "data.csv has 2,500 columns; the limit is 2,000" in r.stderr
-    r = runner.invoke(app, ["--limit", "columns=3000", "report", "--data", "data.csv"])
+    r = invoke("--limit", "columns=3000", "report", "--data", "data.csv")
     assert r.exit_code == 2 and "2,500 columns" not in r.stderr  # read; but no KPI columns
     assert "no values for any KPI" in r.stderr
 
@@ -442,9 +439,9 @@ def test_wide_csv_reads_when_the_column_limit_is_raised(
     ],
 )
 def test_bad_limit_settings(tmp_path: Path, setting: str, message: str) -> None:
-    r = runner.invoke(app, ["--limit", setting, "rules"])
+    r = invoke("--limit", setting, "rules")
     assert r.exit_code == 2 and r.stderr.startswith("kpi: error: --limit: ") and message in r.stderr
-    r = runner.invoke(app, ["rules"], env={limits.ENV: setting})
+    r = invoke("rules", env={limits.ENV: setting})
     assert r.exit_code == 2 and "KPI_LIMITS:" in r.stderr, r.stderr
 
 

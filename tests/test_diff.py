@@ -20,12 +20,12 @@ import pytest
 from external import missing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import api
-from kpicli.cli.app import app
 from kpicli.writers.diffout import MARKER
+from tests.helpers import invoke
+from tests.hypothesis_budget import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT = ROOT / "examples" / "support"
@@ -34,12 +34,8 @@ OLD_TARGET = "target: {min: 85, due: 2026-12}"
 NEW_TARGET = "target: {min: 89, due: 2026-12}"
 CSAT = 100 * 198 / 228
 NEW_SCORE = CSAT / 89
-runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def line_of(text: str, needle: str) -> int:
@@ -85,7 +81,7 @@ def test_api_diff_lists_the_field_with_its_lines_and_the_flipped_status(changed:
 
 
 def test_text_output_and_exit_status_1(changed: Path) -> None:
-    code, out, err = run("diff", str(SUPPORT / "kpis.yaml"), str(changed))
+    code, out, err = invoke("diff", str(SUPPORT / "kpis.yaml"), str(changed))
     assert code == 1, err
     line = line_of((SUPPORT / "kpis.yaml").read_text(encoding="utf-8"), OLD_TARGET)
     assert f"      target.min: 85 → 89    {SUPPORT / 'kpis.yaml'}:{line}  {changed}:{line}" in out
@@ -96,7 +92,7 @@ def test_text_output_and_exit_status_1(changed: Path) -> None:
 
 
 def test_json_output(changed: Path) -> None:
-    code, out, err = run("diff", str(SUPPORT / "kpis.yaml"), str(changed), "-f", "json")
+    code, out, err = invoke("diff", str(SUPPORT / "kpis.yaml"), str(changed), "-f", "json")
     assert code == 1, err
     doc = json.loads(out)
     assert doc["schema"] == "kpicli.diff/1"
@@ -112,7 +108,7 @@ def test_json_output(changed: Path) -> None:
 
 
 def test_markdown_output_is_a_pull_request_comment(changed: Path) -> None:
-    code, out, err = run("diff", str(SUPPORT / "kpis.yaml"), str(changed), "-f", "markdown")
+    code, out, err = invoke("diff", str(SUPPORT / "kpis.yaml"), str(changed), "-f", "markdown")
     assert code == 1, err
     line = line_of((SUPPORT / "kpis.yaml").read_text(encoding="utf-8"), OLD_TARGET)
     assert out.startswith(MARKER + "\n")
@@ -125,7 +121,7 @@ def test_markdown_output_is_a_pull_request_comment(changed: Path) -> None:
 
 
 def test_github_output_annotates_the_new_file(changed: Path) -> None:
-    code, out, err = run("diff", str(SUPPORT / "kpis.yaml"), str(changed), "-f", "github")
+    code, out, err = invoke("diff", str(SUPPORT / "kpis.yaml"), str(changed), "-f", "github")
     assert code == 1, err
     line = line_of((SUPPORT / "kpis.yaml").read_text(encoding="utf-8"), OLD_TARGET)
     lines = out.splitlines()
@@ -135,7 +131,7 @@ def test_github_output_annotates_the_new_file(changed: Path) -> None:
 
 
 def test_no_change_and_no_status_change_exit_0(tmp_path: Path, changed: Path) -> None:
-    code, out, _ = run("diff", str(SUPPORT / "kpis.yaml"), str(SUPPORT / "kpis.yaml"))
+    code, out, _ = invoke("diff", str(SUPPORT / "kpis.yaml"), str(SUPPORT / "kpis.yaml"))
     assert code == 0
     assert "no definition changes" in out and "No status would change." in out
     # A new description changes no status: listed, exit 0.
@@ -144,12 +140,12 @@ def test_no_change_and_no_status_change_exit_0(tmp_path: Path, changed: Path) ->
     other.write_text(
         text.replace("rating the support 4 or 5 out of 5.", "rating 4 or 5 of 5."), "utf-8"
     )
-    code, out, _ = run("diff", str(SUPPORT / "kpis.yaml"), str(other), "-d",
+    code, out, _ = invoke("diff", str(SUPPORT / "kpis.yaml"), str(other), "-d",
                        str(SUPPORT / "tickets.csv"))
     assert code == 0
     assert "description: Share of survey answers rating the support 4 or 5 out of 5. → " in out
     # --no-data compares definitions only: the csat change lists, but decides no exit 1.
-    code, out, _ = run("diff", str(SUPPORT / "kpis.yaml"), str(changed), "--no-data")
+    code, out, _ = invoke("diff", str(SUPPORT / "kpis.yaml"), str(changed), "--no-data")
     assert code == 0
     assert "target.min: 85 → 89" in out and "statuses not compared" in out
 
@@ -201,8 +197,7 @@ def test_by_member_status_changes_on_sales(tmp_path: Path) -> None:
     assert anna.old_status == "off_track"
     assert anna.old_score == pytest.approx(51550 / 7 / 9000, abs=1e-9)
     assert {s.id for s in result.scores if s.kind == "group"} == expected
-    code, out, _ = run("diff", str(SALES / "kpis.yaml"), str(new), "-d", str(SALES / "sales.csv"),
-                       "--by", "rep")
+    code, out, _ = invoke("diff", SALES / "kpis.yaml", new, "-d", SALES / "sales.csv", "--by", "rep")
     assert code == 1
     assert "avg_deal_size [Anna]: target.min 9000 → 7000: off_track → met; score 81.8% → 100.0%" in out
 
@@ -213,7 +208,7 @@ def test_untrusted_text_is_escaped_in_every_format(tmp_path: Path) -> None:
     new = tmp_path / "kpis.yaml"
     new.write_text(text.replace("name: Customer satisfaction (CSAT)", evil), "utf-8")
     for fmt in ("text", "markdown", "github"):
-        code, out, _ = run("diff", str(SUPPORT / "kpis.yaml"), str(new), "--no-data", "-f", fmt)
+        code, out, _ = invoke("diff", str(SUPPORT / "kpis.yaml"), str(new), "--no-data", "-f", fmt)
         assert code == 0
         assert "\x1b" not in out
         if fmt == "markdown":
@@ -221,13 +216,13 @@ def test_untrusted_text_is_escaped_in_every_format(tmp_path: Path) -> None:
 
 
 def test_errors_exit_2(tmp_path: Path) -> None:
-    code, _, err = run("diff", str(SUPPORT / "kpis.yaml"))
+    code, _, err = invoke("diff", str(SUPPORT / "kpis.yaml"))
     assert code == 2 and "give two files" in err
-    code, _, err = run("diff", str(SUPPORT / "kpis.yaml"), str(tmp_path / "missing.yaml"))
+    code, _, err = invoke("diff", str(SUPPORT / "kpis.yaml"), str(tmp_path / "missing.yaml"))
     assert code == 2 and "KPI file not found" in err
     broken = tmp_path / "broken.yaml"
     broken.write_text("kpis: [\n", "utf-8")
-    code, _, err = run("diff", str(SUPPORT / "kpis.yaml"), str(broken))
+    code, _, err = invoke("diff", str(SUPPORT / "kpis.yaml"), str(broken))
     assert code == 2 and "E001" in err
 
 
@@ -262,18 +257,18 @@ def test_git_compares_the_working_file_with_a_revision(
     path.write_text(path.read_text("utf-8").replace(OLD_TARGET, NEW_TARGET), "utf-8")
     # From a folder below the file's: the path inside the repo comes from git, not the cwd.
     monkeypatch.chdir(folder)
-    code, out, err = run("diff", "--git", "HEAD", "kpis.yaml")
+    code, out, err = invoke("diff", "--git", "HEAD", "kpis.yaml")
     assert code == 1, err
     assert out.startswith("HEAD:kpi/support/kpis.yaml → kpis.yaml: 1 KPI changed")
     assert "  csat: target.min 85 → 89: met → at_risk; score 100.0% → 97.6%" in out
     # The default file is kpis.yaml in the current folder.
-    code, out, _ = run("diff", "--git", "HEAD", "-f", "json")
+    code, out, _ = invoke("diff", "--git", "HEAD", "-f", "json")
     assert code == 1 and json.loads(out)["old"] == "HEAD:kpi/support/kpis.yaml"
     # Unchanged against the working tree after a commit: exit 0.
     _git(repo, "commit", "-q", "-am", "raise csat")
-    code, out, _ = run("diff", "--git", "HEAD")
+    code, out, _ = invoke("diff", "--git", "HEAD")
     assert code == 0 and "no definition changes" in out
-    code, out, _ = run("diff", "--git", "HEAD~1")
+    code, out, _ = invoke("diff", "--git", "HEAD~1")
     assert code == 1
 
 
@@ -283,7 +278,7 @@ def test_git_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     outside.mkdir()
     shutil.copy(SUPPORT / "kpis.yaml", outside / "kpis.yaml")
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    code, _, err = run("diff", "--git", "HEAD", str(outside / "kpis.yaml"))
+    code, _, err = invoke("diff", "--git", "HEAD", str(outside / "kpis.yaml"))
     assert code == 2 and "not inside a git repository" in err
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -291,15 +286,15 @@ def test_git_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "one")
-    code, _, err = run("diff", "--git", "no-such-rev", str(repo / "kpis.yaml"))
+    code, _, err = invoke("diff", "--git", "no-such-rev", str(repo / "kpis.yaml"))
     assert code == 2 and "unknown revision" in err
-    code, _, err = run("diff", "--git=--upload-pack=x", str(repo / "kpis.yaml"))
+    code, _, err = invoke("diff", "--git=--upload-pack=x", str(repo / "kpis.yaml"))
     assert code == 2 and "not a revision" in err  # never passed to git as an option
     new = repo / "new.yaml"
     shutil.copy(SUPPORT / "kpis.yaml", new)
-    code, _, err = run("diff", "--git", "HEAD", str(new))
+    code, _, err = invoke("diff", "--git", "HEAD", str(new))
     assert code == 2 and "new.yaml does not exist at HEAD" in err
-    code, _, err = run("diff", "--git", "HEAD", str(new), str(new))
+    code, _, err = invoke("diff", "--git", "HEAD", str(new), str(new))
     assert code == 2 and "one file" in err
 
 
@@ -310,7 +305,7 @@ WEIGHT_LINES = [
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     picked=st.lists(st.sampled_from(WEIGHT_LINES), min_size=0, max_size=3, unique=True),
@@ -342,7 +337,7 @@ def test_a_changed_default_threshold_names_itself_as_the_cause(
     text = (SUPPORT / "kpis.yaml").read_text("utf-8")
     new = tmp_path / "kpis.yaml"
     new.write_text(text.replace("{at_risk: 0.9}", f"{{at_risk: {threshold}}}"), "utf-8")
-    code, out, _ = run("diff", str(SUPPORT / "kpis.yaml"), str(new), "-d",
+    code, out, _ = invoke("diff", str(SUPPORT / "kpis.yaml"), str(new), "-d",
                        str(SUPPORT / "tickets.csv"))
     assert f"      defaults.thresholds.at_risk: 0.9 → {threshold}" in out
     line = (
@@ -364,7 +359,7 @@ def test_parquet_data_gives_the_same_statuses(tmp_path: Path) -> None:
     old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
     old.write_text(text, "utf-8")
     new.write_text(text.replace(OLD_TARGET, NEW_TARGET), "utf-8")
-    code, out, err = run("diff", str(old), str(new))
+    code, out, err = invoke("diff", str(old), str(new))
     assert code == 1, err
     assert "  csat: target.min 85 → 89: met → at_risk; score 100.0% → 97.6%" in out
     assert "  overall score 93.4% → 92.9%" in out

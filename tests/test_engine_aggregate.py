@@ -14,6 +14,7 @@ from kpicli.engine.aggregate import OVERALL, compute_actuals
 from kpicli.engine.report import build_report
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.table import Source, Table
+from tests.hypothesis_budget import examples
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -189,7 +190,7 @@ def test_long_layout_matches_by_name_and_uses_target_column() -> None:
     assert r.period == "2026-10"
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(
     st.lists(
         st.tuples(st.integers(1, 12), st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from("AB")),

@@ -16,6 +16,7 @@ import pytest
 from kpicli.api import build_report
 from kpicli.engine.evaluate import Context, evaluate_kpi
 from kpicli.model.kpifile import KPI
+from tests.helpers import write_csv, write_kpis
 
 
 def kpi(**kw: object) -> KPI:
@@ -142,9 +143,7 @@ def test_evaluate_member_map_wins_over_detected_column() -> None:
 
 
 def _write(folder: Path, yaml: str, rows: str) -> tuple[Path, Path]:
-    (folder / "kpis.yaml").write_text(yaml, encoding="utf-8")
-    (folder / "data.csv").write_text("period,kpi,value,target\n" + rows, encoding="utf-8")
-    return folder / "kpis.yaml", folder / "data.csv"
+    return write_kpis(folder, yaml), write_csv(folder, "period,kpi,value,target\n" + rows)
 
 
 BAND = """\

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
+from tests.helpers import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 SALES = ROOT / "examples" / "sales" / "kpis.yaml"
@@ -37,7 +36,7 @@ def _kpi(*args: str, fsize: int | None = None, **kw: object) -> subprocess.Compl
 
 
 def test_large_output_through_a_pipe_is_complete() -> None:
-    expected = CliRunner().invoke(app, ["report", str(SALES), "--by", "rep", "--format", "json"])
+    expected = invoke("report", str(SALES), "--by", "rep", "--format", "json")
     assert expected.exit_code == 0
     done = _kpi("report", str(SALES), "--by", "rep", "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -49,7 +48,7 @@ def test_output_file_is_complete_and_in_place(tmp_path: Path) -> None:
     out = tmp_path / "review.md"
     done = _kpi("report", str(SALES), "-o", str(out))
     assert done.returncode == 0, done.stderr
-    expected = CliRunner().invoke(app, ["report", str(SALES), "--format", "markdown"])
+    expected = invoke("report", str(SALES), "--format", "markdown")
     assert out.read_text(encoding="utf-8") == expected.stdout
     assert [p.name for p in tmp_path.iterdir()] == ["review.md"]
 

@@ -20,6 +20,7 @@ from kpicli.engine.expr import (
     formula_namespace,
     parse_expression,
 )
+from tests.hypothesis_budget import examples
 
 
 @pytest.fixture
@@ -660,7 +661,7 @@ def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 _expressions = st.recursive(_leaves, _extend, max_leaves=12)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_expressions, kind=st.sampled_from(["filter", "formula"]))
 def test_random_arithmetic_only_ever_raises_expression_error(text: str, kind: str) -> None:
     namespace = {"a": _COLUMNS["a"], "b": _COLUMNS["b"]}

@@ -16,18 +16,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli import app
 from kpicli.model.results import Finding, HistoryPoint, KPIResult, Report, ScoreLine
 from kpicli.writers.html import CSP, render_html
 from tests.external import missing
+from tests.helpers import invoke
 from tests.test_changes import example_report
 from tests.xlsx_fixtures import breakdown_report, summary_report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SUPPORT = str(EXAMPLES / "support" / "kpis.yaml")
-runner = CliRunner()
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
@@ -211,7 +209,7 @@ def test_writer_renders_and_never_recomputes() -> None:
 
 
 def test_format_html_to_stdout() -> None:
-    res = runner.invoke(app, ["report", SUPPORT, "--format", "html"])
+    res = invoke("report", SUPPORT, "--format", "html")
     assert res.exit_code == 0, res.stderr
     assert res.stdout.startswith("<!DOCTYPE html>")
     assert res.stdout == render_html(example_report("support"))
@@ -220,7 +218,7 @@ def test_format_html_to_stdout() -> None:
 @pytest.mark.parametrize("name", ["review.html", "REVIEW.HTM"])
 def test_output_html_file(tmp_path: Path, name: str) -> None:
     out = tmp_path / name
-    res = runner.invoke(app, ["report", SUPPORT, "-o", str(out)])
+    res = invoke("report", SUPPORT, "-o", str(out))
     assert res.exit_code == 0, res.stderr
     assert res.stdout == ""
     assert f"wrote {out}" in res.stderr
@@ -232,14 +230,14 @@ def test_html_never_overwrites_an_input(tmp_path: Path) -> None:
     data = tmp_path / "tickets.csv"
     data.write_bytes((EXAMPLES / "support" / "tickets.csv").read_bytes())
     before = data.read_bytes()
-    res = runner.invoke(app, ["report", SUPPORT, "--data", str(data), "-o", str(data),
-                              "--format", "html"])  # fmt: skip
+    res = invoke("report", SUPPORT, "--data", str(data), "-o", str(data),
+                              "--format", "html")  # fmt: skip
     assert res.exit_code == 2 and "input" in res.stderr
     assert data.read_bytes() == before
 
 
 def test_changes_with_html_is_a_clear_error() -> None:
-    res = runner.invoke(app, ["report", SUPPORT, "--changes", "-f", "html"])
+    res = invoke("report", SUPPORT, "--changes", "-f", "html")
     assert res.exit_code == 2
     assert res.stderr.startswith("kpi: error: --changes")
 

@@ -5,25 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import kpicli.cli
 from kpicli.cli import init as init_cmd
 from kpicli.errors import KpiError
+from tests.helpers import invoke
 
 app = kpicli.cli.app
-runner = CliRunner()
 REPO_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_init_default_example_writes_yaml_csv_and_xlsx(tmp_path: Path) -> None:
     target = tmp_path / "new" / "kpis"
-    code, out, err = run("init", str(target))
+    code, out, err = invoke("init", str(target))
     assert code == 0, err
     names = sorted(p.name for p in target.iterdir())
     assert names == ["cx-weekly.csv", "cx-weekly.xlsx", "kpis.yaml"]
@@ -39,7 +35,7 @@ def test_init_default_example_writes_yaml_csv_and_xlsx(tmp_path: Path) -> None:
     ("example", "data"), [("support", "tickets"), ("sales", "sales"), ("ecommerce-cx", "cx-weekly")]
 )
 def test_init_each_example(tmp_path: Path, example: str, data: str) -> None:
-    code, _, err = run("init", str(tmp_path), "--example", example)
+    code, _, err = invoke("init", str(tmp_path), "--example", example)
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f"{data}.csv", f"{data}.xlsx", "kpis.yaml"]
@@ -49,16 +45,16 @@ def test_init_each_example(tmp_path: Path, example: str, data: str) -> None:
 
 
 def test_init_refuses_to_overwrite_then_force_overwrites(tmp_path: Path) -> None:
-    assert run("init", str(tmp_path))[0] == 0
+    assert invoke("init", str(tmp_path))[0] == 0
     (tmp_path / "kpis.yaml").write_text("title: mine\n", encoding="utf-8")
-    code, out, err = run("init", str(tmp_path))
+    code, out, err = invoke("init", str(tmp_path))
     assert code == 2
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("kpi: error:")
     assert "already exist" in err and "--force" in err and "kpis.yaml" in err
     assert (tmp_path / "kpis.yaml").read_text(encoding="utf-8") == "title: mine\n"
-    code, _, err = run("init", str(tmp_path), "--force")
+    code, _, err = invoke("init", str(tmp_path), "--force")
     assert code == 0, err
     assert (tmp_path / "kpis.yaml").read_bytes() == (
         REPO_EXAMPLES / "ecommerce-cx" / "kpis.yaml"
@@ -67,14 +63,14 @@ def test_init_refuses_to_overwrite_then_force_overwrites(tmp_path: Path) -> None
 
 def test_init_refuses_when_only_one_file_exists(tmp_path: Path) -> None:
     (tmp_path / "tickets.csv").write_text("mine\n", encoding="utf-8")
-    code, _, err = run("init", str(tmp_path), "--example", "support")
+    code, _, err = invoke("init", str(tmp_path), "--example", "support")
     assert code == 2
     assert "tickets.csv already exists" in err
     assert not (tmp_path / "kpis.yaml").exists()  # nothing written before the check
 
 
 def test_init_unknown_example_lists_the_examples(tmp_path: Path) -> None:
-    code, _, err = run("init", str(tmp_path), "--example", "marketing")
+    code, _, err = invoke("init", str(tmp_path), "--example", "marketing")
     assert code == 2
     assert "unknown example 'marketing'" in err
     for name in ("ecommerce-cx", "sales", "support"):
@@ -85,7 +81,7 @@ def test_init_unknown_example_lists_the_examples(tmp_path: Path) -> None:
 def test_init_into_a_file_is_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file.txt"
     blocker.write_text("x", encoding="utf-8")
-    code, _, err = run("init", str(blocker))
+    code, _, err = invoke("init", str(blocker))
     assert code == 2
     assert "not a folder" in err
 
@@ -94,14 +90,14 @@ def test_init_default_dir_is_the_current_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = run("init", "--example", "sales")
+    code, _, err = invoke("init", "--example", "sales")
     assert code == 0, err
     assert (tmp_path / "kpis.yaml").is_file()
     assert "next: kpi report --by rep" in err
 
 
 def test_init_quiet_prints_nothing(tmp_path: Path) -> None:
-    code, out, err = run("--quiet", "init", str(tmp_path))
+    code, out, err = invoke("--quiet", "init", str(tmp_path))
     assert code == 0
     assert out == "" and err == ""
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpicli.writers.jsonout import _tidy, dumps
+from tests.hypothesis_budget import examples
 
 leaves = (
     st.none()
@@ -24,7 +25,7 @@ documents = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(documents)
 def test_dumps_equals_the_standard_library_over_tidied_values(doc: object) -> None:
     assert dumps(doc) == json.dumps(_tidy(doc), indent=2, ensure_ascii=False)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
 from kpicli.definitions.yamlfile import YamlError, load_yaml_text
+from tests.helpers import invoke, write_kpis
 
 BASE = """version: 1
 title: Owned messages
@@ -24,9 +23,8 @@ kpis:
 
 
 def _validate(tmp_path: Path, text: str) -> str:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(app, ["--no-color", "validate", str(path), "--no-data"])
+    path = write_kpis(tmp_path, text)
+    result = invoke("--no-color", "validate", path, "--no-data")
     return result.stdout + (result.stderr or "")
 
 

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import settings
 
 from kpicli.api import build_report
+from tests.helpers import write_csv
 
 KPIS = """\
 version: 1
@@ -27,7 +28,7 @@ kpis:
 
 
 def _csv(path: Path, rows: list[tuple[str, str]]) -> None:
-    path.write_text("date,m0\n" + "".join(f"{d},{v}\n" for d, v in rows), encoding="utf-8")
+    write_csv(path.parent, [("date", "m0"), *rows], path.name)
 
 
 def _actual(tmp_path: Path, *files: str) -> float | None:

@@ -7,8 +7,9 @@
   2 with a message, never a traceback and never an "unexpected" error.
 * Row order, and splitting the data into two files read together, never change a KPI value.
 
-Example counts are set per property below (250, 250 and 150; about 50 s in all). For a longer
-run (ten times the examples): ``HYPOTHESIS_PROFILE=thorough pytest tests/test_properties.py``.
+Example counts are set per property below as CI runs them (250, 250 and 150; about 50 s in
+all); a local run tries a quarter (tests/hypothesis_budget.py). For a longer run (ten times
+the examples): ``HYPOTHESIS_PROFILE=thorough pytest tests/test_properties.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,9 @@ import pytest
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import limits
-from kpicli.cli.app import app
 from kpicli.engine.report import build_report
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPIFile
@@ -40,13 +38,8 @@ from kpicli.writers.csvout import render_csv
 from kpicli.writers.jsonout import render_json
 from kpicli.writers.markdown import render_markdown
 from tests.corpus_cases import KPIS, data_csv, data_xlsx
-
-THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
-
-
-def examples(n: int) -> int:
-    return 10 * n if THOROUGH else n
-
+from tests.helpers import invoke, write_csv
+from tests.hypothesis_budget import examples
 
 COMMON = {
     "deadline": None,
@@ -55,7 +48,6 @@ COMMON = {
 TODAY = dt.date(2026, 12, 31)
 MEASURES = ["m0", "m1", "m2"]
 TEAMS = ["North", "South", "East"]
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
@@ -325,7 +317,7 @@ xlsx_bytes = st.one_of(
 
 def _run(folder: Path, args: list[str]) -> None:
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    result = runner.invoke(app, args)
+    result = invoke(*args)
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.stderr)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
@@ -370,11 +362,10 @@ def test_random_bytes_never_give_a_traceback(
 
 
 def _write_csv(path: Path, rows: list[tuple[dt.date, str, list[float | None]]]) -> None:
-    lines = ["date,team," + ",".join(MEASURES)]
+    table = [["date", "team", *MEASURES]]
     for d, team, values in rows:
-        cells = ["" if v is None else repr(float(v)) for v in values]
-        lines.append(f"{d.isoformat()},{team}," + ",".join(cells))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        table.append([d.isoformat(), team, *("" if v is None else repr(float(v)) for v in values)])
+    write_csv(path.parent, table, path.name)
 
 
 def _values(report: Any) -> list[dict[str, Any]]:

@@ -8,13 +8,13 @@ from pathlib import Path
 from kpicli.engine.report import build_report
 from kpicli.model.kpifile import KPIFile
 from kpicli.readers.files import read_data
+from tests.helpers import write_csv
 
 TODAY = dt.date(2026, 11, 22)
 
 
 def report_for(tmp_path: Path, csv_text: str, kpis: list[dict], **kw: object):
-    path = tmp_path / "data.csv"
-    path.write_text(csv_text, encoding="utf-8")
+    path = write_csv(tmp_path, csv_text)
     model = KPIFile.model_validate({"kpis": kpis, **kw})
     table = read_data([path], model.data, model, base_dir=tmp_path)
     return build_report(model, table, today=TODAY), path

@@ -17,21 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command
-from kpicli.cli.app import app
 from kpicli.engine import periods as P
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.values import parse_period_label, parse_quarter_word, two_digit_year
 from kpicli.readers.numbers import to_dates
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from tests.helpers import invoke
+from tests.hypothesis_budget import examples
 
 
 def day(text: str) -> np.datetime64:
@@ -153,7 +146,7 @@ def test_order_is_an_info_finding_naming_the_column(tmp_path: Path, monkeypatch:
     rows = ["date,orders"] + [f"{d:02d}.01.2026,1" for d in range(1, 32)]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     kpis = _kpis(tmp_path, "d.csv", [("orders", "sum", 20)])
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     found = [f for f in json.loads(out)["findings"] if f["rule"] == "D620"]
     assert len(found) == 1
@@ -162,7 +155,7 @@ def test_order_is_an_info_finding_naming_the_column(tmp_path: Path, monkeypatch:
     assert found[0]["location"] == "d.csv:14"  # 13.01.2026: the first value over 12
     # Named in the KPI file: no finding, the file said it.
     kpis = _kpis(tmp_path, "d.csv", [("orders", "sum", 20)], extra="  dayfirst: true\n")
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     assert not [f for f in json.loads(out)["findings"] if f["rule"] == "D620"]
 
@@ -207,7 +200,7 @@ def test_seattle_weather_slashed_dates_with_date_column(tmp_path: Path) -> None:
     (tmp_path / "seattle-weather.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     kpis = _kpis(tmp_path, "seattle-weather.csv", [("precipitation", "sum", 100)],
                  date_column="date")  # fmt: skip
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["period"] == "2013-12"
@@ -249,7 +242,7 @@ kpis:
 def test_default_period_skips_the_partial_month_with_a_note(tmp_path: Path) -> None:
     _daily(tmp_path, dt.date(2026, 11, 5))
     kpis = _daily_kpis(tmp_path)
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["period"] == "2026-10"
@@ -261,14 +254,14 @@ def test_default_period_skips_the_partial_month_with_a_note(tmp_path: Path) -> N
     orders = doc["kpis"][0]
     assert (orders["actual"], orders["target"], orders["status"]) == (310.0, 300.0, "met")
     # Table mode: the note goes to stderr, the scorecard to stdout.
-    code, out, err = run("report", str(kpis), "--no-color")
+    code, out, err = invoke("report", str(kpis), "--no-color")
     assert code == 0
     assert "note: 2026-11 is in progress" in err and "note:" not in out
 
 
 def test_month_ending_on_its_last_day_is_complete(tmp_path: Path) -> None:
     _daily(tmp_path, dt.date(2026, 10, 31))
-    code, out, err = run("report", str(_daily_kpis(tmp_path)), "--format", "json")
+    code, out, err = invoke("report", str(_daily_kpis(tmp_path)), "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert (doc["period"], doc["period_complete"], doc["notes"]) == ("2026-10", True, [])
@@ -277,7 +270,7 @@ def test_month_ending_on_its_last_day_is_complete(tmp_path: Path) -> None:
 def test_explicit_partial_period_is_marked_and_pro_rated(tmp_path: Path) -> None:
     _daily(tmp_path, dt.date(2026, 11, 5))
     kpis = _daily_kpis(tmp_path)
-    code, out, err = run("report", str(kpis), "--period", "2026-11", "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--period", "2026-11", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["period"] == "2026-11"
@@ -298,11 +291,11 @@ def test_explicit_partial_period_is_marked_and_pro_rated(tmp_path: Path) -> None
     assert orders["forecast"] == pytest.approx(fit.intercept + fit.slope * 1)
     assert any("2026-11 is in progress" in n for n in doc["notes"])
     # Every text output marks it.
-    code, out, _ = run("report", str(kpis), "--period", "2026-11", "--no-color")
+    code, out, _ = invoke("report", str(kpis), "--period", "2026-11", "--no-color")
     assert "in progress: 17% covered" in out
-    code, out, _ = run("report", str(kpis), "--period", "2026-11", "--format", "markdown")
+    code, out, _ = invoke("report", str(kpis), "--period", "2026-11", "--format", "markdown")
     assert "(month, in progress: 17% covered)" in out
-    code, out, _ = run("report", str(kpis), "--period", "2026-11", "--format", "csv")
+    code, out, _ = invoke("report", str(kpis), "--period", "2026-11", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert (rows[0]["period_complete"], rows[0]["period_coverage"]) == ("False", "0.1667")
 
@@ -313,7 +306,7 @@ def test_partial_period_in_the_workbook_title(tmp_path: Path) -> None:
     _daily(tmp_path, dt.date(2026, 11, 5))
     kpis = _daily_kpis(tmp_path)
     out = tmp_path / "r.xlsx"
-    code, _, err = run("report", str(kpis), "--period", "2026-11", "-o", str(out))
+    code, _, err = invoke("report", str(kpis), "--period", "2026-11", "-o", str(out))
     assert code == 0, err
     ws = load_workbook(out)["Summary"]
     assert ws["A2"].value.startswith("Period 2026-11 (month, in progress: 17% covered)")
@@ -322,7 +315,7 @@ def test_partial_period_in_the_workbook_title(tmp_path: Path) -> None:
 def test_period_grain_data_is_complete(tmp_path: Path) -> None:
     rows = ["month,orders"] + [f"2026-{m:02d},{100 + m}" for m in range(1, 12)]
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    code, out, err = run("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 100)])),
+    code, out, err = invoke("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 100)])),
                          "--format", "json")  # fmt: skip
     assert code == 0, err
     doc = json.loads(out)
@@ -334,13 +327,13 @@ def test_report_finer_than_the_data_is_an_error_naming_its_grain(tmp_path: Path)
     rows = ["year,orders", "2019,10", "2020 (2),12", "2021,15"]
     (tmp_path / "y.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     kpis = _kpis(tmp_path, "y.csv", [("orders", "sum", 10)])
-    code, out, err = run("report", str(kpis))
+    code, out, err = invoke("report", str(kpis))
     assert code == 2
     assert err.startswith("kpi: error: the data holds yearly values")
     assert "period: year" in err
     assert "--debug" not in err
     kpis = _kpis(tmp_path, "y.csv", [("orders", "sum", 10)], period="year")
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     assert (json.loads(out)["period"], json.loads(out)["kpis"][0]["actual"]) == ("2021", 15.0)
 
@@ -356,19 +349,19 @@ def test_several_date_columns_name_the_one_used(tmp_path: Path, monkeypatch: pyt
         rows.append(f"E{i},2015-{i % 12 + 1:02d}-03,{review},{1000 + i}")
     (tmp_path / "hr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     kpis = _kpis(tmp_path, "hr.csv", [("Salary", "count", 1)])
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     notes = json.loads(out)["notes"]
     assert notes == [
         "hr.csv: dates are taken from column 'LastPerformanceReview_Date'; 'DateofHire' also "
         "holds dates. Name the one you mean with data.date_column"
     ]
-    code, out, err = run("-v", "report", str(kpis), "--format", "json")
+    code, out, err = invoke("-v", "report", str(kpis), "--format", "json")
     assert code == 0, err
     assert "dates from column 'LastPerformanceReview_Date'" in err
     assert "note: hr.csv: dates are taken from column" in err
     kpis = _kpis(tmp_path, "hr.csv", [("Salary", "count", 1)], date_column="DateofHire")
-    code, out, err = run("report", str(kpis), "--period", "2015-11", "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--period", "2015-11", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert (doc["notes"], doc["kpis"][0]["actual"]) == ([], 1.0)
@@ -386,7 +379,7 @@ def test_sheet_chosen_without_data_sheet_is_named(tmp_path: Path, monkeypatch: p
     wb.create_sheet("Notes")
     wb.save(tmp_path / "book.xlsx")
     kpis = _kpis(tmp_path, "book.xlsx", [("orders", "sum", 10)])
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["kpis"][0]["actual"] == 60.0
@@ -415,11 +408,11 @@ def test_zip_of_an_unsupported_version_is_one_clear_error(tmp_path: Path) -> Non
     with pytest.raises(NotImplementedError):  # what zipfile itself does with it
         zipfile.ZipFile(path)
     kpis = _kpis(tmp_path, "odd.xlsx", [("orders", "sum", 1)])
-    code, _, err = run("report", str(kpis))
+    code, _, err = invoke("report", str(kpis))
     assert code == 2
     assert err.startswith("kpi: error: ") and "odd.xlsx" in err
     assert "--debug" not in err and "Traceback" not in err
-    _, _, err = run("validate", str(kpis), "--data", str(path))
+    _, _, err = invoke("validate", str(kpis), "--data", str(path))
     assert "--debug" not in err and "Traceback" not in err
 
 
@@ -449,7 +442,7 @@ kpis:
 """,
         encoding="utf-8",
     )
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     d606 = {f["kpi"]: f for f in json.loads(out)["findings"] if f["rule"] == "D606"}
     assert set(d606) == {"visits", "score"}
@@ -466,7 +459,7 @@ def test_range_with_min_above_max_is_a_definition_error(tmp_path: Path) -> None:
         "    range: [100, 0]\n    target: 60\n",
         encoding="utf-8",
     )
-    code, out, _ = run("validate", str(kpis), "--format", "json")
+    code, out, _ = invoke("validate", str(kpis), "--format", "json")
     assert code == 1
     (f,) = [f for f in json.loads(out)["findings"] if f["rule"] == "E002"]
     assert (f["line"], f["column"]) == (5, 12)
@@ -487,14 +480,14 @@ def test_errors_after_a_chosen_sheet_name_it(tmp_path: Path, monkeypatch: pytest
     ws.append(["2026-01", 5])
     wb.save(tmp_path / "book.xlsx")
     kpis = _kpis(tmp_path, "book.xlsx", [("orders", "sum", 10), ("returns", "sum", 1)])
-    code, out, err = run("report", str(kpis), "--format", "json")
+    code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
     (m203,) = [f for f in json.loads(out)["findings"] if f["rule"] == "M203"]
     assert m203["message"] == (
         "returns: column 'returns' is not in the data (read: book.xlsx sheet 'Data', header row 1)"
     )
     kpis = _kpis(tmp_path, "book.xlsx", [("returns", "sum", 1)])
-    code, out, err = run("report", str(kpis))
+    code, out, err = invoke("report", str(kpis))
     assert code == 2
     assert "(read: book.xlsx sheet 'Data', header row 1)" in err
 
@@ -502,11 +495,11 @@ def test_errors_after_a_chosen_sheet_name_it(tmp_path: Path, monkeypatch: pytest
 def test_show_marks_an_in_progress_period(tmp_path: Path) -> None:
     _daily(tmp_path, dt.date(2026, 11, 5))
     kpis = _daily_kpis(tmp_path)
-    code, out, err = run("show", "orders", str(kpis), "--period", "2026-11", "--format", "json")
+    code, out, err = invoke("show", "orders", str(kpis), "--period", "2026-11", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert (doc["period_complete"], doc["results"][0]["target"]) == (False, pytest.approx(50.0))
-    code, out, err = run("show", "orders", str(kpis), "--no-color")
+    code, out, err = invoke("show", "orders", str(kpis), "--no-color")
     assert code == 0, err
     assert "2026-10 (month)" in out and "note: 2026-11 is in progress" in err
 
@@ -514,7 +507,7 @@ def test_show_marks_an_in_progress_period(tmp_path: Path) -> None:
 def test_one_date_per_month_is_a_monthly_figure_not_a_partial_month(tmp_path: Path) -> None:
     rows = ["date,orders"] + [f"2026-{m:02d}-15,{10 * m}" for m in range(1, 11)]
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    code, out, err = run("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 50)])),
+    code, out, err = invoke("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 50)])),
                          "--format", "json")  # fmt: skip
     assert code == 0, err
     doc = json.loads(out)
@@ -536,7 +529,7 @@ _SPELLINGS = {
 }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     days=st.lists(
         st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2100, 12, 31)),
@@ -552,7 +545,7 @@ def test_every_spelling_reads_back_the_same_days(days: list[dt.date], spelling: 
     assert list(got.values) == [np.datetime64(d, "ns") for d in days]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2029, 12, 31)))
 def test_two_digit_years_read_back_within_the_excel_window(d: dt.date) -> None:
     got = to_dates(pd.Series([d.strftime("%d.%m.%y")], dtype="str"))

@@ -18,15 +18,13 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
 from tests.external import missing
+from tests.helpers import invoke, write_kpis
 from tests.shared_files import shared_dir
 
 # CI places shared/ beside the clone; a checkout elsewhere points at it with $KPICLI_SHARED.
 SHARED = shared_dir() / "realworld"
-runner = CliRunner()
 
 
 def need(name: str) -> Path:
@@ -37,9 +35,7 @@ def need(name: str) -> Path:
 
 
 def report(tmp_path: Path, data: Path, yaml_text: str) -> tuple[dict, str]:  # type: ignore[type-arg]
-    kpis = tmp_path / "kpis.yaml"
-    kpis.write_text(yaml_text, encoding="utf-8")
-    res = runner.invoke(app, ["report", str(kpis), "--data", str(data), "-f", "json"])
+    res = invoke("report", write_kpis(tmp_path, yaml_text), "--data", data, "-f", "json")
     assert res.exit_code == 0, res.stderr
     assert "(run with --debug for details)" not in res.stderr
     return json.loads(res.stdout), res.stderr
@@ -57,7 +53,7 @@ def latest_complete(days: pd.Series, freq: str) -> pd.Period:
     return period if last.normalize() >= period.end_time.normalize() else period - 1
 
 
-def kpi_file(period: str, kpi: str, data: str = "") -> str:
+def kpis_text(period: str, kpi: str, data: str = "") -> str:
     return f"version: 1\ntitle: Real file\nperiod: {period}\n{data}kpis:\n  - {kpi}\n"
 
 
@@ -72,7 +68,7 @@ def test_ms_financial_sample(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "month",
             "{id: sales, name: Sales, unit: currency:USD, "
             "measure: {column: Sales, aggregate: sum}, target: 10000000}",
@@ -90,7 +86,7 @@ def test_superstore_orders(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "month",
             "{id: sales, name: Sales, unit: currency:USD, "
             "measure: {column: Sales, aggregate: sum}, target: 100000}",
@@ -109,7 +105,7 @@ def test_cogsley_sales(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "month",
             "{id: revenue, name: Revenue, unit: currency:USD, "
             "measure: {column: SaleAmount, aggregate: sum}, target: 500000}",
@@ -136,7 +132,7 @@ def test_hr_hires_per_year(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "year",
             "{id: hires, name: Hires, unit: count, measure: {column: EmpID, aggregate: count}, "
             "target: 30}",
@@ -161,7 +157,7 @@ def test_darrowyu_production_log(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "week",
             "{id: good, name: Good units, unit: count, "
             "measure: {column: 良品數量, aggregate: sum}, target: 50000}",
@@ -188,7 +184,7 @@ def test_destatis_genesis_csv(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "month",
             "{id: cpi, name: Consumer price index, unit: points, direction: lower, "
             "measure: {column: Consumer price index, aggregate: mean}, target: 110}",
@@ -215,7 +211,7 @@ def test_smard_hourly_prices(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "month",
             f"{{id: price, name: Day-ahead price, unit: currency:EUR, direction: lower, "
             f'measure: {{column: "{col}", aggregate: mean}}, target: 80}}',
@@ -234,7 +230,7 @@ def test_smard_quarter_hour_consumption(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "month",
             f"{{id: load, name: Grid load, unit: MWh, direction: lower, "
             f'measure: {{column: "{col}", aggregate: sum}}, target: 40000000}}',
@@ -265,7 +261,7 @@ def test_bls_year_by_month_grid(tmp_path: Path) -> None:
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "month",
             "{id: unrate, name: Unemployment rate, unit: percent, direction: lower, "
             "measure: {column: Value}, target: {max: 4.5}}",
@@ -300,7 +296,7 @@ def test_census_stacked_tables(tmp_path: Path, section: str | None) -> None:
     path = need("census-hstpov2.xlsx")
     year, expected = _census(section or "All Races")
     data = f"data: {{section: {section!r}}}\n" if section else ""
-    out, _ = report(tmp_path, path, kpi_file("year", CENSUS_KPI, data))
+    out, _ = report(tmp_path, path, kpis_text("year", CENSUS_KPI, data))
     assert out["period"] == str(year)
     assert actual(out, "poverty") == pytest.approx(expected)
     assert any("holds 16 tables stacked" in n for n in out["notes"])
@@ -332,7 +328,7 @@ def test_rosstat_years_over_quarters(tmp_path: Path, section: str | None) -> Non
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "quarter",
             "{id: ru, name: Российская Федерация, unit: percent, direction: lower, "
             "target: {max: 5}}",
@@ -374,7 +370,7 @@ def test_statistik_austria_census_years(
     out, _ = report(
         tmp_path,
         path,
-        kpi_file(
+        kpis_text(
             "year",
             f"{{id: total, name: {label}, unit: count, target: 9000000}}",
             f"data: {{{keys}}}\n" if keys else "",

@@ -8,12 +8,10 @@ one broken input; both commands must report exactly the expected rule ids (E and
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
+from tests.helpers import CsvFile, KpiFile, invoke
 
 LONG = "month,kpi,value\n2026-01,Revenue,100\n2026-02,Revenue,110\n2026-01,Visits,10\n"
 RECORDS = "date,revenue,visits,channel\n2026-01-05,100,10,web\n2026-02-05,110,12,shop\n"
@@ -61,15 +59,12 @@ def _rules(findings: list[dict[str, object]]) -> set[str]:
 
 @pytest.mark.parametrize(("name", "data", "extra", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_report_and_validate_agree(
-    tmp_path: Path, name: str, data: str, extra: str, expected: set[str]
+    kpi_file: KpiFile, csv_file: CsvFile, name: str, data: str, extra: str, expected: set[str]
 ) -> None:
-    kpis = tmp_path / "kpis.yaml"
-    kpis.write_text(BASE + extra + "\n", encoding="utf-8")
-    csv = tmp_path / "data.csv"
-    csv.write_text(data, encoding="utf-8")
-    runner = CliRunner()
-    validated = runner.invoke(app, ["validate", str(kpis), "--data", str(csv), "-f", "json"])
-    reported = runner.invoke(app, ["report", str(kpis), "--data", str(csv), "-f", "json"])
+    kpis = kpi_file(BASE + extra + "\n")
+    csv = csv_file(data)
+    validated = invoke("validate", kpis, "--data", csv, "-f", "json")
+    reported = invoke("report", kpis, "--data", csv, "-f", "json")
     assert reported.exit_code == 0, reported.output
     from_validate = _rules(json.loads(validated.stdout)["findings"])
     from_report = _rules(json.loads(reported.stdout)["findings"])

@@ -9,6 +9,7 @@ import pytest
 
 from kpicli.api import validate_files
 from kpicli.engine.rules import CATALOGUE, LETTERS, vague_name
+from tests.helpers import write_kpis
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -54,8 +55,7 @@ def doc(*kpis: str, head: str = HEAD) -> str:
 
 
 def run(tmp_path: Path, text: str, rule: str, **kwargs: object) -> list:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_kpis(tmp_path, text)
     result = validate_files([path], select=[rule], today=TODAY, **kwargs)  # type: ignore[arg-type]
     return [f for f in result.findings if f.rule == rule]
 

@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command on the app
 from kpicli.api.schema import kpi_json_schema, schema_text
-from kpicli.cli.app import app
+from tests.helpers import invoke
 
 ROOT = Path(__file__).parent.parent
 COMMITTED = ROOT / "schema" / "kpis.schema.json"
-runner = CliRunner()
 
 
 def test_committed_schema_is_up_to_date() -> None:
@@ -25,13 +23,13 @@ def test_committed_schema_is_up_to_date() -> None:
 
 
 def test_schema_command_prints_it_and_writes_it(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["schema"])
+    res = invoke("schema")
     assert res.exit_code == 0
     assert res.stdout == schema_text()
     out = tmp_path / "kpis.schema.json"
-    res = runner.invoke(app, ["schema", "-o", str(out)])
+    res = invoke("schema", "-o", str(out))
     assert res.exit_code == 0 and out.read_text(encoding="utf-8") == schema_text()
-    res = runner.invoke(app, ["schema", "-o", str(tmp_path / "kpis.yaml")])
+    res = invoke("schema", "-o", str(tmp_path / "kpis.yaml"))
     assert res.exit_code == 2
 
 

@@ -15,16 +15,13 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
 from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import DATE, KPI, ROW, TARGET, VALUE
 from kpicli.readers.files import read_data
 from kpicli.readers.headers import header_block, parts_period, strip_marks
-
-runner = CliRunner()
+from tests.helpers import invoke, write_kpis
 
 
 def ym(frame: pd.DataFrame) -> list[str]:
@@ -32,9 +29,7 @@ def ym(frame: pd.DataFrame) -> list[str]:
 
 
 def report(tmp_path: Path, yaml_text: str, *args: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    kpis = tmp_path / "kpis.yaml"
-    kpis.write_text(yaml_text, encoding="utf-8")
-    res = runner.invoke(app, ["report", str(kpis), "-f", "json", *args])
+    res = invoke("report", write_kpis(tmp_path, yaml_text), "-f", "json", *args)
     out = json.loads(res.stdout) if res.exit_code == 0 else {}
     return res.exit_code, out, res.stderr
 

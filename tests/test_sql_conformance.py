@@ -18,6 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import invoke
+from tests.hypothesis_budget import examples
 from tests.sql_helpers import actuals_of, assert_same, kpi_file, load_pg, need_duckdb
 
 AGGREGATES = ["sum", "mean", "median", "min", "max", "count", "nunique", "first", "last",
@@ -192,10 +194,6 @@ def test_report_json_from_parquet_equal_field_by_field(tmp_path: Path) -> None:
     """`kpi report --format json`: pandas path and DuckDB give the same document (apart from
     the note naming the engine)."""
     need_duckdb()
-    from typer.testing import CliRunner
-
-    from kpicli.cli import app
-
     data = tmp_path / "rows.parquet"
     table().to_parquet(data)
     kpis = kpis_yaml([("sum", "channel == 'email'", "handled"), ("mean", None, "score"),
@@ -203,9 +201,7 @@ def test_report_json_from_parquet_equal_field_by_field(tmp_path: Path) -> None:
     docs = []
     for engine in ("pandas", "duckdb"):
         path = kpi_file(tmp_path, kpis, data=f"  engine: {engine}")
-        res = CliRunner().invoke(
-            app, ["report", str(path), "--data", str(data), "--format", "json", "--by", "team name"]
-        )
+        res = invoke("report", path, "--data", data, "--format", "json", "--by", "team name")
         assert res.exit_code == 0, res.output
         doc = json.loads(res.stdout)
         doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
@@ -252,7 +248,7 @@ def random_case(draw):
     return frame, pairs, grain, fys, by
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=examples(30), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=random_case())
 def test_random_tables_and_kpis_match_pandas(tmp_path_factory, case) -> None:
@@ -321,7 +317,7 @@ def test_postgres_long_table_with_targets_matches_pandas(tmp_path: Path, by: str
     assert_same(expected, got, f"postgres long by={by}")
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=examples(12), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=random_case())
 def test_postgres_random_tables_and_kpis_match_pandas(tmp_path_factory, case) -> None:
@@ -344,10 +340,6 @@ def test_report_json_from_csv_and_from_postgres_equal_field_by_field(tmp_path: P
     --format json` gives the same document, field by field (apart from the source names and
     the note naming the engine)."""
     url = pg_url()
-    from typer.testing import CliRunner
-
-    from kpicli.cli import app
-
     rng = np.random.default_rng(5)
     n = 1500
     frame = pd.DataFrame({
@@ -367,8 +359,7 @@ def test_report_json_from_csv_and_from_postgres_equal_field_by_field(tmp_path: P
     pg_path = kpi_file(tmp_path / "pg", kpis, data="  table: json_rows")
     docs = []
     for path, data in ((csv_path, str(tmp_path / "rows.csv")), (pg_path, url)):
-        res = CliRunner().invoke(app, ["report", str(path), "--data", data, "--format", "json",
-                                       "--by", "team"])
+        res = invoke("report", path, "--data", data, "--format", "json", "--by", "team")
         assert res.exit_code == 0, res.output
         doc = json.loads(res.stdout)
         doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]

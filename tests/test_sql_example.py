@@ -7,11 +7,10 @@ import importlib.util
 from pathlib import Path
 
 import pandas as pd
-from typer.testing import CliRunner
 
 from kpicli import api
-from kpicli.cli import app
 from kpicli.engine.aggregate import compute_actuals
+from tests.helpers import invoke
 from tests.sql_helpers import assert_same, need_duckdb
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "warehouse"
@@ -44,7 +43,7 @@ def test_example_runs_on_duckdb_with_the_pandas_numbers() -> None:
 
 def test_example_report_exits_cleanly() -> None:
     need_duckdb()
-    res = CliRunner().invoke(app, ["report", str(EXAMPLE / "kpis.yaml"), "--period", "2026-10",
-                                   "--by", "team", "--format", "json"])
+    res = invoke("report", str(EXAMPLE / "kpis.yaml"), "--period", "2026-10",
+                                   "--by", "team", "--format", "json")
     assert res.exit_code == 0, res.output
     assert '"E005"' not in res.stdout and '"M203"' not in res.stdout

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
+from tests.helpers import invoke
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -44,8 +43,7 @@ def test_all_missing_column_filters_to_no_rows(tmp_path: Path, engine: str) -> N
     )
     pq.write_table(table, tmp_path / "data.parquet")
     (tmp_path / "kpis.yaml").write_text(KPIS.format(engine=engine), encoding="utf-8")
-    done = CliRunner().invoke(
-        app, ["report", str(tmp_path / "kpis.yaml"), "--period", "2026-01", "-f", "json"]
+    done = invoke("report", str(tmp_path / "kpis.yaml"), "--period", "2026-01", "-f", "json"
     )
     assert done.exit_code == 0, done.output
     actual = {k["id"]: k["actual"] for k in json.loads(done.stdout)["kpis"]}

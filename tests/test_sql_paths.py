@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
+from tests.helpers import invoke
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -45,7 +44,7 @@ def test_findings_name_the_parquet_file_from_the_working_directory(
     )
     (team / "kpis.yaml").write_text(KPIS, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    done = CliRunner().invoke(app, ["report", "team/kpis.yaml", "--period", "2026-01", "-f", "json"])
+    done = invoke("report", "team/kpis.yaml", "--period", "2026-01", "-f", "json")
     assert done.exit_code == 0, done.output
     locations = {f["location"] for f in json.loads(done.stdout)["findings"]}
     assert "team/data.parquet" in locations  # D602: the same KPI and day twice

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli import app
 from kpicli.model.dataurl import redact, url_problem
+from tests.helpers import invoke
 from tests.sql_helpers import actuals_of, assert_same, kpi_file, load_pg, need_duckdb
 
 need_duckdb()
@@ -27,8 +26,6 @@ KPIS = """  - id: handled
 """
 
 
-def run(*args: str, env: dict | None = None):
-    return CliRunner(env=env).invoke(app, list(args))
 
 
 def frame() -> pd.DataFrame:
@@ -70,7 +67,7 @@ def test_url_without_secret_is_fine() -> None:
 
 def test_report_refuses_a_url_with_a_password_and_never_prints_it(tmp_path: Path) -> None:
     path = kpi_file(tmp_path, KPIS, data="  table: facts")
-    res = run("report", str(path), "--data", "postgresql://ann:hunter2@127.0.0.1:1/wh")
+    res = invoke("report", str(path), "--data", "postgresql://ann:hunter2@127.0.0.1:1/wh")
     assert res.exit_code == 2
     assert "hunter2" not in res.output
     assert res.stderr.count("kpi: error:") == 1
@@ -80,7 +77,7 @@ def test_report_refuses_a_url_with_a_password_and_never_prints_it(tmp_path: Path
 def test_validate_reports_m207_for_a_password_in_data_url(tmp_path: Path) -> None:
     path = kpi_file(tmp_path, KPIS,
                     data="  url: postgresql://ann:hunter2@127.0.0.1:1/wh\n  table: facts")
-    res = run("validate", str(path), "--format", "json")
+    res = invoke("validate", str(path), "--format", "json")
     assert res.exit_code == 1
     assert "M207" in res.stdout and "M206" not in res.stdout  # no connection attempted
     assert "hunter2" not in res.output
@@ -99,11 +96,11 @@ def test_url_env_names_the_url(tmp_path: Path) -> None:
     con.execute("create table facts as select * from df")
     con.close()
     path = kpi_file(tmp_path, KPIS, data="  url_env: KPI_TEST_URL\n  table: facts")
-    res = run("report", str(path), "--format", "json", env={"KPI_TEST_URL": f"duckdb:///{db}"})
+    res = invoke("report", str(path), "--format", "json", env={"KPI_TEST_URL": f"duckdb:///{db}"})
     assert res.exit_code == 0, res.output
     assert '"actual": 7.0' in res.stdout  # 2026-01 (2026-02 is in progress)
     assert 'in progress' in res.stdout
-    res = run("report", str(path), env={"KPI_TEST_URL": ""})
+    res = invoke("report", str(path), env={"KPI_TEST_URL": ""})
     assert res.exit_code == 2 and "KPI_TEST_URL" in res.stderr
 
 
@@ -147,7 +144,7 @@ def test_data_query_must_be_one_read_only_select(tmp_path: Path, query: str) -> 
     db = tmp_path / "facts.duckdb"
     duckdb.connect(str(db)).close()
     path = kpi_file(tmp_path, KPIS, data=f"  query: {query!r}")
-    res = run("report", str(path), "--data", f"duckdb:///{db}")
+    res = invoke("report", str(path), "--data", f"duckdb:///{db}")
     assert res.exit_code == 2
     assert res.stderr.count("kpi: error:") == 1
     assert "data.query" in res.stderr
@@ -162,7 +159,7 @@ def test_missing_table_and_missing_date_are_one_error_naming_the_source(tmp_path
     con.close()
     for table, word in (("nosuch", "data.table"), ("nodate", "date")):
         path = kpi_file(tmp_path, KPIS, data=f"  table: {table}")
-        res = run("report", str(path), "--data", f"duckdb:///{db}")
+        res = invoke("report", str(path), "--data", f"duckdb:///{db}")
         assert res.exit_code == 2, res.output
         assert res.stderr.count("kpi: error:") == 1
         assert f"duckdb:///{db}" in res.stderr and word in res.stderr
@@ -226,7 +223,7 @@ def test_postgres_errors_are_one_line_naming_the_redacted_source(tmp_path: Path)
     ]
     for spec, data, env, word in cases:
         path = kpi_file(tmp_path, KPIS, data=spec)
-        res = run("report", str(path), "--data", data, env=env)
+        res = invoke("report", str(path), "--data", data, env=env)
         assert res.exit_code == 2, (spec, res.output)
         assert res.stderr.count("kpi: error:") == 1, res.stderr
         assert "Traceback" not in res.output
@@ -257,7 +254,7 @@ def test_validate_with_a_postgres_url_runs_the_data_rules(tmp_path: Path) -> Non
     kpis = KPIS + ("  - id: typo\n    name: Column with a typo in it\n"
                    "    measure: {column: handeld, aggregate: sum}\n")
     path = kpi_file(tmp_path, kpis, data="  table: val_rows")
-    res = run("validate", str(path), "--data", url, "--format", "json")
+    res = invoke("validate", str(path), "--data", url, "--format", "json")
     assert res.exit_code == 1, res.output
     assert "M203" in res.stdout and "handled" in res.stdout  # did-you-mean from the table
 

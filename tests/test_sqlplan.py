@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import invoke
 from tests.sql_helpers import actuals_of, assert_same, kpi_file, need_duckdb
 
 need_duckdb()
@@ -112,16 +113,12 @@ def test_text_measured_with_a_numeric_aggregate_is_refused() -> None:
 
 
 def test_refusal_reaches_the_user_at_the_kpi_file_line_and_column(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from kpicli.cli import app
-
     data = tmp_path / "rows.parquet"
     pd.DataFrame({"day": pd.to_datetime(["2026-01-05", "2026-02-03"]), "score": [1.5, 2.5]}
                  ).to_parquet(data)
     path = kpi_file(tmp_path, "  - id: s\n    name: Rounded score\n    measure:\n"
                     "      column: score\n      where: \"round(score) > 1\"\n")
-    res = CliRunner().invoke(app, ["report", str(path), "--data", str(data)])
+    res = invoke("report", str(path), "--data", str(data))
     assert res.exit_code == 2
     assert f"{path}:10:14:" in res.stderr  # the where: value
     assert "round()" in res.stderr

@@ -17,18 +17,16 @@ from types import SimpleNamespace
 import pytest
 from external import missing
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import api
-from kpicli.cli.app import app
 from kpicli.engine.template import _bounds, entry_periods
 from kpicli.model.entry_layout import DATA_SHEET, INSTRUCTIONS_SHEET, MARKER_SHEET
 from kpicli.writers.template import write_template
+from tests.helpers import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 SALES = ROOT / "examples" / "sales"
-runner = CliRunner()
 
 # `data:` describes the team's usual records CSV (absent here): a template ignores it.
 KPIS = """\
@@ -73,12 +71,8 @@ kpis:
     target: {min: 100}
 """
 TODAY = dt.date(2026, 11, 30)
-runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -103,7 +97,7 @@ def fill(path: Path, values: dict[tuple[str, str | None], list[float | None]]) -
 
 
 def report(kpis: Path, entry: Path, *args: str) -> dict:
-    code, out, err = run("report", str(kpis), "--data", str(entry), "--format", "json", *args)
+    code, out, err = invoke("report", str(kpis), "--data", str(entry), "--format", "json", *args)
     assert code == 0, err
     return json.loads(out)
 
@@ -145,7 +139,7 @@ def test_workbook_layout_formats_and_validation(kpis: Path, tmp_path: Path) -> N
 
 def test_round_trip_exact_numbers_and_statuses(kpis: Path, tmp_path: Path) -> None:
     out = tmp_path / "entry.xlsx"
-    code, _, err = run("template", str(kpis), "-o", str(out), "--periods", "2026-01..2026-03")
+    code, _, err = invoke("template", str(kpis), "-o", str(out), "--periods", "2026-01..2026-03")
     assert code == 0, err
     assert "not in the template: answers" in err
     fill(out, {
@@ -174,7 +168,7 @@ def test_round_trip_exact_numbers_and_statuses(kpis: Path, tmp_path: Path) -> No
 
 def test_round_trip_by_member_from_targets_by(kpis: Path, tmp_path: Path) -> None:
     out = tmp_path / "entry.xlsx"
-    code, _, err = run("template", str(kpis), "-o", str(out), "--periods", "2026-02..2026-03",
+    code, _, err = invoke("template", str(kpis), "-o", str(out), "--periods", "2026-02..2026-03",
                        "--by", "team")
     assert code == 0, err
     assert "members of team: the keys of targets_by.team" in err  # usual.csv does not exist
@@ -209,7 +203,7 @@ def test_round_trip_by_member_from_targets_by(kpis: Path, tmp_path: Path) -> Non
 
 def test_sales_example_members_from_the_data_and_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "sales-entry.xlsx"
-    code, _, err = run("template", str(SALES / "kpis.yaml"), "-o", str(out), "--periods",
+    code, _, err = invoke("template", str(SALES / "kpis.yaml"), "-o", str(out), "--periods",
                        "2026-01..2026-02", "--by", "rep")
     assert code == 0, err
     # Data files are named from the working directory, like every finding and message.
@@ -284,20 +278,20 @@ def test_range_of_a_kpi_overrides_the_percent_bounds() -> None:
 
 
 def test_errors_exit_2(kpis: Path, tmp_path: Path) -> None:
-    code, _, err = run("template", str(kpis), "-o", str(tmp_path / "x.csv"))
+    code, _, err = invoke("template", str(kpis), "-o", str(tmp_path / "x.csv"))
     assert code == 2 and "*.xlsx" in err
-    code, _, err = run("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--periods",
+    code, _, err = invoke("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--periods",
                        "2026-12..2026-01")
     assert code == 2 and "end comes before the start" in err
-    code, _, err = run("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--periods",
+    code, _, err = invoke("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--periods",
                        "someday")
     assert code == 2 and "--periods 'someday'" in err
-    code, _, err = run("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--periods",
+    code, _, err = invoke("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--periods",
                        "2000-01..2099-12")
     assert code == 2 and "at most" in err
-    code, _, err = run("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--by", "region")
+    code, _, err = invoke("template", str(kpis), "-o", str(tmp_path / "x.xlsx"), "--by", "region")
     assert code == 2 and "no members of 'region'" in err
-    code, _, err = run("template", str(kpis), "-o", str(kpis.with_suffix(".xlsx")), "--by",
+    code, _, err = invoke("template", str(kpis), "-o", str(kpis.with_suffix(".xlsx")), "--by",
                        "region", "--members", "EU,US")
     assert code == 0, err
     assert not (tmp_path / "x.xlsx").exists()
@@ -305,12 +299,12 @@ def test_errors_exit_2(kpis: Path, tmp_path: Path) -> None:
 
 def test_never_overwrites_the_data_it_read(tmp_path: Path) -> None:
     entry = tmp_path / "entry.xlsx"
-    code, _, err = run("template", str(SALES / "kpis.yaml"), "-o", str(entry), "--by", "rep",
+    code, _, err = invoke("template", str(SALES / "kpis.yaml"), "-o", str(entry), "--by", "rep",
                        "--periods", "2026-01")
     assert code == 0, err
     before = entry.read_bytes()
     # The data named with --data is an input: writing over it is refused, the file survives.
-    code, _, err = run("template", str(SALES / "kpis.yaml"), "-o", str(entry), "--by", "rep",
+    code, _, err = invoke("template", str(SALES / "kpis.yaml"), "-o", str(entry), "--by", "rep",
                        "--members", "Anna", "--data", str(entry))
     assert code == 2 and "input" in err
     assert entry.read_bytes() == before

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree as SafeET
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command on the app
 from kpicli.api import validate_files
-from kpicli.cli.app import app
 from kpicli.engine.rules import CATALOGUE
+from tests.helpers import invoke
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 MISTAKES = FIXTURES / "mistakes.yaml"
@@ -45,12 +44,8 @@ EXPECTED = {
 EXPECTED_ERRORS = 10
 EXPECTED_WARNINGS = 10
 
-runner = CliRunner()
 
 
-def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
-    base_env = {"GITHUB_ACTIONS": "", "NO_COLOR": "", "FORCE_COLOR": ""}
-    return runner.invoke(app, list(args), input=input, env={**base_env, **(env or {})})
 
 
 def validate(*args: str, **kwargs: object):

@@ -6,14 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command on the app
-from kpicli.cli.app import app
-
-pytest.importorskip("kpicli.readers.files")
-
-runner = CliRunner()
+from tests.helpers import Ran, invoke
 
 CSV = """\
 closed_at,csat,tickets,notes,late
@@ -84,9 +79,9 @@ def line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def run(*args: str):
-    return runner.invoke(app, ["validate", "--today", "2026-06-01", "--format", "json", *args],
-                         env={"GITHUB_ACTIONS": "", "NO_COLOR": "1"})
+def run(*args: str) -> Ran:
+    return invoke("validate", "--today", "2026-06-01", "--format", "json", *args,
+                  env={"NO_COLOR": "1"})
 
 
 @pytest.fixture
