@@ -4,7 +4,7 @@ The api is the only orchestration layer: each command is one call here (load the
 read the data, run the engine, check the definitions) that returns a result from
 kpicli.model for a writer to render. One module per command: ``load`` (KPI files and their
 data, shared by all), ``report``, ``show``, ``validate``, ``compare`` (``kpi diff``),
-``template``, ``rules`` and ``schema``.
+``template``, ``init``, ``rules`` and ``schema``.
 
 Importing this package is light (no pandas, no pydantic models): the names below load their
 module on first use, so ``kpi --help`` stays fast and ``from kpicli.api import build_report``
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kpicli.api.compare import diff
+    from kpicli.api.init import init_project
     from kpicli.api.load import data_paths, load_kpi_file, load_kpi_text, read_table
     from kpicli.api.report import ProgressCallback, build_report, fail_on, run_report
     from kpicli.api.rules import rule_catalogue, rules_markdown
@@ -33,6 +34,7 @@ _HOME = {
     "data_paths": "load",
     "diff": "compare",
     "fail_on": "report",
+    "init_project": "init",
     "kpi_json_schema": "schema",
     "load_kpi_file": "load",
     "load_kpi_text": "load",
@@ -53,6 +55,7 @@ __all__ = [
     "data_paths",
     "diff",
     "fail_on",
+    "init_project",
     "kpi_json_schema",
     "load_kpi_file",
     "load_kpi_text",

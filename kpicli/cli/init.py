@@ -1,62 +1,18 @@
-"""`kpi init`: a starter kpis.yaml plus sample data."""
+"""`kpi init`: options -> kpicli.api.init_project -> what was written, on stderr."""
 
 from __future__ import annotations
 
-import shlex
-import shutil
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from kpicli.api.init import DEFAULT_EXAMPLE, EXAMPLES, init_project
 from kpicli.cli.app import app, guarded, note
-from kpicli.errors import KpiError
-
-EXAMPLES = ("ecommerce-cx", "sales", "support")
-DEFAULT_EXAMPLE = "ecommerce-cx"
-_EXTRA_ARGS = {"sales": " --by rep"}  # the example reads best with these report options
-
-
-def _example_roots() -> list[Path]:
-    """Where example sets live: inside an installed wheel, then in a source checkout."""
-    import kpicli
-
-    package = Path(kpicli.__file__).resolve().parent
-    return [package / "_examples", package.parent / "examples"]
-
-
-def example_dir(name: str) -> Path:
-    """The folder holding example ``name`` (its kpis.yaml and data files)."""
-    if name not in EXAMPLES:
-        raise KpiError(f"unknown example {name!r}; choose one of: {', '.join(EXAMPLES)}")
-    for root in _example_roots():
-        folder = root / name
-        if (folder / "kpis.yaml").is_file():
-            return folder
-    raise KpiError(
-        f"the example files for {name!r} are missing from this installation "
-        f"(looked in {', '.join(str(r) for r in _example_roots())})",
-        hint="reinstall kpicli, or copy the examples folder from the source repository",
-    )
-
-
-def example_files(name: str) -> list[Path]:
-    """The files of example ``name`` that ``kpi init`` copies: kpis.yaml first, then data."""
-    folder = example_dir(name)
-    files = [
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix in (".yaml", ".csv", ".xlsx")
-    ]
-    return sorted(files, key=lambda p: (p.name != "kpis.yaml", p.name))
 
 
 def _complete_example(incomplete: str) -> list[str]:
     return [name for name in EXAMPLES if name.startswith(incomplete)]
-
-
-def _shown(path: Path) -> str:
-    text = str(path)
-    return text if text == shlex.quote(text) else shlex.quote(text)
 
 
 @app.command()
@@ -85,26 +41,7 @@ def init(
     ] = False,
 ) -> None:
     """Write a starter kpis.yaml and sample data (CSV and Excel) to DIR."""
-    example = example.strip().lower()
-    sources = example_files(example)
-    if directory.exists() and not directory.is_dir():
-        raise KpiError(f"cannot write into {directory}: it is a file, not a folder")
-    targets = [directory / src.name for src in sources]
-    existing = [t.name for t in targets if t.exists()]
-    if existing and not force:
-        raise KpiError(
-            f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''} in "
-            f"{directory}; pass --force to overwrite"
-        )
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for src, dst in zip(sources, targets, strict=True):
-            if dst.is_dir():
-                raise KpiError(f"cannot write {dst}: it is a folder")
-            shutil.copyfile(src, dst)
-    except OSError as exc:
-        raise KpiError(f"cannot write into {directory}: {exc.strerror or exc}") from None
-    note(f"wrote the {example} example to {directory}: {', '.join(t.name for t in targets)}")
-    run = f"kpi report{_EXTRA_ARGS.get(example, '')}"
-    here = directory.resolve() == Path.cwd().resolve()
-    note(f"next: {run}" if here else f"next: cd {_shown(directory)} && {run}")
+    done = init_project(directory, example, force=force)
+    names = ", ".join(t.name for t in done.written)
+    note(f"wrote the {done.example} example to {done.directory}: {names}")
+    note(f"next: {done.next_step}")

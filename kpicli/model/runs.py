@@ -5,6 +5,7 @@
   Definitions sheet).
 * :class:`KpiView` is ``kpi show``: one KPI's definition and its results. Its
   :meth:`KpiView.to_json_dict` is the ``kpicli.kpi/1`` document (keys are only ever added).
+* :class:`InitResult` is ``kpi init``: the example written, where, and what to run next.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.results import Finding, Report
 from kpicli.model.table import Source
 
-__all__ = ["KPI_SCHEMA", "KpiView", "ReportRun"]
+__all__ = ["KPI_SCHEMA", "InitResult", "KpiView", "ReportRun"]
 
 KPI_SCHEMA = "kpicli.kpi/1"
 
@@ -61,3 +62,13 @@ class KpiView:
             "results": [r.model_dump(mode="json") for r in rep.kpis if r.id == self.kpi.id],
             "findings": [f.model_dump(mode="json") for f in rep.findings if f.kpi == self.kpi.id],
         }
+
+
+@dataclass
+class InitResult:
+    """One ``kpi init``: the files of an example written into a folder."""
+
+    example: str
+    directory: Path
+    written: list[Path] = field(default_factory=list)
+    next_step: str = "kpi report"  # the command to run next (with a `cd` when elsewhere)
