@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import kpicli.cli
-from kpicli.cli import init as init_cmd
+from kpicli.api import init as init_cmd
 from kpicli.errors import KpiError
 from tests.helpers import invoke
 
