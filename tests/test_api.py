@@ -11,6 +11,7 @@ import pytest
 from kpicli import api
 from kpicli.api.report import fail_on, run_report
 from kpicli.model.results import KPIResult, Report
+from tests.helpers import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 SALES = ROOT / "examples" / "sales" / "kpis.yaml"
@@ -100,3 +101,18 @@ def test_importing_the_api_loads_no_command_module() -> None:
     assert proc.stdout == "['kpicli.api']"
     with pytest.raises(AttributeError):
         _ = api.no_such_function
+
+
+def test_show_json_is_the_kpi_document_with_the_reports_rows() -> None:
+    kpis = ROOT / "examples" / "ecommerce-cx" / "kpis.yaml"
+    doc = invoke("show", "csat", kpis, "-f", "json").json()
+    assert list(doc) == [
+        "schema", "period", "grain", "period_complete", "period_coverage", "notes",
+        "definition", "results", "findings",
+    ]
+    assert doc["schema"] == "kpicli.kpi/1"
+    report = invoke("report", kpis, "-f", "json").json()
+    # The same rows, rounded the same way, as `kpi report` gives for that KPI.
+    assert doc["results"] == [k for k in report["kpis"] if k["id"] == "csat"]
+    assert doc["period"] == report["period"] and doc["notes"] == report["notes"]
+    assert doc["findings"] == [f for f in report["findings"] if f["kpi"] == "csat"]
