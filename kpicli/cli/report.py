@@ -319,7 +319,7 @@ def show(
     if kpi.formula:
         measure = f"formula: {kpi.formula}"
     else:
-        col = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+        col = kpi.data_column
         measure = f"{default_aggregate(kpi, model)}({col})"
         if kpi.measure and kpi.measure.where:
             measure += f" where {kpi.measure.where}"

@@ -15,9 +15,11 @@ import pandas as pd
 
 from kpicli.errors import DataError
 from kpicli.model.kpifile import KPI, DataSpec, KPIFile
+from kpicli.model.labels import normalise_label
 from kpicli.model.results import Finding
 from kpicli.model.table import BASELINE, COL, DATE, RESERVED, ROW, SRC, TARGET, VALUE, Source
 from kpicli.model.table import KPI as KPI_COL
+from kpicli.model.units import PERCENT_WORDS
 from kpicli.readers.grid import unnamed_year_month, year_period_grid
 from kpicli.readers.headers import (
     ROLE_ACTUAL,
@@ -86,7 +88,6 @@ _TARGET_NAMES = {
 }
 _BASELINE_NAMES = {"baseline", "baseline value", "basis", "ausgangswert"}
 _UNIT_NAMES = {"unit", "einheit", "uom"}
-_PERCENT_UNITS = {"%", "percent", "pct", "percentage", "prozent"}
 _DATE_NAME = re.compile(
     r"^(date|day|month|period|week|quarter|year|fy|fiscal year|time|timestamp|datum|monat|"
     r"periode|jahr|woche|quartal|tag|zeitraum)\b|\b(date|day|month|period|week|time|datum|at|on)$"
@@ -97,9 +98,9 @@ _TOTAL = re.compile(r"^\s*(grand\s+)?(total|totals|sum|summe|gesamt|gesamtsumme)
 _NUMBER_TEXT = re.compile(r"^[\s(+-]*[€$£]?\s*\d[\d.,' ]*\s*%?\)?\s*$")
 
 
-def norm(name: object) -> str:
-    """Case-, space- and punctuation-insensitive form of a column name or KPI label."""
-    return re.sub(r"[\s_\-./]+", " ", str(name)).strip().casefold()
+# Case-, space- and punctuation-insensitive form of a column name or KPI label: the same
+# normal form the aggregation matches a long table's labels with (model/labels.py).
+norm = normalise_label
 
 
 @dataclass
@@ -498,7 +499,7 @@ def _percent_columns(model: KPIFile | None) -> dict[str, bool | None]:
     out: dict[str, bool | None] = {}
     for k in model.kpis if model else []:
         if k.is_percent and k.formula is None:
-            col = (k.measure.column if k.measure and k.measure.column else None) or k.id
+            col = k.data_column
             declared = _percent_targets(k)
             out[col] = False if out.get(col) is False else declared
     return out
@@ -509,7 +510,7 @@ def _percent_labels(model: KPIFile | None) -> list[tuple[set[str], bool | None]]
     out = []
     for k in model.kpis if model else []:
         if k.is_percent and k.formula is None:
-            out.append((labels_of(k), _percent_targets(k)))
+            out.append((k.labels, _percent_targets(k)))
     return out
 
 
@@ -813,17 +814,12 @@ def detect_layout(
         return "records"
     if model is not None and model.kpis:
         labels = {norm(v) for v in text_values(sheet.frame[kpi]).dropna().unique()[:1000]}
-        wanted = set().union(*(labels_of(k) for k in model.kpis))
+        wanted = set().union(*(k.labels for k in model.kpis))
         columns = {norm(n) for n in sheet.names}
         measured = {norm(k.measure.column) for k in model.kpis if k.measure and k.measure.column}
         if not labels & wanted and measured & columns:
             return "records"
     return "long"
-
-
-def labels_of(kpi: KPI) -> set[str]:
-    """The normalised labels a KPI's rows may carry in a long table."""
-    return {norm(x) for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name) if x}
 
 
 def normalise(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None) -> Part:
@@ -1295,7 +1291,7 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
         )
     unit_pct = None
     if unit_col is not None:
-        units = text_values(frame[unit_col]).str.strip().str.lower().isin(_PERCENT_UNITS)
+        units = text_values(frame[unit_col]).str.strip().str.lower().isin(PERCENT_WORDS)
         unit_pct = np.repeat(units.to_numpy(dtype=bool), p)[keep]
     pending = _scale_long(
         pd.Series(out[KPI_COL], dtype=object), scaled, _percent_labels(model), unit_pct
@@ -1370,7 +1366,7 @@ def _column_naming_kpis(sheet: Sheet, others: list[str], model: KPIFile | None) 
     """The text column whose cells name the KPIs of the KPI file (by id or name)."""
     if model is None or not model.kpis:
         return None
-    wanted = set().union(*(labels_of(k) for k in model.kpis))
+    wanted = set().union(*(k.labels for k in model.kpis))
     best, best_hits = None, 0
     for name in others:
         values = text_values(sheet.frame[name]).dropna().unique()[:5000]
