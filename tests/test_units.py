@@ -27,7 +27,7 @@ from kpicli.model.units import (
     sums_by_default,
     unit_kind,
 )
-from kpicli.readers import layout
+from kpicli.readers.layout.vocabulary import norm as reader_norm
 from kpicli.writers.xlsx import axis_format, delta_format, unit_label
 
 # unit, kind, percent (0-100), text of 12.345, signed text of -3, Excel number format
@@ -141,7 +141,7 @@ DIFFERENT = ["Net Revenue (1)", "Net Revenues", "Gross Revenue", "NetRevenue"]
 
 
 def test_one_normal_form_for_reader_and_aggregator() -> None:
-    assert layout.norm is normalise_label
+    assert reader_norm is normalise_label
     assert aggregate_normalise is normalise_label
     for label in TRICKY:
         assert normalise_label(label) == "net revenue", label
