@@ -50,7 +50,7 @@ class _Word:
     """What a known unit word means: its kind, display suffix and decimals, Excel format."""
 
     kind: UnitKind
-    suffix: str  # after the number in text ("%", " h"); "" for none
+    suffix: str | None  # after the number in text ("%", " h"); "": none; None: the word
     decimals: int | None  # fixed decimals in text; None: whole numbers bare, else `fraction`
     fraction: int | None  # decimals of a non-whole number; None: by magnitude
     xlsx_core: str  # Excel number-format body
@@ -60,13 +60,16 @@ class _Word:
 _PERCENT = _Word("percent", "%", 1, 1, "0.0", "%")
 _PP = _Word("percentage_points", " pp", 1, 1, "0.0", " pp")
 _COUNT = _Word("count", "", None, 1, "#,##0", "")
+# What is counted or related, said in the text ("12 tickets", "0.45 rate"), not in the workbook.
+_COUNT_NOUN = _Word("count", None, None, 1, "#,##0", "")
 _HOURS = _Word("duration", " h", 1, 1, "0.0", " h")
 _DAYS = _Word("duration", " d", 1, 1, "0.0", " d")
 _MINUTES = _Word("duration", " min", 1, 1, "0.0", " min")
 _RATIO = _Word("ratio", "", 2, 2, "0.00", "")
+_RATIO_NOUN = _Word("ratio", None, 2, 2, "0.00", "")
 _POINTS = _Word("points", " pts", None, 1, "#,##0.0#", "")
 # Durations without a short display form keep their word ("90 seconds").
-_OTHER_DURATION = _Word("duration", "", None, None, "#,##0.0#", "")
+_OTHER_DURATION = _Word("duration", None, None, None, "#,##0.0#", "")
 
 # Every known unit word (lower case) -> its meaning. Aliases of one unit share one entry.
 WORDS: dict[str, _Word] = {
@@ -75,14 +78,14 @@ WORDS: dict[str, _Word] = {
         ("pp", "percentage points", "percentage point", "percentage_points", "percent_points"),
         _PP,
     ),
-    **dict.fromkeys(
-        ("count", "number", "#", "n", "items", "tickets", "orders", "people", "units"), _COUNT
-    ),
+    **dict.fromkeys(("count", "number", "#", "n"), _COUNT),
+    **dict.fromkeys(("items", "tickets", "orders", "people", "units"), _COUNT_NOUN),
     **dict.fromkeys(("hours", "hour", "h", "hrs", "hr"), _HOURS),
     **dict.fromkeys(("days", "day", "d"), _DAYS),
     **dict.fromkeys(("minutes", "minute", "min", "mins"), _MINUTES),
     **dict.fromkeys(("seconds", "second", "s", "sec", "secs", "weeks", "week"), _OTHER_DURATION),
-    **dict.fromkeys(("ratio", "rate", "factor", "x", "fraction", "share"), _RATIO),
+    **dict.fromkeys(("ratio",), _RATIO),
+    **dict.fromkeys(("rate", "factor", "x", "fraction", "share"), _RATIO_NOUN),
     **dict.fromkeys(("points", "pts", "point"), _POINTS),
 }
 # The words of a percentage on the 0-100 scale, for vectorised checks of a Unit column.
@@ -155,7 +158,7 @@ def parse_unit(unit: str | None) -> Unit:
     low = text.lower()
     word = WORDS.get(low)
     if word is not None:
-        suffix = word.suffix or ("" if word.kind != "duration" else f" {text}")
+        suffix = f" {text}" if word.suffix is None else word.suffix
         return Unit(text, word.kind, "", "", suffix, word.decimals, word.fraction, "",
                     word.xlsx_core, word.xlsx_suffix)
     if low.startswith(_CURRENCY_PREFIXES):
