@@ -1097,6 +1097,8 @@ def assemble(
         if plan.has_target and tv is not None:
             targets[kid] = pd.Series(tv[present], index=index)
     vals = pd.DataFrame(values)
+    if not values:  # no KPI measured (each one's column or filter refused for the data)
+        vals = pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["group", "period"]))
     if len(vals):
         groups = vals.index.get_level_values(0).to_numpy(dtype=object)
         order = np.lexsort(
