@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -261,8 +261,8 @@ class FilterTranslator:
         self.expression = expression
         # The parsed tree and backtick placeholders of kpicli.engine.expr.Expression: the same
         # allow-listed tree the pandas evaluator walks (never the text).
-        self.tree: ast.Expression = expression._tree
-        self.placeholders: dict[str, str] = expression._source.placeholders
+        self.tree: ast.Expression = expression.tree
+        self.placeholders: Mapping[str, str] = expression.placeholders
         self.columns = columns
         self.names = names  # name as written (incl. reserved _date/_kpi/_value) -> column
         self.cap = cap
@@ -1093,6 +1093,8 @@ def assemble(
         if plan.has_target and tv is not None:
             targets[kid] = pd.Series(tv[present], index=index)
     vals = pd.DataFrame(values)
+    if not values:  # no KPI measured (each one's column or filter refused for the data)
+        vals = pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["group", "period"]))
     if len(vals):
         groups = vals.index.get_level_values(0).to_numpy(dtype=object)
         order = np.lexsort(
