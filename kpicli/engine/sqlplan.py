@@ -47,10 +47,10 @@ from kpicli.engine.aggregate import (
     Actuals,
     _with_formulas,
     default_aggregate,
-    normalise_label,
 )
 from kpicli.engine.expr import FUNCTIONS, constant_value
 from kpicli.model.kpifile import KPIFile
+from kpicli.model.labels import normalise_label
 from kpicli.model.table import DATE, KPI, TARGET, VALUE
 
 __all__ = [
@@ -787,15 +787,11 @@ def compile_plan(
         label_cond = None
         mine: list[str] = []
         if long:
-            wanted = {
-                normalise_label(x)
-                for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name)
-                if x
-            }
+            wanted = kpi.labels
             mine = [rel.labels[j] for j, u in enumerate(norm_labels) if u in wanted]
             if not mine:
                 problems[kpi.id] = (
-                    f"no rows for {kpi.measure.column if kpi.measure and kpi.measure.column else kpi.id!r} "
+                    f"no rows for {kpi.data_column!r} "
                     f"in the data's KPI column"
                 )
                 continue
@@ -807,7 +803,7 @@ def compile_plan(
             )
             column = rel.value_column or ""
         else:
-            column = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+            column = kpi.data_column
             if column not in names:  # the date column is only `_date`, as on the pandas path
                 problems[kpi.id] = f"column {column!r} is not in the data"
                 continue
