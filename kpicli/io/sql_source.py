@@ -37,7 +37,7 @@ from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.results import Finding
 from kpicli.model.table import DATE, KPI, TARGET, VALUE, Source, Table
 
-__all__ = ["read_sql_table", "redact", "url_problem", "wants_sql"]
+__all__ = ["CsvFallback", "read_sql_table", "redact", "url_problem", "wants_sql"]
 
 PARQUET = {".parquet", ".parq", ".pq"}
 WORK_MEM_KB = 64 * 1024  # PostgreSQL work_mem for kpicli's session, at least
@@ -48,10 +48,12 @@ WORK_MEM_KB = 64 * 1024  # PostgreSQL work_mem for kpicli's session, at least
 
 @dataclass
 class Request:
-    """Where the rows are: a database URL, or Parquet files for DuckDB."""
+    """Where the rows are: a database URL, or Parquet (or large CSV) files for DuckDB."""
 
     url: str | None = None
     files: list[tuple[str, Path]] | None = None
+    csv: bool = False  # CSV files: planned from kpicli's reading of a sample (csv_duckdb)
+    plan: Any = None  # the CsvRead once planned
 
     @property
     def shown(self) -> str:
@@ -59,6 +61,10 @@ class Request:
             return redact(self.url)
         assert self.files
         return ", ".join(s for s, _ in self.files)
+
+
+class CsvFallback(Exception):
+    """CSV files DuckDB cannot read as kpicli does: the pandas path reads them (a note)."""
 
 
 def _spec_url(spec: DataSpec | None) -> str | None:
@@ -115,6 +121,26 @@ def wants_sql(
         paths = [given] if isinstance(given, str) else list(given)
         root = base_dir
     files = expand_paths(paths, root)
+    from kpicli.io.csv_duckdb import CSV_ENGINE_BYTES, CSV_SUFFIXES
+
+    if files and engine in ("auto", "duckdb") and all(
+        p.suffix.lower() in CSV_SUFFIXES for _, p in files
+    ):
+        try:
+            size = sum(p.stat().st_size for _, p in files)
+        except OSError:
+            return None, notes  # the pandas path names the file it cannot open
+        if engine == "auto" and size < CSV_ENGINE_BYTES:
+            return None, notes
+        if not duckdb_available():
+            if engine == "duckdb":
+                raise KpiError('data.engine: duckdb needs DuckDB: pip install "kpicli[sql]"')
+            notes.append(
+                f"{size / 1e6:.0f} MB of CSV read by pandas (every row in memory); pip install "
+                '"kpicli[sql]" to aggregate it in DuckDB'
+            )
+            return None, notes
+        return Request(files=files, csv=True), notes
     if not files or not all(p.suffix.lower() in PARQUET for _, p in files):
         if engine in ("duckdb", "sql"):
             notes.append(
@@ -201,7 +227,19 @@ class DuckDBBackend(Backend):
         self.shown = request.shown
         self._exp = exp
         try:
-            if request.url is not None:
+            if request.plan is not None:
+                from kpicli.io.csv_duckdb import load_sql
+
+                self.con = duckdb.connect(":memory:")
+                try:
+                    self.con.execute(load_sql(request.plan))
+                except duckdb.Error as exc:
+                    self.con.close()
+                    raise CsvFallback(
+                        f"DuckDB cannot read every line of {request.shown} as kpicli does "
+                        f"({_first_line(exc)[:160]})"
+                    ) from None
+            elif request.url is not None:
                 path = urlsplit(request.url).path
                 # duckdb:///relative.duckdb and duckdb:////abs/path.duckdb (as SQLAlchemy)
                 file = path[1:] if path.startswith("/") else path
@@ -212,7 +250,9 @@ class DuckDBBackend(Backend):
                 self.con = duckdb.connect(":memory:")
         except duckdb.Error as exc:
             raise DataError(f"{self.shown}: DuckDB cannot open it: {_first_line(exc)}") from None
-        self.files = [str(p) for _, p in request.files] if request.files else None
+        self.files = (
+            [str(p) for _, p in request.files] if request.files and request.plan is None else None
+        )
         self.spec = spec
         self._columns: dict[str, str] | None = None
 
@@ -226,6 +266,10 @@ class DuckDBBackend(Backend):
                     exp.EQ(this=exp.column("filename"), expression=exp.Literal.string("kpicli_file")),
                 ]
             return exp.Anonymous(this="read_parquet", expressions=args)
+        if self.request.plan is not None:
+            from kpicli.io.csv_duckdb import TABLE
+
+            return exp.Table(this=exp.to_identifier(TABLE))
         return _table_or_query(self.spec, self.shown)
 
     def columns(self) -> dict[str, str]:
@@ -246,7 +290,9 @@ class DuckDBBackend(Backend):
                 expressions=[exp.column("kpicli_file", quoted=True),
                              exp.column("file_row_number", quoted=True)]
             )
-        if self.spec is not None and self.spec.table and not self.spec.query:
+        if self.request.plan is not None or (
+            self.spec is not None and self.spec.table and not self.spec.query
+        ):
             return exp.column("rowid")
         return None
 
@@ -499,6 +545,15 @@ def read_sql_table(
 
     from kpicli.engine import sqlplan
 
+    if request.csv and request.plan is None:
+        from kpicli.io.csv_duckdb import plan_csv
+
+        assert request.files
+        got = plan_csv(request.files, spec, model)
+        if isinstance(got, str):
+            raise CsvFallback(got)
+        request.plan = got
+        spec = got.spec
     backend = _open(request, spec)
     try:
         columns = backend.columns()
@@ -532,7 +587,8 @@ def read_sql_table(
                 )
             target_col = _pick(columns, spec.target_column if spec else None, "data.target_column", shown)
         ordered_source = None
-        if request.files is not None:  # read_parquet(...): file row numbers only when needed
+        if request.files is not None and request.plan is None:  # read_parquet(...): file
+            # row numbers only when needed
             assert isinstance(backend, DuckDBBackend)
             rel0 = exp.Alias(this=backend.relation(with_order=False),
                              alias=exp.to_identifier("kpicli_source"))
@@ -565,7 +621,8 @@ def read_sql_table(
             row_order=order,
             ordered_source=ordered_source,
         )
-        findings: list[Finding] = []
+        # CSV: what kpicli's reading of the first lines named (header line, date order ...).
+        findings: list[Finding] = list(request.plan.findings) if request.plan is not None else []
         if n_future and int(n_future) > 0:
             findings.append(
                 Finding(
@@ -625,8 +682,11 @@ def read_sql_table(
         date_label=date_col,
         native_grain=native,
         pushdown=pushdown,
-        notes=[f"{shown}: {int(n_rows):,} rows aggregated in {engine_name} (date column "
-               f"{date_col!r})"],
+        notes=[
+            *(request.plan.notes if request.plan is not None else []),
+            f"{shown}: {int(n_rows):,} rows aggregated in {engine_name} (date column "
+            f"{date_col!r})",
+        ],
     )
 
 
