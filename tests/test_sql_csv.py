@@ -145,7 +145,7 @@ def test_dates_duckdb_cannot_spell_stay_with_pandas(tmp_path: Path) -> None:
 def test_engine_auto_uses_duckdb_above_the_threshold_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpicli.io import csv_duckdb
+    from kpicli.readers import csv_duckdb
 
     data = tmp_path / "rows.csv"
     write_european(records(300), data)
@@ -164,7 +164,7 @@ def test_engine_auto_uses_duckdb_above_the_threshold_only(
 def test_engine_auto_without_duckdb_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpicli.io import csv_duckdb, sql_source
+    from kpicli.readers import csv_duckdb, sql_source
 
     data = tmp_path / "rows.csv"
     write_european(records(300), data)

@@ -80,7 +80,7 @@ def test_duplicates_and_future_rows_as_on_the_pandas_path(tmp_path: Path) -> Non
 
 
 def test_profile_counts_rows_days_and_labels(tmp_path: Path) -> None:
-    from kpicli.io.sql_source import DuckDBBackend, Request, _profile
+    from kpicli.readers.sql_source import DuckDBBackend, Request, _profile
 
     path = _write(tmp_path)
     backend = DuckDBBackend(Request(files=[("data.parquet", path)]), None, 30.0)

@@ -109,7 +109,7 @@ def wants_sql(
         return Request(url=url), notes
     if engine == "pandas":
         return None, notes
-    from kpicli.io.readers import expand_paths
+    from kpicli.readers.files import expand_paths
 
     if data:
         paths = list(data)
@@ -121,7 +121,7 @@ def wants_sql(
         paths = [given] if isinstance(given, str) else list(given)
         root = base_dir
     files = expand_paths(paths, root)
-    from kpicli.io.csv_duckdb import CSV_ENGINE_BYTES, CSV_SUFFIXES
+    from kpicli.readers.csv_duckdb import CSV_ENGINE_BYTES, CSV_SUFFIXES
 
     if files and engine in ("auto", "duckdb") and all(
         p.suffix.lower() in CSV_SUFFIXES for _, p in files
@@ -228,7 +228,7 @@ class DuckDBBackend(Backend):
         self._exp = exp
         try:
             if request.plan is not None:
-                from kpicli.io.csv_duckdb import load_sql
+                from kpicli.readers.csv_duckdb import load_sql
 
                 self.con = duckdb.connect(":memory:")
                 try:
@@ -267,7 +267,7 @@ class DuckDBBackend(Backend):
                 ]
             return exp.Anonymous(this="read_parquet", expressions=args)
         if self.request.plan is not None:
-            from kpicli.io.csv_duckdb import TABLE
+            from kpicli.readers.csv_duckdb import TABLE
 
             return exp.Table(this=exp.to_identifier(TABLE))
         return _table_or_query(self.spec, self.shown)
@@ -546,7 +546,7 @@ def read_sql_table(
     from kpicli.engine import sqlplan
 
     if request.csv and request.plan is None:
-        from kpicli.io.csv_duckdb import plan_csv
+        from kpicli.readers.csv_duckdb import plan_csv
 
         assert request.files
         got = plan_csv(request.files, spec, model)
@@ -600,7 +600,7 @@ def read_sql_table(
         today = today or dt.date.today()
         prof = _profile(backend, rel0, columns, date_col, kpi_col, value_col, target_col, today)
         lo, hi, n_rows, n_future = prof.lo, prof.hi, prof.rows, prof.future
-        from kpicli.io.numbers import refine_day_grain
+        from kpicli.readers.numbers import refine_day_grain
 
         # The distinct days (a few thousand at most) decide the data's grain exactly as the
         # file readers do (first-of-month dates are months ...), and its last day.

@@ -1,6 +1,6 @@
 """Large CSV files read by DuckDB the way kpicli reads them (``data.engine: auto`` / ``duckdb``).
 
-Contract. :func:`plan_csv` runs kpicli's own CSV reader (kpicli.io.read_csv and the layout
+Contract. :func:`plan_csv` runs kpicli's own CSV reader (kpicli.readers.delimited and the layout
 detection) on a sample of each file, and derives DuckDB read options from what it found:
 delimiter, header line, column names, which columns are numbers (and with a decimal comma),
 text or the date column (and its spelling, one ``strptime`` format). It then reads the same
@@ -103,9 +103,9 @@ def _plan_one(
     import pandas as pd
 
     from kpicli.errors import DataError
-    from kpicli.io.read_csv import _detect_delimiter, _detect_encoding
-    from kpicli.io.readers import read_file
     from kpicli.model.table import DATE, KPI, RESERVED, TARGET, VALUE
+    from kpicli.readers.delimited import _detect_delimiter, _detect_encoding
+    from kpicli.readers.files import read_file
 
     try:
         sample = _sample(path)
