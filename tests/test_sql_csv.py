@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
+from tests.helpers import invoke
 from tests.sql_helpers import actuals_of, assert_same, kpi_file
 
 pytest.importorskip("duckdb")  # the [sql] extra; the test extra installs it
@@ -69,8 +68,7 @@ def write_european(frame: pd.DataFrame, path: Path) -> None:
 
 
 def report_json(kpis: Path, data: Path, *extra: str) -> dict:
-    res = CliRunner().invoke(app, ["report", str(kpis), "--data", str(data), "-f", "json",
-                                   *extra])
+    res = invoke("report", kpis, "--data", data, "-f", "json", *extra)
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout)
 

@@ -10,9 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kpicli.cli.app import app
+from tests.helpers import invoke
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -60,9 +59,8 @@ def _write(tmp: Path) -> Path:
 def _findings(tmp: Path, engine: str) -> dict[str, str]:
     kpis = tmp / f"kpis_{engine}.yaml"
     kpis.write_text(KPIS.format(engine=engine), encoding="utf-8")
-    done = CliRunner().invoke(
-        app, ["report", str(kpis), "--data", str(tmp / "data.parquet"), "--period", "2026-01",
-              "-f", "json"],
+    done = invoke(
+        "report", kpis, "--data", tmp / "data.parquet", "--period", "2026-01", "-f", "json",
     )
     assert done.exit_code == 0, done.output
     return {f["rule"]: f["message"] for f in json.loads(done.stdout)["findings"]}
