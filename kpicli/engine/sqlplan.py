@@ -88,7 +88,7 @@ DIALECTS: dict[str, Capability] = {
     "postgres": Capability(
         "PostgreSQL", "postgres", True, "array_agg", "percentile_cont", text_collate="C"
     ),
-    "spark": Capability("Spark SQL", "spark", False, "min_by", "percentile"),
+    "spark": Capability("Spark SQL", "spark", True, "min_by", "percentile"),
     "trino": Capability("Trino", "trino", False, "min_by", None),
     "bigquery": Capability("BigQuery", "bigquery", False, None, None, iso_week=False),
     "snowflake": Capability("Snowflake", "snowflake", False, "min_by", "percentile_cont"),
@@ -1076,21 +1076,23 @@ def assemble(
             )
         )
         vals = vals.iloc[order]
-    index = pd.MultiIndex.from_arrays(
-        [
-            pd.Index(vals.index.get_level_values(0).to_numpy(dtype=object), dtype="str"),
-            pd.Index(vals.index.get_level_values(1).to_numpy(dtype=np.int64), dtype="int64"),
-        ],
-        names=["group", "period"],
-    )
-    cnts = pd.DataFrame(counts).reindex(index=vals.index)
-    tgts = pd.DataFrame(targets).reindex(index=vals.index)
-    vals.index, cnts.index, tgts.index = index, index, index
     if not len(vals.columns):
+        # No KPI measured in SQL (each has a problem): no rows, nothing to index.
         idx = pd.MultiIndex.from_arrays([[], []], names=["group", "period"])
         vals = pd.DataFrame(index=idx)
         cnts = pd.DataFrame(index=idx)
         tgts = pd.DataFrame(index=idx)
+    else:
+        index = pd.MultiIndex.from_arrays(
+            [
+                pd.Index(vals.index.get_level_values(0).to_numpy(dtype=object), dtype="str"),
+                pd.Index(vals.index.get_level_values(1).to_numpy(dtype=np.int64), dtype="int64"),
+            ],
+            names=["group", "period"],
+        )
+        cnts = pd.DataFrame(counts).reindex(index=vals.index)
+        tgts = pd.DataFrame(targets).reindex(index=vals.index)
+        vals.index, cnts.index, tgts.index = index, index, index
     problems = dict(plan.problems)
     vals = _with_formulas(model, vals, problems)
     if date_range is not None and date_range[0] is not None and not pd.isna(date_range[0]):
