@@ -32,6 +32,7 @@ elif os.environ.get("HYPOTHESIS_PROFILE") in ("ci", "thorough", "mutation"):
 
 # One Spark session for the whole run (tests/spark_helpers.py), started only when a Spark
 # test asks for it.
+from tests.spark_helpers import COMPARED as _SPARK_COMPARED  # noqa: E402
 from tests.spark_helpers import STARTUP as _SPARK_STARTUP  # noqa: E402
 from tests.spark_helpers import spark  # noqa: E402, F401
 
@@ -40,5 +41,7 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     if "seconds" in _SPARK_STARTUP:
         terminalreporter.write_line(
             f"Spark {_SPARK_STARTUP['version']} local session started in "
-            f"{_SPARK_STARTUP['seconds']:.1f} s (one for the whole run)"
+            f"{_SPARK_STARTUP['seconds']:.1f} s (one for the whole run); conformance: "
+            f"{sum(_SPARK_COMPARED.values()):,} values equal to the pandas path in "
+            f"{len(_SPARK_COMPARED)} cases"
         )

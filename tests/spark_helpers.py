@@ -21,6 +21,7 @@ import pytest
 from tests.external import missing
 
 STARTUP: dict[str, float] = {}
+COMPARED: dict[str, int] = {}  # conformance case -> values compared (printed in the summary)
 
 # What kpicli's own lean session sets, plus local[2] and two shuffle partitions for tiny data.
 LEAN = {
@@ -48,8 +49,10 @@ def spark() -> Iterator[Any]:
     builder = SparkSession.builder.master("local[2]").appName("kpicli-tests")
     for key, value in LEAN.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    session.sql("SELECT 1").collect()  # the first job starts the executor threads
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas 3
+        session = builder.getOrCreate()
+        session.sql("SELECT 1").collect()  # the first job starts the executor threads
     STARTUP["seconds"] = time.perf_counter() - start
     STARTUP["version"] = session.version  # type: ignore[assignment]
     try:

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
-from tests.spark_helpers import typed_parquet, view
+from tests.spark_helpers import COMPARED, typed_parquet, view
 from tests.sql_helpers import actuals_of, assert_same, kpi_file, need_duckdb
 from tests.test_sql_conformance import (
     AGGREGATES,
@@ -43,7 +43,6 @@ SOME_FILTERS = [None, "channel != 'email'", "not (score > 3)", "channel in ['ema
                 "handled / (score - 3) > 1", "flag", "_date >= '2025-06-01'",
                 # quotes and backslashes reach Spark as literals (Spark's '\\' escapes)
                 "channel in ['it\\'s', 'a\\\\b', 'email'] or contains(channel, '\\\\')"]
-COUNTS: dict[str, int] = {}
 
 
 FILTER_AGGREGATES = ["sum", "count", "nunique", "last", "p90"]
@@ -75,7 +74,7 @@ def compare(tmp: Path, data: Path, kpis: str, grain: str, fys: int, by: str | No
     spark_path = kpi_file(tmp / "spark", kpis, period=grain, fys=fys, data="  table: conf_rows")
     got = actuals_of(spark_path, [URL], engine="sql", by=by)
     n = assert_same(expected, got, label)
-    COUNTS[label] = n
+    COMPARED[label] = n
     return n
 
 
@@ -110,7 +109,7 @@ def test_spark_long_table_with_targets_matches_pandas(spark, tmp_path: Path,
     got = actuals_of(kpi_file(tmp_path / "spark", LONG, data=spec + "\n  table: conf_long"),
                      [URL], engine="sql", by=by)
     assert not expected.targets.empty
-    COUNTS[f"spark long by={by}"] = assert_same(expected, got, f"spark long by={by}")
+    COMPARED[f"spark long by={by}"] = assert_same(expected, got, f"spark long by={by}")
 
 
 @settings(max_examples=10, deadline=None,
@@ -127,7 +126,8 @@ def test_spark_random_tables_and_kpis_match_pandas(spark, tmp_path_factory, case
     (tmp / "spark").mkdir()
     got = actuals_of(kpi_file(tmp / "spark", kpis_yaml(pairs), period=grain, fys=fys,
                               data="  table: hyp_rows"), [URL], engine="sql", by=by)
-    assert_same(expected, got, f"{pairs} {grain} {by}")
+    n = assert_same(expected, got, f"{pairs} {grain} {by}")
+    COMPARED["spark random"] = COMPARED.get("spark random", 0) + n
 
 
 def test_report_json_from_csv_and_from_spark_equal_field_by_field(spark, tmp_path: Path) -> None:
@@ -268,7 +268,7 @@ def test_spark_connect_token_in_the_url_is_refused_and_never_printed(tmp_path: P
      ("timestamp_ntz", "timestamp"), ("boolean", "bool"), ("void", "text"), ("array", "other")],
 )
 def test_spark_types_map_to_the_compiler_kinds(type_name: str, kind: str) -> None:
-    from kpicli.io.spark_source import spark_kind
+    from kpicli.readers.spark_source import spark_kind
 
     assert spark_kind(type_name) == kind
 

@@ -102,7 +102,7 @@ def wants_sql(
         return Request(url=url), notes
     if engine == "pandas":
         return None, notes
-    from kpicli.io.readers import expand_paths
+    from kpicli.readers.files import expand_paths
 
     if data:
         paths = list(data)
@@ -449,7 +449,7 @@ def _open(request: Request, spec: DataSpec | None) -> Backend:
     if scheme == "spark":
         if __import__("importlib.util").util.find_spec("sqlglot") is None:
             raise KpiError(f"{request.shown}: reading Spark needs pip install \"kpicli[spark]\"")
-        from kpicli.io.spark_source import SparkBackend
+        from kpicli.readers.spark_source import SparkBackend
 
         return SparkBackend(request, spec, timeout)
     if not duckdb_available() and __import__("importlib.util").util.find_spec("sqlglot") is None:
@@ -559,7 +559,7 @@ def read_sql_table(
                 exp.Not(this=exp.Is(this=d, expression=exp.Null()))
             ).sql(dialect=backend.dialect)
         )
-        from kpicli.io.numbers import refine_day_grain
+        from kpicli.readers.numbers import refine_day_grain
 
         day_values = pd.to_datetime(days.iloc[:, 0]).to_numpy(dtype="datetime64[ns]")
         native = refine_day_grain(day_values)

@@ -1,6 +1,6 @@
 """Spark SQL as an engine: a session, the table's columns, and the compiled queries' rows.
 
-Contract. :class:`SparkBackend` is the :mod:`kpicli.io.sql_source` backend for the URLs
+Contract. :class:`SparkBackend` is the :mod:`kpicli.readers.sql_source` backend for the URLs
 ``spark://local`` (a local-mode session in this process), ``spark://host:7077`` (a standalone
 cluster's master URL, Spark's own spelling) and ``sc://host:15002`` (a Spark Connect server).
 ``data.table`` names a table or view of the session's catalog; ``data.query`` is one read-only
@@ -30,9 +30,9 @@ import warnings
 from typing import Any
 
 from kpicli.errors import DataError, KpiError
-from kpicli.io.sql_source import Backend, Request, _aliased, _first_line, _table_or_query
 from kpicli.model.dataurl import spark_master
 from kpicli.model.kpifile import DataSpec
+from kpicli.readers.sql_source import Backend, Request, _aliased, _first_line, _table_or_query
 
 __all__ = ["SparkBackend", "spark_kind"]
 
