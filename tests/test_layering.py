@@ -95,25 +95,3 @@ def test_light_commands_import_no_heavy_modules(argv: list[str]) -> None:
     if argv[0] in ("rules", "schema") and "No such command" in proc.stderr + proc.stdout:
         pytest.skip(f"`kpi {argv[0]}` is not registered")
     assert proc.stderr.strip().endswith("[]"), proc.stderr[-2000:]
-
-
-@pytest.mark.parametrize("example", ["examples/ecommerce-cx/kpis.yaml"])
-def test_file_reports_import_no_database_driver(example: str) -> None:
-    """A report on files never imports the database drivers (DuckDB, psycopg, pyspark)."""
-    root = Path(__file__).resolve().parents[1]
-    drivers = ("duckdb", "psycopg", "pyspark", "py4j")
-    code = (
-        "import sys\n"
-        "from kpicli.cli import app\n"
-        "try:\n"
-        f"    app(['report', {str(root / example)!r}, '--format', 'json'], prog_name='kpi', "
-        "standalone_mode=False)\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {drivers!r})\n"
-        "sys.stderr.write(repr(loaded))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert '"kpis"' in proc.stdout, proc.stderr[-2000:]
-    assert proc.stderr.strip().endswith("[]"), proc.stderr[-2000:]

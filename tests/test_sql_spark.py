@@ -295,3 +295,14 @@ def test_spark_without_java_is_one_error_line(tmp_path: Path) -> None:
     errors = [x for x in proc.stderr.splitlines() if x.startswith("kpi: error:")]
     assert len(errors) == 1 and "Java 17" in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_validate_with_a_spark_url_runs_the_data_rules(rows: Path, tmp_path: Path) -> None:
+    from kpicli.cli import app
+
+    kpis = kpis_yaml([("sum", None, "handled"), ("sum", None, "handeld")])
+    path = kpi_file(tmp_path, kpis, data="  table: conf_rows")
+    res = CliRunner().invoke(app, ["validate", str(path), "--data", URL, "--format", "json"])
+    assert res.exit_code == 1, res.output
+    found = [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "M203"]
+    assert len(found) == 1 and "handled" in found[0]["message"]  # did-you-mean from the table

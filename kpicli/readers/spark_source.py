@@ -11,7 +11,8 @@ aggregated rows come back (``collect``, no pandas conversion inside pyspark).
   ``kpi --help`` and file reports never import it.
 * A session already active in this process (a notebook's, or the test suite's) is used as
   it is and left running; a session kpicli starts is lean (no UI, no console progress, few
-  shuffle partitions in local mode, times in UTC) and stopped when the report is done.
+  shuffle partitions in local mode, times in UTC), becomes the process's active session
+  (later reads in the same process reuse it) and ends with the process.
 * Credentials never come from the URL (kpicli.model.dataurl refuses them): Spark Connect
   reads its token from SPARK_CONNECT_AUTHENTICATE_TOKEN, a cluster from its own configuration.
 * TIMESTAMP (with the session's time zone) comes back as the session's wall-clock time, the
