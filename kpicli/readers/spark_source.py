@@ -1,6 +1,7 @@
 """Spark SQL as an engine: a session, the table's columns, and the compiled queries' rows.
 
-Contract. :class:`SparkBackend` is the :mod:`kpicli.readers.sql_source` backend for the URLs
+Contract. :class:`SparkBackend` is the :mod:`kpicli.readers.sql_source` backend (which
+imports it; it imports nothing of the readers) for the URLs
 ``spark://local`` (a local-mode session in this process), ``spark://host:7077`` (a standalone
 cluster's master URL, Spark's own spelling) and ``sc://host:15002`` (a Spark Connect server).
 ``data.table`` names a table or view of the session's catalog; ``data.query`` is one read-only
@@ -32,8 +33,6 @@ from typing import Any
 
 from kpicli.errors import DataError, KpiError
 from kpicli.model.dataurl import spark_master
-from kpicli.model.kpifile import DataSpec
-from kpicli.readers.sql_source import Backend, Request, _aliased, _first_line, _table_or_query
 
 __all__ = ["SparkBackend", "spark_kind"]
 
@@ -69,26 +68,32 @@ def spark_kind(type_name: str) -> str:
     return "other"
 
 
-class SparkBackend(Backend):
+class SparkBackend:
+    """A backend of kpicli.readers.sql_source (same methods as its ``Backend``), which hands
+    it the checked URL, its redacted form, the FROM item (``data.table`` or the checked
+    ``data.query``, see ``_table_or_query``) and whether that is a table (row order)."""
+
     dialect = "spark"
 
-    def __init__(self, request: Request, spec: DataSpec | None, timeout: float) -> None:
-        assert request.url is not None
+    def __init__(
+        self, url: str, shown: str, source: Any, is_table: bool, timeout: float
+    ) -> None:
         try:
             from pyspark.sql import SparkSession
         except ImportError:
             raise KpiError(
-                f"{request.shown}: reading Spark needs pyspark: pip install \"kpicli[spark]\""
+                f"{shown}: reading Spark needs pyspark: pip install \"kpicli[spark]\""
             ) from None
         from sqlglot import exp
 
         self._exp = exp
-        self.shown = request.shown
-        self.spec = spec
+        self.shown = shown
+        self._source = source
+        self._is_table = is_table
         self.timeout = timeout
         self._columns: dict[str, str] | None = None
         self._owned = False
-        kind, target = spark_master(request.url)
+        kind, target = spark_master(url)
         with warnings.catch_warnings():
             # pyspark warns about pandas versions on paths kpicli does not use (toPandas)
             warnings.simplefilter("ignore", FutureWarning)
@@ -131,12 +136,12 @@ class SparkBackend(Backend):
             ) from None
 
     def relation(self) -> Any:
-        return _table_or_query(self.spec, self.shown, read="spark")
+        return self._source.copy()
 
     def order_expression(self) -> Any:
         # Ties of first/last in the order Spark scans the table (file order within a file);
         # a query has no row order, as on the other engines.
-        if self.spec is not None and self.spec.table and not self.spec.query:
+        if self._is_table:
             return self._exp.Anonymous(this="MONOTONICALLY_INCREASING_ID", expressions=[])
         return None
 
@@ -162,7 +167,11 @@ class SparkBackend(Backend):
     def columns(self) -> dict[str, str]:
         if self._columns is None:
             exp = self._exp
-            q = exp.select(exp.Star()).from_(_aliased(self.relation())).limit(0)
+            source = self.relation()
+            if isinstance(source, exp.Subquery):
+                source = exp.Subquery(this=source.this, alias=exp.TableAlias(
+                    this=exp.to_identifier("kpicli_source")))
+            q = exp.select(exp.Star()).from_(source).limit(0)
             frame = self._frame(q.sql(dialect="spark"))
             self._columns = {
                 f.name: spark_kind(f.dataType.typeName()) for f in frame.schema.fields
@@ -217,6 +226,10 @@ class SparkBackend(Backend):
     def close(self) -> None:
         if self._owned:
             self.spark.stop()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _quoted(name: str) -> str:

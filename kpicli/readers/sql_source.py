@@ -451,7 +451,9 @@ def _open(request: Request, spec: DataSpec | None) -> Backend:
             raise KpiError(f"{request.shown}: reading Spark needs pip install \"kpicli[spark]\"")
         from kpicli.readers.spark_source import SparkBackend
 
-        return SparkBackend(request, spec, timeout)
+        source = _table_or_query(spec, request.shown, read="spark")
+        is_table = spec is not None and bool(spec.table) and not spec.query
+        return SparkBackend(request.url, request.shown, source, is_table, timeout)
     if not duckdb_available() and __import__("importlib.util").util.find_spec("sqlglot") is None:
         raise KpiError(f"{request.shown}: reading PostgreSQL needs pip install \"kpicli[sql]\"")
     return PostgresBackend(request, spec, timeout)
