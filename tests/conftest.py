@@ -76,3 +76,20 @@ def csv_file(tmp_path: Path) -> Callable[..., Path]:
         return write_csv(tmp_path, content, name)
 
     return write
+
+
+# One Spark session for the whole run (tests/spark_helpers.py), started only when a Spark
+# test asks for it.
+from tests.spark_helpers import COMPARED as _SPARK_COMPARED  # noqa: E402
+from tests.spark_helpers import STARTUP as _SPARK_STARTUP  # noqa: E402
+from tests.spark_helpers import spark  # noqa: E402, F401
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if "seconds" in _SPARK_STARTUP:
+        terminalreporter.write_line(
+            f"Spark {_SPARK_STARTUP['version']} local session started in "
+            f"{_SPARK_STARTUP['seconds']:.1f} s (one for the whole run); conformance: "
+            f"{sum(_SPARK_COMPARED.values()):,} values equal to the pandas path in "
+            f"{len(_SPARK_COMPARED)} cases"
+        )
