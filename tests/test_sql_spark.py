@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from typer.testing import CliRunner
 
+from tests.helpers import invoke
 from tests.spark_helpers import COMPARED, typed_parquet, view
 from tests.sql_helpers import actuals_of, assert_same, kpi_file, need_duckdb
 from tests.test_sql_conformance import (
@@ -135,8 +135,6 @@ def test_report_json_from_csv_and_from_spark_equal_field_by_field(spark, tmp_pat
     json` gives the same document, field by field (apart from the source names and the note
     naming the engine)."""
     need_duckdb()
-    from kpicli.cli import app
-
     rng = np.random.default_rng(5)
     n = 1500
     frame = pd.DataFrame({
@@ -157,8 +155,7 @@ def test_report_json_from_csv_and_from_spark_equal_field_by_field(spark, tmp_pat
     spark_path = kpi_file(tmp_path / "spark", kpis, data="  table: json_rows")
     docs = []
     for path, data in ((csv_path, str(tmp_path / "rows.csv")), (spark_path, URL)):
-        res = CliRunner().invoke(app, ["report", str(path), "--data", data, "--format", "json",
-                                       "--by", "team"])
+        res = invoke("report", path, "--data", data, "--format", "json", "--by", "team")
         assert res.exit_code == 0, res.output
         doc = json.loads(res.stdout)
         doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
@@ -170,11 +167,9 @@ def test_report_json_from_csv_and_from_spark_equal_field_by_field(spark, tmp_pat
 
 def test_spark_missing_table_is_one_error_line_naming_the_source(spark, tmp_path: Path) -> None:
     need_duckdb()
-    from kpicli.cli import app
-
     path = kpi_file(tmp_path, kpis_yaml([("sum", None, "handled")]),
                     data="  table: no_such_table")
-    res = CliRunner().invoke(app, ["report", str(path), "--data", URL])
+    res = invoke("report", str(path), "--data", URL)
     assert res.exit_code == 2
     lines = [x for x in res.stderr.splitlines() if x.startswith("kpi: error:")]
     assert len(lines) == 1 and "spark://local" in lines[0] and "data.table" in lines[0]
@@ -248,16 +243,12 @@ def test_spark_url_problems(url: str, word: str) -> None:
 
 
 def test_spark_connect_token_in_the_url_is_refused_and_never_printed(tmp_path: Path) -> None:
-    from kpicli.cli import app
-
     path = kpi_file(tmp_path, kpis_yaml([("sum", None, "handled")]), data="  table: t")
-    res = CliRunner().invoke(app, ["report", str(path), "--data",
-                                   "sc://connect.internal:15002/;token=s3cret"])
+    res = invoke("report", path, "--data", "sc://connect.internal:15002/;token=s3cret")
     assert res.exit_code == 2
     assert "s3cret" not in res.output
     assert "SPARK_CONNECT_AUTHENTICATE_TOKEN" in res.stderr
-    val = CliRunner().invoke(app, ["validate", str(path), "--data",
-                                   "sc://connect.internal:15002/;token=s3cret"])
+    val = invoke("validate", path, "--data", "sc://connect.internal:15002/;token=s3cret")
     assert "s3cret" not in val.output
 
 
@@ -298,11 +289,9 @@ def test_spark_without_java_is_one_error_line(tmp_path: Path) -> None:
 
 
 def test_validate_with_a_spark_url_runs_the_data_rules(rows: Path, tmp_path: Path) -> None:
-    from kpicli.cli import app
-
     kpis = kpis_yaml([("sum", None, "handled"), ("sum", None, "handeld")])
     path = kpi_file(tmp_path, kpis, data="  table: conf_rows")
-    res = CliRunner().invoke(app, ["validate", str(path), "--data", URL, "--format", "json"])
+    res = invoke("validate", str(path), "--data", URL, "--format", "json")
     assert res.exit_code == 1, res.output
     found = [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "M203"]
     assert len(found) == 1 and "handled" in found[0]["message"]  # did-you-mean from the table
