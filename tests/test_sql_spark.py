@@ -317,11 +317,8 @@ def test_kpi_starts_its_own_lean_local_session(spark, rows: Path, tmp_path: Path
     got = json.loads(proc.stdout)
     assert not (tmp_path / "spark-warehouse").exists()
     (tmp_path / "pd").mkdir()
-    res = CliRunner().invoke(
-        __import__("kpicli.cli", fromlist=["app"]).app,
-        ["report", str(kpi_file(tmp_path / "pd", kpis, data="  engine: pandas")), "--data", str(rows),
-         "--format", "json"],
-    )
+    pandas_kpis = kpi_file(tmp_path / "pd", kpis, data="  engine: pandas")
+    res = invoke("report", pandas_kpis, "--data", rows, "--format", "json")
     expected = json.loads(res.stdout)
     for doc in (got, expected):
         doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
