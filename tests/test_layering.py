@@ -53,8 +53,8 @@ def test_io_never_imports_cli() -> None:
             assert not name.startswith(("kpicli.cli", "typer")), f"{path.name} imports {name}"
 
 
-HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "sqlglot", "duckdb",
-         "psycopg")
+HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "fastexcel", "sqlglot",
+         "duckdb", "psycopg")
 
 
 @pytest.mark.parametrize(
