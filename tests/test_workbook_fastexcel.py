@@ -22,10 +22,10 @@ import pandas as pd
 import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-import kpicli.io.read_workbook as wbmod
+import kpicli.readers.workbook as wbmod
 from kpicli.errors import DataError
-from kpicli.io.readers import read_data
 from kpicli.model.kpifile import DataSpec
+from kpicli.readers.files import read_data
 from tests.shared_files import require_external, shared_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -293,7 +293,7 @@ def test_fastexcel_warnings_stay_off_stderr(built: dict[str, tuple[Path, dict[st
     # Column H holds only formulas without a value: fastexcel logs a warning about its type.
     path, _ = built["types"]
     code = (
-        "import sys; from pathlib import Path; import kpicli.io.read_workbook as w; "
+        "import sys; from pathlib import Path; import kpicli.readers.workbook as w; "
         f"p = Path({str(path)!r}); "
         "assert w.fast_grid(p, 'Types', ['Types'], w._Prefetch(p, 'Types')) is not None"
     )
