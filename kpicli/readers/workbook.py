@@ -247,22 +247,29 @@ _RENDERED = re.compile(
 # shown differently by the two readers, so such sheets take the python-calamine path.
 _FIRST_SAFE_MS = 60 * 86_400_000 - 2_209_161_600_000  # 1900-03-01T00:00 in Unix milliseconds
 _FIRST_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>")
-_CELL_REF = re.compile(rb'\br="[A-Z]{1,3}(\d+)"')
+_CELL_OPEN = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="[A-Z]{1,3}(\d+)"')
 
 
 def fast_grid(path: Path, sheet_name: str, names: list[str], scan: _Prefetch) -> Grid | None:
     """The sheet's grid read through fastexcel, or None when it may differ from python-calamine.
 
-    Taken when the sheet's first filled row is a header of plain text cells (each one filled,
-    no repeated names), every column below it holds one kind of value (numbers, text, dates or
-    truth values, with empty cells), no cells are merged and no date lies before 1900-03-01.
-    Anything else -- titles above the header, stacked tables, mixed columns, sheets fastexcel
-    cannot read -- returns None and the sheet is read by python-calamine, as before.
+    Taken when the sheet's first filled row holds only text cells (each one filled, no repeated
+    names), every column below it holds one kind of value (numbers, text, dates or truth
+    values, with empty cells, and no text fastexcel would take for empty such as ``n/a``), no
+    cells are merged and no date lies before 1900-03-01. Header detection, sections and
+    layout then run on the grid as on any other. Anything else -- titles above the header,
+    mixed columns, sheets fastexcel cannot read, an XML that Python cannot unzip -- returns
+    None and the sheet is read by python-calamine, as before.
     """
     try:
         import fastexcel
     except ImportError:  # an install without it: the python-calamine path reads every sheet
         return None
+    # The sheet XML unzipped by Python first: an entry bigger than its zip header declares (a
+    # zip bomb's lie) fails there, and python-calamine then refuses the file as before.
+    got = scan.peek()
+    if got is None or _has_merged_cells(got[0]) or b't="d"' in got[0]:
+        return None  # merged cells, or ISO date cells (t="d") the two readers may show apart
     # fastexcel logs through Python's logging; unconfigured, a warning would reach stderr.
     logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
@@ -276,8 +283,7 @@ def fast_grid(path: Path, sheet_name: str, names: list[str], scan: _Prefetch) ->
             return None
     except Exception:  # a mixed column, an unreadable sheet: python-calamine decides
         return None
-    got = scan.peek()
-    if got is None or not infos or _has_merged_cells(got[0]):
+    if not infos:
         return None
     header: list[str] = []
     for info in infos:
@@ -348,9 +354,12 @@ def _first_value_row(xml: bytes) -> int | None:
     found = _FIRST_VALUE.search(xml)
     if found is None:
         return None
-    start = max(xml.rfind(b"<c ", 0, found.start()), xml.rfind(b":c ", 0, found.start()))
-    ref = _CELL_REF.search(xml, start, found.start()) if start >= 0 else None
-    return int(ref.group(1)) if ref else None
+    # The cell holding that value: the last cell opened before it, within its row element.
+    row = max(xml.rfind(b"<row", 0, found.start()), xml.rfind(b":row", 0, found.start()))
+    last = None
+    for last in _CELL_OPEN.finditer(xml, max(row, 0), found.start()):  # noqa: B007
+        pass
+    return int(last.group(1)) if last is not None else None
 
 
 def _python_cells(column: Any, dtype: str) -> np.ndarray | None:
