@@ -151,8 +151,8 @@ def catalogue_rows() -> list[Rule]:
 
 # --------------------------------------------------------------------------------------------
 # The rules. E001 and M206 are applied while the file and its data are loaded
-# (kpicli.io.definitions, kpicli.validation); the D6xx rules are findings of the readers
-# (kpicli.io) and of kpicli.engine.quality, each at its cell or line.
+# (kpicli.definitions.load, kpicli.validation); the D6xx rules are findings of the readers
+# (kpicli.readers) and of kpicli.engine.quality, each at its cell or line.
 
 _rule(
     "E001", "E", "error",

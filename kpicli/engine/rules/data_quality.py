@@ -1,4 +1,4 @@
-"""D rules (data quality): the examples of the findings the readers (kpicli.io) and
+"""D rules (data quality): the examples of the findings the readers (kpicli.readers) and
 kpicli.engine.quality make while the data is read and checked, each at its cell or line.
 
 Their ids, severities and fixes are in the catalogue; nothing here runs on a RuleContext.

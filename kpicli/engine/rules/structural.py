@@ -1,6 +1,6 @@
 """E rules: the file cannot be used as written (ignore ids, duplicate ids, references,
 formulas and filters). E001 (YAML syntax) and most E002 findings come from the loader,
-kpicli.io.definitions; their examples are declared here."""
+kpicli.definitions.load; their examples are declared here."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from kpicli.engine.rules.context import (
     unique,
 )
 
-# E001 is found by the YAML loader (kpicli.io.yamlfile) before any rule runs.
+# E001 is found by the YAML loader (kpicli.definitions.yamlfile) before any rule runs.
 examples(
     "E001",
     bad="""\
