@@ -32,7 +32,7 @@ class FormulaEntry:
 
 @dataclass(frozen=True)
 class Cycle:
-    """Formulas that use each other, and one path through them: ``[a, b, a]``."""
+    """Formulas that use each other, and one cycle through them: ``[a, b, a]``."""
 
     members: frozenset[str]
     path: list[str]
@@ -65,7 +65,8 @@ class FormulaGraph:
 
     def cycles(self, nodes: Iterable[str] | None = None) -> list[Cycle]:
         """The groups of readable formulas (default: all) that use each other, earliest in
-        the file first: each with one cycle through them, from its member first in the file.
+        the file first: each with one cycle through them (the one graphlib finds), from the
+        formula on that cycle that comes first in the file.
 
         graphlib reports one cycle at a time; each is contracted into one node until none is
         left, so a group is everything that lies on intertwined cycles (a strongly connected
