@@ -9,10 +9,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kpicli.api import validate_files
 from kpicli.engine.aggregate import formula_order
 from kpicli.engine.formula_graph import formula_graph
 from kpicli.model.kpifile import KPIFile
-from kpicli.validation import validate_files
 
 
 def graph(*formulas: tuple[str, str], measured: tuple[str, ...] = ("m",)):

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kpicli.api import build_report
+from kpicli.api import build_report, validate_files
 from kpicli.engine.rules import CATALOGUE, Example, Rule
-from kpicli.validation import validate_files
 
 TODAY = dt.date(2026, 6, 15)  # T503 and D604 compare against today
 

@@ -18,25 +18,16 @@ from kpicli.engine.rules.context import (
     target_field_path,
     unit_kind,
 )
+from kpicli.engine.rules.example import kpi_file
 from kpicli.model.values import parse_number
+
+BASELINE = "baseline: {value: 78, period: 2026-01}"
 
 
 @check(
     "A301",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    baseline: {value: 78, period: 2026-01}
-    target: {value: 70, due: 2026-12}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    baseline: {value: 78, period: 2026-01}
-    target: {value: 85, due: 2026-12}
-""",
+    bad=kpi_file(BASELINE, "target: {value: 70, due: 2026-12}"),
+    good=kpi_file(BASELINE, "target: {value: 85, due: 2026-12}"),
 )
 def check_target_side(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -76,20 +67,8 @@ def check_target_side(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "A302",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    baseline: {value: 78, period: 2026-01}
-    target: {value: 78, due: 2026-12}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    baseline: {value: 78, period: 2026-01}
-    target: {value: 85, due: 2026-12}
-""",
+    bad=kpi_file(BASELINE, "target: {value: 78, due: 2026-12}"),
+    good=kpi_file(BASELINE, "target: {value: 85, due: 2026-12}"),
 )
 def check_target_equals_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -121,20 +100,8 @@ def check_target_equals_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "A303",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    unit: percent
-    target: {value: 120, due: 2026-12}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    unit: percent
-    target: {value: 95, due: 2026-12}
-""",
+    bad=kpi_file("unit: percent", "target: {value: 120, due: 2026-12}"),
+    good=kpi_file("unit: percent", "target: {value: 95, due: 2026-12}"),
 )
 def check_percent_targets(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -177,20 +144,7 @@ def check_percent_targets(ctx: RuleContext) -> Iterator[RuleHit]:
                 )
 
 
-@check(
-    "A305",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2026-12}
-""",
-)
+@check("A305", bad=kpi_file(), good=kpi_file("target: {value: 85, due: 2026-12}"))
 def check_has_target(ctx: RuleContext) -> Iterator[RuleHit]:
     data_spec = ctx.settings.data
     if data_spec is not None and data_spec.target_column:

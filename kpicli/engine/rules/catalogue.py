@@ -9,7 +9,7 @@ kpicli.engine.quality; each attaches its check function and its ``bad`` / ``good
 to its entry with :func:`check` or :func:`examples`.
 
 Contract: light at import (no pandas, no rule module); every Finding of a catalogue rule is
-built by :func:`finding` (or, for YAML paths, by kpicli.validation from a RuleHit), which
+built by :func:`finding` (or, for YAML paths, by kpicli.api.validate from a RuleHit), which
 takes the severity and letter from here so that no caller can disagree with the catalogue.
 """
 
@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+from kpicli.engine.rules.example import Example
 from kpicli.model.results import Finding
 
 if TYPE_CHECKING:
@@ -40,14 +41,6 @@ LETTERS = {
 }
 
 MAX_KPIS_PER_OBJECTIVE = 7
-
-
-@dataclass(frozen=True)
-class Example:
-    """A small KPI file (``kpis.yaml``) and, for rules about data, the ``data.csv`` beside it."""
-
-    kpis: str
-    data: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,16 +84,12 @@ def _rule(
                               untestable)
 
 
-def _example(value: Example | str) -> Example:
-    return value if isinstance(value, Example) else Example(value)
-
-
-def examples(rule_id: str, *, bad: Example | str, good: Example | str) -> None:
+def examples(rule_id: str, *, bad: Example, good: Example) -> None:
     """Attach a rule's examples: ``bad`` makes it fire, ``good`` (the fix) does not."""
-    CATALOGUE[rule_id] = replace(CATALOGUE[rule_id], bad=_example(bad), good=_example(good))
+    CATALOGUE[rule_id] = replace(CATALOGUE[rule_id], bad=bad, good=good)
 
 
-def check(rule_id: str, *, bad: Example | str, good: Example | str) -> Callable[[Check], Check]:
+def check(rule_id: str, *, bad: Example, good: Example) -> Callable[[Check], Check]:
     """Decorator: ``fn`` is the check of catalogue rule ``rule_id``, with its examples."""
 
     def register(fn: Check) -> Check:
@@ -151,7 +140,7 @@ def catalogue_rows() -> list[Rule]:
 
 # --------------------------------------------------------------------------------------------
 # The rules. E001 and M206 are applied while the file and its data are loaded
-# (kpicli.definitions.load, kpicli.validation); the D6xx rules are findings of the readers
+# (kpicli.definitions.load, kpicli.api.validate); the D6xx rules are findings of the readers
 # (kpicli.readers) and of kpicli.engine.quality, each at its cell or line.
 
 _rule(

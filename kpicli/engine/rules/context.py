@@ -1,6 +1,6 @@
 """What the rules look at (RuleContext), what they return (RuleHit), and how they run.
 
-A RuleHit names a YAML path, never a position: kpicli.validation maps paths to
+A RuleHit names a YAML path, never a position: kpicli.api.validate maps paths to
 file:line:col and builds the Finding from the hit's catalogue entry. The helpers here are
 shared by the letter modules: the paths of a KPI's nodes, did-you-mean, number and period
 text, unit kinds.

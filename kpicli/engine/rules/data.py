@@ -1,6 +1,6 @@
 """Rules that look at the data (with --data, or data.path in the file): M201 with data, M203
 the column exists, M204 it holds numbers, M205 the latest period has a value, A304 the pace
-the target needs. M206 (the data cannot be read) is applied by kpicli.validation.
+the target needs. M206 (the data cannot be read) is applied by kpicli.api.validate.
 
 The values per period come from the engine's own aggregation (series_from_table), so
 filters, aggregates and formulas are those of ``kpi report``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from kpicli.engine.rules.catalogue import Example, check, examples
+from kpicli.engine.rules.catalogue import check, examples
 from kpicli.engine.rules.context import (
     ROW_AGGREGATES,
     RuleContext,
@@ -24,6 +24,7 @@ from kpicli.engine.rules.context import (
     period_span,
     target_field_path,
 )
+from kpicli.engine.rules.example import NPS, kpi_file, monthly
 from kpicli.model.kpifile import KPI, KPIFile
 
 if TYPE_CHECKING:
@@ -74,64 +75,18 @@ def unmatched_kpis(ctx: RuleContext) -> Iterator[RuleHit]:
 
 
 
-# M206 is found by kpicli.validation when the file's own data.path cannot be read.
+# M206 is found by kpicli.api.validate when the file's own data.path cannot be read.
 examples(
     "M206",
-    bad="""\
-data: {path: survey.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-""",
-    ),
+    bad=kpi_file(top="data: {path: survey.csv}\n"),
+    good=kpi_file(data=monthly("csat", 78, 80, 81)),
 )
 
 
 @check(
     "M203",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat_score}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-""",
-    ),
+    bad=kpi_file("measure: {column: csat_score}", data=monthly("csat", 78, 80, 81)),
+    good=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 81)),
 )
 def check_column_exists(ctx: RuleContext) -> Iterator[RuleHit]:
     assert ctx.table is not None
@@ -159,36 +114,8 @@ def check_column_exists(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "M204",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,good
-2026-02,very good
-2026-03,good
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data=monthly("csat", "good", "very good", "good")),
+    good=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 81)),
 )
 def check_column_numeric(ctx: RuleContext) -> Iterator[RuleHit]:
     import pandas as pd
@@ -261,38 +188,8 @@ def _latest_period(ctx: RuleContext) -> Any:
 
 @check(
     "M205",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: nps
-    name: Net promoter score
-""",
-        data="""\
-month,csat,nps
-2026-01,78,31
-2026-02,80,33
-2026-03,81,
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: nps
-    name: Net promoter score
-""",
-        data="""\
-month,csat,nps
-2026-01,78,31
-2026-02,80,33
-2026-03,81,34
-""",
-    ),
+    bad=kpi_file(more=NPS, data="month,csat,nps\n2026-01,78,31\n2026-02,80,33\n2026-03,81,\n"),
+    good=kpi_file(more=NPS, data="month,csat,nps\n2026-01,78,31\n2026-02,80,33\n2026-03,81,34\n"),
 )
 def check_latest_period(ctx: RuleContext) -> Iterator[RuleHit]:
     latest = _latest_period(ctx)
@@ -335,40 +232,8 @@ MIN_HISTORY_FOR_PACE = 3
 
 @check(
     "A304",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 95, due: 2026-08}
-""",
-        data="""\
-month,csat
-2026-01,70
-2026-02,71
-2026-03,72
-2026-04,73
-2026-05,74
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 77, due: 2026-08}
-""",
-        data="""\
-month,csat
-2026-01,70
-2026-02,71
-2026-03,72
-2026-04,73
-2026-05,74
-""",
-    ),
+    bad=kpi_file("target: {value: 95, due: 2026-08}", data=monthly("csat", 70, 71, 72, 73, 74)),
+    good=kpi_file("target: {value: 77, due: 2026-08}", data=monthly("csat", 70, 71, 72, 73, 74)),
 )
 def check_pace(ctx: RuleContext) -> Iterator[RuleHit]:
     if ctx.series is None:

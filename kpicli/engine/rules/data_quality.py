@@ -9,417 +9,78 @@ Examples with ``found_by="report"`` in the catalogue fire in ``kpi report``, the
 
 from __future__ import annotations
 
-from kpicli.engine.rules.catalogue import Example, examples
+from kpicli.engine.rules.catalogue import examples
+from kpicli.engine.rules.example import NPS, kpi_file, monthly
 
 examples(
     "D601",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80 (est.)
-2026-03,81
-2026-04,82
-2026-05,83
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data=monthly("csat", 78, "80 (est.)", 81, 82, 83)),
+    good=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 81)),
 )
 
 examples(
     "D602",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: nps
-    name: Net promoter score
-""",
-        data="""\
-month,kpi,value
-2026-01,csat,78
-2026-01,csat,79
-2026-01,nps,31
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: nps
-    name: Net promoter score
-""",
-        data="""\
-month,kpi,value
-2026-01,csat,78
-2026-01,nps,31
-""",
-    ),
+    bad=kpi_file(more=NPS, data="month,kpi,value\n2026-01,csat,78\n2026-01,csat,79\n2026-01,nps,31\n"),
+    good=kpi_file(more=NPS, data="month,kpi,value\n2026-01,csat,78\n2026-01,nps,31\n"),
 )
 
 examples(
     "D603",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-04,82
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-2026-04,82
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data="month,csat\n2026-01,78\n2026-02,80\n2026-04,82\n"),
+    good=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 81, 82)),
 )
 
 examples(
     "D604",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2099-03,81
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data="month,csat\n2026-01,78\n2026-02,80\n2099-03,81\n"),
+    good=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 81)),
 )
 
 examples(
     "D605",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: nps
-    name: Net promoter score
-""",
-        data="""\
-month,csat,nps
-2026-01,78,31
-2026-02,80,33
-2026-03,81,
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: nps
-    name: Net promoter score
-""",
-        data="""\
-month,csat,nps
-2026-01,78,31
-2026-02,80,33
-2026-03,81,34
-""",
-    ),
+    bad=kpi_file(more=NPS, data="month,csat,nps\n2026-01,78,31\n2026-02,80,33\n2026-03,81,\n"),
+    good=kpi_file(more=NPS, data="month,csat,nps\n2026-01,78,31\n2026-02,80,33\n2026-03,81,34\n"),
 )
 
 examples(
     "D606",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: escalations
-    name: Escalated tickets
-    unit: count
-""",
-        data="""\
-month,escalations
-2026-01,12
-2026-02,-3
-2026-03,9
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: escalations
-    name: Escalated tickets
-    unit: count
-""",
-        data="""\
-month,escalations
-2026-01,12
-2026-02,3
-2026-03,9
-""",
-    ),
+    bad=kpi_file("unit: count", kpi="escalations", name="Escalated tickets", data=monthly("escalations", 12, -3, 9)),
+    good=kpi_file("unit: count", kpi="escalations", name="Escalated tickets", data=monthly("escalations", 12, 3, 9)),
 )
 
 examples(
     "D607",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-soon,80
-2026-03,81
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,81
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data="month,csat\n2026-01,78\nsoon,80\n2026-03,81\n"),
+    good=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 81)),
 )
 
 examples(
     "D609",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat,csat
-2026-01,78,77
-2026-02,80,79
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat,csat_email
-2026-01,78,77
-2026-02,80,79
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data="month,csat,csat\n2026-01,78,77\n2026-02,80,79\n"),
+    good=kpi_file("measure: {column: csat}", data="month,csat,csat_email\n2026-01,78,77\n2026-02,80,79\n"),
 )
 
 examples(
     "D610",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: tickets
-    name: Tickets received
-    unit: count
-""",
-        data="""\
-month,tickets
-2026-01,120
-2026-02,95
-Total,215
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: tickets
-    name: Tickets received
-    unit: count
-""",
-        data="""\
-month,tickets
-2026-01,120
-2026-02,95
-""",
-    ),
+    bad=kpi_file("unit: count", kpi="tickets", name="Tickets received",
+             data="month,tickets\n2026-01,120\n2026-02,95\nTotal,215\n"),
+    good=kpi_file("unit: count", kpi="tickets", name="Tickets received", data=monthly("tickets", 120, 95)),
 )
 
 examples(
     "D611",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,79
-2026-04,810
-2026-05,81
-2026-06,80
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-month,csat
-2026-01,78
-2026-02,80
-2026-03,79
-2026-04,81
-2026-05,81
-2026-06,80
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 79, 810, 81, 80)),
+    good=kpi_file("measure: {column: csat}", data=monthly("csat", 78, 80, 79, 81, 81, 80)),
 )
 
 examples(
     "D615",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2026-12}
-""",
-        data="""\
-month,kpi,value,target
-2026-01,csat,78,90
-2026-02,csat,80,90
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2026-12}
-""",
-        data="""\
-month,kpi,value,target
-2026-01,csat,78,85
-2026-02,csat,80,85
-""",
-    ),
+    bad=kpi_file("target: {value: 85, due: 2026-12}", data="month,kpi,value,target\n2026-01,csat,78,90\n2026-02,csat,80,90\n"),
+    good=kpi_file("target: {value: 85, due: 2026-12}", data="month,kpi,value,target\n2026-01,csat,78,85\n2026-02,csat,80,85\n"),
 )
 
 examples(
     "D620",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-date,csat
-03/01/2026,78
-04/02/2026,80
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv, dayfirst: true}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    measure: {column: csat}
-""",
-        data="""\
-date,csat
-03/01/2026,78
-04/02/2026,80
-""",
-    ),
+    bad=kpi_file("measure: {column: csat}", data="date,csat\n03/01/2026,78\n04/02/2026,80\n"),
+    good=kpi_file("measure: {column: csat}", top="data: {path: data.csv, dayfirst: true}\n", data="date,csat\n03/01/2026,78\n04/02/2026,80\n"),
 )

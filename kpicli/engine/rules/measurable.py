@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from kpicli.engine.rules.catalogue import Example, check
+from kpicli.engine.rules.catalogue import check
 from kpicli.engine.rules.context import (
     ROW_AGGREGATES,
     RuleContext,
@@ -16,37 +16,14 @@ from kpicli.engine.rules.context import (
     unit_kind,
 )
 from kpicli.engine.rules.data import unmatched_kpis
+from kpicli.engine.rules.example import kpi_file, monthly
 
 
 @check(
     "M201",
-    bad=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: backlog
-    name: Open ticket backlog
-""",
-        data="""\
-month,open_tickets
-2026-01,120
-2026-02,95
-""",
-    ),
-    good=Example(
-        """\
-data: {path: data.csv}
-kpis:
-  - id: backlog
-    name: Open ticket backlog
-    measure: {column: open_tickets}
-""",
-        data="""\
-month,open_tickets
-2026-01,120
-2026-02,95
-""",
-    ),
+    bad=kpi_file(kpi="backlog", name="Open ticket backlog", data=monthly("open_tickets", 120, 95)),
+    good=kpi_file("measure: {column: open_tickets}", kpi="backlog", name="Open ticket backlog",
+             data=monthly("open_tickets", 120, 95)),
 )
 def check_something_to_measure(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -75,20 +52,8 @@ def check_something_to_measure(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "M202",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    unit: percent
-    measure: {column: csat, aggregate: sum}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    unit: percent
-    measure: {column: csat, aggregate: mean}
-""",
+    bad=kpi_file("unit: percent", "measure: {column: csat, aggregate: sum}"),
+    good=kpi_file("unit: percent", "measure: {column: csat, aggregate: mean}"),
 )
 def check_aggregate_fits_unit(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -128,18 +93,8 @@ def check_aggregate_fits_unit(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "M207",
-    bad="""\
-data: {url: "postgresql://kpi:s3cret@db.example.com/support"}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
-    good="""\
-data: {url: "postgresql://kpi@db.example.com/support"}
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
+    bad=kpi_file(top='data: {url: "postgresql://kpi:s3cret@db.example.com/support"}\n'),
+    good=kpi_file(top='data: {url: "postgresql://kpi@db.example.com/support"}\n'),
 )
 def check_data_url_secret(ctx: RuleContext) -> Iterator[RuleHit]:
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from kpicli.engine.rules.catalogue import MAX_KPIS_PER_OBJECTIVE, check
 from kpicli.engine.rules.context import RuleContext, RuleHit, kpi_path, text_id, unique
+from kpicli.engine.rules.example import OBJECTIVE, Example, kpi_file
 
 
 def _kpis_by_objective(ctx: RuleContext) -> dict[str, list[dict[str, Any]]]:
@@ -19,26 +20,14 @@ def _kpis_by_objective(ctx: RuleContext) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-@check(
-    "R401",
-    bad="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
-    good="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    objective: delight
-""",
-)
+def _kpis_on_delight(n: int) -> Example:
+    kpis = "".join(
+        f"  - {{id: k{i}, name: Support measure {i}, objective: delight}}\n" for i in range(1, n + 1)
+    )
+    return Example(OBJECTIVE + "kpis:\n" + kpis)
+
+
+@check("R401", bad=kpi_file(top=OBJECTIVE), good=kpi_file("objective: delight", top=OBJECTIVE))
 def check_linked(ctx: RuleContext) -> Iterator[RuleHit]:
     ids = unique([x for _, raw in ctx.raw_objectives if (x := text_id(raw.get("id")))])
     choices = f" (one of: {', '.join(ids[:6])})" if ids else ""
@@ -54,26 +43,8 @@ def check_linked(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "R402",
-    bad="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-  - id: grow
-    title: Grow in the EU
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    objective: delight
-""",
-    good="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    objective: delight
-""",
+    bad=kpi_file("objective: delight", top=OBJECTIVE + "  - id: grow\n    title: Grow in the EU\n"),
+    good=kpi_file("objective: delight", top=OBJECTIVE),
 )
 def check_objective_has_kpi(ctx: RuleContext) -> Iterator[RuleHit]:
     linked = _kpis_by_objective(ctx)
@@ -88,30 +59,12 @@ def check_objective_has_kpi(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "R403",
-    bad="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    objective: delight
-    kind: lagging
-""",
-    good="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    objective: delight
-    kind: lagging
-  - id: first_response
-    name: First response time
-    objective: delight
-    kind: leading
-""",
+    bad=kpi_file("objective: delight", "kind: lagging", top=OBJECTIVE),
+    good=kpi_file(
+        "objective: delight", "kind: lagging", top=OBJECTIVE,
+        more="  - {id: first_response, name: First response time, objective: delight, "
+        "kind: leading}\n",
+    ),
 )
 def check_leading(ctx: RuleContext) -> Iterator[RuleHit]:
     linked = _kpis_by_objective(ctx)
@@ -128,33 +81,8 @@ def check_leading(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "R404",
-    bad="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - {id: k1, name: Support measure 1, objective: delight}
-  - {id: k2, name: Support measure 2, objective: delight}
-  - {id: k3, name: Support measure 3, objective: delight}
-  - {id: k4, name: Support measure 4, objective: delight}
-  - {id: k5, name: Support measure 5, objective: delight}
-  - {id: k6, name: Support measure 6, objective: delight}
-  - {id: k7, name: Support measure 7, objective: delight}
-  - {id: k8, name: Support measure 8, objective: delight}
-""",
-    good="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - {id: k1, name: Support measure 1, objective: delight}
-  - {id: k2, name: Support measure 2, objective: delight}
-  - {id: k3, name: Support measure 3, objective: delight}
-  - {id: k4, name: Support measure 4, objective: delight}
-  - {id: k5, name: Support measure 5, objective: delight}
-  - {id: k6, name: Support measure 6, objective: delight}
-  - {id: k7, name: Support measure 7, objective: delight}
-""",
+    bad=_kpis_on_delight(MAX_KPIS_PER_OBJECTIVE + 1),
+    good=_kpis_on_delight(MAX_KPIS_PER_OBJECTIVE),
 )
 def check_too_many(ctx: RuleContext) -> Iterator[RuleHit]:
     linked = _kpis_by_objective(ctx)

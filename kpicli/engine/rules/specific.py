@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from kpicli.engine.rules.catalogue import check
 from kpicli.engine.rules.context import RuleContext, RuleHit, kpi_path
+from kpicli.engine.rules.example import kpi_file
 
 VAGUE_WORDS = {
     "sales", "performance", "quality", "revenue", "growth", "efficiency", "effectiveness",
@@ -35,16 +36,8 @@ def vague_name(name: str) -> str | None:
 
 @check(
     "S101",
-    bad="""\
-kpis:
-  - id: sales
-    name: Sales
-""",
-    good="""\
-kpis:
-  - id: sales
-    name: Net new MRR from EU customers
-""",
+    bad=kpi_file(kpi="sales", name="Sales"),
+    good=kpi_file(kpi="sales", name="Net new MRR from EU customers"),
 )
 def check_names(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -60,18 +53,8 @@ def check_names(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "S102",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    description: Survey score
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    description: Share of survey answers rating 4 or 5 out of 5
-""",
+    bad=kpi_file("description: Survey score"),
+    good=kpi_file("description: Share of survey answers rating 4 or 5 out of 5"),
 )
 def check_descriptions(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -92,54 +75,22 @@ def check_descriptions(ctx: RuleContext) -> Iterator[RuleHit]:
             )
 
 
-@check(
-    "S103",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    owner: Support lead
-""",
-)
+def _unset(ctx: RuleContext, rule: str, key: str, how: str) -> Iterator[RuleHit]:
+    """``rule`` for each KPI whose text field ``key`` is missing or blank; ``how`` to fix it."""
+    for i, kpi in ctx.kpis:
+        if not (getattr(kpi, key) or "").strip():
+            path = kpi_path(i, key) if key in ctx.raw_kpi(i) else kpi_path(i)
+            yield RuleHit(rule, path, f"KPI {kpi.id!r} has no {key}: {how}", kpi.id)
+
+
+@check("S103", bad=kpi_file(), good=kpi_file("owner: Support lead"))
 def check_owners(ctx: RuleContext) -> Iterator[RuleHit]:
-    for i, kpi in ctx.kpis:
-        if not (kpi.owner or "").strip():
-            path = kpi_path(i, "owner") if "owner" in ctx.raw_kpi(i) else kpi_path(i)
-            yield RuleHit(
-                "S103", path,
-                f"KPI {kpi.id!r} has no owner: add owner: with the person or role accountable "
-                "for it",
-                kpi.id,
-            )
+    yield from _unset(ctx, "S103", "owner", "add owner: with the person or role accountable for it")
 
 
-@check(
-    "S104",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    unit: percent
-""",
-)
+@check("S104", bad=kpi_file(), good=kpi_file("unit: percent"))
 def check_units(ctx: RuleContext) -> Iterator[RuleHit]:
-    for i, kpi in ctx.kpis:
-        if not (kpi.unit or "").strip():
-            path = kpi_path(i, "unit") if "unit" in ctx.raw_kpi(i) else kpi_path(i)
-            yield RuleHit(
-                "S104", path,
-                f"KPI {kpi.id!r} has no unit: add unit: percent, count, currency:EUR, hours, "
-                "days, points, ratio or another word",
-                kpi.id,
-            )
-
+    yield from _unset(
+        ctx, "S104", "unit",
+        "add unit: percent, count, currency:EUR, hours, days, points, ratio or another word",
+    )

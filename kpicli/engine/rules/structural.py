@@ -16,39 +16,29 @@ from kpicli.engine.rules.context import (
     text_id,
     unique,
 )
+from kpicli.engine.rules.example import OBJECTIVE, Example, kpi_file
+
 
 # E001 is found by the YAML loader (kpicli.definitions.yamlfile) before any rule runs.
+def _resolution_rate(formula: str) -> Example:
+    return kpi_file(
+        f"formula: {formula}", kpi="resolution_rate", name="Resolution rate",
+        more="  - {id: resolved, name: Tickets resolved}\n"
+        "  - {id: received, name: Tickets received}\n",
+    )
+
+
 examples(
     "E001",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2026-12
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2026-12}
-""",
+    bad=kpi_file("target: {value: 85, due: 2026-12"),
+    good=kpi_file("target: {value: 85, due: 2026-12}"),
 )
 
 
 @check(
     "E002",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    tagret: {value: 85, due: 2026-12}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2026-12}
-""",
+    bad=kpi_file("tagret: {value: 85, due: 2026-12}"),
+    good=kpi_file("target: {value: 85, due: 2026-12}"),
 )
 def check_ignore_ids(ctx: RuleContext) -> Iterator[RuleHit]:
     """Most E002 findings come from the loader; this checks the rule ids in ``ignore:``."""
@@ -71,20 +61,8 @@ def check_ignore_ids(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "E003",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: csat
-    name: Net promoter score
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-  - id: nps
-    name: Net promoter score
-""",
+    bad=kpi_file(more="  - id: csat\n    name: Net promoter score\n"),
+    good=kpi_file(more="  - id: nps\n    name: Net promoter score\n"),
 )
 def check_duplicate_ids(ctx: RuleContext) -> Iterator[RuleHit]:
     for what, items in (("KPI", ctx.raw_kpis), ("objective", ctx.raw_objectives)):
@@ -108,24 +86,8 @@ def check_duplicate_ids(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "E004",
-    bad="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    objective: delihgt
-""",
-    good="""\
-objectives:
-  - id: delight
-    title: Delight our customers
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    objective: delight
-""",
+    bad=kpi_file("objective: delihgt", top=OBJECTIVE),
+    good=kpi_file("objective: delight", top=OBJECTIVE),
 )
 def check_objective_refs(ctx: RuleContext) -> Iterator[RuleHit]:
     ids = [x for _, raw in ctx.raw_objectives if (x := text_id(raw.get("id")))]
@@ -158,26 +120,8 @@ def has_expressions(ctx: RuleContext, *, filters: bool = True) -> bool:
 
 @check(
     "E005",
-    bad="""\
-kpis:
-  - id: resolved
-    name: Tickets resolved
-  - id: received
-    name: Tickets received
-  - id: resolution_rate
-    name: Resolution rate
-    formula: resolved / recieved * 100
-""",
-    good="""\
-kpis:
-  - id: resolved
-    name: Tickets resolved
-  - id: received
-    name: Tickets received
-  - id: resolution_rate
-    name: Resolution rate
-    formula: resolved / received * 100
-""",
+    bad=_resolution_rate("resolved / recieved * 100"),
+    good=_resolution_rate("resolved / received * 100"),
 )
 def check_formulas(ctx: RuleContext) -> Iterator[RuleHit]:
     if not has_expressions(ctx, filters=False):
@@ -219,26 +163,8 @@ def check_formulas(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "E006",
-    bad="""\
-kpis:
-  - id: resolved
-    name: Tickets resolved
-  - id: received
-    name: Tickets received
-  - id: resolution_rate
-    name: Resolution rate
-    formula: resolved / * 100
-""",
-    good="""\
-kpis:
-  - id: resolved
-    name: Tickets resolved
-  - id: received
-    name: Tickets received
-  - id: resolution_rate
-    name: Resolution rate
-    formula: resolved / received * 100
-""",
+    bad=_resolution_rate("resolved / * 100"),
+    good=_resolution_rate("resolved / received * 100"),
 )
 def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
     if not has_expressions(ctx):

@@ -14,6 +14,7 @@ from kpicli.engine.rules.context import (
     target_base,
     target_field_path,
 )
+from kpicli.engine.rules.example import kpi_file
 from kpicli.model.kpifile import KPI
 
 
@@ -26,18 +27,8 @@ def _is_per_period(kpi: KPI) -> bool:
 
 @check(
     "T501",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2026-12}
-""",
+    bad=kpi_file("target: {value: 85}"),
+    good=kpi_file("target: {value: 85, due: 2026-12}"),
 )
 def check_due(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
@@ -53,20 +44,8 @@ def check_due(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "T502",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    baseline: {value: 78, period: 2026-06}
-    target: {value: 85, due: 2026-03}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    baseline: {value: 78, period: 2026-06}
-    target: {value: 85, due: 2026-12}
-""",
+    bad=kpi_file("baseline: {value: 78, period: 2026-06}", "target: {value: 85, due: 2026-03}"),
+    good=kpi_file("baseline: {value: 78, period: 2026-06}", "target: {value: 85, due: 2026-12}"),
 )
 def check_due_after_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
     fys = ctx.settings.fiscal_year_start
@@ -90,18 +69,8 @@ def check_due_after_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "T503",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2025-12}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {value: 85, due: 2030-12}
-""",
+    bad=kpi_file("target: {value: 85, due: 2025-12}"),
+    good=kpi_file("target: {value: 85, due: 2030-12}"),
 )
 def check_due_past(ctx: RuleContext) -> Iterator[RuleHit]:
     fys = ctx.settings.fiscal_year_start
@@ -121,19 +90,8 @@ def check_due_past(ctx: RuleContext) -> Iterator[RuleHit]:
 
 @check(
     "T504",
-    bad="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    target: {change: +5%, due: 2026-12}
-""",
-    good="""\
-kpis:
-  - id: csat
-    name: Customer satisfaction
-    baseline: {value: 78, period: 2026-01}
-    target: {change: +5%, due: 2026-12}
-""",
+    bad=kpi_file("target: {change: +5%, due: 2026-12}"),
+    good=kpi_file("baseline: {value: 78, period: 2026-01}", "target: {change: +5%, due: 2026-12}"),
 )
 def check_change_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
     for i, kpi in ctx.kpis:
