@@ -18,6 +18,8 @@ from pydantic import ValidationError
 
 from kpicli.engine.rules.catalogue import CATALOGUE
 from kpicli.model.kpifile import KPI, KPIFile, Objective
+from kpicli.model.units import exact_number, sums_by_default
+from kpicli.model.units import unit_kind as unit_kind  # re-exported: the rules ask it
 from kpicli.model.values import parse_number, parse_period_label
 
 if TYPE_CHECKING:  # pandas only for the data-backed rules, never at import time
@@ -192,8 +194,8 @@ def unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def fmt(x: float) -> str:
-    return f"{x:,.6g}" if abs(x) >= 10000 else f"{x:g}"
+# A number the user wrote, quoted back in a message: the one form of model/units.py.
+fmt = exact_number
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -219,27 +221,8 @@ def period_span(label: str, fiscal_year_start: int = 1) -> tuple[dt.date, dt.dat
     return dt.date(start.year, 1, 1), dt.date(start.year, 12, 31)
 
 
-_PERCENT_UNITS = {"percent", "%", "pct", "percentage", "percentage points", "pp"}
-_RATIO_UNITS = {"ratio", "fraction", "share"}
-_CURRENCY_PREFIXES = ("currency", "eur", "usd", "gbp", "chf", "jpy", "$", "€", "£")
-
-
-def unit_kind(unit: str | None) -> str | None:
-    """percent, ratio, currency, count, duration or other (None when no unit is given)."""
-    if unit is None:
-        return None
-    u = unit.strip().lower()
-    if u in _PERCENT_UNITS:
-        return "percent"
-    if u in _RATIO_UNITS:
-        return "ratio"
-    if u.startswith(_CURRENCY_PREFIXES):
-        return "currency"
-    if u in {"count", "number", "#", "tickets", "orders", "items", "units", "people"}:
-        return "count"
-    if u in {"hours", "days", "minutes", "seconds", "weeks", "h", "d", "min", "s"}:
-        return "duration"
-    return "other"
+# Unit kinds come from the one vocabulary (model/units.py): percent, percentage_points,
+# currency, count, duration, ratio, points or other; None when no unit is given.
 
 
 def kpi_path(i: int, *rest: str | int) -> YamlPath:
@@ -297,8 +280,8 @@ def effective_aggregate(kpi: KPI, settings: KPIFile) -> tuple[str, str]:
         return kpi.measure.aggregate, "measure"
     if settings.defaults.aggregate:
         return settings.defaults.aggregate.strip().lower(), "defaults"
-    kind = unit_kind(kpi.unit)
-    return ("sum" if kind in ("count", "currency") else "mean"), "unit"
+    # The aggregation's own default (engine/aggregate.default_aggregate), not a guess of it.
+    return ("sum" if sums_by_default(kpi.unit) else "mean"), "unit"
 
 
 def level_target(kpi: KPI) -> tuple[str, float] | None:

@@ -26,6 +26,7 @@ from kpicli.engine.rules.context import (
 )
 from kpicli.engine.rules.example import NPS, kpi_file, monthly
 from kpicli.model.kpifile import KPI, KPIFile
+from kpicli.model.labels import normalise_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,9 +45,7 @@ def _data_labels(table: Table) -> list[str]:
 
 
 def _norm_label(text: object) -> str:
-    """How the aggregation matches KPI labels in a long table (case, spaces, _ and - ignored)."""
-    from kpicli.engine.aggregate import normalise_label
-
+    """How the aggregation matches KPI labels in a long table (model/labels.py)."""
     return normalise_label(text)
 
 
@@ -137,7 +136,7 @@ def check_column_numeric(ctx: RuleContext) -> Iterator[RuleHit]:
                 continue
             col = VALUE
         else:
-            col = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+            col = kpi.data_column
             if col not in frame.columns:
                 continue
         series = frame[col]
