@@ -49,7 +49,7 @@ from kpicli.engine.aggregate import (
     default_aggregate,
     normalise_label,
 )
-from kpicli.engine.expr import constant_value
+from kpicli.engine.expr import FUNCTIONS, constant_value
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.table import DATE, KPI, TARGET, VALUE
 
@@ -503,83 +503,114 @@ class FilterTranslator:
         return hits
 
     def call(self, node: ast.Call) -> tuple[exp.Expression, _Kind]:
-        name = node.func.id  # type: ignore[attr-defined]
-        if name in ("contains", "startswith", "endswith"):
-            e, kind = self.eval(node.args[0])
-            if kind == "none":
+        # What a function is (its kind, what it gives, whether SQL can compute it exactly)
+        # comes from the expression language's function table; only its SQL is written here.
+        function = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+        name = function.name
+        if function.kind == "numeric":
+            args = [self.number(*self.eval(a)) for a in node.args]
+            if function.sql_refusal is not None:
+                raise _Refuse(function.sql_refusal)
+            return SQL_FUNCTIONS[name](args), "number"
+        e, kind = self.eval(node.args[0])
+        if function.sql_refusal is not None:
+            raise _Refuse(function.sql_refusal)
+        render = SQL_FUNCTIONS[name]
+        if function.kind == "missing test":
+            if kind == "none":  # the function's own answer for a value that is not there
+                return (exp.true() if function.implementation(False) else exp.false()), "cond"
+            return render(e), "cond"
+        if kind == "none":
+            if function.kind == "text test":
                 return exp.false(), "cond"
-            if kind != "text":
-                raise _Refuse(f"{name}() of {kind} values")
-            needle: str = node.args[1].value  # type: ignore[attr-defined]
-            low = exp.Lower(this=e)
-            lit = exp.Literal.string(needle.lower())
-            if name == "contains":
-                test: exp.Expression = exp.GT(
-                    this=exp.StrPosition(this=low, substr=lit), expression=exp.Literal.number(0)
-                )
-            else:
-                n = exp.Literal.number(len(needle))
-                cls = exp.Left if name == "startswith" else exp.Right
-                test = exp.EQ(this=cls(this=low, expression=n), expression=lit)
-            return _coalesce_false(test), "cond"
-        if name in ("isnull", "isna", "notnull", "notna"):
-            e, kind = self.eval(node.args[0])
-            if kind == "none":
-                return (exp.true() if name in ("isnull", "isna") else exp.false()), "cond"
-            return (_is_null(e) if name in ("isnull", "isna") else _not_null(e)), "cond"
-        if name in ("lower", "upper"):
-            e, kind = self.eval(node.args[0])
-            if kind == "none":
-                return exp.Null(), "none"
-            if kind != "text":
-                raise _Refuse(f"{name}() of {kind} values")
-            return (exp.Lower(this=e) if name == "lower" else exp.Upper(this=e)), "text"
-        if name == "len":
-            e, kind = self.eval(node.args[0])
-            if kind == "none":
+            if function.returns == "number":
                 return self.number(exp.Null(), "none"), "number"
-            if kind != "text":
-                raise _Refuse(f"len() of {kind} values")
-            return _double(exp.Length(this=e)), "number"
-        args = [self.number(*self.eval(a)) for a in node.args]
-        if name == "abs":
-            return exp.Abs(this=args[0]), "number"
-        if name == "sqrt":
-            x = args[0]
-            return _case(exp.GTE(this=_paren(x), expression=_num_lit(0.0)), exp.Sqrt(this=x)), "number"
-        if name == "log":
-            x = args[0]
-            if len(args) == 1:
-                return _case(exp.GT(this=_paren(x), expression=_num_lit(0.0)), exp.Ln(this=x)), "number"
-            b = args[1]
-            cond = _and(
-                exp.GT(this=_paren(x), expression=_num_lit(0.0)),
-                exp.GT(this=_paren(b), expression=_num_lit(0.0)),
-                exp.NEQ(this=_paren(b), expression=_num_lit(1.0)),
+            return exp.Null(), "none"
+        if kind != "text":
+            raise _Refuse(f"{name}() of {kind} values")
+        if function.kind == "text test":
+            needle: str = node.args[1].value  # type: ignore[attr-defined]
+            return _coalesce_false(render(e, needle)), "cond"
+        return render(e), ("number" if function.returns == "number" else "text")
+
+
+# ------------------------------------------------------------------ functions in SQL
+# One renderer for each function of kpicli.engine.expr.FUNCTIONS that SQL computes exactly
+# (a test checks that every function has a renderer or a sql_refusal, never both). By kind:
+# numeric (args) -> number; text test (text, needle) -> test; text (text); missing test (x).
+
+
+def _sql_sqrt(args: list[exp.Expression]) -> exp.Expression:
+    x = args[0]
+    return _case(exp.GTE(this=_paren(x), expression=_num_lit(0.0)), exp.Sqrt(this=x))
+
+
+def _sql_log(args: list[exp.Expression]) -> exp.Expression:
+    x = args[0]
+    if len(args) == 1:
+        return _case(exp.GT(this=_paren(x), expression=_num_lit(0.0)), exp.Ln(this=x))
+    b = args[1]
+    cond = _and(
+        exp.GT(this=_paren(x), expression=_num_lit(0.0)),
+        exp.GT(this=_paren(b), expression=_num_lit(0.0)),
+        exp.NEQ(this=_paren(b), expression=_num_lit(1.0)),
+    )
+    assert cond is not None
+    return _case(cond, exp.Div(this=exp.Ln(this=x), expression=exp.Ln(this=b)))
+
+
+def _sql_skipping_missing(cls: type[exp.Func]) -> Callable[[list[exp.Expression]], exp.Expression]:
+    # fmin/fmax skip a missing argument; LEAST/GREATEST's NULL handling differs by engine,
+    # so say it explicitly.
+    def render(args: list[exp.Expression]) -> exp.Expression:
+        out = args[0]
+        for b in args[1:]:
+            a = out
+            out = exp.Case(
+                ifs=[
+                    exp.If(this=_is_null(a), true=b),
+                    exp.If(this=_is_null(b), true=a),
+                ],
+                default=cls(this=a, expressions=[b]),
             )
-            assert cond is not None
-            return _case(cond, exp.Div(this=exp.Ln(this=x), expression=exp.Ln(this=b))), "number"
-        if name in ("min", "max"):
-            # fmin/fmax skip a missing argument; LEAST/GREATEST's NULL handling differs by
-            # engine, so say it explicitly.
-            cls = exp.Least if name == "min" else exp.Greatest
-            out = args[0]
-            for b in args[1:]:
-                a = out
-                out = exp.Case(
-                    ifs=[
-                        exp.If(this=_is_null(a), true=b),
-                        exp.If(this=_is_null(b), true=a),
-                    ],
-                    default=cls(this=a, expressions=[b]),
-                )
-            return out, "number"
-        if name == "round":
-            raise _Refuse(
-                "round() rounds half to even in kpicli (like Python and pandas); SQL engines "
-                "round half away from zero"
-            )
-        raise _Refuse(f"{name}()")
+        return out
+
+    return render
+
+
+def _sql_contains(e: exp.Expression, needle: str) -> exp.Expression:
+    lit = exp.Literal.string(needle.lower())
+    return exp.GT(
+        this=exp.StrPosition(this=exp.Lower(this=e), substr=lit), expression=exp.Literal.number(0)
+    )
+
+
+def _sql_affix(cls: type[exp.Func]) -> Callable[[exp.Expression, str], exp.Expression]:
+    def render(e: exp.Expression, needle: str) -> exp.Expression:
+        lit = exp.Literal.string(needle.lower())
+        n = exp.Literal.number(len(needle))
+        return exp.EQ(this=cls(this=exp.Lower(this=e), expression=n), expression=lit)
+
+    return render
+
+
+SQL_FUNCTIONS: dict[str, Callable[..., exp.Expression]] = {
+    "abs": lambda args: exp.Abs(this=args[0]),
+    "min": _sql_skipping_missing(exp.Least),
+    "max": _sql_skipping_missing(exp.Greatest),
+    "log": _sql_log,
+    "sqrt": _sql_sqrt,
+    "isnull": _is_null,
+    "notnull": _not_null,
+    "isna": _is_null,
+    "notna": _not_null,
+    "contains": _sql_contains,
+    "startswith": _sql_affix(exp.Left),
+    "endswith": _sql_affix(exp.Right),
+    "lower": lambda e: exp.Lower(this=e),
+    "upper": lambda e: exp.Upper(this=e),
+    "len": lambda e: _double(exp.Length(this=e)),
+}
 
 
 def probe_frame(columns: dict[str, ColumnKind], names: dict[str, str]) -> pd.DataFrame:
