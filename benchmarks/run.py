@@ -511,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 while fh.read(1 << 24):
                     pass
     subprocess.run(
-        [PY, "-c", "import pandas, pyarrow, kpicli.cli, kpicli.engine.report, kpicli.io.readers"],
+        [PY, "-c", "import pandas, pyarrow, kpicli.cli, kpicli.engine.report, kpicli.readers.files"],
         env={**os.environ, **src_env},
         check=False,
     )

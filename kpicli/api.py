@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from kpicli.definitions.load import Definitions
+from kpicli.definitions.load import load_kpi_file as _load_definitions
 from kpicli.errors import DefinitionError, KpiError
-from kpicli.io.definitions import Definitions
-from kpicli.io.definitions import load_kpi_file as _load_definitions
 from kpicli.model.diff import DefinitionDiff
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Report
@@ -58,7 +58,7 @@ def _checked(defs: Definitions, path: str | Path) -> Definitions:
 
 def load_kpi_text(text: str, source: str) -> Definitions:
     """Like :func:`load_kpi_file` for text read elsewhere (``git show``); ``source`` names it."""
-    from kpicli.io.definitions import parse_definitions, raise_on_errors
+    from kpicli.definitions.load import parse_definitions, raise_on_errors
 
     return _checked(raise_on_errors(parse_definitions(text, source), source), source)
 
@@ -66,7 +66,7 @@ def load_kpi_text(text: str, source: str) -> Definitions:
 def data_paths(defs: Definitions, data: Sequence[str | Path] | None = None) -> list[Path]:
     """The files :func:`read_table` reads, as paths to open (globs expanded, ``data.path``
     relative to the KPI file): what an output must never overwrite. Never raises."""
-    from kpicli.io.readers import expand_paths
+    from kpicli.readers.files import expand_paths
 
     try:
         if data:
@@ -92,7 +92,7 @@ def read_table(
     ``model`` stands in for ``defs.model`` when the file as a whole did not validate
     (``kpi validate`` still checks its valid parts against the data).
     """
-    from kpicli.io.readers import read_data
+    from kpicli.readers.files import read_data
 
     model = model or defs.model
     assert model is not None
@@ -118,7 +118,7 @@ def _from_cwd(paths: Sequence[str | Path], base: Path | None = None) -> list[str
     """Paths (or globs) as seen from the working directory: relative inside it, else absolute."""
     import os
 
-    from kpicli.io.paths import shown_path
+    from kpicli.paths import shown_path
 
     out = []
     for p in paths:
@@ -139,8 +139,8 @@ def _read_through_engine(
     defs: Definitions, model: KPIFile, data: Sequence[str | Path] | None
 ) -> tuple[Table | None, list[str]]:
     """A database URL or Parquet files read through DuckDB/PostgreSQL (the aggregation runs
-    there; kpicli.io.sql_source), or None for the pandas path."""
-    from kpicli.io.sql_source import Request, read_sql_table, wants_sql
+    there; kpicli.readers.sql_source), or None for the pandas path."""
+    from kpicli.readers.sql_source import Request, read_sql_table, wants_sql
 
     spec = model.data
     request, notes = wants_sql(spec, data, defs.base_dir)
@@ -148,7 +148,7 @@ def _read_through_engine(
         return None, notes
     assert isinstance(request, Request)
     if request.files:
-        from kpicli.io.paths import shown_path
+        from kpicli.paths import shown_path
 
         # As on the pandas path: findings name the files from the working directory
         # (team/data.parquet, not data.parquet), which editors and CI annotations can open.
@@ -213,7 +213,7 @@ def diff(
 
     new_defs = load_kpi_file(new)
     if git is not None:
-        from kpicli.io.gitfile import read_at_revision
+        from kpicli.definitions.gitfile import read_at_revision
 
         text, shown = read_at_revision(new, git)
         old_defs = load_kpi_text(text, shown)
@@ -262,7 +262,7 @@ def template_plan(
     data: Sequence[str | Path] | None = None,
     today: dt.date | None = None,
 ) -> EntryPlan:
-    """Plan the data-entry workbook of ``kpi template`` (write it with kpicli.io.template).
+    """Plan the data-entry workbook of ``kpi template`` (write it with kpicli.writers.template).
 
     ``by`` defaults to the file's ``breakdown``. Its members are, in this order: ``members``
     as given; else the distinct values of that column in the data (``--data``, else the

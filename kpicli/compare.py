@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kpicli.io.definitions import Definitions
+from kpicli.definitions.load import Definitions
 from kpicli.model.diff import FieldChange, ItemChange, ScoreChange, StatusChange, status_change
 from kpicli.model.results import KPIResult, Report, ScoreLine
 

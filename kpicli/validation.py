@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kpicli.definitions.load import Definitions, read_definitions
 from kpicli.errors import KpiError
-from kpicli.io.definitions import Definitions, read_definitions
 from kpicli.model.results import Finding
 
 __all__ = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kpicli.errors import KpiError
-from kpicli.io import atomic
+from kpicli.writers import atomic
 
 
 def test_file_and_folder_are_synced_before_and_after_the_rename(

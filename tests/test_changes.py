@@ -21,11 +21,11 @@ from typer.testing import CliRunner
 
 from kpicli.api import read_table
 from kpicli.cli import app
+from kpicli.definitions.load import load_kpi_file
 from kpicli.engine.changes import status_change
 from kpicli.engine.report import build_report
-from kpicli.io.csvout import render_csv
-from kpicli.io.definitions import load_kpi_file
 from kpicli.model.results import Report
+from kpicli.writers.csvout import render_csv
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 STATUSES = ["met", "on_track", "at_risk", "off_track", "no_data"]

@@ -82,7 +82,7 @@ def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_shown_path_is_relative_to_the_working_directory_or_absolute(tmp_path: Path) -> None:
-    from kpicli.io.paths import shown_path
+    from kpicli.paths import shown_path
 
     cwd = tmp_path / "work"
     assert shown_path("team/data.csv", cwd) == os.path.join("team", "data.csv")

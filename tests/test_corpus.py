@@ -234,7 +234,7 @@ def test_writer_failing_midway_leaves_nothing(
     for n, content in GOOD.items():
         (tmp_path / n).write_bytes(content if isinstance(content, bytes) else content.encode())
     monkeypatch.chdir(tmp_path)
-    import kpicli.io.xlsx as xlsx
+    import kpicli.writers.xlsx as xlsx
 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("writer crashed halfway")

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import api
 from kpicli.cli.app import app
-from kpicli.io.diffout import MARKER
+from kpicli.writers.diffout import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT = ROOT / "examples" / "support"

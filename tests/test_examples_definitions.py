@@ -11,7 +11,7 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from kpicli.io.definitions import load_kpi_file
+from kpicli.definitions.load import load_kpi_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SETS = {"ecommerce-cx": "cx-weekly", "sales": "sales", "support": "tickets"}
@@ -162,7 +162,7 @@ def test_csv_and_xlsx_hold_the_same_values(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_examples_report_the_designed_statuses(name: str) -> None:
-    pytest.importorskip("kpicli.io.readers", reason="the data readers are not built yet")
+    pytest.importorskip("kpicli.readers.files", reason="the data readers are not built yet")
     from kpicli.api import build_report
 
     for data in (f"{SETS[name]}.csv", f"{SETS[name]}.xlsx"):

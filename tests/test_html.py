@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from kpicli.cli import app
-from kpicli.io.html import CSP, render_html
 from kpicli.model.results import Finding, HistoryPoint, KPIResult, Report, ScoreLine
+from kpicli.writers.html import CSP, render_html
 from tests.external import missing
 from tests.test_changes import example_report
 from tests.xlsx_fixtures import breakdown_report, summary_report

@@ -8,7 +8,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpicli.io.jsonout import _tidy, dumps
+from kpicli.writers.jsonout import _tidy, dumps
 
 leaves = (
     st.none()

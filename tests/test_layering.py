@@ -33,24 +33,42 @@ def modules(layer: str) -> list[Path]:
 def test_model_imports_nothing_from_engine_io_cli_and_no_pandas_at_import() -> None:
     for path in modules("model"):
         for name in imports_of(path):
-            assert not name.startswith(("kpicli.engine", "kpicli.io", "kpicli.cli", "kpicli.api",
+            assert not name.startswith(("kpicli.engine", "kpicli.readers", "kpicli.writers",
+                                        "kpicli.definitions", "kpicli.cli", "kpicli.api",
                                         "typer", "rich")), f"{path.name} imports {name}"
         for name in imports_of(path, top_level_only=True):
             assert not name.startswith(("pandas", "numpy", "openpyxl")), f"{path.name}: {name}"
 
 
-def test_engine_imports_neither_typer_rich_io_nor_cli() -> None:
+def test_engine_imports_neither_typer_rich_readers_writers_nor_cli() -> None:
     for path in modules("engine"):
         for name in imports_of(path):
-            assert not name.startswith(("typer", "rich", "kpicli.io", "kpicli.cli", "kpicli.api")), (
+            assert not name.startswith(("typer", "rich", "kpicli.readers", "kpicli.writers",
+                                        "kpicli.definitions", "kpicli.cli", "kpicli.api")), (
                 f"{path.name} imports {name}"
             )
 
 
-def test_io_never_imports_cli() -> None:
-    for path in modules("io"):
+# Readers, definitions and writers sit side by side under the api: none of them reaches up
+# (cli, api, typer), and writers render a result without reading data or recomputing it.
+SIDEWAYS = {
+    "readers": ("kpicli.writers", "kpicli.definitions"),
+    "definitions": ("kpicli.readers", "kpicli.writers", "kpicli.engine"),
+    "writers": ("kpicli.readers", "kpicli.definitions", "kpicli.engine"),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(SIDEWAYS))
+def test_readers_definitions_writers_stay_in_their_lane(layer: str) -> None:
+    assert modules(layer), f"kpicli/{layer}/ has no modules"
+    banned = ("kpicli.cli", "kpicli.api", "kpicli.validation", "typer", *SIDEWAYS[layer])
+    for path in modules(layer):
         for name in imports_of(path):
-            assert not name.startswith(("kpicli.cli", "typer")), f"{path.name} imports {name}"
+            assert not name.startswith(banned), f"{layer}/{path.name} imports {name}"
+
+
+def test_the_old_io_package_is_gone() -> None:
+    assert not (PKG / "io").exists(), "kpicli/io/ was split into readers/, definitions/, writers/"
 
 
 HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "sqlglot", "duckdb",

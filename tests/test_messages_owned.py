@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kpicli.cli.app import app
-from kpicli.io.yamlfile import YamlError, load_yaml_text
+from kpicli.definitions.yamlfile import YamlError, load_yaml_text
 
 BASE = """version: 1
 title: Owned messages

@@ -34,11 +34,11 @@ from kpicli import limits
 from kpicli.cli.app import app
 from kpicli.engine.report import build_report
 from kpicli.errors import KpiError
-from kpicli.io.csvout import render_csv
-from kpicli.io.jsonout import render_json
-from kpicli.io.markdown import render_markdown
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.table import Source, Table
+from kpicli.writers.csvout import render_csv
+from kpicli.writers.jsonout import render_json
+from kpicli.writers.markdown import render_markdown
 from tests.corpus_cases import KPIS, data_csv, data_xlsx
 
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from kpicli.engine.report import build_report
-from kpicli.io.readers import read_data
 from kpicli.model.kpifile import KPIFile
+from kpicli.readers.files import read_data
 
 TODAY = dt.date(2026, 11, 22)
 

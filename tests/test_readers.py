@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpicli.io.readers import read_data
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import COL, DATE, KPI, ROW, SRC, TARGET, VALUE
+from kpicli.readers.files import read_data
 
 DATA = Path(__file__).parent / "data"
 

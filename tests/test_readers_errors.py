@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kpicli.errors import DataError, KpiError
-from kpicli.io.readers import read_data
 from kpicli.model.kpifile import DataSpec
+from kpicli.readers.files import read_data
 
 DATA = Path(__file__).parent / "data"
 

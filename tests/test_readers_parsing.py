@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpicli.io.layout import find_header, scale_fractions
-from kpicli.io.numbers import refine_day_grain, to_dates, to_numbers
-from kpicli.io.readers import read_data
 from kpicli.model.table import ROW
+from kpicli.readers.files import read_data
+from kpicli.readers.layout import find_header, scale_fractions
+from kpicli.readers.numbers import refine_day_grain, to_dates, to_numbers
 
 
 def nums(values: list[object], hint: str = ".", decimal: str | None = None) -> list[float]:

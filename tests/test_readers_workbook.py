@@ -10,9 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpicli.io.readers import read_data
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import BASELINE, COL, DATE, KPI, ROW, SRC, TARGET, VALUE
+from kpicli.readers.files import read_data
 
 DATA = Path(__file__).parent / "data"
 

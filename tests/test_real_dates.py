@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli.cli.app import app
 from kpicli.engine import periods as P
-from kpicli.io.numbers import to_dates
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.values import parse_period_label, parse_quarter_word, two_digit_year
+from kpicli.readers.numbers import to_dates
 
 runner = CliRunner()
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from kpicli.definitions.yamlfile import load_yaml_text
 from kpicli.engine import rules as R
-from kpicli.io.yamlfile import load_yaml_text
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.table import Source, Table
 

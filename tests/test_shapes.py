@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 
 from kpicli.cli.app import app
 from kpicli.errors import DataError
-from kpicli.io.headers import header_block, parts_period, strip_marks
-from kpicli.io.readers import read_data
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import DATE, KPI, ROW, TARGET, VALUE
+from kpicli.readers.files import read_data
+from kpicli.readers.headers import header_block, parts_period, strip_marks
 
 runner = CliRunner()
 

@@ -23,8 +23,8 @@ import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import api
 from kpicli.cli.app import app
 from kpicli.engine.template import _bounds, entry_periods
-from kpicli.io.entry_layout import DATA_SHEET, INSTRUCTIONS_SHEET, MARKER_SHEET
-from kpicli.io.template import write_template
+from kpicli.model.entry_layout import DATA_SHEET, INSTRUCTIONS_SHEET, MARKER_SHEET
+from kpicli.writers.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 SALES = ROOT / "examples" / "sales"
@@ -213,7 +213,7 @@ def test_sales_example_members_from_the_data_and_round_trip(tmp_path: Path) -> N
                        "2026-01..2026-02", "--by", "rep")
     assert code == 0, err
     # Data files are named from the working directory, like every finding and message.
-    from kpicli.io.paths import shown_path
+    from kpicli.paths import shown_path
 
     shown = shown_path(SALES / "sales.csv")
     assert f"members of rep: the distinct values in the data ({shown})" in err

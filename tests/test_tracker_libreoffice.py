@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpicli.io.readers import read_data
 from kpicli.model.kpifile import KPIFile
+from kpicli.readers.files import read_data
 
 DATA = Path(__file__).parent / "data"
 MODEL = KPIFile.model_validate(

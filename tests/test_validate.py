@@ -179,8 +179,8 @@ def test_auto_format_is_github_inside_actions() -> None:
 
 
 def test_github_escaping() -> None:
-    from kpicli.io.findings_out import escape_data, escape_property, render_github
     from kpicli.model.results import Finding
+    from kpicli.writers.findings import escape_data, escape_property, render_github
 
     assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
     assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
@@ -235,9 +235,9 @@ def test_junit_strict_makes_warnings_failures_and_clean_files_pass() -> None:
 
 
 def test_junit_escapes_markup_and_control_characters() -> None:
-    from kpicli.io.findings_out import render_junit
     from kpicli.model.results import Finding
     from kpicli.validation import FileResult, ValidationResult
+    from kpicli.writers.findings import render_junit
 
     f = Finding(rule="S101", severity="error", message='<b>&"x"\x07', file="a.yaml", line=1,
                 column=1)
@@ -289,7 +289,7 @@ def test_sarif_format() -> None:
 
 
 def test_sarif_uri_is_a_relative_uri_reference() -> None:
-    from kpicli.io.findings_out import artifact_uri
+    from kpicli.writers.findings import artifact_uri
 
     assert artifact_uri("./kpis/my kpis.yaml") == "kpis/my%20kpis.yaml"
     assert artifact_uri("<stdin>") == "stdin"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import kpicli.cli  # noqa: F401 - registers every command on the app
 from kpicli.cli.app import app
 
-pytest.importorskip("kpicli.io.readers")
+pytest.importorskip("kpicli.readers.files")
 
 runner = CliRunner()
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from kpicli.io.csvout import COLUMNS, render_csv
-from kpicli.io.jsonout import render_json
-from kpicli.io.markdown import render_markdown
-from kpicli.io.terminal import render_terminal
 from kpicli.model.results import KPIResult, Report
+from kpicli.writers.csvout import COLUMNS, render_csv
+from kpicli.writers.jsonout import render_json
+from kpicli.writers.markdown import render_markdown
+from kpicli.writers.terminal import render_terminal
 from tests.xlsx_fixtures import breakdown_report, summary_report
 
 GOLDEN = Path(__file__).parent / "golden"

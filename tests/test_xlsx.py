@@ -25,8 +25,9 @@ from xlsx_fixtures import (
 )
 
 from kpicli.errors import KpiError
-from kpicli.io import xlsx
-from kpicli.io.xlsx import (
+from kpicli.model.results import Finding, HistoryPoint, KPIResult, Report, ScoreLine
+from kpicli.writers import xlsx
+from kpicli.writers.xlsx import (
     STATUS_COLORS,
     STATUS_LABEL,
     SUMMARY_COLUMNS,
@@ -36,7 +37,6 @@ from kpicli.io.xlsx import (
     safe_sheet_title,
     write_xlsx,
 )
-from kpicli.model.results import Finding, HistoryPoint, KPIResult, Report, ScoreLine
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -701,7 +701,7 @@ def test_no_merged_ranges_overlap(summary_wb: Workbook, breakdown_wb: Workbook) 
 
 def test_writer_imports_no_cli_libraries() -> None:
     code = (
-        "import sys, kpicli.io.xlsx; "
+        "import sys, kpicli.writers.xlsx; "
         "print(sorted(m for m in ('typer', 'rich') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -264,7 +264,7 @@ def _columns() -> int:
 def note(message: str) -> None:
     """A message for the person, on stderr (stdout carries results only)."""
     if not OPTIONS.quiet:
-        from kpicli.io.sanitize import printable
+        from kpicli.writers.sanitize import printable
 
         typer.echo(printable(message), err=True)
 
@@ -272,7 +272,7 @@ def note(message: str) -> None:
 def fail(message: str, code: int = 2) -> None:
     # Messages quote file names, column headers and cells: their control characters (escape
     # sequences) are shown as symbols, never sent to the terminal.
-    from kpicli.io.sanitize import printable
+    from kpicli.writers.sanitize import printable
 
     typer.echo(f"kpi: error: {printable(message)}", err=True)
     raise typer.Exit(code)

@@ -61,7 +61,7 @@ def diff(
     Exit status: 0 no status changes, 1 a KPI's status would change, 2 an error.
     """
     from kpicli.api import diff as compute
-    from kpicli.io.diffout import render_diff
+    from kpicli.writers.diffout import render_diff
 
     paths = list(files or [])
     if git is not None:

@@ -149,7 +149,7 @@ def report(
     if changes:
         _emit(_render_changes(rep, kind, output is not None), output, inputs)
     elif kind == "xlsx":
-        from kpicli.io.xlsx import write_xlsx
+        from kpicli.writers.xlsx import write_xlsx
 
         assert output is not None
         from kpicli.validation import validate_files
@@ -193,7 +193,7 @@ def _emit(text: str | None, output: Path | None, inputs: list[Path]) -> None:
     if text is None:
         return
     if output is not None:
-        from kpicli.io.atomic import write_text_atomic
+        from kpicli.writers.atomic import write_text_atomic
 
         write_text_atomic(output, text, inputs)
         note(f"wrote {output}")
@@ -209,8 +209,8 @@ def _file_console():
 
 
 def _render_changes(rep: object, kind: str, to_file: bool) -> str | None:
-    from kpicli.io import changes as C
     from kpicli.model.results import Report
+    from kpicli.writers import changes as C
 
     assert isinstance(rep, Report)
     if kind == "json":
@@ -229,22 +229,22 @@ def _render(rep: object, kind: str, explain: bool, to_file: bool = False) -> str
 
     assert isinstance(rep, Report)
     if kind == "json":
-        from kpicli.io.jsonout import render_json
+        from kpicli.writers.jsonout import render_json
 
         return render_json(rep)
     if kind == "csv":
-        from kpicli.io.csvout import render_csv
+        from kpicli.writers.csvout import render_csv
 
         return render_csv(rep)
     if kind == "html":
-        from kpicli.io.html import render_html
+        from kpicli.writers.html import render_html
 
         return render_html(rep)
     if kind == "markdown":
-        from kpicli.io.markdown import render_markdown
+        from kpicli.writers.markdown import render_markdown
 
         return render_markdown(rep, explain=explain)
-    from kpicli.io.terminal import render_terminal
+    from kpicli.writers.terminal import render_terminal
 
     console = _file_console() if to_file else _console()
     render_terminal(rep, console, explain=explain)
@@ -295,7 +295,7 @@ def show(
     if fmt is ShowFormat.json:
         import json
 
-        from kpicli.io.jsonout import _tidy
+        from kpicli.writers.jsonout import _tidy
 
         rows = [r.model_dump(mode="json") for r in rep.kpis if r.id == kpi.id]
         findings = [f.model_dump(mode="json") for f in rep.findings if f.kpi == kpi.id]
@@ -313,7 +313,7 @@ def show(
         sys.stdout.write(json.dumps(_tidy(doc), indent=2, ensure_ascii=False) + "\n")
         return
     from kpicli.engine.aggregate import default_aggregate
-    from kpicli.io.terminal import render_kpi_detail
+    from kpicli.writers.terminal import render_kpi_detail
 
     measure = ""
     if kpi.formula:

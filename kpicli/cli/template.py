@@ -44,7 +44,7 @@ def template(
     """A data-entry workbook: one row per KPI (and member), one column per period."""
     from kpicli.api import template_plan
     from kpicli.errors import KpiError
-    from kpicli.io.template import write_template
+    from kpicli.writers.template import write_template
 
     if output.suffix.lower() != ".xlsx":
         raise KpiError(f"-o {output}: the template is an Excel workbook; name it *.xlsx")

@@ -98,8 +98,8 @@ def validate(
     from kpicli import __version__
     from kpicli.engine.rules import catalogue_rows
     from kpicli.errors import KpiError
-    from kpicli.io.findings_out import render, summary_line
     from kpicli.validation import validate_files
+    from kpicli.writers.findings import render, summary_line
 
     kind = resolve_format(fmt)
     when = None
@@ -122,8 +122,8 @@ def validate(
     text = render(kind, result, catalogue_rows(), color=color, version=__version__)
     if output is not None:
         from kpicli.api import data_paths
-        from kpicli.io.atomic import write_text_atomic
-        from kpicli.io.definitions import read_definitions
+        from kpicli.definitions.load import read_definitions
+        from kpicli.writers.atomic import write_text_atomic
 
         # Paths as opened (a file's data.path is relative to it), not as shown in findings.
         kpi_files = [Path(p) for p in paths if p != "-"]
@@ -193,7 +193,7 @@ def schema(
     if output is None:
         sys.stdout.write(text)
         return
-    from kpicli.io.atomic import write_text_atomic
+    from kpicli.writers.atomic import write_text_atomic
 
     if output.suffix.lower() in (".yaml", ".yml"):
         fail(f"refusing to write the schema to {output}: that looks like a KPI file; use .json")

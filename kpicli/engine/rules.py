@@ -72,7 +72,7 @@ def _declare(
     return register
 
 
-# Rules applied while loading the file (kpicli.io.definitions); listed here for the catalogue.
+# Rules applied while loading the file (kpicli.definitions.load); listed here for the catalogue.
 CATALOGUE["E001"] = Rule(
     "E001", "E", "error", "YAML syntax error",
     "Fix the YAML at the reported position: indentation with spaces, a colon after each key, "
@@ -1448,7 +1448,7 @@ def series_from_table(model: KPIFile, table: Table) -> tuple[dict[str, pd.Series
 
 
 # --------------------------------------------------------------------------------------------
-# D: data-quality findings. They are made by the readers (kpicli.io) and by
+# D: data-quality findings. They are made by the readers (kpicli.readers) and by
 # kpicli.engine.quality while the data is read and checked, each at its cell or line; they are
 # declared here so that `kpi rules`, docs/rules.md, SARIF and --select/--ignore know them.
 

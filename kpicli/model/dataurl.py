@@ -1,6 +1,6 @@
 """Database URLs as kpicli shows and checks them: redaction and the no-secrets rule.
 
-Pure string functions (no I/O, no drivers), shared by the reader (kpicli.io.sql_source) and
+Pure string functions (no I/O, no drivers), shared by the reader (kpicli.readers.sql_source) and
 the validation rule M207 (kpicli.engine.rules).
 """
 

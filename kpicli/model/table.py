@@ -59,7 +59,7 @@ class Table:
     native_grain: str | None = None
     # A database or DuckDB source: the rows stay there, ``frame`` holds no measurements (only
     # the columns, and the distinct KPI labels of a long table), and the engine calls
-    # ``pushdown(model, grain, by)`` for the aggregated Actuals (kpicli.io.sql_source).
+    # ``pushdown(model, grain, by)`` for the aggregated Actuals (kpicli.readers.sql_source).
     pushdown: Callable[..., Any] | None = None
     # Silent choices the readers made (sheet, date column, ...), named for the user.
     notes: list[str] = field(default_factory=list)

@@ -23,7 +23,8 @@ import html
 import math
 from collections.abc import Iterable
 
-from kpicli.io.formatting import (
+from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
+from kpicli.writers.formatting import (
     CHANGE_ARROW,
     STATUS_ICON,
     STATUS_LABEL,
@@ -38,8 +39,7 @@ from kpicli.io.formatting import (
     objective_sections,
     period_heading,
 )
-from kpicli.io.sanitize import printable
-from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
+from kpicli.writers.sanitize import printable
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 

@@ -3,7 +3,7 @@
 Contract: sheet ``Data entry`` first (header in row 1: KPI, the member column with --by, KPI
 title, Unit, Owner, Target (kpis.yaml), then one column per period; one row per plan row),
 an ``Instructions`` sheet, and the hidden marker sheet that makes the reader take the workbook
-as a template (kpicli/io/entry_layout.py). Period cells carry the unit's number format and a
+as a template (kpicli/model/entry_layout.py). Period cells carry the unit's number format and a
 data validation (numbers only, within the row's bounds). Every text cell is sanitised (never
 a formula, no XML-illegal characters). Written atomically; an input is never overwritten.
 """
@@ -22,8 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpicli import __version__
-from kpicli.io.atomic import write_atomic
-from kpicli.io.entry_layout import (
+from kpicli.model.entry_layout import (
     DATA_SHEET,
     HEADER_ROW,
     INSTRUCTIONS_SHEET,
@@ -35,9 +34,10 @@ from kpicli.io.entry_layout import (
     TARGET_HEADER,
     UNIT_HEADER,
 )
-from kpicli.io.formatting import format_value
-from kpicli.io.xlsx import _font, _header, _put, number_format
 from kpicli.model.template import EntryPlan, EntryRow
+from kpicli.writers.atomic import write_atomic
+from kpicli.writers.formatting import format_value
+from kpicli.writers.xlsx import _font, _header, _put, number_format
 
 __all__ = ["build_template", "target_text", "write_template"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from kpicli.io.jsonout import _tidy
-from kpicli.io.sanitize import neutralize_formula
 from kpicli.model.results import Report
+from kpicli.writers.jsonout import _tidy
+from kpicli.writers.sanitize import neutralize_formula
 
 COLUMNS = [
     "period",

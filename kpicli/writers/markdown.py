@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kpicli.io.formatting import (
+from kpicli.model.results import KPIResult, Report
+from kpicli.writers.formatting import (
     CHANGE_ARROW,
     STATUS_LABEL,
     arrow,
@@ -14,8 +15,7 @@ from kpicli.io.formatting import (
     moved,
     period_heading,
 )
-from kpicli.io.sanitize import markdown_cell as md
-from kpicli.model.results import KPIResult, Report
+from kpicli.writers.sanitize import markdown_cell as md
 
 EMOJI = {"met": "🟢", "on_track": "🟢", "at_risk": "🟡", "off_track": "🔴", "no_data": "⚪"}
 

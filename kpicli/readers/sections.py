@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
-from kpicli.io.headers import HeaderBlock
 from kpicli.model.kpifile import DataSpec
+from kpicli.readers.headers import HeaderBlock
 
 __all__ = ["Sections", "choose_section", "cut_table", "footer_rows", "pick_value"]
 

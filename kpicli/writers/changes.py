@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kpicli.io.formatting import (
+from kpicli.model.results import KPIResult, Report
+from kpicli.writers.formatting import (
     CHANGE_ARROW,
     CHANGE_ORDER,
     STATUS_LABEL,
@@ -24,10 +25,9 @@ from kpicli.io.formatting import (
     format_value,
     moved,
 )
-from kpicli.io.jsonout import _tidy
-from kpicli.io.sanitize import markdown_cell as md
-from kpicli.io.sanitize import printable
-from kpicli.model.results import KPIResult, Report
+from kpicli.writers.jsonout import _tidy
+from kpicli.writers.sanitize import markdown_cell as md
+from kpicli.writers.sanitize import printable
 
 # The fields of one change in JSON: enough to write the sentence without the full report.
 CHANGE_FIELDS = (
@@ -149,6 +149,6 @@ def render_changes_json(report: Report) -> str:
 
 
 def render_changes_csv(report: Report) -> str:
-    from kpicli.io.csvout import render_csv
+    from kpicli.writers.csvout import render_csv
 
     return render_csv(report.model_copy(update={"kpis": moved(report.kpis)}))

@@ -355,7 +355,7 @@ def _quarter_word(text: str) -> int | None:
 
 def header_period(v: object, fiscal_year_start: int = 1) -> tuple[str, dt.date] | None:
     """One header cell as ``(grain, first day)``; footnote marks are ignored."""
-    from kpicli.io.numbers import MISSING, parse_date_value
+    from kpicli.readers.numbers import MISSING, parse_date_value
 
     if v is None or isinstance(v, dt.time | dt.timedelta | bool):
         return None

@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
-from kpicli.io.entry_layout import MARKER_SHEET, template_spec
-from kpicli.io.guards import check_file, check_shape
-from kpicli.io.headers import MAX_BLOCK, header_block
-from kpicli.io.layout import (
+from kpicli.model.entry_layout import MARKER_SHEET, template_spec
+from kpicli.model.kpifile import DataSpec, KPIFile
+from kpicli.model.table import BASELINE, COL, DATE, KPI, ROW, SRC, TARGET, VALUE, Table
+from kpicli.readers.delimited import read_csv_sheet
+from kpicli.readers.guards import check_file, check_shape
+from kpicli.readers.headers import MAX_BLOCK, header_block
+from kpicli.readers.layout import (
     HEADER_SCAN,
     Part,
     Sheet,
@@ -22,9 +25,9 @@ from kpicli.io.layout import (
     find_header,
     normalise,
 )
-from kpicli.io.numbers import finest
-from kpicli.io.read_csv import read_csv_sheet
-from kpicli.io.read_workbook import (
+from kpicli.readers.numbers import finest
+from kpicli.readers.sections import cut_table
+from kpicli.readers.workbook import (
     WORKBOOK_FORMATS,
     Grid,
     check_signature,
@@ -34,9 +37,6 @@ from kpicli.io.read_workbook import (
     read_grid,
     sheet_names,
 )
-from kpicli.io.sections import cut_table
-from kpicli.model.kpifile import DataSpec, KPIFile
-from kpicli.model.table import BASELINE, COL, DATE, KPI, ROW, SRC, TARGET, VALUE, Table
 
 __all__ = ["TEXT_FORMATS", "WORKBOOK_FORMATS", "expand_paths", "read_data"]
 
@@ -140,7 +140,7 @@ def read_file(
     if suffix in TEXT_FORMATS or suffix == "":
         return normalise(read_csv_sheet(path, shown, spec), spec, model)
     if suffix in (".parquet", ".parq", ".pq"):
-        from kpicli.io.read_parquet import read_parquet_part
+        from kpicli.readers.parquet import read_parquet_part
 
         return read_parquet_part(path, shown, spec, model)
     raise DataError(

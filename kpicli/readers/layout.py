@@ -14,15 +14,19 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
-from kpicli.io.grid import unnamed_year_month, year_period_grid
-from kpicli.io.headers import (
+from kpicli.model.kpifile import KPI, DataSpec, KPIFile
+from kpicli.model.results import Finding
+from kpicli.model.table import BASELINE, COL, DATE, RESERVED, ROW, SRC, TARGET, VALUE, Source
+from kpicli.model.table import KPI as KPI_COL
+from kpicli.readers.grid import unnamed_year_month, year_period_grid
+from kpicli.readers.headers import (
     ROLE_ACTUAL,
     ROLE_TARGET,
     header_name,
     header_period,
     parts_period,
 )
-from kpicli.io.numbers import (
+from kpicli.readers.numbers import (
     Dates,
     Numbers,
     finest,
@@ -31,11 +35,7 @@ from kpicli.io.numbers import (
     to_dates,
     to_numbers,
 )
-from kpicli.io.sections import check_section_used
-from kpicli.model.kpifile import KPI, DataSpec, KPIFile
-from kpicli.model.results import Finding
-from kpicli.model.table import BASELINE, COL, DATE, RESERVED, ROW, SRC, TARGET, VALUE, Source
-from kpicli.model.table import KPI as KPI_COL
+from kpicli.readers.sections import check_section_used
 
 HEADER_SCAN = 30  # rows searched for the header
 NUMERIC_SHARE = 0.8  # a column is numeric when this share of its non-empty cells are numbers
@@ -121,7 +121,7 @@ class Sheet:
     percent_cells: pd.DataFrame | None = None  # (letter, row) of percent-formatted number cells
     decimal_hint: str = "."
     dayfirst_hint: bool = False
-    # A header over several rows: each column's parts, top to bottom (kpicli.io.headers).
+    # A header over several rows: each column's parts, top to bottom (kpicli.readers.headers).
     parts: list[tuple[str, ...]] | None = None
     sectioned: bool = False  # one of several stacked tables was already picked
     dayfirst: bool | None = None  # data.dayfirst
@@ -1385,7 +1385,7 @@ def _section_by_column(
 ) -> Sheet:
     """KPI labels repeated in blocks told apart by another column (an age group beside
     the region): the blocks are sections; one is read (data.section, default the first)."""
-    from kpicli.io.sections import pick_value
+    from kpicli.readers.sections import pick_value
 
     labels = text_values(sheet.frame[label_col]).map(norm, na_action="ignore")
     if sheet.sectioned or not labels.duplicated().any():

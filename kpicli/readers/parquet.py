@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
-from kpicli.io.layout import Part
-from kpicli.io.numbers import to_dates
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import DATE, KPI, ROW, SRC, TARGET, VALUE, Source
+from kpicli.readers.layout import Part
+from kpicli.readers.numbers import to_dates
 
 __all__ = ["read_parquet_part"]
 

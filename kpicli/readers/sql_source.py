@@ -102,7 +102,7 @@ def wants_sql(
         return Request(url=url), notes
     if engine == "pandas":
         return None, notes
-    from kpicli.io.readers import expand_paths
+    from kpicli.readers.files import expand_paths
 
     if data:
         paths = list(data)
@@ -552,7 +552,7 @@ def read_sql_table(
                 exp.Not(this=exp.Is(this=d, expression=exp.Null()))
             ).sql(dialect=backend.dialect)
         )
-        from kpicli.io.numbers import refine_day_grain
+        from kpicli.readers.numbers import refine_day_grain
 
         day_values = pd.to_datetime(days.iloc[:, 0]).to_numpy(dtype="datetime64[ns]")
         native = refine_day_grain(day_values)

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kpicli.io.headers import header_period
-from kpicli.io.numbers import to_numbers
+from kpicli.readers.headers import header_period
+from kpicli.readers.numbers import to_numbers
 
 if TYPE_CHECKING:
-    from kpicli.io.layout import Sheet
+    from kpicli.readers.layout import Sheet
 
 __all__ = ["GRID_VALUE", "unnamed_year_month", "year_period_grid"]
 

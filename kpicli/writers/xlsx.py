@@ -19,17 +19,17 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kpicli.io.atomic import write_atomic
-from kpicli.io.formatting import (
+from kpicli.model.kpifile import KPI, KPIFile
+from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
+from kpicli.writers.atomic import write_atomic
+from kpicli.writers.formatting import (
     CHANGE_ARROW,
     change_phrase,
     moved,
     objective_sections,
     period_heading,
 )
-from kpicli.io.sanitize import neutralize_formula, strip_illegal_xml
-from kpicli.model.kpifile import KPI, KPIFile
-from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
+from kpicli.writers.sanitize import neutralize_formula, strip_illegal_xml
 
 __all__ = ["build_workbook", "number_format", "safe_sheet_title", "write_xlsx"]
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpicli.io.dates import Order, parse_texts
 from kpicli.model.values import parse_period_label, two_digit_year
+from kpicli.readers.dates import Order, parse_texts
 
 # Cells that mean "no value" rather than "a value that is not a number".
 MISSING = frozenset(
@@ -431,7 +431,7 @@ def to_dates(
     Real dates and datetimes, ``2026-10``, ``Oct 2026``, ``Oct-26``, ``2026-Q3``, ``Q3 2026``,
     ``FY2026``, ``2026-W07``, ``31.10.2026``, ``10/31/2026``, ``2012/01/31``, ``Jan 31 2012``,
     ISO timestamps; Excel serial numbers only with ``serials`` (a named date column) and bare
-    years only with ``years``. The families of :mod:`kpicli.io.dates` run vectorised over the
+    years only with ``years``. The families of :mod:`kpicli.readers.dates` run vectorised over the
     distinct values; only what they leave (period labels) is parsed value by value.
     ``dayfirst`` and ``date_format`` (``data.dayfirst``, ``data.date_format``) override the
     day/month order the column's values suggest; ``Dates.order`` says what was decided.

@@ -10,7 +10,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from kpicli.io.formatting import (
+from kpicli.model.results import KPIResult, Report, ScoreLine
+from kpicli.writers.formatting import (
     CHANGE_ARROW,
     STATUS_ICON,
     STATUS_LABEL,
@@ -25,8 +26,7 @@ from kpicli.io.formatting import (
     period_heading,
     sparkline,
 )
-from kpicli.io.sanitize import printable
-from kpicli.model.results import KPIResult, Report, ScoreLine
+from kpicli.writers.sanitize import printable
 
 STATUS_STYLE = {
     "met": "bold green",

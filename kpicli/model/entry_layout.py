@@ -1,5 +1,5 @@
 """The layout contract of the data-entry workbook (``kpi template``), shared by its writer
-(kpicli/io/template.py) and the workbook reader (kpicli/io/readers.py).
+(kpicli/writers/template.py) and the workbook reader (kpicli/readers/files.py).
 
 A workbook with the hidden sheet :data:`MARKER_SHEET` is a kpicli template: the reader takes
 its sheet :data:`DATA_SHEET` as a ``kpi_rows`` tracker (header in row 1, KPI labels in column

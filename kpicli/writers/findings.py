@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from kpicli.io.sanitize import printable, strip_illegal_xml
 from kpicli.model.results import Finding
+from kpicli.writers.sanitize import printable, strip_illegal_xml
 
 FORMATS = ("text", "json", "github", "junit", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from kpicli.definitions.yamlfile import LoadedYaml, YamlError, load_yaml_file, load_yaml_text
 from kpicli.errors import DefinitionError, KpiError
-from kpicli.io.yamlfile import LoadedYaml, YamlError, load_yaml_file, load_yaml_text
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding
 

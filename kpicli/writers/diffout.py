@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kpicli.io.findings_out import escape_data, escape_property
-from kpicli.io.sanitize import markdown_cell, printable
 from kpicli.model.diff import DefinitionDiff, FieldChange, ItemChange, StatusChange
+from kpicli.writers.findings import escape_data, escape_property
+from kpicli.writers.sanitize import markdown_cell, printable
 
 __all__ = [
     "MARKER",

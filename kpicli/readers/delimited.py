@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
-from kpicli.io.guards import check_shape
-from kpicli.io.headers import header_block
-from kpicli.io.layout import HEADER_SCAN, Sheet, build_sheet, find_header
-from kpicli.io.sections import cut_table
 from kpicli.model.kpifile import DataSpec
+from kpicli.readers.guards import check_shape
+from kpicli.readers.headers import header_block
+from kpicli.readers.layout import HEADER_SCAN, Sheet, build_sheet, find_header
+from kpicli.readers.sections import cut_table
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")

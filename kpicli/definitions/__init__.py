@@ -1,0 +1,1 @@
+"""Definitions: the KPI file (kpis.yaml) loaded with the line and column of every value."""

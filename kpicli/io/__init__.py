@@ -1,1 +1,0 @@
-"""Readers (YAML with positions, CSV, workbooks) and writers (terminal, JSON, CSV, Markdown, xlsx)."""

@@ -1,0 +1,1 @@
+"""Readers: measurement files (CSV, workbooks, Parquet) and databases into the normalised Table."""
