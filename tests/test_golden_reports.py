@@ -23,11 +23,11 @@ import pytest
 from rich.console import Console
 
 from kpicli.api import build_report
-from kpicli.io.csvout import render_csv
-from kpicli.io.jsonout import render_json
-from kpicli.io.markdown import render_markdown
-from kpicli.io.terminal import render_terminal
 from kpicli.model.results import Report
+from kpicli.writers.csvout import render_csv
+from kpicli.writers.jsonout import render_json
+from kpicli.writers.markdown import render_markdown
+from kpicli.writers.terminal import render_terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "reports"
