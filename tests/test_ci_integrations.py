@@ -389,7 +389,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _schema_validator():  # type: ignore[no-untyped-def]
     import jsonschema
 
-    from kpicli.validation import kpi_json_schema
+    from kpicli.api.schema import kpi_json_schema
 
     schema = kpi_json_schema()
     cls = jsonschema.validators.validator_for(schema)
@@ -493,9 +493,9 @@ def test_schema_and_model_agree_on_aggregates_and_rule_ids() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
+    from kpicli.api.schema import aggregate_schema, rule_selector_schema
     from kpicli.engine.rules import is_rule_selector
     from kpicli.model.kpifile import check_aggregate
-    from kpicli.validation import aggregate_schema, rule_selector_schema
 
     agg = jsonschema.Draft202012Validator(aggregate_schema())
     sel = jsonschema.Draft202012Validator(rule_selector_schema())

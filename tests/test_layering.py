@@ -1,10 +1,12 @@
-"""The architecture is checked, not remembered: import directions and a light `kpi --help`."""
+"""The architecture is checked, not remembered: import directions, no import cycles, and a
+light `kpi --help`."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,166 @@ def test_readers_definitions_writers_stay_in_their_lane(layer: str) -> None:
     for path in modules(layer):
         for name in imports_of(path):
             assert not name.startswith(banned), f"{layer}/{path.name} imports {name}"
+
+
+# The CLI is glue: options -> one api call -> a writer -> exit code. It reads no data, loads
+# no KPI file and computes nothing itself, so it imports the api, the result models it hands
+# to writers, the writers, and the small shared modules (errors, limits, paths); `kpicli`
+# itself only for __version__ and the examples folder (kpi init).
+CLI_MAY_IMPORT = ("kpicli.api", "kpicli.model", "kpicli.writers", "kpicli.errors",
+                  "kpicli.limits", "kpicli.paths", "kpicli.cli")
+
+
+def test_cli_imports_only_the_api_models_writers_and_shared_modules() -> None:
+    assert modules("cli"), "kpicli/cli/ has no modules"
+    for path in modules("cli"):
+        for name in kpicli_imports(path):
+            allowed = name == "kpicli" or any(
+                name == ok or name.startswith(ok + ".") for ok in CLI_MAY_IMPORT
+            )
+            assert allowed, (
+                f"cli/{path.name} imports {name}: the CLI calls kpicli.api and renders with "
+                "kpicli.writers; move the orchestration into kpicli/api/"
+            )
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node that runs, at any depth (function bodies too), but not `if TYPE_CHECKING:`
+    blocks: they are never executed, so they cannot take part in an import cycle."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            stack.extend(node.orelse)
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def kpicli_imports(path: Path, known: set[str] | None = None) -> set[str]:
+    """The kpicli modules ``path`` imports at run time (module level or inside functions),
+    relative imports resolved; ``from pkg import mod`` names the module ``pkg.mod``."""
+    known = known if known is not None else set(all_modules())
+    this = module_name(path)
+    package = this if path.name == "__init__.py" else this.rpartition(".")[0]
+    found: set[str] = set()
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                origin = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                origin = node.module or ""
+            targets = [
+                f"{origin}.{a.name}" if f"{origin}.{a.name}" in known else origin
+                for a in node.names
+            ]
+        for target in targets:
+            while target and target not in known:  # kpicli.api.load.read_table -> the module
+                target = target.rpartition(".")[0]
+            if target and target != this:
+                found.add(target)
+    return found
+
+
+def all_modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = all_modules()
+    known = set(mods)
+    return {name: kpicli_imports(path, known) for name, path in mods.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one member (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+def collapse(graph: dict[str, set[str]], package: str) -> dict[str, set[str]]:
+    """The graph between the direct members of ``package`` (its modules and subpackages)."""
+
+    def member(name: str) -> str | None:
+        if not name.startswith(package + "."):
+            return None
+        return package + "." + name[len(package) + 1 :].split(".")[0]
+
+    out: dict[str, set[str]] = {}
+    for a, targets in graph.items():
+        ma = member(a)
+        if ma is None:
+            continue
+        out.setdefault(ma, set())
+        for b in targets:
+            mb = member(b)
+            if mb is not None and mb != ma:
+                out[ma].add(mb)
+    return out
+
+
+def test_no_import_cycles_between_modules() -> None:
+    """A module never imports (directly or through others) a module that imports it back,
+    not even inside a function: each layer and module can be read, tested and moved alone."""
+    assert cycles(import_graph()) == []
+
+
+def test_no_import_cycles_between_packages() -> None:
+    """Nor do the packages at any level (api, cli, engine, readers ...; engine.expr and
+    engine's other modules) depend on each other in a circle."""
+    graph = import_graph()
+    packages = [module_name(p.parent / "__init__.py") for p in PKG.rglob("__init__.py")]
+    found = {pkg: cycles(collapse(graph, pkg)) for pkg in sorted(packages)}
+    assert {pkg: c for pkg, c in found.items() if c} == {}
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"x.y.m": {"x.z"}, "x.z": {"x.y.n"}, "x.y.n": set()}) == []
+    assert cycles(collapse({"x.y.m": {"x.z"}, "x.z": {"x.y.n"}, "x.y.n": set()}, "x")) == [
+        ["x.y", "x.z"]
+    ]
 
 
 def test_the_old_io_package_is_gone() -> None:

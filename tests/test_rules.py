@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from kpicli.api import validate_files
 from kpicli.engine.rules import CATALOGUE, LETTERS, vague_name
-from kpicli.validation import validate_files
 
 TODAY = dt.date(2026, 6, 15)
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command on the app
+from kpicli.api.schema import kpi_json_schema, schema_text
 from kpicli.cli.app import app
-from kpicli.validation import kpi_json_schema, schema_text
 
 ROOT = Path(__file__).parent.parent
 COMMITTED = ROOT / "schema" / "kpis.schema.json"

@@ -11,9 +11,9 @@ from defusedxml import ElementTree as SafeET
 from typer.testing import CliRunner
 
 import kpicli.cli  # noqa: F401 - registers every command on the app
+from kpicli.api import validate_files
 from kpicli.cli.app import app
 from kpicli.engine.rules import CATALOGUE
-from kpicli.validation import validate_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 MISTAKES = FIXTURES / "mistakes.yaml"
@@ -236,7 +236,7 @@ def test_junit_strict_makes_warnings_failures_and_clean_files_pass() -> None:
 
 def test_junit_escapes_markup_and_control_characters() -> None:
     from kpicli.model.results import Finding
-    from kpicli.validation import FileResult, ValidationResult
+    from kpicli.model.validation import FileResult, ValidationResult
     from kpicli.writers.findings import render_junit
 
     f = Finding(rule="S101", severity="error", message='<b>&"x"\x07', file="a.yaml", line=1,
@@ -464,7 +464,7 @@ def test_definition_only_validation_stays_light() -> None:
 
     code = (
         "import sys\n"
-        "from kpicli.validation import validate_files\n"
+        "from kpicli.api import validate_files\n"
         f"r = validate_files([{str(CLEAN)!r}])\n"
         "assert r.exit_code == 0\n"
         "sys.stdout.write(repr(sorted(m for m in sys.modules if m.split('.')[0] in "

@@ -1,4 +1,4 @@
-"""`kpi report` and `kpi show`: glue from options to kpicli.api and a writer."""
+"""`kpi report` and `kpi show`: options -> one kpicli.api call -> a writer -> exit code."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kpicli.cli.app import OPTIONS, app, fail, guarded, heavy_imports, make_console, note
+
+if TYPE_CHECKING:
+    from kpicli.model.results import Report
 
 
 class ReportFormat(str, Enum):
@@ -106,9 +109,8 @@ def report(
     # reused by the engine's arrays (peak memory on big files). A user's own setting wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     with heavy_imports():
-        from kpicli.api import data_paths, load_kpi_file, read_table
-        from kpicli.engine.report import build_report as compute
-        from kpicli.model.results import STATUS_RANK
+        from kpicli.api.report import fail_on as failing
+        from kpicli.api.report import run_report
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
     kind = fmt.value if fmt else None
@@ -127,65 +129,56 @@ def report(
             "--changes writes table, markdown, json or csv; the workbook's Summary and the "
             "HTML page have a Changes block already"
         )
-    defs = load_kpi_file(kpis)
-    assert defs.model is not None
     from kpicli.cli.progress import Progress, wanted
 
     # A spinner on stderr for steps slower than 2 s: on a terminal, never for machine formats.
     spinner = wanted() and not OPTIONS.quiet and kind in ("table", "xlsx")
-    with Progress(spinner, "reading " + (", ".join(data) if data else "the data")) as progress:
-        table = read_table(defs, data)
-        progress.say(f"computing the scorecard from {len(table.frame):,} rows")
-        rep = compute(defs.model, table, period=period, by=by, history=history)
-    # Paths as opened (data.path is relative to the KPI file), never as shown in messages.
-    inputs = [Path(kpis), *data_paths(defs, data)]
+    with Progress(spinner) as progress:
+        run = run_report(
+            kpis,
+            data,
+            period=period,
+            by=by,
+            history=history,
+            progress=progress.say,
+            definition_findings=kind == "xlsx" and not changes,
+        )
+    rep = run.report
     if OPTIONS.verbose:
-        for s in table.sources:
+        for s in run.sources:
             note(
                 f"read {s.path}{'!' + s.sheet if s.sheet else ''}: {s.layout} layout, "
                 f"header row {s.header_row}"
-                + (f", dates from column {table.date_label!r}" if table.date_label else "")
+                + (f", dates from column {run.date_label!r}" if run.date_label else "")
             )
     if changes:
-        _emit(_render_changes(rep, kind, output is not None), output, inputs)
+        _emit(_render_changes(rep, kind, output is not None), output, run.inputs)
     elif kind == "xlsx":
         from kpicli.writers.xlsx import write_xlsx
 
         assert output is not None
-        from kpicli.validation import validate_files
-
-        # The Definitions sheet shows each KPI's SMART findings (definition rules only:
-        # the data was read once already and its findings are in the report).
-        smart = validate_files([kpis], with_data=False).findings
         with Progress(spinner, f"writing {output}"):
             write_xlsx(
                 rep,
                 output,
-                model=defs.model,
-                definition_findings=smart,
-                inputs=inputs,
+                model=run.model,
+                definition_findings=run.definition_findings,
+                inputs=run.inputs,
                 history=history,
             )
         note(f"wrote {output}")
     else:
-        _emit(_render(rep, kind, explain, output is not None), output, inputs)
+        _emit(_render(rep, kind, explain, output is not None), output, run.inputs)
     # After the output is written: an error writing it stays the first line on stderr.
     if kind in ("table", "xlsx", "html") or OPTIONS.verbose:
         # Choices kpicli made on its own (sheet, date column, period): machine formats carry
         # them in the output itself (JSON "notes"), so stderr stays quiet for them.
         for msg in rep.notes:
             note(f"note: {msg}")
-    if fail_on is FailOn.worsened:
-        worse = [r for r in rep.kpis if r.status_change == "worsened"]
-        if worse:
-            note(f"{len(worse)} KPI result(s) worsened since {rep.previous_period}")
-            raise typer.Exit(1)
-    elif fail_on is not None:
-        limit = STATUS_RANK[fail_on.value]
-        bad = [r for r in rep.kpis if STATUS_RANK.get(r.status, 99) <= limit]
-        if bad:
-            note(f"{len(bad)} KPI result(s) at or below {fail_on.value}")
-            raise typer.Exit(1)
+    reason = failing(rep, fail_on.value if fail_on is not None else None)
+    if reason is not None:
+        note(reason)
+        raise typer.Exit(1)
 
 
 def _emit(text: str | None, output: Path | None, inputs: list[Path]) -> None:
@@ -208,11 +201,9 @@ def _file_console():
     return make_console(io.StringIO(), plain=True)
 
 
-def _render_changes(rep: object, kind: str, to_file: bool) -> str | None:
-    from kpicli.model.results import Report
+def _render_changes(rep: Report, kind: str, to_file: bool) -> str | None:
     from kpicli.writers import changes as C
 
-    assert isinstance(rep, Report)
     if kind == "json":
         return C.render_changes_json(rep)
     if kind == "csv":
@@ -224,10 +215,7 @@ def _render_changes(rep: object, kind: str, to_file: bool) -> str | None:
     return console.file.getvalue() if to_file else None  # type: ignore[attr-defined]
 
 
-def _render(rep: object, kind: str, explain: bool, to_file: bool = False) -> str | None:
-    from kpicli.model.results import Report
-
-    assert isinstance(rep, Report)
+def _render(rep: Report, kind: str, explain: bool, to_file: bool = False) -> str | None:
     if kind == "json":
         from kpicli.writers.jsonout import render_json
 
@@ -274,63 +262,17 @@ def show(
 ) -> None:
     """One KPI in depth: definition, history and chart, forecast, findings."""
     with heavy_imports():
-        from kpicli.api import load_kpi_file, read_table
-        from kpicli.engine.report import build_report as compute
-        from kpicli.errors import KpiError
+        from kpicli.api.show import show_kpi
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
-    defs = load_kpi_file(kpis)
-    model = defs.model
-    assert model is not None
-    wanted = kpi_id.strip().casefold()
-    match = [k for k in model.kpis if k.id.casefold() == wanted or k.name.casefold() == wanted]
-    if not match:
-        import difflib
-
-        close = difflib.get_close_matches(kpi_id, [k.id for k in model.kpis], n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KpiError(f"no KPI {kpi_id!r} in {kpis}{hint}")
-    kpi = match[0]
-    rep = compute(model, read_table(defs, data), period=period, by=by, history=history)
+    view = show_kpi(kpi_id, kpis, data, period=period, by=by, history=history)
     if fmt is ShowFormat.json:
-        import json
+        from kpicli.writers.jsonout import render_document
 
-        from kpicli.writers.jsonout import _tidy
-
-        rows = [r.model_dump(mode="json") for r in rep.kpis if r.id == kpi.id]
-        findings = [f.model_dump(mode="json") for f in rep.findings if f.kpi == kpi.id]
-        doc = {
-            "schema": "kpicli.kpi/1",
-            "period": rep.period,
-            "grain": rep.grain,
-            "period_complete": rep.period_complete,
-            "period_coverage": rep.period_coverage,
-            "notes": rep.notes,
-            "definition": kpi.model_dump(mode="json", exclude_none=True),
-            "results": rows,
-            "findings": findings,
-        }
-        sys.stdout.write(json.dumps(_tidy(doc), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(render_document(view.to_json_dict()))
         return
-    from kpicli.engine.aggregate import default_aggregate
     from kpicli.writers.terminal import render_kpi_detail
 
-    measure = ""
-    if kpi.formula:
-        measure = f"formula: {kpi.formula}"
-    else:
-        col = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
-        measure = f"{default_aggregate(kpi, model)}({col})"
-        if kpi.measure and kpi.measure.where:
-            measure += f" where {kpi.measure.where}"
-    definition = {
-        "description": kpi.description or "",
-        "objective": kpi.objective or "",
-        "owner": kpi.owner or "",
-        "unit": kpi.unit or "",
-        "direction": f"{kpi.direction} is better",
-        "measure": measure,
-    }
-    render_kpi_detail(rep, kpi.id, _console(), definition)
-    for msg in rep.notes:
+    render_kpi_detail(view.report, view.kpi.id, _console(), view.definition)
+    for msg in view.report.notes:
         note(f"note: {msg}")

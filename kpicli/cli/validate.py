@@ -1,4 +1,4 @@
-"""`kpi validate`, `kpi rules` and `kpi schema`: glue from options to kpicli.validation and writers."""
+"""`kpi validate`, `kpi rules` and `kpi schema`: options -> one kpicli.api call -> a writer."""
 
 from __future__ import annotations
 
@@ -96,9 +96,9 @@ def validate(
     import datetime as dt
 
     from kpicli import __version__
-    from kpicli.engine.rules import catalogue_rows
+    from kpicli.api.rules import rule_catalogue
+    from kpicli.api.validate import validate_files
     from kpicli.errors import KpiError
-    from kpicli.validation import validate_files
     from kpicli.writers.findings import render, summary_line
 
     kind = resolve_format(fmt)
@@ -113,24 +113,17 @@ def validate(
         raise KpiError("--no-data and --data contradict each other; give one of them")
     result = validate_files(
         paths, data, select, ignore, strict, today=when, with_data=not no_data,
-        skip_missing_data=skip_missing_data,
+        skip_missing_data=skip_missing_data, list_inputs=output is not None,
     )
     for fr in result.files:
         for message in fr.notes:
             note(message)
     color = kind == "text" and output is None and color_enabled(sys.stdout)
-    text = render(kind, result, catalogue_rows(), color=color, version=__version__)
+    text = render(kind, result, rule_catalogue(), color=color, version=__version__)
     if output is not None:
-        from kpicli.api import data_paths
-        from kpicli.definitions.load import read_definitions
         from kpicli.writers.atomic import write_text_atomic
 
-        # Paths as opened (a file's data.path is relative to it), not as shown in findings.
-        kpi_files = [Path(p) for p in paths if p != "-"]
-        inputs = list(kpi_files)
-        for p in kpi_files:
-            inputs += data_paths(read_definitions(p), data) if p.is_file() else []
-        write_text_atomic(output, text, inputs)
+        write_text_atomic(output, text, result.inputs)
         note(f"wrote {output}: {summary_line(result)}")
     else:
         sys.stdout.write(text)
@@ -150,32 +143,15 @@ def rules(
     ] = RulesFormat.text,
 ) -> None:
     """The validation rule catalogue: id, SMART letter, default severity, summary."""
-    from kpicli.engine.rules import catalogue_rows, rules_markdown
+    from kpicli.api.rules import rule_catalogue, rules_markdown
+    from kpicli.writers.rules import render_rules_json, render_rules_text
 
-    rows = catalogue_rows()
     if fmt is RulesFormat.markdown:
         sys.stdout.write(rules_markdown())
-        return
-    if fmt is RulesFormat.json:
-        import json
-
-        doc = [
-            {"id": r.id, "letter": r.letter, "severity": r.severity, "summary": r.summary,
-             "fix": r.fix, "needs_data": r.needs_data}
-            for r in rows
-        ]
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        return
-    color = color_enabled(sys.stdout)
-    sev_colour = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
-    width = max(len(r.severity) for r in rows)
-    lines = []
-    for r in rows:
-        sev = r.severity.ljust(width)
-        if color:
-            sev = f"{sev_colour.get(r.severity, '')}{sev}\x1b[0m"
-        lines.append(f"{r.id}  {r.letter}  {sev}  {r.summary}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    elif fmt is RulesFormat.json:
+        sys.stdout.write(render_rules_json(rule_catalogue()))
+    else:
+        sys.stdout.write(render_rules_text(rule_catalogue(), color=color_enabled(sys.stdout)))
 
 
 @app.command()
@@ -187,7 +163,7 @@ def schema(
     ] = None,
 ) -> None:
     """JSON Schema of kpis.yaml, for editor completion and checks."""
-    from kpicli.validation import schema_text
+    from kpicli.api.schema import schema_text
 
     text = schema_text()
     if output is None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from kpicli.model.results import Finding
+from kpicli.model.validation import ValidationResult
 from kpicli.writers.sanitize import printable, strip_illegal_xml
 
 FORMATS = ("text", "json", "github", "junit", "sarif")
@@ -34,7 +35,7 @@ class RuleInfo(Protocol):
 
 def render(
     fmt: str,
-    result: Any,
+    result: ValidationResult,
     rules: Iterable[RuleInfo] = (),
     *,
     color: bool = False,
@@ -77,7 +78,7 @@ def _one_line(text: str) -> str:
     return printable(" ".join(text.split()))
 
 
-def render_text(result: Any, *, color: bool = False) -> str:
+def render_text(result: ValidationResult, *, color: bool = False) -> str:
     """``kpis.yaml:14:5: T501 warning message`` lines, then a summary line."""
     lines = []
     for f in result.findings:
@@ -91,7 +92,7 @@ def render_text(result: Any, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_line(result: Any, *, color: bool = False) -> str:
+def summary_line(result: ValidationResult, *, color: bool = False) -> str:
     """ "3 errors, 2 warnings in 1 file" (infos named when there are any)."""
     files = len(getattr(result, "files", []) or [])
     parts = [_plural(result.errors, "error"), _plural(result.warnings, "warning")]
@@ -115,7 +116,7 @@ def summary_line(result: Any, *, color: bool = False) -> str:
 # json
 
 
-def render_json(result: Any) -> str:
+def render_json(result: ValidationResult) -> str:
     return json.dumps(result.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -165,7 +166,7 @@ def render_github(findings: Sequence[Finding]) -> str:
 # JUnit XML
 
 
-def render_junit(result: Any) -> str:
+def render_junit(result: ValidationResult) -> str:
     """One <testsuite> per file; one <testcase> per failing finding, with its <failure>.
 
     Failing findings are errors (and warnings with --strict). A file without failing
@@ -254,7 +255,7 @@ def artifact_uri(path: str) -> str:
     return quote(p, safe="/:@!$&'()*+,;=-._~")
 
 
-def render_sarif(result: Any, rules: Iterable[RuleInfo] = (), *, version: str = "") -> str:
+def render_sarif(result: ValidationResult, rules: Iterable[RuleInfo] = (), *, version: str = "") -> str:
     """A SARIF 2.1.0 log: tool.driver.rules from the catalogue, one result per finding."""
     rule_list = list(rules)
     index = {r.id: i for i, r in enumerate(rule_list)}

@@ -113,3 +113,10 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render_json(report: Report) -> str:
     return dumps(report.to_json_dict()) + "\n"
+
+
+def render_document(doc: dict[str, Any]) -> str:
+    """Any other JSON document of kpicli (``kpi show``'s ``kpicli.kpi/1``), rounded the same way."""
+    import json
+
+    return json.dumps(_tidy(doc), indent=2, ensure_ascii=False) + "\n"

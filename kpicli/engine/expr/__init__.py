@@ -28,11 +28,13 @@
 #   functions.py  the Function table: name, arity, kind, implementation, static check, SQL
 #   checks.py     the allow-list walk over a parsed tree, and the size bounds
 #   parser.py     text -> Expression (scan backticks, ast.parse, checks, syntax hints)
-#   evaluator.py  Expression over a namespace of columns; evaluate_filter, formula_namespace
+#   evaluator.py  Expression over a namespace of columns; formula_namespace
+#   filters.py    evaluate_filter: a `where` text over a frame (parser + evaluator)
 
 from __future__ import annotations
 
-from kpicli.engine.expr.evaluator import evaluate_filter, formula_namespace
+from kpicli.engine.expr.evaluator import formula_namespace
+from kpicli.engine.expr.filters import evaluate_filter
 from kpicli.engine.expr.functions import ALLOWED_FUNCTIONS, FUNCTIONS, Function
 from kpicli.engine.expr.parser import Expression, parse_expression
 from kpicli.engine.expr.syntax import (

@@ -5,8 +5,8 @@ computing a whole Series (or a scalar) at each node; names are looked up only in
 the caller gives (never builtins), with a did-you-mean for unknown ones. A filter gives a bool
 Series, a formula a float64 Series, with the semantics the package docstring states. Function
 calls are prepared by the function's kind and computed by its implementation in the function
-table. :func:`evaluate_filter` applies a `where` to a frame; :func:`formula_namespace` maps the
-accepted spellings of KPI ids to the ids.
+table. :func:`formula_namespace` maps the accepted spellings of KPI ids to the ids. The parser
+imports this module (``Expression.evaluate``), never the other way round.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from kpicli.engine.expr.functions import FUNCTIONS
-from kpicli.engine.expr.parser import parse_expression
 from kpicli.engine.expr.syntax import BINOPS, CMPOPS, IDENT_RE, ExpressionError, constant_value
 from kpicli.engine.expr.values import (
     BOOL,
@@ -67,17 +66,6 @@ def evaluate(expression: Expression, namespace: Mapping[str, Any]) -> Any:
         return evaluator.formula_result(value, tree.body)
 
 
-def evaluate_filter(text: str, frame: pd.DataFrame) -> pd.Series:
-    """Rows of ``frame`` that pass the filter ``text``: a bool Series on frame.index."""
-    expression = parse_expression(text, "filter")
-    result = expression.evaluate(_ColumnNamespace(frame))
-    if not isinstance(result, pd.Series):
-        return pd.Series(bool(result), index=frame.index, dtype=bool)
-    if not result.index.equals(frame.index):
-        result = result.reindex(frame.index, fill_value=False)
-    return result.astype(bool).rename(None)
-
-
 def formula_namespace(ids: Iterable[str]) -> dict[str, str]:
     """Map every accepted spelling of each KPI id (the id; '-' and '.' as '_') to the id.
 
@@ -101,7 +89,7 @@ def _underscored(name: str) -> str:
     return name.replace("-", "_").replace(".", "_")
 
 
-class _ColumnNamespace(Mapping[str, Any]):
+class ColumnNamespace(Mapping[str, Any]):
     """A frame's columns by (string) name, fetched only when the expression uses them."""
 
     def __init__(self, frame: pd.DataFrame) -> None:

@@ -1,6 +1,9 @@
-"""`kpi diff` arithmetic: pair two KPI files by id and two reports by (KPI, member).
+"""`kpi diff`: pair two KPI files by id and two reports by (KPI, member).
 
 Contract:
+* :func:`diff` is the command: it loads both files (the old one from git with ``git``),
+  reads the data once with the NEW file's settings and computes both reports over it for
+  the same period.
 * :func:`compare_definitions` compares the *validated* models (so ``85`` and ``"85%"``, or
   ``target: 12.5`` and ``target: {value: 12.5}``, are the same) and places every changed field
   at its line in each file from the YAML positions the loader kept (the field's own line,
@@ -12,14 +15,25 @@ Contract:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from kpicli.definitions.load import Definitions
-from kpicli.model.diff import FieldChange, ItemChange, ScoreChange, StatusChange, status_change
+from kpicli.errors import KpiError
+from kpicli.model.diff import (
+    DefinitionDiff,
+    FieldChange,
+    ItemChange,
+    ScoreChange,
+    StatusChange,
+    status_change,
+)
 from kpicli.model.results import KPIResult, Report, ScoreLine
 
-__all__ = ["compare_definitions", "compare_reports", "flatten"]
+__all__ = ["compare_definitions", "compare_reports", "diff", "flatten"]
 
 # Settings compared as one item (the top-level keys that are not objectives or KPIs).
 _SETTINGS = ("title", "period", "fiscal_year_start", "data", "defaults", "breakdown")
@@ -196,3 +210,66 @@ def _lines(kind: str, old: list[ScoreLine], new: list[ScoreLine]) -> list[ScoreC
         for id_ in dict.fromkeys([*news, *olds])
         if not _close(olds.get(id_), news.get(id_)) or id_ not in olds or id_ not in news
     ]
+
+
+def diff(
+    old: str | Path | None,
+    new: str | Path = "kpis.yaml",
+    data: Sequence[str | Path] | None = None,
+    *,
+    git: str | None = None,
+    use_data: bool = True,
+    period: str | None = None,
+    by: str | None = None,
+    today: dt.date | None = None,
+) -> DefinitionDiff:
+    """Compare two KPI files (``kpi diff``): changed definitions and the statuses they flip.
+
+    ``old`` is a file, or None with ``git`` naming a revision: then the old file is ``new`` as
+    it was at that revision (``git show REV:path``). The data (``--data``, else the NEW file's
+    ``data.path``; none with ``use_data=False``) is read once, with the NEW file's data
+    settings, and both reports are computed over it for the same period: ``period``, else the
+    new report's default period.
+    """
+    from kpicli.api.load import load_kpi_file, load_kpi_text, read_table
+
+    new_defs = load_kpi_file(new)
+    if git is not None:
+        from kpicli.definitions.gitfile import read_at_revision
+
+        text, shown = read_at_revision(new, git)
+        old_defs = load_kpi_text(text, shown)
+    else:
+        if old is None:
+            raise KpiError("kpi diff needs OLD.yaml and NEW.yaml, or --git REV and one file")
+        old_defs = load_kpi_file(old)
+    assert old_defs.model is not None and new_defs.model is not None
+    result = DefinitionDiff(
+        old=old_defs.path, new=new_defs.path, items=compare_definitions(old_defs, new_defs)
+    )
+    spec = new_defs.model.data
+    # A file path or a database URL (its rows stay there: both reports push down to it).
+    has_source = spec is not None and bool(
+        spec.path or getattr(spec, "url", None) or getattr(spec, "url_env", None)
+    )
+    if not use_data or (not data and not has_source):
+        return result
+    from kpicli.engine.report import build_report as _build
+
+    table = read_table(new_defs, data)
+    if by is None and new_defs.model.breakdown:
+        by = new_defs.model.breakdown[0]
+    new_rep = _build(new_defs.model, table, period=period, by=by, history=1, today=today)
+    # The same period for both (the old file may lack the KPI that makes a later one latest).
+    old_rep = _build(
+        old_defs.model, table, period=new_rep.period, by=by, history=1, today=today
+    )
+    statuses, scores = compare_reports(old_rep, new_rep)
+    result.with_data = True
+    result.period = new_rep.period
+    result.group_by = new_rep.group_by
+    result.sources = new_rep.sources
+    result.statuses = statuses
+    result.scores = scores
+    result.findings = new_rep.findings
+    return result

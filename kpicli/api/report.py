@@ -1,0 +1,103 @@
+"""`kpi report` as Python functions: definitions and data in, the scorecard out.
+
+Contract: :func:`build_report` is what scripts call (README) and :func:`run_report` what the
+CLI calls: the same steps (load the KPI file, read the data, compute), the second also
+returning what the writers need around the Report. ``progress`` is told each step as it
+starts (the CLI shows it in a spinner); the engine knows nothing of it. :func:`fail_on`
+decides ``--fail-on``: the reason the run fails (exit 1), or None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kpicli.model.results import STATUS_RANK, Report
+from kpicli.model.runs import ReportRun
+
+__all__ = ["FAIL_ON", "ProgressCallback", "build_report", "fail_on", "run_report"]
+
+ProgressCallback = Callable[[str], None]
+
+# The --fail-on levels: a status (fail when any result is at or below it) or `worsened`.
+FAIL_ON = ("off_track", "at_risk", "worsened")
+
+
+def run_report(
+    kpis: str | Path = "kpis.yaml",
+    data: Sequence[str | Path] | None = None,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    history: int = 12,
+    today: dt.date | None = None,
+    progress: ProgressCallback | None = None,
+    definition_findings: bool = False,
+) -> ReportRun:
+    """Load definitions and data and compute the scorecard (``kpi report``).
+
+    ``definition_findings`` also runs the definition rules (not the data-backed ones: the
+    data was read once already and its findings are in the report), for the workbook's
+    Definitions sheet.
+    """
+    from kpicli.api.load import data_paths, load_kpi_file, read_table
+    from kpicli.engine.report import build_report as compute
+
+    say = progress or _silent
+    defs = load_kpi_file(kpis)
+    assert defs.model is not None
+    say("reading " + (", ".join(str(d) for d in data) if data else "the data"))
+    table = read_table(defs, data)
+    say(f"computing the scorecard from {len(table.frame):,} rows")
+    rep = compute(defs.model, table, period=period, by=by, history=history, today=today)
+    run = ReportRun(
+        report=rep,
+        model=defs.model,
+        inputs=[Path(kpis), *data_paths(defs, data)],
+        sources=list(table.sources),
+        date_label=table.date_label,
+    )
+    if definition_findings:
+        from kpicli.api.validate import validate_files
+
+        run.definition_findings = validate_files([kpis], with_data=False).findings
+    return run
+
+
+def build_report(
+    kpis: str | Path = "kpis.yaml",
+    data: Sequence[str | Path] | None = None,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    history: int = 12,
+    today: dt.date | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Load definitions and data and compute the scorecard (``kpi report``)."""
+    return run_report(
+        kpis, data, period=period, by=by, history=history, today=today, progress=progress
+    ).report
+
+
+def fail_on(report: Report, level: str | None) -> str | None:
+    """Why ``--fail-on LEVEL`` fails this report (exit 1), or None when it passes.
+
+    ``worsened``: a KPI or member got a worse status than in the previous period; a status
+    (``off_track``, ``at_risk``): a result is at or below it.
+    """
+    if level is None:
+        return None
+    if level == "worsened":
+        worse = [r for r in report.kpis if r.status_change == "worsened"]
+        if worse:
+            return f"{len(worse)} KPI result(s) worsened since {report.previous_period}"
+        return None
+    limit = STATUS_RANK[level]
+    bad = [r for r in report.kpis if STATUS_RANK.get(r.status, 99) <= limit]
+    return f"{len(bad)} KPI result(s) at or below {level}" if bad else None
+
+
+def _silent(step: str) -> None:
+    """No one is watching the steps."""

@@ -1,0 +1,102 @@
+"""kpicli.api: the one orchestration layer the CLI calls (progress steps, --fail-on, inputs)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kpicli import api
+from kpicli.api.report import fail_on, run_report
+from kpicli.model.results import KPIResult, Report
+
+ROOT = Path(__file__).resolve().parent.parent
+SALES = ROOT / "examples" / "sales" / "kpis.yaml"
+
+
+def test_build_report_tells_progress_each_step() -> None:
+    steps: list[str] = []
+    rep = api.build_report(SALES, progress=steps.append)
+    # examples/sales/sales.csv: a header and 2,200 rows.
+    assert steps == ["reading the data", "computing the scorecard from 2,200 rows"]
+    assert rep.period == "2026-10"
+
+
+def test_progress_names_the_data_given() -> None:
+    steps: list[str] = []
+    data = str(SALES.parent / "sales.csv")
+    api.build_report(SALES, [data], progress=steps.append)
+    assert steps[0] == f"reading {data}"
+
+
+def test_run_report_returns_the_files_read_and_the_definition_findings() -> None:
+    run = run_report(SALES, definition_findings=True)
+    assert run.inputs == [SALES, SALES.parent / "sales.csv"]
+    assert len(run.sources) == 1 and run.sources[0].path.endswith("sales.csv")
+    assert run.model.kpis and run.report.kpis
+    expected = api.validate_files([SALES], with_data=False).findings
+    assert run.definition_findings == expected
+    assert run_report(SALES).definition_findings == []
+
+
+def _report(*results: tuple[str, str, str | None]) -> Report:
+    return Report(
+        period="2026-10",
+        previous_period="2026-09",
+        kpis=[
+            KPIResult(id=i, name=i, status=status, status_change=change)  # type: ignore[arg-type]
+            for i, status, change in results
+        ],
+    )
+
+
+def test_fail_on_status_counts_results_at_or_below_the_level() -> None:
+    rep = _report(("a", "met", None), ("b", "at_risk", None), ("c", "off_track", None))
+    assert fail_on(rep, None) is None
+    assert fail_on(rep, "off_track") == "1 KPI result(s) at or below off_track"
+    assert fail_on(rep, "at_risk") == "2 KPI result(s) at or below at_risk"
+    assert fail_on(_report(("a", "met", None)), "at_risk") is None
+
+
+def test_fail_on_worsened_counts_results_that_got_worse() -> None:
+    rep = _report(("a", "met", "worsened"), ("b", "off_track", "unchanged"))
+    assert fail_on(rep, "worsened") == "1 KPI result(s) worsened since 2026-09"
+    assert fail_on(_report(("a", "off_track", "improved")), "worsened") is None
+
+
+def test_show_finds_a_kpi_by_id_or_name_in_any_case() -> None:
+    from kpicli.api.show import find_kpi
+    from kpicli.errors import KpiError
+
+    model = api.load_kpi_file(SALES).model
+    assert model is not None
+    first = model.kpis[0]
+    assert find_kpi(model, first.id.upper(), SALES) is first
+    assert find_kpi(model, f" {first.name.lower()} ", SALES) is first
+    with pytest.raises(KpiError, match="no KPI 'nope'"):
+        find_kpi(model, "nope", SALES)
+
+
+def test_the_old_validation_module_names_the_api_functions() -> None:
+    from kpicli import validation
+    from kpicli.api import schema, validate
+    from kpicli.model import validation as results
+
+    assert validation.validate_files is validate.validate_files
+    assert validation.ValidationResult is results.ValidationResult
+    assert validation.schema_text is schema.schema_text
+
+
+def test_importing_the_api_loads_no_command_module() -> None:
+    code = (
+        "import sys\n"
+        "import kpicli.api\n"
+        "sys.stdout.write(repr(sorted(m for m in sys.modules if m.startswith('kpicli.'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "['kpicli.api']"
+    with pytest.raises(AttributeError):
+        _ = api.no_such_function
