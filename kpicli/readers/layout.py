@@ -28,9 +28,11 @@ from kpicli.readers.headers import (
 )
 from kpicli.readers.numbers import (
     Dates,
+    Factorized,
     Numbers,
     finest,
     refine_day_grain,
+    text_factorized,
     text_values,
     to_dates,
     to_numbers,
@@ -180,6 +182,8 @@ class Part:
     # Percent values that may be stored as fractions; decided over all files read together.
     fractions: list[Fractions] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # silent choices, named for the user
+    # Columns of ``frame`` factorised while reading (kpicli.engine.codes takes them over).
+    codes: dict[str, Factorized] = field(default_factory=dict)
 
 
 @dataclass
@@ -527,11 +531,14 @@ def _numeric_or_text(
     percent: dict[str, bool | None],
     fiscal_year_start: int,
     pending: list[Fractions] | None = None,
+    codes: dict[str, Factorized] | None = None,
 ) -> pd.Series:
     """A data column as float64 (numbers, finding D601 for stray text) or as text or dates.
 
     A percent KPI's column (in ``percent``) without percent-formatted cells is added to
     ``pending``: whether it holds fractions is decided over all files (decide_fractions).
+    A text or date column's factorisation, made while its distinct values were parsed, goes
+    into ``codes`` under ``name`` (for kpicli.engine.codes: one factorisation per column).
     """
     nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
     if nums.share >= NUMERIC_SHARE:  # an all-empty column counts as numeric (share 1.0)
@@ -547,7 +554,11 @@ def _numeric_or_text(
         return pd.Series(values, index=col.index, dtype="float64")
     dates = _maybe_dates(col, sheet, fiscal_year_start)
     if dates is not None:
+        if codes is not None and dates.factorized is not None:
+            codes[name] = dates.factorized
         return pd.Series(dates.values, index=col.index, dtype="datetime64[ns]")
+    if codes is not None and nums.factorized is not None:
+        codes[name] = text_factorized(col, nums.factorized)
     return text_values(col)
 
 
@@ -963,6 +974,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
     percent = _percent_columns(model)
     pending: list[Fractions] = []
     out: dict[str, object] = {DATE: dates.values if every else dates.values[keep]}
+    codes = _date_codes(dates, keep, every)
     for name in sheet.names:
         if name in date_parts:
             continue
@@ -977,6 +989,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
             percent,
             fys,
             pending,
+            codes,
         ).array
     frame = _base(out, rows, len(rows))
     for name in sheet.names:
@@ -994,7 +1007,15 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
         target_label=target,
         date_label=date_name,
         fractions=pending,
+        codes=codes,
     )
+
+
+def _date_codes(dates: Dates, keep: np.ndarray, every: bool) -> dict[str, Factorized]:
+    """The date column's factorisation for the rows kept (none when it was not made)."""
+    if dates.factorized is None:
+        return {}
+    return {DATE: dates.factorized if every else dates.factorized.take(keep)}
 
 
 def _numbers_column(
@@ -1123,11 +1144,12 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
             out[reserved] = vals
     pending = _scale_long(labels, scaled, _percent_labels(model))
     used = {kpi_col, value_col, target_col, baseline_col} | set(date_name.split("+"))
+    codes = _date_codes(dates, keep, every)
     for name in names:
         if name in used:
             continue
         out[name] = _numeric_or_text(
-            sheet, spec, name, sub[name], rows, letters[name], findings, {}, fys
+            sheet, spec, name, sub[name], rows, letters[name], findings, {}, fys, codes=codes
         ).array
     frame = _base(out, rows, len(rows))
     frame[KPI_COL] = frame[KPI_COL].astype("str")
@@ -1154,6 +1176,7 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
         target_label=target_col,
         date_label=date_name,
         fractions=pending,
+        codes=codes,
     )
 
 
