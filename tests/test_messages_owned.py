@@ -87,3 +87,11 @@ def test_tags_are_refused_by_kpicli(value: str, tag: str) -> None:
 def test_schema_errors_use_kpiclis_words(tmp_path: Path, old: str, new: str, expected: str) -> None:
     out = _validate(tmp_path, BASE.replace(old, new))
     assert expected in out, out
+
+
+@pytest.mark.parametrize("key", ["a[b", "-[:", "function-after"])
+def test_unknown_key_is_named_as_written_even_with_brackets(tmp_path: Path, key: str) -> None:
+    # Path parts holding "[" are pydantic's branch labels, dropped from messages; a user's own
+    # unknown key is kept whatever it holds (a key "-[:" once crashed the message builder).
+    out = _validate(tmp_path, BASE.replace("title: Owned messages", f"title: Owned messages\n'{key}': 1"))
+    assert f"E002 error unknown key {key!r} in the top level" in out, out

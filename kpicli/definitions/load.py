@@ -150,9 +150,14 @@ def _shown(value: Any) -> str:
 def schema_findings(defs: Definitions, exc: ValidationError) -> list[Finding]:
     out = []
     for err in exc.errors():
-        # Drop pydantic's internal union/validator branch labels from the path.
-        loc = tuple(p for p in err["loc"] if isinstance(p, int) or "[" not in str(p))
-        loc = tuple(p for p in loc if not str(p).startswith("function-"))
+        # Drop pydantic's internal union/validator branch labels from the path. The last part
+        # of an unknown-key error is the user's own key, kept as written even when it holds a
+        # bracket ("a[b") or looks like a label.
+        raw = tuple(err["loc"])
+        own = raw[-1:] if err["type"] == "extra_forbidden" else ()
+        loc = tuple(p for p in raw[: len(raw) - len(own)]
+                    if isinstance(p, int) or "[" not in str(p))
+        loc = tuple(p for p in loc if not str(p).startswith("function-")) + own
         allowed = _fields_of(KPIFile, loc[:-1]) if err["type"] == "extra_forbidden" else []
         kpi = None
         if defs.yaml and len(loc) >= 2 and loc[0] == "kpis" and isinstance(loc[1], int):

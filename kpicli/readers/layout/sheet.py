@@ -1,0 +1,214 @@
+"""The cell grid a reader hands to the layouts (Sheet), what a layout hands back (Part), and the
+shapes every layout shares: cell places in findings, the Source record, the base frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from kpicli.model.results import Finding
+from kpicli.model.table import ROW, SRC, Source
+from kpicli.readers.headers import (
+    header_name,
+)
+from kpicli.readers.layout.vocabulary import MAX_PLACES
+from kpicli.readers.numbers import (
+    Factorized,
+    Numbers,
+)
+
+
+@dataclass
+class Sheet:
+    """The cells below a detected header, with where each came from."""
+
+    path: str  # as the user wrote it
+    sheet: str | None
+    kind: Literal["csv", "workbook"]
+    header_row: int  # 1-based sheet row or CSV line of the header
+    names: list[str]  # unique column names
+    header: list[object]  # the raw header cells, aligned with names
+    letters: list[str]  # spreadsheet letter (workbook) or 1-based field number (CSV)
+    frame: pd.DataFrame  # data cells, columns = names; object (workbook) or str (CSV)
+    rows: np.ndarray  # int64: 1-based sheet row or CSV line of each frame row
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # silent choices made while reading it
+    uncalculated: list[tuple[str, int]] = field(default_factory=list)
+    percent_cells: pd.DataFrame | None = None  # (letter, row) of percent-formatted number cells
+    decimal_hint: str = "."
+    dayfirst_hint: bool = False
+    # A header over several rows: each column's parts, top to bottom (kpicli.readers.headers).
+    parts: list[tuple[str, ...]] | None = None
+    sectioned: bool = False  # one of several stacked tables was already picked
+    dayfirst: bool | None = None  # data.dayfirst
+    date_format: str | None = None  # data.date_format
+
+    def date_options(self) -> dict[str, object]:
+        """The keyword arguments every date parse of this sheet takes."""
+        return {
+            "dayfirst_hint": self.dayfirst_hint,
+            "dayfirst": self.dayfirst,
+            "date_format": self.date_format,
+        }
+
+    @property
+    def where(self) -> str:
+        return f"{self.path} (sheet {self.sheet!r})" if self.sheet else self.path
+
+    def cell(self, row: int, letter: str | None = None) -> str:
+        """``file.xlsx!Sheet!C17`` or ``file.csv:17``."""
+        if self.kind == "workbook":
+            ref = f"{letter}{row}" if letter else f"row {row}"
+            return f"{self.path}!{self.sheet}!{ref}" if self.sheet else f"{self.path}!{ref}"
+        return f"{self.path}:{row}"
+
+    def finding(
+        self,
+        rule: str,
+        severity: str,
+        message: str,
+        row: int | None = None,
+        letter: str | None = None,
+    ) -> Finding:
+        return Finding(
+            rule=rule,
+            severity=severity,  # type: ignore[arg-type]
+            message=message,
+            location=self.cell(row, letter) if row is not None else self.path,
+            file=self.path,
+            line=row,
+            letter="D",
+        )
+
+
+@dataclass
+class Part:
+    """One file (or sheet) normalised: a frame in the Table shape and what it came from."""
+
+    frame: pd.DataFrame
+    layout: Literal["records", "long"]
+    source: Source
+    findings: list[Finding]
+    grain: str | None
+    value_label: str | None = None
+    target_label: str | None = None
+    date_label: str | None = None
+    # Percent values that may be stored as fractions; decided over all files read together.
+    fractions: list[Fractions] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # silent choices, named for the user
+    # Columns of ``frame`` factorised while reading (kpicli.engine.codes takes them over).
+    codes: dict[str, Factorized] = field(default_factory=dict)
+
+
+@dataclass
+class Fractions:
+    """Rows of one frame column holding a percent KPI's values not written with a % sign.
+
+    Whether they are fractions (0.6 for 60 %) is decided once per ``key`` over every file
+    read together (:func:`decide_fractions`), never per file: a file whose values all happen
+    to be <= 1 must not be scaled while the other files of the same KPI are not.
+    """
+
+    key: tuple[str, ...]  # what is decided together: a records column, or a KPI's labels
+    column: str  # the frame column holding the values
+    rows: np.ndarray  # bool mask over the frame's rows
+    declared: bool | None  # the KPI's own numbers say 0-100 (True), 0-1 (False), or nothing
+
+
+def _places(
+    sheet: Sheet, rows: np.ndarray, letters: np.ndarray | str, shown: np.ndarray | None
+) -> str:
+    """Up to five cell locations (with the cell text) and how many more there are."""
+    parts = []
+    for i in range(min(MAX_PLACES, len(rows))):
+        letter = letters if isinstance(letters, str) else letters[i]
+        text = f" {_short(shown[i])}" if shown is not None else ""
+        parts.append(f"{sheet.cell(int(rows[i]), letter)}{text}")
+    more = len(rows) - len(parts)
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def _short(v: object) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "(empty)"
+    text = header_name(v) if not isinstance(v, str) else v.strip()
+    return repr(text if len(text) <= 30 else text[:27] + "...")
+
+
+def _non_numeric_finding(
+    sheet: Sheet,
+    name: str,
+    nums: Numbers,
+    raw: np.ndarray | pd.Series,
+    rows: np.ndarray,
+    letters: np.ndarray | str,
+    what: str,
+) -> Finding | None:
+    bad = np.flatnonzero(nums.bad)
+    if not len(bad):
+        return None
+    lt = letters if isinstance(letters, str) else letters[bad]
+    first_letter = lt if isinstance(lt, str) else lt[0]
+    n = len(bad)
+    shown = raw.iloc[bad].to_numpy(dtype=object) if isinstance(raw, pd.Series) else raw[bad]
+    return sheet.finding(
+        "D601",
+        "warning",
+        f"{what} has {n} value{'s' if n != 1 else ''} that {'are' if n != 1 else 'is'} not a "
+        f"number ({_places(sheet, rows[bad], lt, shown)}); "
+        f"{'they are' if n != 1 else 'it is'} treated as missing. Type a number (85, 85%, "
+        "1,250.5 or 1.250,5) or leave the cell empty",
+        int(rows[bad[0]]),
+        first_letter,
+    )
+
+
+def _source(sheet: Sheet, layout: str) -> Source:
+    return Source(
+        path=sheet.path,
+        sheet=sheet.sheet,
+        kind=sheet.kind,
+        columns=dict(zip(sheet.names, sheet.letters, strict=True)),
+        header_row=sheet.header_row,
+        layout=layout,
+    )
+
+
+def _uncalculated_findings(sheet: Sheet) -> list[Finding]:
+    """D608: formulas without a calculated value below the header, one finding per column."""
+    cells = [(lt, r) for lt, r in sheet.uncalculated if r > sheet.header_row]
+    if not cells:
+        return []
+    by_col: dict[str, list[int]] = {}
+    for lt, r in cells:  # one entry per formula cell without a value, not per data row
+        by_col.setdefault(lt, []).append(r)
+    out = []
+    for lt, rows in by_col.items():
+        refs = [f"{sheet.sheet}!{lt}{r}" if sheet.sheet else f"{lt}{r}" for r in rows[:MAX_PLACES]]
+        more = len(rows) - len(refs)
+        listing = ", ".join(refs) + (f" and {more} more" if more > 0 else "")
+        one = len(rows) == 1
+        out.append(
+            sheet.finding(
+                "D608",
+                "warning",
+                f"formula{'' if one else 's'} in {listing} {'has' if one else 'have'} no "
+                "calculated value (the file was saved by a program that does not calculate "
+                "formulas); treated as missing. Open the file in Excel or LibreOffice and save "
+                "it, or type the value",
+                rows[0],
+                lt,
+            )
+        )
+    return out
+
+
+def _base(values: dict[str, object], sheet_rows: np.ndarray, n: int) -> pd.DataFrame:
+    # The arrays are fresh: no second copy. The bookkeeping columns go in with the data in one
+    # construction (inserting them afterwards fragments a wide frame block by block).
+    columns = {**values, SRC: np.zeros(n, dtype=np.int64)}
+    columns[ROW] = sheet_rows.astype(np.int64, copy=False)
+    return pd.DataFrame(columns, copy=False)
