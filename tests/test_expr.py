@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpicli.engine.expr import (
+    FUNCTIONS,
     MAX_LENGTH,
     Expression,
     ExpressionError,
@@ -636,7 +637,9 @@ _COLUMNS = pd.DataFrame(
 )
 
 _leaves = st.one_of(
-    st.sampled_from(["a", "b", "`a`", "`b`", "0", "1", "-1", "0.5", "1e308", "None", "True"]),
+    st.sampled_from(
+        ["a", "b", "`a`", "`b`", "0", "1", "-1", "0.5", "1e308", "None", "True", "'Ab'"]
+    ),
     st.integers(-(10**6), 10**6).map(str),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
 )
@@ -651,7 +654,7 @@ def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
     unary = st.tuples(st.sampled_from(["-", "+", "not "]), children).map(lambda t: t[0] + t[1])
     calls = st.tuples(
-        st.sampled_from(["abs", "round", "log", "sqrt", "isnull", "len", "min", "max"]),
+        st.sampled_from(list(FUNCTIONS)),  # every function of the table, arguments of any kind
         st.lists(children, min_size=1, max_size=3),
     ).map(lambda t: f"{t[0]}({', '.join(t[1])})")
     return st.one_of(binary, power, unary, calls)

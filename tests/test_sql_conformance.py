@@ -272,6 +272,20 @@ def test_random_tables_and_kpis_match_pandas(tmp_path_factory, case) -> None:
     assert_same(expected, got, f"{pairs} {grain} {by}")
 
 
+def test_every_kpi_refused_for_the_data_is_reported_as_on_pandas(tmp_path: Path) -> None:
+    # Found by the random test: the only measured KPI filters on a column the data lacks
+    # (the date column is `_date` in filters), so no KPI has values to assemble.
+    need_duckdb()
+    data = tmp_path / "rows.parquet"
+    pd.DataFrame({"day": [pd.Timestamp("2024-01-01")], "score": [np.nan]}).to_parquet(data)
+    path = kpi_file(tmp_path, kpis_yaml([("sum", "day > 3", "score")]), period="week")
+    expected = actuals_of(path, [str(data)], engine="pandas")
+    got = actuals_of(path, [str(data)], engine="duckdb")
+    assert_same(expected, got)
+    assert set(got.problems) == {"k0", "ratio"}
+    assert "unknown column 'day'" in got.problems["k0"]
+
+
 # ----------------------------------------------------------------------------- PostgreSQL
 
 

@@ -61,7 +61,7 @@ def _definition(kpi: KPI, model: KPIFile) -> dict[str, str]:
     if kpi.formula:
         measure = f"formula: {kpi.formula}"
     else:
-        col = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+        col = kpi.data_column
         measure = f"{default_aggregate(kpi, model)}({col})"
         if kpi.measure and kpi.measure.where:
             measure += f" where {kpi.measure.where}"

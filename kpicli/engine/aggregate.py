@@ -11,9 +11,11 @@ import pandas as pd
 from kpicli.engine import periods as P
 from kpicli.engine.codes import codes as column_codes
 from kpicli.model.kpifile import KPI, KPIFile
+from kpicli.model.labels import normalise_label
 from kpicli.model.results import Finding
 from kpicli.model.table import BASELINE, DATE, TARGET, VALUE, Table
 from kpicli.model.table import KPI as KPI_COL
+from kpicli.model.units import sums_by_default
 
 OVERALL = ""  # group key of the whole population (no breakdown)
 _PCT = re.compile(r"^p(\d{1,3})$")
@@ -26,14 +28,7 @@ def default_aggregate(kpi: KPI, model: KPIFile | None = None) -> str:
         return kpi.measure.aggregate
     if model is not None and model.defaults.aggregate:
         return model.defaults.aggregate
-    unit = (kpi.unit or "").strip().lower()
-    if unit in {"count", "number", "#"} or unit.startswith(("currency", "eur", "usd", "gbp")):
-        return "sum"
-    return "mean"
-
-
-def normalise_label(text: object) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(text)).strip().casefold()
+    return "sum" if sums_by_default(kpi.unit) else "mean"
 
 
 class Problem(str):
@@ -372,22 +367,18 @@ def compute_actuals(
         how = default_aggregate(kpi, model)
         labels: tuple[int, ...] = ()
         if long:
-            wanted = {
-                normalise_label(x)
-                for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name)
-                if x
-            }
+            wanted = kpi.labels
             labels = tuple(i for i, u in enumerate(norm_uniques) if u in wanted)
             if not labels:
                 problems[kpi.id] = Problem(
                     _measure_rule(kpi),
-                    f"no rows for {kpi.measure.column if kpi.measure and kpi.measure.column else kpi.id!r} "
+                    f"no rows for {kpi.data_column!r} "
                     f"in the data's KPI column",
                 )
                 continue
             column = VALUE
         else:
-            column = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+            column = kpi.data_column
             if column not in frame.columns:
                 problems[kpi.id] = Problem(
                     _measure_rule(kpi), f"column {column!r} is not in the data"

@@ -20,21 +20,15 @@ from kpicli.engine import periods as P
 from kpicli.engine.changes import status_change
 from kpicli.model.kpifile import KPI
 from kpicli.model.results import HistoryPoint, KPIResult
+from kpicli.model.units import format_number
 
 SCORE_CAP = 1.2
 FORECAST_WINDOW = 6
 FORECAST_MIN_POINTS = 3
 
 
-def num(x: float | None) -> str:
-    """A value for a sentence: 86.2, 1,200,000, 0.5."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    if float(x).is_integer() and abs(x) < 1e15:
-        return f"{x:,.0f}"
-    if abs(x) >= 1000:
-        return f"{x:,.1f}"
-    return f"{x:.4g}" if abs(x) >= 1 else f"{x:.3g}"
+# A value in a sentence (why texts, notes): the one form of model/units.py.
+num = format_number
 
 
 def _clean(x: object) -> float | None:

@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 
 from kpicli.engine import periods as P
-from kpicli.engine.aggregate import OVERALL, Actuals, normalise_label
+from kpicli.engine.aggregate import OVERALL, Actuals
 from kpicli.engine.codes import codes as column_codes
 from kpicli.engine.codes import combined_ids
 from kpicli.engine.evaluate import Context, TargetAt, num, resolve_target
 from kpicli.model.kpifile import KPIFile
+from kpicli.model.labels import normalise_label
 from kpicli.model.results import Finding
 from kpicli.model.table import DATE, KPI, RESERVED, ROW, SRC, TARGET, VALUE, Table
+from kpicli.model.units import never_negative
 
 MAX_PLACES = 5
 OUTLIER_Z = 3.5
@@ -44,17 +46,13 @@ def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | 
         for k in model.kpis:
             if k.formula is not None:
                 continue
-            wanted = {
-                normalise_label(x)
-                for x in (k.measure.column if k.measure else None, k.id, k.name)
-                if x
-            }
+            wanted = k.labels
             # A last False for code -1: a row without a label belongs to no KPI.
             hit = np.array([u in wanted for u in norm] + [False], dtype=bool)
             out[k.id] = (pd.Series(hit[codes], index=frame.index), VALUE)
     else:
         for k in model.kpis:
-            col = (k.measure.column if k.measure and k.measure.column else None) or k.id
+            col = k.data_column
             if k.formula is None and col in frame.columns:
                 out[k.id] = (pd.Series(True, index=frame.index), col)
     return out
@@ -112,14 +110,13 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         mask, col = rows_and_col
         if col is None:
             continue
-        unit = (k.unit or "").strip().lower()
         agg = (k.measure.aggregate if k.measure else None) or ""
         if agg in ("count", "nunique"):
             continue  # the column's cells are counted, not read as values
         # Only a unit that makes a sign impossible (counts) or the KPI's own range says a
         # value is impossible: negative percentages (a change, an inflation rate) and
         # negative money are legitimate (SPEC §3 "Values").
-        counts = unit in ("count", "number", "#")
+        counts = never_negative(k.unit)
         if not counts and k.range is None:
             continue
         if col not in numeric:  # each column converted once, as a plain float array
@@ -146,7 +143,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             fix = "fix them, or give the KPI a unit that allows negative values"
         if bad.any():
             rows = frame[bad]
-            label = k.measure.column if k.measure and k.measure.column else k.id
+            label = k.data_column
             findings.append(
                 Finding(
                     rule="D606",

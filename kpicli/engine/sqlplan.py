@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,10 +47,10 @@ from kpicli.engine.aggregate import (
     Actuals,
     _with_formulas,
     default_aggregate,
-    normalise_label,
 )
 from kpicli.engine.expr import FUNCTIONS, constant_value
 from kpicli.model.kpifile import KPIFile
+from kpicli.model.labels import normalise_label
 from kpicli.model.table import DATE, KPI, TARGET, VALUE
 
 __all__ = [
@@ -261,8 +261,8 @@ class FilterTranslator:
         self.expression = expression
         # The parsed tree and backtick placeholders of kpicli.engine.expr.Expression: the same
         # allow-listed tree the pandas evaluator walks (never the text).
-        self.tree: ast.Expression = expression._tree
-        self.placeholders: dict[str, str] = expression._source.placeholders
+        self.tree: ast.Expression = expression.tree
+        self.placeholders: Mapping[str, str] = expression.placeholders
         self.columns = columns
         self.names = names  # name as written (incl. reserved _date/_kpi/_value) -> column
         self.cap = cap
@@ -787,15 +787,11 @@ def compile_plan(
         label_cond = None
         mine: list[str] = []
         if long:
-            wanted = {
-                normalise_label(x)
-                for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name)
-                if x
-            }
+            wanted = kpi.labels
             mine = [rel.labels[j] for j, u in enumerate(norm_labels) if u in wanted]
             if not mine:
                 problems[kpi.id] = (
-                    f"no rows for {kpi.measure.column if kpi.measure and kpi.measure.column else kpi.id!r} "
+                    f"no rows for {kpi.data_column!r} "
                     f"in the data's KPI column"
                 )
                 continue
@@ -807,7 +803,7 @@ def compile_plan(
             )
             column = rel.value_column or ""
         else:
-            column = (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+            column = kpi.data_column
             if column not in names:  # the date column is only `_date`, as on the pandas path
                 problems[kpi.id] = f"column {column!r} is not in the data"
                 continue
@@ -1097,6 +1093,8 @@ def assemble(
         if plan.has_target and tv is not None:
             targets[kid] = pd.Series(tv[present], index=index)
     vals = pd.DataFrame(values)
+    if not values:  # no KPI measured (each one's column or filter refused for the data)
+        vals = pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["group", "period"]))
     if len(vals):
         groups = vals.index.get_level_values(0).to_numpy(dtype=object)
         order = np.lexsort(

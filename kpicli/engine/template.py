@@ -24,6 +24,7 @@ from kpicli.engine.aggregate import default_aggregate
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.template import EntryPlan, EntryRow, Skipped
+from kpicli.model.units import never_negative
 
 __all__ = ["MAX_PERIODS", "entry_periods", "plan_entry"]
 
@@ -62,7 +63,7 @@ def entry_periods(
 
 
 def _label(kpi: KPI) -> str:
-    return (kpi.measure.column if kpi.measure and kpi.measure.column else None) or kpi.id
+    return kpi.data_column
 
 
 def _skip_reason(kpi: KPI, model: KPIFile) -> str | None:
@@ -93,10 +94,9 @@ def _bounds(kpi: object) -> tuple[float | None, float | None]:
             lo = hi = None
         if lo is not None or hi is not None:
             return lo, hi
-    unit = (getattr(kpi, "unit", None) or "").strip().lower()
     if getattr(kpi, "is_percent", False):
         return 0.0, 100.0
-    if unit in ("count", "number", "#"):
+    if never_negative(getattr(kpi, "unit", None)):
         return 0.0, None
     return None, None
 

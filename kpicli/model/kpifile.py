@@ -15,6 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from kpicli.model.labels import normalise_label
+from kpicli.model.units import is_percent
 from kpicli.model.values import parse_change, parse_number, parse_period_label
 
 Grain = Literal["week", "month", "quarter", "year"]
@@ -333,7 +335,21 @@ class KPI(_Strict):
 
     @property
     def is_percent(self) -> bool:
-        return (self.unit or "").strip().lower() in {"percent", "%", "pct", "percentage"}
+        """Values are a percentage on the 0-100 scale (model/units.py; ``pp`` is not)."""
+        return is_percent(self.unit)
+
+    @property
+    def data_column(self) -> str:
+        """The data column (wide table) or label (long table) holding this KPI's values:
+        ``measure.column`` when given, else the KPI's id."""
+        return (self.measure.column if self.measure and self.measure.column else None) or self.id
+
+    @property
+    def labels(self) -> set[str]:
+        """The normalised labels this KPI's rows may carry in a long table: its measure
+        column, id and name (model/labels.py)."""
+        named = (self.measure.column if self.measure else None, self.id, self.name)
+        return {normalise_label(x) for x in named if x}
 
 
 class KPIFile(_Strict):

@@ -12,6 +12,14 @@ Severity = Literal["error", "warning", "info"]
 
 # Lower rank = worse; --fail-on compares ranks. no_data is not ranked.
 STATUS_RANK: dict[str, int] = {"off_track": 0, "at_risk": 1, "on_track": 2, "met": 3}
+# How a status reads in every human output (terminal, Markdown, HTML, workbook), in this order.
+STATUS_LABEL: dict[str, str] = {
+    "met": "met",
+    "on_track": "on track",
+    "at_risk": "at risk",
+    "off_track": "off track",
+    "no_data": "no data",
+}
 
 
 class Finding(BaseModel):

@@ -1,76 +1,36 @@
-"""Human formatting of values by unit, shared by the terminal, Markdown and CSV writers."""
+"""Human formatting shared by the terminal, Markdown, HTML and CSV writers: status icons,
+arrows, sparklines, targets and headings. Values in their unit come from model/units.py
+(``format_value``) and status labels from model/results.py, re-exported here."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from kpicli.model.results import KPIResult, Report, ScoreLine
+from kpicli.model.results import STATUS_LABEL, KPIResult, Report, ScoreLine
+from kpicli.model.units import format_value
+from kpicli.model.units import missing as _missing
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹"}
-STATUS_LABEL = {
-    "met": "met",
-    "on_track": "on track",
-    "at_risk": "at risk",
-    "off_track": "off track",
-    "no_data": "no data",
-}
+__all__ = [
+    "CHANGE_ARROW",
+    "CHANGE_ORDER",
+    "SPARK",
+    "STATUS_ICON",
+    "STATUS_LABEL",
+    "arrow",
+    "change_phrase",
+    "change_suffix",
+    "delta_is_good",
+    "format_ratio",
+    "format_target",
+    "format_value",
+    "has_moved",
+    "moved",
+    "objective_sections",
+    "period_heading",
+    "sparkline",
+]
+
 STATUS_ICON = {"met": "●", "on_track": "●", "at_risk": "▲", "off_track": "■", "no_data": "○"}
-
-
-def _missing(x: float | None) -> bool:
-    return x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x)))
-
-
-def _plain(x: float, decimals: int) -> str:
-    return f"{x:,.{decimals}f}"
-
-
-def _auto_decimals(x: float) -> int:
-    ax = abs(x)
-    if ax >= 1000 or float(x).is_integer():
-        return 0
-    if ax >= 100:
-        return 1
-    if ax >= 1:
-        return 2 if ax < 10 else 1
-    return 3
-
-
-def format_value(x: float | None, unit: str | None, *, signed: bool = False) -> str:
-    """86.2%, €12.50, 1,234, 23.5 h, 0.45 — the way a reader expects the unit."""
-    if _missing(x):
-        return "–"
-    assert x is not None
-    u = (unit or "").strip()
-    low = u.lower()
-    sign = "+" if signed and x > 0 else ""
-    if low in ("percent", "%", "pct", "percentage"):
-        # A signed change of a percentage is in percentage points, not percent.
-        return f"{sign}{_plain(x, 1)} pp" if signed else f"{_plain(x, 1)}%"
-    if low.startswith("currency"):
-        code = u.split(":", 1)[1].strip().upper() if ":" in u else ""
-        sym = CURRENCY_SYMBOLS.get(code)
-        dec = 0 if abs(x) >= 1000 else 2
-        neg = "-" if x < 0 else sign
-        body = _plain(abs(x), dec)
-        if sym:
-            return f"{neg}{sym}{body}"
-        return f"{neg}{body} {code}".rstrip()
-    if low in ("count", "number", "#"):
-        return f"{sign}{_plain(x, 0 if float(x).is_integer() else 1)}"
-    if low in ("hours", "hour", "h"):
-        return f"{sign}{_plain(x, 1)} h"
-    if low in ("days", "day", "d"):
-        return f"{sign}{_plain(x, 1)} d"
-    if low in ("minutes", "minute", "min"):
-        return f"{sign}{_plain(x, 1)} min"
-    if low in ("ratio",):
-        return f"{sign}{_plain(x, 2)}"
-    if low in ("points", "pts", "point"):
-        return f"{sign}{_plain(x, 1 if not float(x).is_integer() else 0)} pts"
-    text = f"{sign}{_plain(x, _auto_decimals(x))}"
-    return f"{text} {u}" if u else text
 
 
 def format_ratio(x: float | None) -> str:

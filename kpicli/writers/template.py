@@ -35,9 +35,9 @@ from kpicli.model.entry_layout import (
     UNIT_HEADER,
 )
 from kpicli.model.template import EntryPlan, EntryRow
+from kpicli.model.units import format_value, is_percent, number_format
 from kpicli.writers.atomic import write_atomic
-from kpicli.writers.formatting import format_value
-from kpicli.writers.xlsx import _font, _header, _put, number_format
+from kpicli.writers.xlsx import _font, _header, _put
 
 __all__ = ["build_template", "target_text", "write_template"]
 
@@ -82,9 +82,7 @@ def _validation(lo: float | None, hi: float | None, unit: str | None) -> DataVal
         dv = DataValidation(type="decimal", operator="between", formula1=_number(-_HUGE),
                             formula2=_number(_HUGE))
         rule = "a number"
-    scale = " (percent on the 0-100 scale: 87.5 for 87.5%)" if unit and "%" in number_format(
-        unit
-    ) else ""
+    scale = " (percent on the 0-100 scale: 87.5 for 87.5%)" if unit == "percent" else ""
     dv.allow_blank = True
     dv.showErrorMessage = True
     dv.errorStyle = "stop"
@@ -120,8 +118,7 @@ def build_template(plan: EntryPlan, *, today: dt.date | None = None) -> Workbook
             cell = ws.cell(row=r, column=c)
             cell.number_format = fmt
             cell.fill = _ENTRY_FILL
-        pct = "%" in fmt
-        key = (row.valid_min, row.valid_max, "percent" if pct else None)
+        key = (row.valid_min, row.valid_max, "percent" if is_percent(row.unit) else None)
         if key not in validations:
             validations[key] = _validation(row.valid_min, row.valid_max, key[2])
         validations[key].add(f"{a}{r}:{z}{r}")

@@ -20,7 +20,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpicli.model.kpifile import KPI, KPIFile
-from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
+from kpicli.model.results import STATUS_LABEL, Finding, KPIResult, Report, ScoreLine
+from kpicli.model.units import (
+    format_in_unit,
+    number_format,
+    parse_unit,
+    xlsx_format,
+    xlsx_parts,
+)
 from kpicli.writers.atomic import write_atomic
 from kpicli.writers.formatting import (
     CHANGE_ARROW,
@@ -43,13 +50,6 @@ def _font(**kwargs: Any) -> Font:
     return Font(name=FONT_NAME, **kwargs)
 
 
-STATUS_LABEL: dict[str, str] = {
-    "met": "met",
-    "on_track": "on track",
-    "at_risk": "at risk",
-    "off_track": "off track",
-    "no_data": "no data",
-}
 # (fill, font colour) per status: Excel's "good / neutral / bad" cell styles.
 STATUS_COLORS: dict[str, tuple[str, str]] = {
     "met": ("C6EFCE", "006100"),
@@ -88,77 +88,27 @@ _RESERVED_SHEETS = {"history"}
 
 # --- number formats -----------------------------------------------------------------------------
 
-_PERCENT_UNITS = {"percent", "%", "pct", "percentage", "percent_points", "pp"}
-_COUNT_UNITS = {"count", "number", "#", "n", "items", "tickets", "orders", "people", "units"}
-_HOUR_UNITS = {"hours", "hour", "h", "hrs", "hr"}
-_DAY_UNITS = {"days", "day", "d"}
-_MINUTE_UNITS = {"minutes", "minute", "min", "mins"}
-_RATIO_UNITS = {"ratio", "rate", "factor", "x"}
-_CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
-
-
-def _unit_parts(unit: str | None) -> tuple[str, str, str]:
-    """Return ``(prefix, core, suffix)`` of the display format for a KPI unit."""
-    u = (unit or "").strip()
-    low = u.lower()
-    if low in _PERCENT_UNITS:
-        return "", "0.0", "%"
-    if low.startswith("currency"):
-        code = u.split(":", 1)[1].strip().upper() if ":" in u else ""
-        core = "#,##0" if code == "JPY" else "#,##0.00"
-        if code in _CURRENCY_SYMBOLS:
-            return _CURRENCY_SYMBOLS[code], core, ""
-        if re.fullmatch(r"[A-Z]{2,5}", code):
-            return "", core, f" {code}"
-        return "", core, ""
-    if low in _COUNT_UNITS:
-        return "", "#,##0", ""
-    if low in _HOUR_UNITS:
-        return "", "0.0", " h"
-    if low in _DAY_UNITS:
-        return "", "0.0", " d"
-    if low in _MINUTE_UNITS:
-        return "", "0.0", " min"
-    if low in _RATIO_UNITS:
-        return "", "0.00", ""
-    # Not "#,##0.##": Excel shows a dangling decimal point for whole numbers ("12.").
-    return "", "#,##0.0#", ""
-
-
-def _quote(text: str) -> str:
-    return f'"{text}"' if text else ""
-
-
-def _fmt(prefix: str, core: str, suffix: str) -> str:
-    return f"{_quote(prefix)}{core}{_quote(suffix)}"
-
-
-def number_format(unit: str | None) -> str:
-    """Excel number format for values of a KPI with this unit (percent is on the 0-100 scale)."""
-    return _fmt(*_unit_parts(unit))
-
+# The formats per unit live in model/units.py (number_format, xlsx_parts); these derive the
+# chart-axis and change formats from them.
 
 def axis_format(unit: str | None) -> str:
     """Number format for a chart axis: like the values, but money without cents."""
-    prefix, core, suffix = _unit_parts(unit)
-    return _fmt(prefix, "#,##0" if core == "#,##0.00" else core, suffix)
+    prefix, core, suffix = xlsx_parts(unit)
+    return xlsx_format(prefix, "#,##0" if core == "#,##0.00" else core, suffix)
 
 
 def unit_label(unit: str | None) -> str:
     """The unit as shown in a table: ``currency:EUR`` reads ``EUR``."""
-    u = (unit or "").strip()
-    if u.lower().startswith("currency"):
-        return u.split(":", 1)[1].strip().upper() if ":" in u else "currency"
-    return u
+    return parse_unit(unit).label
 
 
 def delta_format(unit: str | None) -> str:
     """Number format for a change: ``▲ 1.5 h`` / ``▼ 1.5 h`` (sign shown by the arrow)."""
-    prefix, core, suffix = _unit_parts(unit)
+    prefix, core, suffix = xlsx_parts(unit)
     if suffix == "%":
         suffix = " pp"  # a change of a percentage is in percentage points
-    up, down = _fmt("▲ " + prefix, core, suffix), _fmt("▼ " + prefix, core, suffix)
-    return f"{up};{down};{_fmt(prefix, core, suffix)}"
+    up, down = xlsx_format("▲ " + prefix, core, suffix), xlsx_format("▼ " + prefix, core, suffix)
+    return f"{up};{down};{xlsx_format(prefix, core, suffix)}"
 
 
 # --- cell helpers ---------------------------------------------------------------------------------
@@ -311,14 +261,7 @@ def safe_sheet_title(name: str, used: Iterable[str] = ()) -> str:
 
 def _num_text(value: float | None, unit: str | None) -> str:
     """A number as text, for summaries of definitions (not for numeric cells)."""
-    if value is None or not math.isfinite(value):
-        return ""
-    mag = abs(value)
-    text = f"{mag:,.2f}".rstrip("0").rstrip(".") if mag != int(mag) else f"{mag:,.0f}"
-    prefix, _core, suffix = _unit_parts(unit)
-    # U+2212 MINUS SIGN: reads as negative but is not a formula prefix, so no quote is added.
-    sign = "\u2212" if value < 0 else ""
-    return f"{sign}{prefix}{text}{suffix}"
+    return format_in_unit(value, unit)
 
 
 # --- what to show -----------------------------------------------------------------------------
@@ -365,11 +308,11 @@ def _target_cell(k: KPIResult) -> tuple[float | str | None, str]:
     lo, hi = _number(k.target_min), _number(k.target_max)
     if lo is not None and hi is not None:
         return f"{_num_text(lo, k.unit)} – {_num_text(hi, k.unit)}", base
-    prefix, core, suffix = _unit_parts(k.unit)
+    prefix, core, suffix = xlsx_parts(k.unit)
     if lo is not None:
-        return lo, _fmt("≥ " + prefix, core, suffix)
+        return lo, xlsx_format("≥ " + prefix, core, suffix)
     if hi is not None:
-        return hi, _fmt("≤ " + prefix, core, suffix)
+        return hi, xlsx_format("≤ " + prefix, core, suffix)
     return None, base
 
 

@@ -74,10 +74,6 @@ ACCEPTED: dict[str, str] = {
         "cache size only: label returns the same text whatever the cache holds",
     "periods.py::<module>::@functools.lru_cache(maxsize=8192)::8192 -> 8192 - 1":
         "cache size only: label returns the same text whatever the cache holds",
-    "evaluate.py::num::if abs(x) >= 1000:::>= -> >":
-        "only a whole number equals ±1000, and whole numbers are printed by the branch before",
-    'evaluate.py::num::return f"{x:.4g}" if abs(x) >= 1 else f"{x:.3g}"::>= -> >':
-        "only a whole number equals ±1, and whole numbers are printed by the branch before",
     "evaluate.py::_upto::if isinstance(index, pd.PeriodIndex) and index.is_monotonic_increasing:"
     "::negate condition":
         "performance path: the comparison of every period gives the same values as the search",

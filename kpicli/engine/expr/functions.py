@@ -23,8 +23,9 @@ Kinds, i.e. what the evaluator hands the implementation and what comes back:
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -167,12 +168,12 @@ _ROUND_IN_SQL = (
 )
 
 
-def _table(*functions: Function) -> dict[str, Function]:
-    return {f.name: f for f in functions}
+def _table(*functions: Function) -> Mapping[str, Function]:
+    return MappingProxyType({f.name: f for f in functions})  # read-only: one table for all
 
 
 # The order is the order messages and the documentation list the functions in.
-FUNCTIONS: dict[str, Function] = _table(
+FUNCTIONS: Mapping[str, Function] = _table(
     Function("abs", ("x",), 1, 1, "numeric", "number", np.abs, any_values,
              "the absolute value of x", "abs(handled - 5) <= 2"),
     Function("round", ("x", "digits"), 1, 2, "numeric", "number", _round, whole_digits,

@@ -133,6 +133,16 @@ class Expression:
     _tree: ast.Expression = field(repr=False, compare=False)
     _source: Source = field(repr=False, compare=False)
 
+    @property
+    def tree(self) -> ast.Expression:
+        """The validated syntax tree (never modified): what the SQL compiler translates."""
+        return self._tree
+
+    @property
+    def placeholders(self) -> Mapping[str, str]:
+        """Placeholder identifier in the tree -> the name the user wrote in backticks."""
+        return self._source.placeholders
+
     def evaluate(self, namespace: Mapping[str, Any]) -> Any:
         """Evaluate against ``namespace`` (name -> Series or scalar).
 

@@ -15,7 +15,7 @@ from kpicli.readers.headers import (
     parts_period,
 )
 from kpicli.readers.layout.sheet import Sheet
-from kpicli.readers.layout.vocabulary import _KPI_NAMES, _VALUE_NAMES, _by_name, labels_of, norm
+from kpicli.readers.layout.vocabulary import _KPI_NAMES, _VALUE_NAMES, _by_name, norm
 from kpicli.readers.numbers import (
     text_values,
     to_numbers,
@@ -92,7 +92,7 @@ def detect_layout(
         return "records"
     if model is not None and model.kpis:
         labels = {norm(v) for v in text_values(sheet.frame[kpi]).dropna().unique()[:1000]}
-        wanted = set().union(*(labels_of(k) for k in model.kpis))
+        wanted = set().union(*(k.labels for k in model.kpis))
         columns = {norm(n) for n in sheet.names}
         measured = {norm(k.measure.column) for k in model.kpis if k.measure and k.measure.column}
         if not labels & wanted and measured & columns:

@@ -14,6 +14,7 @@ from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.results import Finding
 from kpicli.model.table import BASELINE, COL, DATE, TARGET, VALUE
 from kpicli.model.table import KPI as KPI_COL
+from kpicli.model.units import PERCENT_WORDS
 from kpicli.readers.headers import (
     ROLE_TARGET,
     header_name,
@@ -33,12 +34,10 @@ from kpicli.readers.layout.sheet import (
 from kpicli.readers.layout.vocabulary import (
     _BASELINE_NAMES,
     _KPI_NAMES,
-    _PERCENT_UNITS,
     _TARGET_NAMES,
     _UNIT_NAMES,
     _by_name,
     _lookup,
-    labels_of,
     norm,
 )
 from kpicli.readers.numbers import (
@@ -187,7 +186,7 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
         scaled.append((reserved, rep, _subset(_repeat(tnums, p), keep), np.repeat(tfmt, p)[keep]))
     unit_pct = None
     if unit_col is not None:
-        units = text_values(frame[unit_col]).str.strip().str.lower().isin(_PERCENT_UNITS)
+        units = text_values(frame[unit_col]).str.strip().str.lower().isin(PERCENT_WORDS)
         unit_pct = np.repeat(units.to_numpy(dtype=bool), p)[keep]
     pending = _scale_long(
         pd.Series(out[KPI_COL], dtype=object), scaled, _percent_labels(model), unit_pct
@@ -260,7 +259,7 @@ def _column_naming_kpis(sheet: Sheet, others: list[str], model: KPIFile | None) 
     """The text column whose cells name the KPIs of the KPI file (by id or name)."""
     if model is None or not model.kpis:
         return None
-    wanted = set().union(*(labels_of(k) for k in model.kpis))
+    wanted = set().union(*(k.labels for k in model.kpis))
     best, best_hits = None, 0
     for name in others:
         values = text_values(sheet.frame[name]).dropna().unique()[:5000]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.readers.layout.sheet import Fractions, Part, Sheet
-from kpicli.readers.layout.vocabulary import labels_of, norm
+from kpicli.readers.layout.vocabulary import norm
 from kpicli.readers.numbers import (
     Numbers,
 )
@@ -102,7 +102,7 @@ def _percent_columns(model: KPIFile | None) -> dict[str, bool | None]:
     out: dict[str, bool | None] = {}
     for k in model.kpis if model else []:
         if k.is_percent and k.formula is None:
-            col = (k.measure.column if k.measure and k.measure.column else None) or k.id
+            col = k.data_column
             declared = _percent_targets(k)
             out[col] = False if out.get(col) is False else declared
     return out
@@ -113,7 +113,7 @@ def _percent_labels(model: KPIFile | None) -> list[tuple[set[str], bool | None]]
     out = []
     for k in model.kpis if model else []:
         if k.is_percent and k.formula is None:
-            out.append((labels_of(k), _percent_targets(k)))
+            out.append((k.labels, _percent_targets(k)))
     return out
 
 

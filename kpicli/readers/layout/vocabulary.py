@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from kpicli.errors import DataError
-from kpicli.model.kpifile import KPI
+from kpicli.model.labels import normalise_label
 
 HEADER_SCAN = 30  # rows searched for the header
 
@@ -77,9 +77,6 @@ _BASELINE_NAMES = {"baseline", "baseline value", "basis", "ausgangswert"}
 _UNIT_NAMES = {"unit", "einheit", "uom"}
 
 
-_PERCENT_UNITS = {"%", "percent", "pct", "percentage", "prozent"}
-
-
 _DATE_NAME = re.compile(
     r"^(date|day|month|period|week|quarter|year|fy|fiscal year|time|timestamp|datum|monat|"
     r"periode|jahr|woche|quartal|tag|zeitraum)\b|\b(date|day|month|period|week|time|datum|at|on)$"
@@ -98,9 +95,9 @@ _TOTAL = re.compile(r"^\s*(grand\s+)?(total|totals|sum|summe|gesamt|gesamtsumme)
 _NUMBER_TEXT = re.compile(r"^[\s(+-]*[€$£]?\s*\d[\d.,' ]*\s*%?\)?\s*$")
 
 
-def norm(name: object) -> str:
-    """Case-, space- and punctuation-insensitive form of a column name or KPI label."""
-    return re.sub(r"[\s_\-./]+", " ", str(name)).strip().casefold()
+# Case-, space- and punctuation-insensitive form of a column name or KPI label: the same
+# normal form the aggregation matches a long table's labels with (model/labels.py).
+norm = normalise_label
 
 
 def _lookup(names: Sequence[str], wanted: str, where: str, what: str) -> str:
@@ -123,7 +120,3 @@ def _by_name(
             return n
     return None
 
-
-def labels_of(kpi: KPI) -> set[str]:
-    """The normalised labels a KPI's rows may carry in a long table."""
-    return {norm(x) for x in (kpi.measure.column if kpi.measure else None, kpi.id, kpi.name) if x}
