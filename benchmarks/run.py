@@ -364,6 +364,22 @@ def targets(cases: list[Case]) -> list[dict[str, object]]:
             1.3,
         ),
     ]
+    # Data in an engine (issue 13): kpi's pushed-down aggregation against the SQL a user
+    # would write by hand on the same engine, at the sizes measured in this run.
+    for size in ("5M", "25M"):
+        out += [
+            (
+                f"Parquet {size}: kpi through DuckDB / hand-written DuckDB SQL",
+                ratio(med(f"parquet-{size}", "kpi duckdb"), med(f"parquet-{size}", "duckdb sql")),
+                1.3,
+            ),
+            (
+                f"PostgreSQL {size}: kpi / server-side SQL",
+                ratio(med(f"postgres-{size}", "kpi postgres"),
+                      med(f"postgres-{size}", "server sql")),
+                1.3,
+            ),
+        ]
     return [
         {
             "target": name,

@@ -134,7 +134,7 @@ def _read_through_engine(
 ) -> tuple[Table | None, list[str]]:
     """A database URL or Parquet files read through DuckDB/PostgreSQL (the aggregation runs
     there; kpicli.readers.sql_source), or None for the pandas path."""
-    from kpicli.readers.sql_source import Request, read_sql_table, wants_sql
+    from kpicli.readers.sql_source import CsvFallback, Request, read_sql_table, wants_sql
 
     spec = model.data
     request, notes = wants_sql(spec, data, defs.base_dir)
@@ -153,6 +153,11 @@ def _read_through_engine(
         line, col = defs.yaml.position(path) if defs.yaml is not None else (1, 1)
         return f"{defs.path}:{line}:{col}"
 
-    table = read_sql_table(request, spec, model, locate=locate)
+    try:
+        table = read_sql_table(request, spec, model, locate=locate)
+    except CsvFallback as exc:
+        # A large CSV DuckDB cannot read as kpicli does: the pandas path reads it, and says so.
+        notes.append(f"{request.shown}: read by pandas, not DuckDB: {exc}")
+        return None, notes
     table.notes.extend(notes)
     return table, notes

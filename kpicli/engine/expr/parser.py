@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kpicli.engine.expr.checks import Validator, check_size
+from kpicli.engine.expr.evaluator import evaluate
 from kpicli.engine.expr.syntax import MAX_LENGTH, ExpressionError, Source
 
 Kind = Literal["filter", "formula"]
@@ -150,8 +151,6 @@ class Expression:
         float64 Series (or a float). Raises ExpressionError for unknown names (with a
         did-you-mean) and for values of the wrong type.
         """
-        from kpicli.engine.expr.evaluator import evaluate  # it imports this module
-
         return evaluate(self, namespace)
 
 
