@@ -28,3 +28,20 @@ if os.environ.get("CI") == "true":
     settings.load_profile("ci")
 elif os.environ.get("HYPOTHESIS_PROFILE") in ("ci", "thorough", "mutation"):
     settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+
+
+# One Spark session for the whole run (tests/spark_helpers.py), started only when a Spark
+# test asks for it.
+from tests.spark_helpers import COMPARED as _SPARK_COMPARED  # noqa: E402
+from tests.spark_helpers import STARTUP as _SPARK_STARTUP  # noqa: E402
+from tests.spark_helpers import spark  # noqa: E402, F401
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if "seconds" in _SPARK_STARTUP:
+        terminalreporter.write_line(
+            f"Spark {_SPARK_STARTUP['version']} local session started in "
+            f"{_SPARK_STARTUP['seconds']:.1f} s (one for the whole run); conformance: "
+            f"{sum(_SPARK_COMPARED.values()):,} values equal to the pandas path in "
+            f"{len(_SPARK_COMPARED)} cases"
+        )

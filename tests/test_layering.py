@@ -234,7 +234,7 @@ def test_the_old_io_package_is_gone() -> None:
 
 
 HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "sqlglot", "duckdb",
-         "psycopg")
+         "psycopg", "pyspark", "py4j")
 
 
 @pytest.mark.parametrize(

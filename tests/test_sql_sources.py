@@ -263,7 +263,7 @@ def test_validate_with_a_postgres_url_runs_the_data_rules(tmp_path: Path) -> Non
 
 
 def test_file_reports_import_no_sql_driver() -> None:
-    """A report on a CSV/workbook never imports sqlglot, duckdb or psycopg."""
+    """A report on a CSV/workbook never imports sqlglot, duckdb, psycopg or pyspark."""
     import subprocess
     import sys
 
@@ -276,7 +276,8 @@ def test_file_reports_import_no_sql_driver() -> None:
         "standalone_mode=False)\n"
         "except SystemExit:\n"
         "    pass\n"
-        "sql = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlglot', 'duckdb', 'psycopg'))\n"
+        "sql = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlglot', 'duckdb', 'psycopg', "
+        "'pyspark', 'py4j'))\n"
         "sys.stderr.write('SQL=' + repr(sql))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -54,7 +54,8 @@ SNAPSHOT_KPIS = [
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres", "spark", "snowflake"])
 def test_snapshot_per_dialect(dialect: str) -> None:
-    """The SQL each engine gets (spark/snowflake: compile-only, unverified engines)."""
+    """The SQL each engine gets (snowflake: compile-only, unverified; spark is verified by
+    tests/test_sql_spark.py)."""
     rel = relation(row_order=exp.column("ctid" if dialect == "postgres" else "rowid"))
     plan = sqlplan.compile_plan(model(SNAPSHOT_KPIS, "quarter", 4), rel, dialect, by="team")
     text = ";\n\n".join(q.sql for q in plan.queries) + ";\n"

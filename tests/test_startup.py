@@ -9,7 +9,7 @@ import sys
 import pytest
 
 HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "sqlglot", "duckdb",
-         "psycopg")
+         "psycopg", "pyspark", "py4j")
 
 CODE = (
     "import sys\n"

@@ -18,7 +18,8 @@ construction, and the differential conformance suite (tests/test_sql_conformance
 * A filter applies as ``AGG(x) FILTER (WHERE ...)`` over all rows of the group: a period with
   rows but none passing still exists (count and sum 0, the rest no value).
 * ``first``/``last``: the first/last non-empty value by date, ties in row order where the
-  source has one (Parquet/CSV file order, a DuckDB table's rowid, a PostgreSQL table's ctid).
+  source has one (Parquet/CSV file order, a DuckDB table's rowid, a PostgreSQL table's ctid,
+  a Spark table's scan order).
 * What cannot be translated exactly (``round``, ``//``, ``%``, an engine without exact
   percentiles) raises :class:`Untranslatable` naming the KPI and the YAML field; the caller
   turns it into an error at the KPI's file:line:col.
@@ -88,7 +89,7 @@ DIALECTS: dict[str, Capability] = {
     "postgres": Capability(
         "PostgreSQL", "postgres", True, "array_agg", "percentile_cont", text_collate="C"
     ),
-    "spark": Capability("Spark SQL", "spark", False, "min_by", "percentile"),
+    "spark": Capability("Spark SQL", "spark", True, "min_by", "percentile"),
     "trino": Capability("Trino", "trino", False, "min_by", None),
     "bigquery": Capability("BigQuery", "bigquery", False, None, None, iso_week=False),
     "snowflake": Capability("Snowflake", "snowflake", False, "min_by", "percentile_cont"),

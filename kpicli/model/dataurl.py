@@ -9,9 +9,15 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["SCHEMES", "is_url", "redact", "url_problem"]
+__all__ = ["SCHEMES", "is_url", "redact", "spark_master", "url_problem"]
 
-SCHEMES = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres"}
+# URL scheme -> engine. Spark keeps Spark's own spellings: ``spark://host:7077`` is a
+# standalone cluster's master URL and ``sc://host:15002`` a Spark Connect server; kpicli adds
+# ``spark://local`` for a session in this process (local mode, every core).
+SCHEMES = {
+    "duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres",
+    "spark": "spark", "sc": "spark",
+}
 # Query parameters that carry a secret (libpq's and the usual driver spellings).
 _SECRET_PARAMS = {
     "password", "pass", "pwd", "passwd", "sslpassword", "secret", "token", "access_token",
@@ -32,7 +38,9 @@ def redact(url: str) -> str:
         if parts.port:
             host = f"{host}:{parts.port}"
         user = f"{parts.username}@" if parts.username else ""
-        return f"{parts.scheme}://{user}{host}{parts.path}"
+        # Spark Connect puts its parameters after ';' in the path (sc://host/;token=...).
+        path = parts.path.split(";", 1)[0]
+        return f"{parts.scheme}://{user}{host}{path}"
     except ValueError:
         return url.split("://", 1)[0] + "://…"
 
@@ -43,12 +51,15 @@ def url_problem(url: str) -> str | None:
         parts = urlsplit(url)
         password = parts.password
         params = [k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True)]
+        params += [p.split("=", 1)[0].strip().lower() for p in parts.path.split(";")[1:]]
+        host, port = parts.hostname, parts.port
     except ValueError:
         return f"{redact(url)} is not a valid URL"
     if parts.scheme.lower() not in SCHEMES:
         return (
-            f"{redact(url)}: unsupported database {parts.scheme!r}; kpicli reads duckdb:///file.duckdb "
-            "and postgresql://user@host:port/db"
+            f"{redact(url)}: unsupported database {parts.scheme!r}; kpicli reads duckdb:///file.duckdb, "
+            "postgresql://user@host:port/db, spark://local, spark://host:7077 and "
+            "sc://host:15002 (Spark Connect)"
         )
     secret = sorted(set(params) & _SECRET_PARAMS)
     if password is not None or secret:
@@ -56,6 +67,22 @@ def url_problem(url: str) -> str | None:
         return (
             f"the data URL {redact(url)} holds {what}; never put credentials in a KPI file or "
             "on the command line: use PGPASSWORD, ~/.pgpass or PGSERVICE (the engine's own "
-            "credential sources)"
+            "credential sources; SPARK_CONNECT_AUTHENTICATE_TOKEN for Spark Connect)"
         )
+    if parts.scheme.lower() == "spark":
+        if not host:
+            return f"{redact(url)}: write spark://local, or a cluster's spark://host:7077"
+        if host != "local" and not port:
+            return f"{redact(url)}: a Spark master URL names its port (spark://host:7077)"
     return None
+
+
+def spark_master(url: str) -> tuple[str, str]:
+    """How to reach Spark for a checked URL: ("master", "local[*]" | "spark://host:port") for
+    a session started by kpicli, or ("remote", "sc://host:port/;params") for Spark Connect."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "sc":
+        return "remote", url
+    if parts.hostname == "local":
+        return "master", "local[*]"
+    return "master", f"spark://{parts.hostname}:{parts.port}"

@@ -447,11 +447,11 @@ def _clean(exc: BaseException, url: str) -> str:
     return re.sub(r"password=\S+", "password=…", text)
 
 
-def _table_or_query(spec: DataSpec | None, shown: str) -> Any:
+def _table_or_query(spec: DataSpec | None, shown: str, read: str = "postgres") -> Any:
     from sqlglot import exp
 
     if spec is not None and spec.query:
-        return exp.Subquery(this=_checked_query(spec.query, shown))
+        return exp.Subquery(this=_checked_query(spec.query, shown, read))
     if spec is None or not spec.table:
         raise KpiError(f"{shown}: name the data with data.table (schema.table) or data.query")
     parts = spec.table.split(".")
@@ -466,13 +466,14 @@ def _table_or_query(spec: DataSpec | None, shown: str) -> Any:
     return exp.Table(**kw)
 
 
-def _checked_query(text: str, shown: str) -> Any:
-    """data.query as a sqlglot tree: one SELECT (no DML/DDL, no second statement)."""
+def _checked_query(text: str, shown: str, read: str = "postgres") -> Any:
+    """data.query as a sqlglot tree: one SELECT (no DML/DDL, no second statement), read in
+    ``read``'s dialect (Spark's backquoted names ...)."""
     import sqlglot
     from sqlglot import exp
 
     try:
-        statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
+        statements = [s for s in sqlglot.parse(text, read=read) if s is not None]
     except sqlglot.errors.ParseError as exc:
         raise KpiError(f"data.query cannot be read: {_first_line(exc)}") from None
     if len(statements) != 1:
@@ -510,6 +511,14 @@ def _open(request: Request, spec: DataSpec | None) -> Backend:
         if not duckdb_available():
             raise KpiError(f"{request.shown}: reading DuckDB needs pip install \"kpicli[sql]\"")
         return DuckDBBackend(request, spec, timeout)
+    if scheme == "spark":
+        if __import__("importlib.util").util.find_spec("sqlglot") is None:
+            raise KpiError(f"{request.shown}: reading Spark needs pip install \"kpicli[spark]\"")
+        from kpicli.readers.spark_source import SparkBackend
+
+        source = _table_or_query(spec, request.shown, read="spark")
+        is_table = spec is not None and bool(spec.table) and not spec.query
+        return SparkBackend(request.url, request.shown, source, is_table, timeout)
     if not duckdb_available() and __import__("importlib.util").util.find_spec("sqlglot") is None:
         raise KpiError(f"{request.shown}: reading PostgreSQL needs pip install \"kpicli[sql]\"")
     return PostgresBackend(request, spec, timeout)
