@@ -38,7 +38,7 @@ LEAN = {
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if importlib.util.find_spec("pyspark") is None:
         missing("pyspark is not installed (pip install 'kpicli[spark]')")
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
@@ -46,7 +46,9 @@ def spark() -> Iterator[Any]:
     from pyspark.sql import SparkSession
 
     start = time.perf_counter()
+    scratch = tmp_path_factory.mktemp("spark-warehouse")  # not ./spark-warehouse in the repo
     builder = SparkSession.builder.master("local[2]").appName("kpicli-tests")
+    builder = builder.config("spark.sql.warehouse.dir", str(scratch))
     for key, value in LEAN.items():
         builder = builder.config(key, value)
     with warnings.catch_warnings():

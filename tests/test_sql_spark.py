@@ -306,3 +306,36 @@ def test_validate_with_a_spark_url_runs_the_data_rules(rows: Path, tmp_path: Pat
     assert res.exit_code == 1, res.output
     found = [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "M203"]
     assert len(found) == 1 and "handled" in found[0]["message"]  # did-you-mean from the table
+
+
+def test_kpi_starts_its_own_lean_local_session(spark, rows: Path, tmp_path: Path) -> None:
+    """`kpi report --data spark://local` in a fresh process: kpicli starts (and ends) its own
+    session, stdout is the JSON report only, and no spark-warehouse/ is left in the working
+    directory. The numbers equal the pandas path's."""
+    import os
+    import subprocess
+    import sys
+
+    kpis = kpis_yaml([("sum", "channel == 'email'", "handled"), ("mean", None, "score")])
+    spec = f"  query: \"select * from parquet.`{rows}`\""
+    path = kpi_file(tmp_path, kpis, data=spec)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kpicli", "report", str(path), "--data", URL, "--format", "json"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout)
+    assert not (tmp_path / "spark-warehouse").exists()
+    (tmp_path / "pd").mkdir()
+    res = CliRunner().invoke(
+        __import__("kpicli.cli", fromlist=["app"]).app,
+        ["report", str(kpi_file(tmp_path / "pd", kpis, data="  engine: pandas")), "--data", str(rows),
+         "--format", "json"],
+    )
+    expected = json.loads(res.stdout)
+    for doc in (got, expected):
+        doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
+        doc.pop("sources", None)
+        doc.pop("notes", None)
+    assert got["kpis"] and got == expected

@@ -24,9 +24,11 @@ aggregated rows come back (``collect``, no pandas conversion inside pyspark).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
+import tempfile
 import threading
 import warnings
 from typing import Any
@@ -118,6 +120,13 @@ class SparkBackend:
             conf = dict(_LEAN)
             if target.startswith("local"):
                 conf["spark.sql.shuffle.partitions"] = str(max(2, os.cpu_count() or 2))
+                if not _spark_defaults():
+                    # Spark creates its warehouse folder in the working directory on start;
+                    # kpi reads, it leaves no spark-warehouse/ behind (a local session has no
+                    # saved tables without a catalog configured in spark-defaults.conf).
+                    scratch = tempfile.mkdtemp(prefix="kpicli-spark-")
+                    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+                    conf["spark.sql.warehouse.dir"] = scratch
             for key, value in conf.items():
                 builder = builder.config(key, value)
             self.spark = builder.getOrCreate()
@@ -226,6 +235,14 @@ class SparkBackend:
     def close(self) -> None:
         if self._owned:
             self.spark.stop()
+
+
+def _spark_defaults() -> bool:
+    """Whether the user configures Spark (SPARK_CONF_DIR or $SPARK_HOME/conf/spark-defaults.conf)."""
+    if os.environ.get("SPARK_CONF_DIR"):
+        return True
+    home = os.environ.get("SPARK_HOME")
+    return bool(home) and os.path.isfile(os.path.join(home, "conf", "spark-defaults.conf"))
 
 
 def _first_line(exc: BaseException) -> str:

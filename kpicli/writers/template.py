@@ -37,7 +37,7 @@ from kpicli.model.entry_layout import (
 from kpicli.model.template import EntryPlan, EntryRow
 from kpicli.model.units import format_value, is_percent, number_format
 from kpicli.writers.atomic import write_atomic
-from kpicli.writers.xlsx import _font, _header, _put
+from kpicli.writers.xlsx.style import _font, _header, _put
 
 __all__ = ["build_template", "target_text", "write_template"]
 
