@@ -174,3 +174,19 @@ def test_engine_auto_without_duckdb_says_so(
     doc = report_json(path, data)
     assert any("read by pandas (every row in memory)" in n and "kpicli[sql]" in n
                for n in doc["notes"])
+
+
+def test_a_column_empty_in_the_sample_stays_with_pandas(tmp_path: Path) -> None:
+    """A measure that starts after the first lines: its type is the rest of the file's, so
+    the file is read by pandas (the KPI is summed there, not refused as text)."""
+    frame = records(20000)
+    frame["late"] = ""
+    frame.loc[19000:, "late"] = "2"
+    data = tmp_path / "rows.csv"
+    frame.to_csv(data, index=False)
+    kpis = RECORDS_KPIS + ("  - id: late\n    name: Late measure\n    unit: count\n"
+                           "    measure: {column: late, aggregate: sum}\n    target: 1\n")
+    path = kpi_file(tmp_path, kpis, data="  engine: duckdb")
+    doc = report_json(path, data)
+    assert any("'late'" in n and "read by pandas, not DuckDB" in n for n in doc["notes"])
+    assert [k["id"] for k in doc["kpis"]][-1] == "late"

@@ -167,3 +167,27 @@ def test_reader_and_aggregator_agree_on_tricky_labels(tmp_path: Path, label: str
     report = build_report(tmp_path / "kpis.yaml", [str(tmp_path / "d.csv")])
     (k,) = report.kpis
     assert k.actual == pytest.approx(60.0)
+
+
+RULE_KPIS = """\
+version: 1
+kpis:
+  - id: margin_change
+    name: Gross margin change against last year
+    unit: "{unit}"
+    direction: higher
+    measure: {{column: margin_change, aggregate: sum}}
+    target: {{value: 120}}
+"""
+
+
+@pytest.mark.parametrize(("unit", "fires"), [("percent", True), ("%", True), ("pp", False)])
+def test_rules_ask_the_vocabulary(tmp_path: Path, unit: str, fires: bool) -> None:
+    # A303 (percent target outside 0-100) and M202 (summing percentages) are about shares on
+    # the 0-100 scale; percentage points are a difference, summed and above 100 legitimately.
+    from kpicli.api import validate_files
+
+    path = tmp_path / "kpis.yaml"
+    path.write_text(RULE_KPIS.format(unit=unit), encoding="utf-8")
+    result = validate_files([path], select=["A303", "M202"])
+    assert sorted({f.rule for f in result.findings}) == (["A303", "M202"] if fires else [])

@@ -522,53 +522,35 @@ def compute_actuals(
 
 
 def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, Problem]]:
-    """Formula KPIs in dependency order, and the ones that cannot be computed (with why)."""
-    from kpicli.engine.expr import ExpressionError, formula_namespace, parse_expression
+    """Formula KPIs in dependency order, and the ones that cannot be computed (with why).
 
-    spelling = formula_namespace(k.id for k in model.kpis)
+    The order and the cycles come from the formula graph (kpicli.engine.formula_graph) that
+    the E005 rule reads too, so `kpi report` and `kpi validate` name the same cycle.
+    """
+    from kpicli.engine.formula_graph import formula_graph
+
     formulas = {k.id: k for k in model.kpis if k.formula is not None}
-    deps: dict[str, set[str]] = {}
+    graph = formula_graph(
+        ((kid, k.formula or "", kid) for kid, k in formulas.items()), (k.id for k in model.kpis)
+    )
     problems: dict[str, Problem] = {}
-    for kid, kpi in formulas.items():
-        try:
-            expr = parse_expression(kpi.formula or "", "formula")
-        except ExpressionError as exc:
-            problems[kid] = Problem("E006", f"formula cannot be read: {exc}")
-            continue
-        unknown = sorted(n for n in expr.names if n not in spelling)
-        if unknown:
-            problems[kid] = Problem(
-                "E005", f"formula names unknown KPI {', '.join(map(repr, unknown))}"
+    for entry in graph.entries:
+        if entry.error is not None:
+            problems.setdefault(entry.kpi, Problem("E006", f"formula cannot be read: {entry.error}"))
+        elif entry.unknown:
+            problems.setdefault(entry.kpi, Problem(
+                "E005", f"formula names unknown KPI {', '.join(map(repr, entry.unknown))}"
+            ))
+    ordered, cycles, failed = graph.order(blocked=set(problems))
+    on_cycle = {kid: " → ".join(c.path) for c in cycles for kid in c.members}
+    for kid in failed:
+        if kid in on_cycle:
+            problems.setdefault(kid, Problem("E005", f"formulas form a cycle: {on_cycle[kid]}"))
+        else:
+            problems.setdefault(
+                kid, Problem("E005", "formula depends on a KPI that cannot be computed")
             )
-            continue
-        deps[kid] = {spelling[n] for n in expr.names}
-    order: list[KPI] = []
-    state: dict[str, int] = {}
-
-    def visit(kid: str, trail: list[str]) -> bool:
-        if state.get(kid) == 2:
-            return True
-        if state.get(kid) == 1:
-            cycle = " → ".join([*trail[trail.index(kid) :], kid])
-            for k in trail[trail.index(kid) :]:
-                problems.setdefault(k, Problem("E005", f"formulas form a cycle: {cycle}"))
-            return False
-        state[kid] = 1
-        ok = True
-        for d in deps.get(kid, ()):
-            if d in formulas and (d in problems or not visit(d, [*trail, kid])):
-                ok = False
-        state[kid] = 2
-        if ok and kid not in problems:
-            order.append(formulas[kid])
-        elif kid not in problems:
-            problems[kid] = Problem("E005", "formula depends on a KPI that cannot be computed")
-        return ok
-
-    for kid in formulas:
-        if kid in deps:
-            visit(kid, [])
-    return order, problems
+    return [formulas[kid] for kid in ordered], problems
 
 
 def _with_formulas(model: KPIFile, values: pd.DataFrame, problems: dict[str, Problem]) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from kpicli.engine.aggregate import OVERALL, Actuals
 from kpicli.engine.codes import codes as column_codes
 from kpicli.engine.codes import combined_ids
 from kpicli.engine.evaluate import Context, TargetAt, num, resolve_target
+from kpicli.engine.rules.catalogue import finding
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.labels import normalise_label
 from kpicli.model.results import Finding
@@ -78,10 +79,8 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             rows = frame.iloc[at[:MAX_PLACES]]
             n_groups = int((sizes > 1).sum())
             findings.append(
-                Finding(
-                    rule="D602",
-                    severity="warning",
-                    letter="D",
+                finding(
+                    "D602",
                     message=f"{n_groups} KPI/period{'/group' if dims else ''} entries appear more "
                     f"than once ({len(at)} rows); the duplicates are aggregated together — "
                     "remove the extra rows or add the column that tells them apart",
@@ -92,10 +91,8 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
     if future.any():
         rows = frame[future]
         findings.append(
-            Finding(
-                rule="D604",
-                severity="warning",
-                letter="D",
+            finding(
+                "D604",
                 message=f"{int(future.sum())} rows are dated after today ({today.isoformat()}), "
                 "up to " + rows[DATE].max().date().isoformat() + "; check the date column",
                 location=_places(table, rows, table.date_label),
@@ -145,10 +142,8 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             rows = frame[bad]
             label = k.data_column
             findings.append(
-                Finding(
-                    rule="D606",
-                    severity="warning",
-                    letter="D",
+                finding(
+                    "D606",
                     kpi=k.id,
                     message=f"{len(rows)} value{'s' if len(rows) != 1 else ''} of {label!r} "
                     f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {v[bad][0]:g}); {fix}",
@@ -178,10 +173,8 @@ def series_findings(
             labels = [P.label(q, g, fys) for q in gaps.index[:MAX_PLACES]]
             more = len(gaps) - len(labels)
             findings.append(
-                Finding(
-                    rule="D603",
-                    severity="warning",
-                    letter="D",
+                finding(
+                    "D603",
                     kpi=k.id,
                     message=f"{k.id}: no value for {', '.join(labels)}"
                     f"{f' and {more} more periods' if more > 0 else ''} (gap in the series); "
@@ -191,10 +184,8 @@ def series_findings(
             )
         if k.id in evaluated and pd.isna(s.get(period)):
             findings.append(
-                Finding(
-                    rule="D605",
-                    severity="warning",
-                    letter="D",
+                finding(
+                    "D605",
                     kpi=k.id,
                     message=f"{k.id}: nothing for the report period {P.label(period, g, fys)}; the "
                     f"latest value is from {P.label(present.index.max(), g, fys)} (stale data)",
@@ -212,10 +203,8 @@ def series_findings(
                 for q, zq, val in zip(present.index, z, v, strict=True):
                     if abs(zq) > OUTLIER_Z:
                         findings.append(
-                            Finding(
-                                rule="D611",
-                                severity="info",
-                                letter="D",
+                            finding(
+                                "D611",
                                 kpi=k.id,
                                 message=f"{k.id}: {P.label(q, g, fys)} value {val:g} is an outlier "
                                 f"(robust z-score {zq:.1f}); check it is not a data error",
@@ -299,10 +288,8 @@ def target_column_findings(table: Table, model: KPIFile) -> list[Finding]:
         where = ", ".join(places) + (f" and {more} more" if more > 0 else "")
         q = uniques[codes[first]]
         findings.append(
-            Finding(
-                rule="D615",
-                severity="warning",
-                letter="D",
+            finding(
+                "D615",
                 kpi=k.id,
                 message=f"{k.id}: the target column {table.target_label or 'Target'!r} found in "
                 f"the data disagrees with the target in kpis.yaml ({len(rows)} "

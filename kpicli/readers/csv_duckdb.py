@@ -165,6 +165,9 @@ def _plan_one(
                     kind = "text"
                 else:
                     return f"{shown}: column {c!r} holds {dtype} values"
+            if c not in reserved and not frame[c].notna().any():
+                # Empty in the first lines: its type is decided by the rest of the file.
+                return f"column {c!r} of {shown} is empty in the first lines"
             columns.append((int(number) - 1, name, kind))
             out_names[c] = name
         if len({n for _, n, _ in columns}) != len(columns):
