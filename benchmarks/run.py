@@ -422,6 +422,12 @@ def table(cases: list[Case]) -> str:
                 f"{(f'{r:.2f}x' if r is not None else ''):>7} {fmt_rate(case.rows, cmd.median):>7} "
                 f"{(f'{cmd.peak:.0f}' if cmd.peak else '-'):>8} {(f'{m:.2f}x' if m is not None else ''):>9}"
             )
+        # The workbook case has a second reference: fastexcel itself, the reader kpi uses.
+        fx, kp = case.get("fastexcel"), case.get("kpi")
+        if fx and kp and fx.median and kp.median and not (fx.error or kp.error):
+            lines.append(
+                f"{'':<18} {'kpi / fastexcel':<17} {'':>9} {'':>7} {kp.median / fx.median:>6.2f}x"
+            )
         xl = case.get("kpi -o xlsx")
         js = case.get("kpi json")
         if xl and js and xl.median and js.median:

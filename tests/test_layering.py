@@ -233,8 +233,8 @@ def test_the_old_io_package_is_gone() -> None:
     assert not (PKG / "io").exists(), "kpicli/io/ was split into readers/, definitions/, writers/"
 
 
-HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "sqlglot", "duckdb",
-         "psycopg", "pyspark", "py4j")
+HEAVY = ("pandas", "numpy", "openpyxl", "pyarrow", "python_calamine", "fastexcel", "sqlglot",
+         "duckdb", "psycopg", "pyspark", "py4j")
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import logging
 import re
 import threading
 import zipfile
@@ -156,12 +158,20 @@ def _close(wb: object) -> None:
 
 
 def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid:
-    """Cells of one sheet, with formula and percent-format facts for .xlsx/.xlsm."""
+    """Cells of one sheet, with formula and percent-format facts for .xlsx/.xlsm.
+
+    A plain .xlsx/.xlsm sheet (see :func:`fast_grid`) is read through fastexcel; any other
+    sheet through python-calamine. Both give the same grid, cell for cell.
+    """
     scan = None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         # The sheet XML for the formula/format scan is unzipped in a thread while calamine
         # reads the cells (zlib releases the GIL): the scan costs almost no wall time.
         scan = _Prefetch(path, sheet_name)
+        if FASTEXCEL:
+            grid = fast_grid(path, sheet_name, names, scan)
+            if grid is not None:
+                return grid
     wb = _open(path, shown)
     try:
         try:
@@ -209,10 +219,181 @@ class _Prefetch:
         with contextlib.suppress(Exception):  # the scan is a refinement
             self._got = _scan_inputs(path, sheet_name)
 
+    def peek(self) -> tuple[bytes, bool, list[int]] | None:
+        """The scan inputs, kept for a later :meth:`result`."""
+        self._thread.join()
+        return self._got
+
     def result(self) -> tuple[bytes, bool, list[int]] | None:
         self._thread.join()
         got, self._got = self._got, None
         return got
+
+
+# ----------------------------------------------------------------------------- fastexcel path
+
+# Read plain .xlsx/.xlsm sheets through fastexcel (calamine straight to Arrow columns): the
+# same cells as python-calamine gives, without a Python object per cell from the parser.
+FASTEXCEL = True
+_FAST_TYPES = {"float", "string", "boolean", "datetime", "null"}
+# Header names fastexcel may have rendered from a number, date, time or truth value: the cell's
+# own type is then unknown, and find_header treats such cells differently from text.
+_RENDERED = re.compile(
+    r"^\s*(?:[(+-]*[€$£]?\s*\d[\d.,' ]*\s*%?\)?|\d{4}-\d\d-\d\d.*|[\d:. ]+|true|false"
+    r"|#.*)\s*$",
+    re.IGNORECASE,
+)
+# Excel counts 1900 as a leap year: serials before 1900-03-01 (and times without a date) are
+# shown differently by the two readers, so such sheets take the python-calamine path.
+_FIRST_SAFE_MS = 60 * 86_400_000 - 2_209_161_600_000  # 1900-03-01T00:00 in Unix milliseconds
+_FIRST_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>")
+_CELL_OPEN = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="[A-Z]{1,3}(\d+)"')
+
+
+def fast_grid(path: Path, sheet_name: str, names: list[str], scan: _Prefetch) -> Grid | None:
+    """The sheet's grid read through fastexcel, or None when it may differ from python-calamine.
+
+    Taken when the sheet's first filled row holds only text cells (each one filled, no repeated
+    names), every column below it holds one kind of value (numbers, text, dates or truth
+    values, with empty cells, and no text fastexcel would take for empty such as ``n/a``), no
+    cells are merged and no date lies before 1900-03-01. Header detection, sections and
+    layout then run on the grid as on any other. Anything else -- titles above the header,
+    mixed columns, sheets fastexcel cannot read, an XML that Python cannot unzip -- returns
+    None and the sheet is read by python-calamine, as before.
+    """
+    try:
+        import fastexcel
+    except ImportError:  # an install without it: the python-calamine path reads every sheet
+        return None
+    # The sheet XML unzipped by Python first: an entry bigger than its zip header declares (a
+    # zip bomb's lie) fails there, and python-calamine then refuses the file as before.
+    got = scan.peek()
+    if got is None or _has_merged_cells(got[0]) or b't="d"' in got[0]:
+        return None  # merged cells, or ISO date cells (t="d") the two readers may show apart
+    # fastexcel logs through Python's logging; unconfigured, a warning would reach stderr.
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
+    try:
+        reader = fastexcel.read_excel(str(path))
+        sheet = reader.load_sheet(
+            sheet_name, header_row=0, schema_sample_rows=None, dtype_coercion="strict"
+        )
+        infos = sheet.selected_columns
+        batch = sheet.to_arrow()
+        if not _no_hidden_text(reader, sheet_name, infos, batch):
+            return None
+    except Exception:  # a mixed column, an unreadable sheet: python-calamine decides
+        return None
+    if not infos:
+        return None
+    header: list[str] = []
+    for info in infos:
+        name = info.name
+        if str(info.column_name_from) != "looked_up" or str(info.dtype) not in _FAST_TYPES:
+            return None  # an empty/non-text header cell, or a value kind we do not map
+        base = re.fullmatch(r"(.*)_\d+", name)
+        if not name.strip() or _RENDERED.match(name) or (base and base.group(1) in header):
+            return None  # possibly a rendered number/date, or a name fastexcel made unique
+        header.append(name)
+    first_col = int(infos[0].absolute_index)
+    if [int(i.absolute_index) for i in infos] != list(range(first_col, first_col + len(infos))):
+        return None
+    first_row = _first_value_row(got[0])
+    if first_row is None:
+        return None
+    n = batch.num_rows
+    cells = np.empty((n + 1, len(infos)), dtype=object)
+    cells[0] = header
+    for j, info in enumerate(infos):
+        column = _python_cells(batch.column(j), str(info.dtype))
+        if column is None:
+            return None
+        cells[1:, j] = column
+    grid = Grid(cells, first_row, first_col, sheet_name, sheet_names=names)
+    with contextlib.suppress(Exception):  # as on the python-calamine path: a refinement
+        _apply_scan(grid, *got)
+    return grid
+
+
+def _no_hidden_text(reader: Any, sheet_name: str, infos: list[Any], batch: Any) -> bool:
+    """True when no empty cell of a number, date or truth-value column held text.
+
+    fastexcel reads text such as ``n/a``, ``NULL`` or ``NA`` (its list of null markers) as
+    an empty cell of such a column, where python-calamine keeps the text (and kpicli reports
+    it, D601). Those columns are read once more as text to find such cells.
+    """
+    typed = [
+        j
+        for j, info in enumerate(infos)
+        if str(info.dtype) != "string" and batch.column(j).null_count
+    ]
+    if not typed:
+        return True
+    text = reader.load_sheet(
+        sheet_name,
+        header_row=0,
+        schema_sample_rows=None,
+        use_columns=typed,
+        dtypes={j: "string" for j in typed},
+    ).to_arrow()
+    for k, j in enumerate(typed):
+        empty = batch.column(j).is_null().to_numpy(zero_copy_only=False)
+        shown = text.column(k).to_numpy(zero_copy_only=False)[empty]
+        if any(v is not None and v != "" for v in shown.tolist()):
+            return False
+    return True
+
+
+def _has_merged_cells(xml: bytes) -> bool:
+    """Whether the sheet merges cells (listed after its cells: only the tail is searched)."""
+    end = max(xml.rfind(b"</sheetData>"), xml.rfind(b":sheetData>"), 0)
+    return xml.find(b"mergeCell", end) >= 0
+
+
+def _first_value_row(xml: bytes) -> int | None:
+    """The 1-based row of the first cell holding a value: where calamine's range starts."""
+    found = _FIRST_VALUE.search(xml)
+    if found is None:
+        return None
+    # The cell holding that value: the last cell opened before it, within its row element.
+    row = max(xml.rfind(b"<row", 0, found.start()), xml.rfind(b":row", 0, found.start()))
+    last = None
+    for last in _CELL_OPEN.finditer(xml, max(row, 0), found.start()):  # noqa: B007
+        pass
+    return int(last.group(1)) if last is not None else None
+
+
+def _python_cells(column: Any, dtype: str) -> np.ndarray | None:
+    """One Arrow column as the Python objects python-calamine gives (None when empty)."""
+    n = len(column)
+    if dtype == "null" or column.null_count == n:
+        return np.full(n, None, dtype=object)
+    if dtype == "string":
+        values = column.to_numpy(zero_copy_only=False).astype(object)
+        values[values == ""] = None  # read_grid turns calamine's "" into None as well
+        return values
+    if dtype in ("float", "boolean"):
+        values = column.to_numpy(zero_copy_only=False).astype(object)
+        if column.null_count:
+            values[column.is_null().to_numpy(zero_copy_only=False)] = None
+        return values
+    import pyarrow as pa
+
+    ms = column.cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    missing = column.is_null().to_numpy(zero_copy_only=False)
+    ms = np.where(missing, _FIRST_SAFE_MS, ms).astype(np.int64)
+    if (ms < _FIRST_SAFE_MS).any():
+        return None
+    # Exports repeat few distinct dates: each becomes a Python object once. python-calamine
+    # gives a date for a midnight value and a datetime otherwise.
+    uniq, codes = np.unique(ms, return_inverse=True)
+    epoch = dt.datetime(1970, 1, 1)
+    shown = np.empty(len(uniq) + 1, dtype=object)
+    for k, v in enumerate(uniq.tolist()):
+        when = epoch + dt.timedelta(milliseconds=v)
+        shown[k] = when.date() if when.time() == dt.time() else when
+    shown[-1] = None
+    codes = np.where(missing, len(uniq), codes.reshape(-1))
+    return shown[codes]
 
 
 def fill_vertical_merges(grid: Grid, below_row: int) -> None:

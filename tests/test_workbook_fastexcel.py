@@ -1,0 +1,304 @@
+"""The fastexcel path reads a sheet exactly as the python-calamine path does, or not at all.
+
+Every workbook of the test data, the examples, the workbooks built here (dates, times, text
+numbers, empty and error cells, truth values, percent formats, the 1904 date system) and the
+real-world files in ../shared/realworld is read both ways: the grids are equal cell for cell
+(value and type) whenever the fast path takes a sheet, and the Table (frame, findings, notes,
+sources) that read_data builds is the same either way. Sheets the fast path must leave to
+python-calamine (titles, merged cells, mixed columns, old dates) are named, so a fast path
+that silently never runs -- or runs where it should not -- fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+import kpicli.readers.workbook as wbmod
+from kpicli.errors import DataError
+from kpicli.model.kpifile import DataSpec
+from kpicli.readers.files import read_data
+from tests.shared_files import require_external, shared_dir
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = sorted(
+    p
+    for pattern in ("tests/data/*.xls*", "tests/data/*.ods", "examples/*/*.xls*")
+    for p in REPO.glob(pattern)
+)
+
+
+def _long_rows(ws: openpyxl.worksheet.worksheet.Worksheet, n: int = 40) -> None:
+    for i in range(n):
+        ws.append([dt.datetime(2024, 1 + i % 12, 1 + i % 28), f"kpi_{i % 3}", 10.0 + i])
+
+
+def _build(folder: Path) -> dict[str, tuple[Path, dict[str, bool]]]:
+    """Workbooks covering each kind of cell; per sheet: whether the fast path may take it."""
+    out: dict[str, tuple[Path, dict[str, bool]]] = {}
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Types"
+    ws.append(["date", "kpi", "value", "note", "flag", "ratio", "stamp", "target"])
+    for i in range(30):
+        ws.append(
+            [
+                dt.datetime(2024, 1 + i % 12, 1 + i % 27),
+                f"kpi_{i % 3}",
+                None if i % 7 == 3 else 1.5 * i,
+                str(i) if i % 2 else f"{i}.5",  # numbers stored as text
+                i % 3 == 0,
+                0.05 * i,
+                dt.datetime(2024, 2, 1, 8, 30, 15) + dt.timedelta(hours=i, milliseconds=7 * i),
+                f"=C{i + 2}*2",  # a formula written by a script: never calculated
+            ]
+        )
+        ws.cell(i + 2, 6).number_format = "0%"
+    ws["C5"] = "#N/A"  # error cells
+    ws["C9"] = "#DIV/0!"
+    ws["D4"] = None
+    ws["E6"] = None
+
+    offset = wb.create_sheet("Offset")  # the table starts at C3
+    offset["C3"], offset["D3"], offset["E3"] = "Month", "KPI", "Value"
+    for i in range(12):
+        offset.cell(4 + i, 3, dt.datetime(2025, 1 + i, 1))
+        offset.cell(4 + i, 4, "revenue")
+        offset.cell(4 + i, 5, 100.0 + i)
+
+    titled = wb.create_sheet("Titled")  # a title above the header
+    titled.append(["Quarterly KPIs"])
+    titled.append([])
+    titled.append(["date", "kpi", "value"])
+    _long_rows(titled)
+
+    merged = wb.create_sheet("Merged")
+    merged.append(["date", "kpi", "value"])
+    _long_rows(merged)
+    merged.merge_cells("B2:B4")
+
+    mixed = wb.create_sheet("Mixed")  # text among the numbers: D601 names the cells
+    mixed.append(["date", "kpi", "value"])
+    _long_rows(mixed)
+    mixed["C7"] = "n/a"
+
+    old = wb.create_sheet("Old")  # before 1900-03-01, where Excel's calendar is off by a day
+    old.append(["date", "kpi", "value"])
+    for i in range(10):
+        old.append([dt.datetime(1900, 1, 1 + i), "kpi_a", float(i)])
+
+    times = wb.create_sheet("Times")  # time-only cells
+    times.append(["date", "kpi", "value", "at"])
+    for i in range(10):
+        times.append([dt.datetime(2024, 3, 1 + i), "kpi_a", float(i), dt.time(9, i)])
+
+    dup = wb.create_sheet("Repeated")  # fastexcel renames the second "value"
+    dup.append(["date", "kpi", "value", "value"])
+    for i in range(10):
+        dup.append([dt.datetime(2024, 3, 1 + i), "kpi_a", float(i), float(i + 1)])
+
+    years = wb.create_sheet("Years")  # a tracker headed by year numbers
+    years.append(["KPI", 2023, 2024])
+    years.append(["revenue", 10.0, 12.0])
+    years.append(["cost", 5.0, 6.0])
+
+    blank = wb.create_sheet("Blank header")
+    blank.append(["date", None, "value"])
+    for i in range(10):
+        blank.append([dt.datetime(2024, 3, 1 + i), "kpi_a", float(i)])
+
+    wb.create_sheet("Empty")
+    path = folder / "types.xlsx"
+    wb.save(path)
+    out["types"] = (
+        path,
+        {
+            "Types": True,
+            "Offset": True,
+            "Titled": False,
+            "Merged": False,
+            "Mixed": False,
+            "Old": False,
+            "Times": False,
+            "Repeated": False,
+            "Years": False,
+            "Blank header": False,
+            "Empty": False,
+        },
+    )
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.title = "Mac"
+    ws.append(["date", "kpi", "value"])
+    _long_rows(ws)
+    path = folder / "mac1904.xlsx"
+    wb.save(path)
+    out["mac1904"] = (path, {"Mac": True})
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, bool]]]:
+    return _build(tmp_path_factory.mktemp("fastexcel"))
+
+
+def _calamine_grid(path: Path, sheet: str, names: list[str]) -> wbmod.Grid:
+    old = wbmod.FASTEXCEL
+    wbmod.FASTEXCEL = False
+    try:
+        return wbmod.read_grid(path, path.name, sheet, names)
+    finally:
+        wbmod.FASTEXCEL = old
+
+
+def _fast_grid(path: Path, sheet: str, names: list[str]) -> wbmod.Grid | None:
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    return wbmod.fast_grid(path, sheet, names, wbmod._Prefetch(path, sheet))
+
+
+def _assert_same_grid(fast: wbmod.Grid, slow: wbmod.Grid) -> None:
+    assert fast.cells.shape == slow.cells.shape
+    assert (fast.first_row, fast.first_col) == (slow.first_row, slow.first_col)
+    assert fast.uncalculated == slow.uncalculated
+    assert fast.merged == slow.merged == []
+    assert (fast.percent_cells is None) == (slow.percent_cells is None)
+    if fast.percent_cells is not None:
+        pd.testing.assert_frame_equal(fast.percent_cells, slow.percent_cells)
+    differ = [
+        (i, j, a, b)
+        for (i, j), a in np.ndenumerate(fast.cells)
+        for b in [slow.cells[i, j]]
+        if type(a) is not type(b) or a != b
+    ]
+    assert not differ, differ[:5]
+
+
+def _read(path: Path, sheet: str, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setattr(wbmod, "FASTEXCEL", fast)
+    try:
+        return read_data([path], DataSpec(sheet=sheet))
+    except DataError as exc:
+        return exc.message
+
+
+def _assert_same_table(path: Path, sheet: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _read(path, sheet, True, monkeypatch)
+    slow = _read(path, sheet, False, monkeypatch)
+    if isinstance(slow, str) or isinstance(fast, str):
+        assert fast == slow
+        return
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    for attr in (
+        "layout", "sources", "findings", "value_label", "target_label", "date_label",
+        "native_grain", "notes",
+    ):
+        assert getattr(fast, attr) == getattr(slow, attr), attr
+
+
+def _compare_workbook(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    try:
+        names, _ = wbmod.sheet_names(path, path.name)
+    except DataError:
+        return {}  # damaged on purpose (truncated.xlsx and friends): nothing to read either way
+    taken = {}
+    for sheet in names:
+        slow = _calamine_grid(path, sheet, names)
+        fast = _fast_grid(path, sheet, names)
+        taken[sheet] = fast is not None
+        if fast is not None:
+            _assert_same_grid(fast, slow)
+        _assert_same_table(path, sheet, monkeypatch)
+    return taken
+
+
+def test_built_workbooks_read_the_same_and_take_the_expected_path(
+    built: dict[str, tuple[Path, dict[str, bool]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for path, expected in built.values():
+        assert _compare_workbook(path, monkeypatch) == expected, path.name
+
+
+def test_fast_path_keeps_error_cells_percent_formats_and_uncalculated_formulas(
+    built: dict[str, tuple[Path, dict[str, bool]]],
+) -> None:
+    path, _ = built["types"]
+    grid = _fast_grid(path, "Types", ["Types"])
+    assert grid is not None
+    # cells[i, j] is sheet row i + 1, column j (A = 0)
+    assert grid.cells[4, 2] == "#N/A" and grid.cells[8, 2] == "#DIV/0!"  # C5, C9
+    assert grid.cells[1, 0] == dt.date(2024, 1, 1) and type(grid.cells[1, 0]) is dt.date
+    assert grid.cells[1, 6] == dt.datetime(2024, 2, 1, 8, 30, 15)
+    assert grid.cells[2, 3] == "1" and grid.cells[1, 4] is True
+    assert grid.cells[2, 4] is False and grid.cells[2, 2] == 1.5
+    assert grid.cells[11, 2] is None and grid.cells[3, 3] is None  # C12, D4: empty cells
+    assert ("H", 2) in grid.uncalculated
+    assert grid.percent_cells is not None
+    assert set(grid.percent_cells["letter"]) == {"F"}
+
+
+def test_1904_dates_are_the_same_dates(built: dict[str, tuple[Path, dict[str, bool]]]) -> None:
+    path, _ = built["mac1904"]
+    grid = _fast_grid(path, "Mac", ["Mac"])
+    assert grid is not None
+    assert grid.cells[1, 0] == dt.date(2024, 1, 1)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(REPO)))
+def test_fixture_workbooks_read_the_same(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _compare_workbook(path, monkeypatch)
+
+
+def test_fast_path_reads_the_shipped_examples() -> None:
+    # The examples are plain tables: if the fast path stopped taking them, it would be dead.
+    for rel in ("examples/sales/sales.xlsx", "examples/support/tickets.xlsx"):
+        path = REPO / rel
+        names, _ = wbmod.sheet_names(path, rel)
+        assert _fast_grid(path, names[0], names) is not None, rel
+
+
+def test_realworld_workbooks_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = require_external(shared_dir() / "realworld", "shared/realworld")
+    books = sorted(
+        # Only these formats can take the fast path; .xls and .ods always read one way.
+        p for p in folder.iterdir() if p.suffix.lower() in {".xlsx", ".xlsm"}
+    )
+    assert books, f"no workbooks in {folder}"
+    taken = {p.name: _compare_workbook(p, monkeypatch) for p in books}
+    assert any(any(t.values()) for t in taken.values()), taken
+
+
+def test_without_fastexcel_every_sheet_reads_through_python_calamine(
+    built: dict[str, tuple[Path, dict[str, bool]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = built["types"]
+    monkeypatch.setitem(sys.modules, "fastexcel", None)  # import fastexcel -> ImportError
+    assert _fast_grid(path, "Types", ["Types"]) is None
+    grid = wbmod.read_grid(path, path.name, "Types", ["Types"])
+    assert grid.cells[4, 2] == "#N/A"
+
+
+def test_fastexcel_warnings_stay_off_stderr(built: dict[str, tuple[Path, dict[str, bool]]]) -> None:
+    # Column H holds only formulas without a value: fastexcel logs a warning about its type.
+    path, _ = built["types"]
+    code = (
+        "import sys; from pathlib import Path; import kpicli.readers.workbook as w; "
+        f"p = Path({str(path)!r}); "
+        "assert w.fast_grid(p, 'Types', ['Types'], w._Prefetch(p, 'Types')) is not None"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
