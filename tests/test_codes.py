@@ -56,3 +56,62 @@ def test_combined_ids_partition_rows_like_groupby(rows: list[tuple]) -> None:
     )
     # Same partition: rows share an id exactly when they share a group.
     assert np.array_equal(ids[:, None] == ids[None, :], expected[:, None] == expected[None, :])
+
+
+# ------------------------------------------------------------------ codes made by the readers
+
+
+def _exact(table: Table, column: str) -> None:
+    """The codes a reader handed over are pandas' own factorisation of the column."""
+    assert column in table.column_codes, f"{column}: not handed over by the reader"
+    got_codes, got_uniques = C.codes(table, column)
+    want_codes, want_uniques = pd.factorize(table.frame[column], sort=False)
+    assert np.array_equal(got_codes, want_codes), column
+    assert list(got_uniques) == list(want_uniques), column
+    assert got_uniques.dtype == want_uniques.dtype, column
+
+
+def test_readers_hand_over_exact_codes_of_text_and_date_columns(tmp_path) -> None:
+    from kpicli.model.kpifile import DataSpec
+    from kpicli.readers.files import read_data
+
+    # Spellings of one value that read the same ("North", " North", "North "), empty cells,
+    # two spellings of one day, and rows whose date cannot be read (dropped: D607).
+    text = (
+        "date,team,kpi,value\n"
+        "2026-01-05,North,a,1\n"
+        "05.01.2026, North,a,2\n"
+        "2026-01-06,South ,b,3\n"
+        "not a date,East,a,4\n"
+        "2026-02-01,,b,5\n"
+        "2026-02-01,North ,a,6\n"
+        ",West,a,7\n"
+        "2026-03-01,South,b,8\n"
+    )
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    for layout in ("long", "records"):
+        spec = DataSpec(layout=layout, date_column="date")
+        if layout == "long":
+            spec = DataSpec(layout="long", date_column="date", kpi_column="kpi", value_column="value")
+        table = read_data([path], spec)
+        assert len(table.frame) == 6  # the two rows without a readable date are skipped
+        _exact(table, "_date")
+        _exact(table, "team")
+        if layout == "records":
+            _exact(table, "kpi")
+        assert list(C.codes(table, "team")[1]) == ["North", "South"]
+
+
+def test_examples_codes_are_pandas_own() -> None:
+    from pathlib import Path
+
+    from kpicli.api import read_table
+    from kpicli.definitions.load import load_kpi_file
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    for name, columns in (("sales", ["_date", "rep", "region"]), ("support", ["_date", "team"])):
+        defs = load_kpi_file(root / name / "kpis.yaml")
+        table = read_table(defs, None)
+        for column in columns:
+            _exact(table, column)

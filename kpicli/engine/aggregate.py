@@ -110,6 +110,34 @@ class Actuals:
         return pd.Series(out, index=self.periods, name=kpi_id)
 
 
+    def matrix(self, kpi_id: str, groups: list[str], frame: str = "values") -> np.ndarray:
+        """One KPI's values for ``groups`` (rows) over all periods (columns), NaN where none:
+        ``series(kpi_id, group, frame)`` of every group at once."""
+        df, rows, pos, columns = self._rows(frame)
+        n = len(self.periods)
+        out = np.full((len(groups), n), np.nan)
+        if kpi_id not in df.columns:
+            return out
+        col = columns.get(kpi_id)
+        if col is None:
+            col = columns[kpi_id] = df[kpi_id].to_numpy(dtype="float64", na_value=np.nan)
+        key = ("cells", *groups)
+        cells = columns.get(key)
+        if cells is None:
+            # (frame row, member row, period position) of every cell inside the periods.
+            picked = [(rows[g], i) for i, g in enumerate(groups) if g in rows]
+            r = np.concatenate([x for x, _ in picked]) if picked else np.zeros(0, np.int64)
+            member = np.concatenate(
+                [np.full(len(x), i, dtype=np.int64) for x, i in picked]
+            ) if picked else np.zeros(0, np.int64)
+            at = pos[r]
+            inside = (at >= 0) & (at < n)
+            cells = columns[key] = (r[inside], member[inside], at[inside])
+        r, member, at = cells
+        out[member, at] = col[r]
+        return out
+
+
 def _aggregate(values: pd.DataFrame, codes: np.ndarray, how: str) -> pd.DataFrame:
     """``how`` of each column per group code (pandas' own reductions: compensated sums,
     linear percentiles, first/last non-empty in the order given: the caller sorts by date)."""

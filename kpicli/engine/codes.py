@@ -8,7 +8,8 @@ report, so each column is factorised once and the codes are shared.
 Contract: ``codes(table, column)`` returns ``(codes, uniques)`` exactly as
 ``pandas.factorize(table.frame[column], sort=False)`` would (missing values are code -1). The
 result is cached on the table for as long as ``table.frame`` is the same object; a table whose
-frame is replaced gets fresh codes.
+frame is replaced gets fresh codes. A reader that factorised a column while parsing it hands
+its codes over with ``share_codes`` (one factorisation per column per run).
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ def codes(table: Table, column: str) -> tuple[np.ndarray, Any]:
         got = (weakref.ref(frame), found, uniques)
         table.column_codes[column] = got
     return got[1], got[2]
+
+
+def share_codes(table: Table, column: str, found: np.ndarray, uniques: Any) -> None:
+    """Hand over a factorisation of ``table.frame[column]`` made elsewhere (by a reader, which
+    parsed the column's distinct values): ``codes(table, column)`` then returns it.
+
+    The caller vouches that it is exactly ``pandas.factorize(table.frame[column], sort=False)``
+    (tests/test_codes.py checks the readers' against it); ``uniques`` takes the column's
+    dtype, as pandas' own would have it.
+    """
+    frame = table.frame
+    uniques = pd.Index(uniques).astype(frame[column].dtype)
+    table.column_codes[column] = (weakref.ref(frame), np.asarray(found), uniques)
 
 
 def combined_ids(table: Table, columns: list[str]) -> np.ndarray | None:

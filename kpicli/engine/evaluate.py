@@ -1,4 +1,12 @@
-"""The SPEC §2 arithmetic for one KPI in one period: target, attainment, progress, status, why."""
+"""The SPEC §2 arithmetic for one KPI in one period: target, attainment, progress, status, why.
+
+Contract: ``evaluate_members(kpi, members, ctx)`` evaluates one KPI for every member of a
+breakdown (and the whole population) at once: running totals, targets by precedence,
+attainment, progress, expected progress, pace, needed, deltas and the status rules run on
+numpy arrays over the members; the forecast line is fitted per member with ``np.polyfit``
+and the ``why`` sentences are written per member. ``evaluate_kpi(kpi, series, ctx)`` is its
+one-member case. Pure: no I/O, nothing read from the clock.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from kpicli.engine import periods as P
+from kpicli.engine.changes import status_change
 from kpicli.model.kpifile import KPI
 from kpicli.model.results import HistoryPoint, KPIResult
 from kpicli.model.units import format_number
@@ -72,15 +81,234 @@ def accumulated(series: pd.Series, kpi: KPI, fiscal_year_start: int) -> pd.Serie
     """Year- or quarter-to-date running sums (per fiscal year/quarter) for accumulate KPIs."""
     if not kpi.accumulate or series.empty:
         return series
+    rows = _accumulated(
+        series.to_numpy(dtype="float64", na_value=np.nan)[None, :],
+        series.index,
+        kpi,
+        fiscal_year_start,
+    )
+    return pd.Series(rows[0], index=series.index, name=series.name)
+
+
+def _accumulated(
+    values: np.ndarray, periods: pd.PeriodIndex, kpi: KPI, fiscal_year_start: int
+) -> np.ndarray:
+    """``accumulated`` for every row of ``values`` (members x periods) at once."""
+    if not kpi.accumulate or values.shape[1] == 0:
+        return values
     coarse = "year" if kpi.accumulate == "ytd" else "quarter"
-    span = series.index.asfreq(P.freq(coarse, fiscal_year_start))
+    span = periods.asfreq(P.freq(coarse, fiscal_year_start))
     # A month with no value adds nothing but keeps the running total; a span with no
-    # value at all up to a period stays empty.
-    filled = series.fillna(0.0).groupby(span).cumsum()
-    seen = series.notna().astype(int).groupby(span).cumsum()
-    return filled.where(seen > 0)
+    # value at all up to a period stays empty. One column per member: pandas' grouped
+    # running sum (compensated) treats each column as it would a Series of its own.
+    frame = pd.DataFrame(values.T)
+    filled = frame.fillna(0.0).groupby(span).cumsum()
+    seen = frame.notna().astype(int).groupby(span).cumsum()
+    return filled.where(seen > 0).to_numpy(dtype="float64").T
 
 
+# ------------------------------------------------------------------ one KPI, many members
+
+
+@dataclass
+class Members:
+    """One KPI's aggregated series for several members (one row each) over the same periods.
+
+    ``periods`` is sorted and unique (the data's periods); ``values``, ``counts`` and
+    ``targets`` (the data's target column) are float arrays of shape (members, periods), NaN
+    where there is none. ``member_targets`` holds each member's ``targets_by`` value (NaN: none).
+    """
+
+    periods: pd.PeriodIndex
+    values: np.ndarray
+    groups: list[str | None]
+    member_targets: np.ndarray
+    counts: np.ndarray | None = None
+    targets: np.ndarray | None = None
+
+    @classmethod
+    def one(
+        cls,
+        series: pd.Series,
+        ctx: Context,
+        counts: pd.Series | None = None,
+        data_targets: pd.Series | None = None,
+    ) -> Members:
+        """The single member of ``evaluate_kpi``: its counts and targets on the series' periods."""
+        if not isinstance(series.index, pd.PeriodIndex):
+            series = pd.Series(
+                series.to_numpy(dtype="float64", na_value=np.nan),
+                index=pd.PeriodIndex(series.index, freq=ctx.period.freq),
+            )
+        if not series.index.is_monotonic_increasing or not series.index.is_unique:
+            series = series[~series.index.duplicated(keep="last")].sort_index()
+        index = series.index
+
+        def row(s: pd.Series | None) -> np.ndarray | None:
+            if s is None:
+                return None
+            return s.reindex(index).to_numpy(dtype="float64", na_value=np.nan)[None, :]
+
+        return cls(
+            periods=index,
+            values=series.to_numpy(dtype="float64", na_value=np.nan)[None, :],
+            groups=[ctx.group],
+            member_targets=np.array(
+                [np.nan if ctx.member_target is None else ctx.member_target], dtype="float64"
+            ),
+            counts=row(counts),
+            targets=row(data_targets),
+        )
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    """NaN where a value is missing or infinite (what ``_clean`` turns into None)."""
+    return np.where(np.isfinite(x), x, np.nan)
+
+
+def _opt(x: float) -> float | None:
+    return None if x != x else x
+
+
+@dataclass
+class _Targets:
+    """``TargetAt`` for every member: NaN for None, an object array of problems (None: ok)."""
+
+    value: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    problem: np.ndarray
+    source: np.ndarray
+
+    @property
+    def band(self) -> np.ndarray:
+        return ~np.isnan(self.low) | ~np.isnan(self.high)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """No problem and a level (or a band) to judge against."""
+        return np.equal(self.problem, None) & (~np.isnan(self.value) | self.band)
+
+    def at(self, i: int) -> TargetAt:
+        return TargetAt(
+            value=_opt(float(self.value[i])),
+            low=_opt(float(self.low[i])),
+            high=_opt(float(self.high[i])),
+            source=str(self.source[i]),
+            problem=self.problem[i],
+        )
+
+
+class _Series:
+    """Position lookups in one KPI's members x periods arrays, and its targets per period."""
+
+    def __init__(self, kpi: KPI, m: Members, ctx: Context) -> None:
+        self.kpi, self.m, self.ctx = kpi, m, ctx
+        self.ords = m.periods.asi8
+        fys = ctx.fiscal_year_start
+        self.values = _finite(_accumulated(m.values, m.periods, kpi, fys))
+        self.data = m.targets
+        self.acc_data = (
+            _accumulated(m.targets, m.periods, kpi, fys)
+            if kpi.accumulate and m.targets is not None
+            else m.targets
+        )
+        self.n = len(m.groups)
+        self._cache: dict[tuple[int, bytes], _Targets] = {}
+
+    def pos(self, q: pd.Period) -> int:
+        """Position of period ``q`` in the periods, -1 when it is not one of them."""
+        i = int(np.searchsorted(self.ords, q.ordinal))
+        return i if i < len(self.ords) and self.ords[i] == q.ordinal else -1
+
+    def column(self, a: np.ndarray | None, q: pd.Period) -> np.ndarray:
+        """Each member's value in period ``q`` (NaN when none)."""
+        j = self.pos(q)
+        if a is None or j < 0:
+            return np.full(self.n, np.nan)
+        return _finite(a[:, j])
+
+    def targets(self, q: pd.Period, baseline: np.ndarray) -> _Targets:
+        """The target of every member in period ``q``, by precedence (``resolve_target``)."""
+        key = (q.ordinal, baseline.tobytes())
+        got = self._cache.get(key)
+        if got is None:
+            got = self._cache[key] = _resolve(self.kpi, q, self.ctx, baseline, self, self.m)
+        return got
+
+
+def _resolve(
+    kpi: KPI, q: pd.Period, ctx: Context, baseline: np.ndarray, s: _Series, m: Members
+) -> _Targets:
+    """Target in period ``q`` for every member: data column, member map, schedule, the YAML.
+
+    The data's target column comes first when ``data.target_column`` names it, or when
+    kpis.yaml writes no target for the KPI (nor a ``targets_by`` value for the member);
+    a column only detected in the data never replaces the reviewed YAML target.
+    """
+    n = s.n
+    value, low, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    problem = np.full(n, None, dtype=object)
+    source = np.full(n, "target", dtype=object)
+    tgt = kpi.target
+    # The KPI's own target (the same for every member, except a change from each baseline).
+    if tgt is None:
+        problem[:] = "no target is defined"
+    else:
+        scheduled = None
+        for key, val in (tgt.schedule or {}).items():
+            try:
+                if P.parse(key, ctx.grain, ctx.fiscal_year_start) == q:
+                    scheduled = val
+                    break
+            except ValueError:
+                continue
+        if scheduled is not None:
+            value[:], source[:] = scheduled, "schedule"
+        elif tgt.schedule and tgt.value is None and tgt.change is None and not tgt.is_band:
+            # No period here: the why adds it ("the schedule has no target for 2026-10").
+            problem[:] = "the schedule has no target"
+        elif tgt.is_band:
+            level = (
+                tgt.min
+                if (kpi.direction == "higher" and tgt.min is not None) or tgt.max is None
+                else tgt.max
+            )
+            value[:], source[:] = level, "band"
+            if tgt.min is not None:
+                low[:] = tgt.min
+            if tgt.max is not None:
+                high[:] = tgt.max
+        elif tgt.change is not None:
+            change = tgt.change_amount
+            assert change is not None  # tgt.change is set
+            amount, relative = change
+            value = baseline * (1 + amount / 100.0) if relative else baseline + amount
+            source[:] = "change"
+            problem[np.isnan(baseline)] = "a change target needs a baseline value"
+        elif tgt.value is not None:
+            value[:] = _prorate(kpi, np.array([tgt.value], dtype="float64"), q, ctx)[0]
+        else:
+            problem[:] = "no target is defined"
+    member = ~np.isnan(m.member_targets)
+    if member.any():
+        value[member] = _prorate(kpi, m.member_targets[member], q, ctx)
+        low[member] = high[member] = np.nan
+        problem[member], source[member] = None, "targets_by"
+    j = s.pos(q)
+    if s.data is not None and j >= 0:
+        yaml_target = member | (tgt is not None)
+        use = np.isfinite(s.data[:, j]) & (ctx.target_column_named | ~yaml_target)
+        if use.any():
+            # A data target per period accumulates like the actuals do.
+            assert s.acc_data is not None
+            value[use] = _finite(s.acc_data[use, j])
+            low[use] = high[use] = np.nan
+            problem[use], source[use] = None, "data"
+    return _Targets(value, low, high, problem, source)
+
+
+@np.errstate(all="ignore")  # huge values overflow to inf, as Python floats do
 def resolve_target(
     kpi: KPI,
     p: pd.Period,
@@ -89,118 +317,96 @@ def resolve_target(
     data_targets: pd.Series | None,
     accumulated_targets: pd.Series | None = None,
 ) -> TargetAt:
-    """Target in period ``p`` by precedence: data column, member map, schedule, the YAML.
+    """Target in period ``p`` for one member (``ctx.member_target``): see ``_resolve``.
 
-    The data's target column comes first when ``data.target_column`` names it, or when
-    kpis.yaml writes no target for the KPI (nor a ``targets_by`` value for the member);
-    a column only detected in the data never replaces the reviewed YAML target.
-    ``accumulated_targets`` is ``accumulated(data_targets, ...)`` when the caller resolves
-    many periods of one accumulate KPI; it is computed here when not given.
+    ``accumulated_targets`` is accepted for callers that hold ``accumulated(data_targets)``;
+    the running sums are computed from ``data_targets`` either way.
     """
-    yaml_target = kpi.target is not None or ctx.member_target is not None
-    if (
-        data_targets is not None
-        and (ctx.target_column_named or not yaml_target)
-        and p in data_targets.index
-    ):
-        t = _clean(data_targets.get(p))
-        if t is not None:
-            if kpi.accumulate:
-                # A data target per period accumulates like the actuals do.
-                acc = accumulated_targets
-                if acc is None:
-                    acc = accumulated(data_targets, kpi, ctx.fiscal_year_start)
-                t = _clean(acc.get(p))
-            return TargetAt(value=t, source="data")
-    if ctx.member_target is not None:
-        return _prorate(kpi, TargetAt(value=ctx.member_target, source="targets_by"), p, ctx)
-    tgt = kpi.target
-    if tgt is None:
-        return TargetAt(problem="no target is defined")
-    if tgt.schedule:
-        for key, val in tgt.schedule.items():
-            try:
-                if P.parse(key, ctx.grain, ctx.fiscal_year_start) == p:
-                    return TargetAt(value=val, source="schedule")
-            except ValueError:
-                continue
-        if tgt.value is None and tgt.change is None and not tgt.is_band:
-            # No period here: the why adds it ("the schedule has no target for 2026-10").
-            return TargetAt(problem="the schedule has no target")
-    if tgt.is_band:
-        level = (
-            tgt.min
-            if (kpi.direction == "higher" and tgt.min is not None) or tgt.max is None
-            else tgt.max
-        )
-        return TargetAt(value=level, low=tgt.min, high=tgt.max, source="band")
-    if tgt.change is not None:
-        if baseline is None:
-            return TargetAt(problem="a change target needs a baseline value")
-        change = tgt.change_amount
-        assert change is not None  # tgt.change is set
-        amount, relative = change
-        value = baseline * (1 + amount / 100.0) if relative else baseline + amount
-        return TargetAt(value=value, source="change")
-    if tgt.value is not None:
-        return _prorate(kpi, TargetAt(value=tgt.value, source="target"), p, ctx)
-    return TargetAt(problem="no target is defined")
+    if data_targets is not None:
+        shape = data_targets * np.nan  # the periods of the data targets, no values
+    else:
+        shape = pd.Series([], dtype="float64", index=pd.PeriodIndex([], freq=p.freq))
+    s = _Series(kpi, Members.one(shape, ctx, data_targets=data_targets), ctx)
+    return s.targets(p, np.array([np.nan if baseline is None else baseline])).at(0)
 
 
-def _prorate(kpi: KPI, t: TargetAt, p: pd.Period, ctx: Context) -> TargetAt:
+def _prorate(kpi: KPI, values: np.ndarray, q: pd.Period, ctx: Context) -> np.ndarray:
     """An accumulate (ytd/qtd) target covers a span: pro-rate it to the periods elapsed."""
-    if not kpi.accumulate or t.value is None:
-        return t
+    if not kpi.accumulate:
+        return values
     span = kpi.accumulate
     per = (kpi.target.per if kpi.target else None) or ("year" if span == "ytd" else "quarter")
-    per_period = t.value / P.span_length(ctx.grain, per)
-    elapsed = P.diff(p, P.span_start(p, span, ctx.fiscal_year_start)) + 1
-    return TargetAt(value=per_period * elapsed, source=t.source)
+    per_period = values / P.span_length(ctx.grain, per)
+    elapsed = P.diff(q, P.span_start(q, span, ctx.fiscal_year_start)) + 1
+    return per_period * elapsed
 
 
-def _partial_target(t: TargetAt, prior: TargetAt | None, share: float) -> TargetAt:
+def _partial_targets(t: _Targets, prior: _Targets | None, share: float) -> _Targets:
     """The target for the covered share of an in-progress period.
 
     A total's target scales with the share; a running (ytd/qtd) target adds the share of
     this period's increment to the previous period's target.
     """
-    if t.problem is not None:
-        return t
 
-    def part(x: float | None, before: float | None) -> float | None:
-        if x is None:
-            return None
-        if before is not None:
-            return before + (x - before) * share
-        return x * share
+    def part(x: np.ndarray, before: np.ndarray | None) -> np.ndarray:
+        if before is None:
+            return x * share
+        return np.where(np.isnan(before), x * share, before + (x - before) * share)
 
-    pv = prior.value if prior is not None and prior.problem is None else None
-    return TargetAt(
-        value=part(t.value, pv),
-        low=part(t.low, prior.low if prior is not None else None),
-        high=part(t.high, prior.high if prior is not None else None),
+    pv = None
+    if prior is not None:
+        pv = np.where(np.equal(prior.problem, None), prior.value, np.nan)
+    keep = ~np.equal(t.problem, None)  # a target with a problem stays as it is
+    return _Targets(
+        value=np.where(keep, t.value, part(t.value, pv)),
+        low=np.where(keep, t.low, part(t.low, prior.low if prior is not None else None)),
+        high=np.where(keep, t.high, part(t.high, prior.high if prior is not None else None)),
+        problem=t.problem,
         source=t.source,
     )
 
 
+def _attainment(a: np.ndarray, t: _Targets, direction: str) -> np.ndarray:
+    """A/T (higher is better) or T/A (lower), only where both are positive; bands: 1 inside."""
+    with np.errstate(all="ignore"):  # overflow to inf, as Python's float division gives
+        below = ~np.isnan(t.low) & (a < t.low)
+        above = ~below & ~np.isnan(t.high) & (a > t.high)
+        band = np.where(
+            below,
+            np.where(a > 0, a / t.low, np.nan),  # 0 < actual < low: low > 0
+            np.where(above, np.where(t.high > 0, t.high / a, np.nan), 1.0),  # actual > high > 0
+        )
+        level = np.where(
+            np.isnan(t.value) | (a <= 0) | (t.value <= 0),
+            np.nan,
+            a / t.value if direction == "higher" else t.value / a,
+        )
+    return np.where(t.band, band, level)
+
+
+def _is_met(a: np.ndarray, t: _Targets, direction: str) -> np.ndarray:
+    band = (np.isnan(t.low) | (a >= t.low)) & (np.isnan(t.high) | (a <= t.high))
+    level = a >= t.value if direction == "higher" else a <= t.value
+    return np.where(t.band, band, level)
+
+
+def _one(t: TargetAt) -> _Targets:
+    f = lambda x: np.array([np.nan if x is None else x], dtype="float64")  # noqa: E731
+    return _Targets(
+        f(t.value), f(t.low), f(t.high), np.array([t.problem], object), np.array([t.source], object)
+    )
+
+
+@np.errstate(all="ignore")  # huge values overflow to inf, as Python floats do
 def attainment(actual: float, t: TargetAt, direction: str) -> float | None:
     """A/T (higher is better) or T/A (lower), only where both are positive; bands: 1 inside."""
-    if t.is_band:
-        if t.low is not None and actual < t.low:
-            return actual / t.low if actual > 0 else None  # 0 < actual < low: low > 0
-        if t.high is not None and actual > t.high:
-            return t.high / actual if t.high > 0 else None  # actual > high > 0
-        return 1.0
-    if t.value is None or actual <= 0 or t.value <= 0:
-        return None
-    return actual / t.value if direction == "higher" else t.value / actual
+    return _opt(float(_attainment(np.array([actual], dtype="float64"), _one(t), direction)[0]))
 
 
+@np.errstate(all="ignore")  # huge values overflow to inf, as Python floats do
 def is_met(actual: float, t: TargetAt, direction: str) -> bool:
-    if t.is_band:
-        return (t.low is None or actual >= t.low) and (t.high is None or actual <= t.high)
-    assert t.value is not None
-    return actual >= t.value if direction == "higher" else actual <= t.value
+    assert t.is_band or t.value is not None
+    return bool(_is_met(np.array([actual], dtype="float64"), _one(t), direction)[0])
 
 
 def _met_why(actual: float, t: TargetAt, direction: str) -> str:
@@ -229,11 +435,353 @@ def _forecast(series: pd.Series, p: pd.Period, horizon: pd.Period) -> float | No
     window = _upto(series, p).iloc[-FORECAST_WINDOW:].dropna()
     if len(window) < FORECAST_MIN_POINTS:
         return None
+    return _line(window.index.asi8, window.to_numpy(dtype="float64"), p, horizon)
+
+
+def _line(ords: np.ndarray, y: np.ndarray, p: pd.Period, horizon: pd.Period) -> float | None:
     # Periods from p, as P.diff counts them (ordinal differences), for the whole window at once.
-    x = (window.index.asi8 - p.ordinal).astype("float64")
-    y = window.to_numpy(dtype="float64")
+    x = (ords - p.ordinal).astype("float64")
     slope, intercept = np.polyfit(x, y, 1)
     return _clean(intercept + slope * P.diff(horizon, p))
+
+
+# Why a member has the status it has: the branches of SPEC §2's rules, in the order tried.
+NO_VALUE, NO_TARGET, MET, DUE_PASSED, NOTHING_EXPECTED, PACE, NO_ATTAINMENT, ATTAINMENT = range(8)
+
+
+@dataclass
+class _Judged:
+    """The status of every member in one period, with what it was decided on."""
+
+    actual: np.ndarray
+    why_none: np.ndarray  # object: the problem or the min_count reason (None: neither)
+    count: np.ndarray
+    baseline: np.ndarray  # the baseline shown (before pro-rating)
+    base_used: np.ndarray  # the baseline progress is measured from (pro-rated when partial)
+    target: _Targets
+    due: pd.Period | None  # the due period where ``has_due``
+    has_due: np.ndarray
+    attainment: np.ndarray
+    progress: np.ndarray
+    expected: np.ndarray
+    branch: np.ndarray
+    status: np.ndarray  # object: status names
+
+
+def _judge(
+    kpi: KPI, s: _Series, p: pd.Period, coverage: float, problem: str | None, at_risk: float
+) -> _Judged:
+    """SPEC §2's status rules for every member at once, in period ``p``."""
+    ctx, n = s.ctx, s.n
+    g, fys = ctx.grain, ctx.fiscal_year_start
+    actual = s.column(s.values, p)
+    count = s.column(s.m.counts, p)
+    why_none = np.full(n, None, dtype=object)
+    min_count = kpi.measure.min_count if kpi.measure else None
+    if problem:
+        why_none[:] = problem
+        actual = np.full(n, np.nan)
+    elif min_count:
+        few = ~np.isnan(actual) & (np.nan_to_num(count, nan=0.0) < min_count)
+        for i in np.flatnonzero(few):
+            c = 0 if np.isnan(count[i]) else int(count[i])
+            why_none[i] = f"only {c} rows in {P.label(p, g, fys)} (min_count {min_count}) → no_data"
+        actual = np.where(few, np.nan, actual)
+    # Baseline: a value, else the data's value in the baseline period, else a data column.
+    bl = kpi.baseline
+    base_period = P.parse(bl.period, g, fys) if bl is not None and bl.period else None
+    if bl is not None and bl.value is not None:
+        baseline = np.full(n, float(bl.value))
+    else:
+        baseline = (
+            s.column(s.values, base_period) if base_period is not None else np.full(n, np.nan)
+        )
+        if ctx.data_baseline is not None:
+            baseline = np.where(np.isnan(baseline), ctx.data_baseline, baseline)
+    t = s.targets(p, baseline)
+    base_used = baseline
+    if coverage < 1:
+        prior = None
+        if kpi.accumulate and P.span_start(p, kpi.accumulate, fys) < p:
+            prior = s.targets(p - 1, baseline)
+        t = _partial_targets(t, prior, coverage)
+        if not kpi.accumulate:
+            base_used = baseline * coverage  # a total over the same share of a period
+    due = P.parse(kpi.target.due, g, fys, end=True) if kpi.target and kpi.target.due else None
+    has_due = np.full(n, due is not None)
+    if kpi.accumulate and due is None:
+        # A year-to-date target is due at the end of its fiscal year (quarter for qtd).
+        due = P.span_start(p, kpi.accumulate, fys) + (P.span_length(g, kpi.accumulate) - 1)
+        has_due = np.equal(t.problem, None)
+
+    has_actual = ~np.isnan(actual)
+    judged = has_actual & t.ok
+    with np.errstate(all="ignore"):
+        att = np.where(judged, _attainment(actual, t, kpi.direction), np.nan)
+        moves = judged & ~np.isnan(base_used) & ~np.isnan(t.value) & (t.value != base_used)
+        progress = np.where(moves, (actual - base_used) / (t.value - base_used), np.nan)
+    expected = np.full(n, np.nan)
+    if due is not None and base_period is not None and due > base_period:
+        exp = min(1.0, max(0.0, P.diff(p, base_period) / P.diff(due, base_period)))
+        expected[judged & has_due] = exp
+    met = judged & _is_met(actual, t, kpi.direction)
+    passed = has_due & (due is not None and p > due)
+    paced = has_due & (due is not None and p <= due) & ~np.isnan(progress) & ~np.isnan(expected)
+    branch = np.select(
+        [
+            ~has_actual,
+            ~t.ok,
+            met,
+            passed,
+            paced & (expected <= 0),
+            paced,
+            np.isnan(att),
+        ],
+        [NO_VALUE, NO_TARGET, MET, DUE_PASSED, NOTHING_EXPECTED, PACE, NO_ATTAINMENT],
+        ATTAINMENT,
+    )
+    with np.errstate(all="ignore"):
+        ratio = np.where(branch == PACE, progress / expected, att)
+    status = np.select(
+        [
+            branch <= NO_TARGET,
+            branch == MET,
+            (branch == DUE_PASSED) | (branch == NO_ATTAINMENT),
+            branch == NOTHING_EXPECTED,
+            (branch == PACE) & (ratio >= 1),
+            ratio >= at_risk,
+        ],
+        ["no_data", "met", "off_track", "on_track", "on_track", "at_risk"],
+        "off_track",
+    ).astype(object)
+    return _Judged(
+        actual, why_none, count, baseline, base_used, t, due, has_due, att, progress,
+        expected, branch, status,
+    )
+
+
+@np.errstate(all="ignore")  # huge values overflow to inf, as Python floats do
+def evaluate_members(
+    kpi: KPI,
+    members: Members,
+    ctx: Context,
+    *,
+    problem: str | None = None,
+    status_only: bool = False,
+    previous_status: bool = False,
+) -> list[KPIResult]:
+    """Evaluate one KPI for every member at once in ``ctx.period`` (SPEC §2).
+
+    ``ctx`` holds what every member shares (its ``group`` and ``member_target`` are ignored:
+    ``members`` has them per row). The arithmetic (running totals, targets, attainment,
+    progress, pace, needed, the status rules, deltas) runs on arrays over the members; only
+    the forecast line is fitted member by member (``np.polyfit``) and the sentences are
+    written per member. ``status_only`` leaves out what the status does not depend on
+    (history, deltas, forecast); ``previous_status`` also judges the period before (with that
+    period's own target, complete: not pro-rated) and sets ``previous_status`` and
+    ``status_change``.
+    """
+    p = ctx.period
+    g, fys = ctx.grain, ctx.fiscal_year_start
+    lab = lambda q: P.label(q, g, fys)  # noqa: E731
+    s = _Series(kpi, members, ctx)
+    n = s.n
+    partial = ctx.coverage < 1
+    j = _judge(kpi, s, p, ctx.coverage, problem, ctx.at_risk)
+    t, actual = j.target, j.actual
+    before = _judge(kpi, s, p - 1, 1.0, problem, ctx.at_risk) if previous_status else None
+    # Targets of other periods (history, horizon, due) are resolved from the baseline the
+    # report period judges progress from.
+    base = j.base_used
+
+    due = j.due
+    due_label = lab(due) if due is not None else None
+    horizon_due = due if due is not None and due > p else p + 1
+    horizon_none = p + 1
+
+    # Needed: the run rate still required per remaining period, where the target is missed.
+    needed = np.full(n, np.nan)
+    if due is not None and P.diff(due, p) > 0:
+        remaining = P.diff(due, p)
+        open_ = (j.branch > MET) & j.has_due & ~np.isnan(t.value)
+        if open_.any():
+            if kpi.accumulate:
+                t_due = s.targets(due, base).value
+                needed = np.where(open_, (t_due - actual) / remaining, np.nan)
+            else:
+                needed = np.where(open_, (t.value - actual) / remaining, np.nan)
+
+    hist_pos = np.arange(0)
+    previous = prev_year = delta = delta_pct = delta_yoy = np.full(n, np.nan)
+    forecast = np.full(n, np.nan)
+    meets = np.full(n, None, dtype=object)
+    if not status_only:
+        # The last ``history`` periods up to p (a slice [-history:], as on a list).
+        hist_pos = np.arange(int(np.searchsorted(s.ords, p.ordinal, side="right")))
+        hist_pos = hist_pos[-ctx.history :]
+        previous = s.column(s.values, p - 1)
+        prev_year = s.column(s.values, p - P.PERIODS_PER_YEAR[g])
+        with np.errstate(all="ignore"):
+            delta = actual - previous
+            delta_pct = np.where(previous != 0, delta / np.abs(previous), np.nan)
+            delta_yoy = actual - prev_year
+        forecast = _forecasts(s, p, partial, actual, j, horizon_due, horizon_none)
+        fc = ~np.isnan(forecast) & np.equal(t.problem, None) & (~np.isnan(t.value) | t.band)
+        for horizon, rows in ((horizon_due, fc & j.has_due), (horizon_none, fc & ~j.has_due)):
+            if rows.any():
+                t_h = s.targets(horizon, base)
+                ok = rows & (~np.isnan(t_h.value) | t_h.band)
+                hit = _is_met(forecast, t_h, kpi.direction)
+                for i in np.flatnonzero(ok):
+                    meets[i] = bool(hit[i])
+
+    hist_targets = [s.targets(s.m.periods[q], base).value for q in hist_pos.tolist()]
+    hist_labels = [lab(s.m.periods[q]) for q in hist_pos.tolist()]
+    p_label = lab(p)
+    bl_label = lab(P.parse(kpi.baseline.period, g, fys)) if kpi.baseline and kpi.baseline.period else None
+
+    results: list[KPIResult] = []
+    cols = {
+        "actual": actual, "count": j.count, "baseline": j.baseline, "target": t.value,
+        "low": t.low, "high": t.high, "attainment": j.attainment, "progress": j.progress,
+        "expected": j.expected, "needed": needed, "previous": previous, "delta": delta,
+        "delta_pct": delta_pct, "delta_yoy": delta_yoy, "forecast": forecast,
+    }
+    rows = {k: [_opt(x) for x in v.tolist()] for k, v in cols.items()}
+    hist_values = s.values[:, hist_pos].tolist() if len(hist_pos) else [[] for _ in range(n)]
+    hist_t = [[_opt(x) for x in col.tolist()] for col in hist_targets]
+    for i in range(n):
+        r = {k: v[i] for k, v in rows.items()}
+        a = r["actual"]
+        has_due = bool(j.has_due[i])
+        history = [
+            HistoryPoint(period=hist_labels[k], actual=_opt(v), target=hist_t[k][i])
+            for k, v in enumerate(hist_values[i])
+        ]
+        if partial and history and history[-1].period == p_label:
+            history[-1].target = r["target"]
+        res = KPIResult(
+            id=kpi.id,
+            name=kpi.name,
+            unit=kpi.unit,
+            direction=kpi.direction,
+            group=members.groups[i],
+            objective=kpi.objective,
+            owner=kpi.owner,
+            weight=kpi.weight,
+            count=int(r["count"]) if r["count"] is not None else None,
+            baseline_period=bl_label,
+            baseline=r["baseline"],
+            target=r["target"],
+            target_min=r["low"],
+            target_max=r["high"],
+            due=due_label if has_due else None,
+            history=history,
+            status=j.status[i],
+        )
+        if not status_only:
+            res.previous = r["previous"]
+            if a is not None and res.previous is not None:
+                res.delta = r["delta"]
+                res.delta_pct = r["delta_pct"]
+            if a is not None and r["delta_yoy"] is not None:
+                res.delta_yoy = r["delta_yoy"]
+            res.forecast = r["forecast"]
+            res.forecast_period = lab(horizon_due if has_due else horizon_none)
+            res.forecast_meets = meets[i]
+        branch = int(j.branch[i])
+        if branch > NO_TARGET:
+            res.actual = a
+            res.attainment = r["attainment"]
+            res.score = min(a_, SCORE_CAP) if (a_ := r["attainment"]) is not None else None
+            res.progress = r["progress"]
+            res.expected_progress = r["expected"]
+            res.needed = r["needed"]
+        elif branch == NO_TARGET:
+            res.actual = a
+        res.why = _why(kpi, branch, j, i, ctx.at_risk, p_label, due_label)
+        if before is not None:
+            res.previous_status = before.status[i]
+            res.status_change = status_change(res.previous_status, res.status)
+        results.append(res)
+    return results
+
+
+def _forecasts(
+    s: _Series,
+    p: pd.Period,
+    partial: bool,
+    actual: np.ndarray,
+    j: _Judged,
+    horizon_due: pd.Period,
+    horizon_none: pd.Period,
+) -> np.ndarray:
+    """The forecast of every member with a value: a line through its last 6 values up to ``p``
+    (at least 3; a partial period's own total is not a trend and is left out)."""
+    n = s.n
+    out = np.full(n, np.nan)
+    end = int(np.searchsorted(s.ords, p.ordinal, side="right"))
+    if partial and s.pos(p) >= 0:
+        end -= 1
+    lo = max(0, end - FORECAST_WINDOW)
+    window = s.values[:, lo:end]
+    ords = s.ords[lo:end]
+    enough = ~np.isnan(actual) & ((~np.isnan(window)).sum(axis=1) >= FORECAST_MIN_POINTS)
+    for i in np.flatnonzero(enough):
+        keep = ~np.isnan(window[i])
+        horizon = horizon_due if j.has_due[i] else horizon_none
+        f = _line(ords[keep], window[i, keep], p, horizon)
+        out[i] = np.nan if f is None else f
+    return out
+
+
+def _why(
+    kpi: KPI, branch: int, j: _Judged, i: int, thr: float, p_label: str, due_label: str | None
+) -> str:
+    """The sentence that says why member ``i`` has its status."""
+    actual = float(j.actual[i])
+    t = j.target.at(i)
+    if branch == NO_VALUE:
+        return j.why_none[i] or f"no value for {p_label} → no_data"
+    if branch == NO_TARGET:
+        return f"{t.problem or 'no target'} for {p_label}; status needs a target → no_data"
+    if branch == MET:
+        return _met_why(actual, t, kpi.direction)
+    status = j.status[i]
+    if branch == DUE_PASSED:
+        cmp = "<" if kpi.direction == "higher" else ">"
+        return (
+            f"due {due_label} passed without the target met ({num(actual)} {cmp} "
+            f"{num(t.value)}) → off_track"
+        )
+    progress, exp = float(j.progress[i]), float(j.expected[i])
+    if branch == NOTHING_EXPECTED:
+        return f"progress {progress:.2f}; no progress expected yet at {p_label} → on_track"
+    if branch == PACE:
+        ratio = progress / exp
+        bound = 1.0 if ratio >= 1 else thr
+        sign = ">=" if ratio >= bound else "<"
+        return (
+            f"progress {progress:.2f} of expected {exp:.2f} = {ratio:.2f} "
+            f"{sign} {bound:.2f} → {status}"
+        )
+    if branch == NO_ATTAINMENT:
+        return (
+            f"{num(actual)} misses the target {num(t.value)}; attainment is undefined "
+            "(needs positive actual and target) → off_track"
+        )
+    ratio = float(j.attainment[i])
+    sign = ">=" if ratio >= thr else "<"
+    if t.is_band:
+        bound = t.low if t.low is not None and actual < t.low else t.high
+        frac = f"{num(actual)}/{num(bound)}" if bound == t.low else f"{num(bound)}/{num(actual)}"
+        return f"outside the band: attainment {frac} = {ratio:.2f} {sign} {thr:.2f} → {status}"
+    frac = (
+        f"{num(actual)}/{num(t.value)}"
+        if kpi.direction == "higher"
+        else f"{num(t.value)}/{num(actual)}"
+    )
+    return f"attainment {frac} = {ratio:.2f} {sign} {thr:.2f} → {status}"
 
 
 def evaluate_kpi(
@@ -246,192 +794,11 @@ def evaluate_kpi(
     problem: str | None = None,
     status_only: bool = False,
 ) -> KPIResult:
-    """Evaluate one KPI (for one group) in ``ctx.period``; ``series`` is indexed by Period.
-
-    ``status_only`` leaves out what the status does not depend on (history, deltas, forecast):
-    the previous period's status for ``status_change`` needs nothing else.
-    """
-    p = ctx.period
-    g, fys = ctx.grain, ctx.fiscal_year_start
-    lab = lambda q: P.label(q, g, fys)  # noqa: E731
-    series = accumulated(series, kpi, fys)
-    acc_targets = (
-        accumulated(data_targets, kpi, fys) if kpi.accumulate and data_targets is not None else None
-    )
-    res = KPIResult(
-        id=kpi.id,
-        name=kpi.name,
-        unit=kpi.unit,
-        direction=kpi.direction,
-        group=ctx.group,
-        objective=kpi.objective,
-        owner=kpi.owner,
-        weight=kpi.weight,
-    )
-    actual = _clean(series.get(p)) if p in series.index else None
-    n = _clean(counts.get(p)) if counts is not None and p in counts.index else None
-    res.count = int(n) if n is not None else None
-    min_count = kpi.measure.min_count if kpi.measure else None
-    why_none = None
-    if problem:
-        why_none = problem
-        actual = None
-    elif min_count and actual is not None and (n or 0) < min_count:
-        why_none = f"only {int(n or 0)} rows in {lab(p)} (min_count {min_count}) → no_data"
-        actual = None
-    # Baseline: a value, else the data's value in the baseline period, else a data column.
-    bl = kpi.baseline
-    base_period = None
-    if bl is not None and bl.period:
-        base_period = P.parse(bl.period, g, fys)
-        res.baseline_period = lab(base_period)
-    baseline = bl.value if bl is not None and bl.value is not None else None
-    if baseline is None and base_period is not None and base_period in series.index:
-        baseline = _clean(series.get(base_period))
-    if baseline is None:
-        baseline = ctx.data_baseline
-    res.baseline = baseline
-    t = resolve_target(kpi, p, ctx, baseline, data_targets, acc_targets)
-    partial = ctx.coverage < 1
-    if partial:
-        prior = None
-        if kpi.accumulate and P.span_start(p, kpi.accumulate, fys) < p:
-            prior = resolve_target(kpi, p - 1, ctx, baseline, data_targets, acc_targets)
-        t = _partial_target(t, prior, ctx.coverage)
-        if baseline is not None and not kpi.accumulate:
-            baseline = baseline * ctx.coverage  # a total over the same share of a period
-    res.target = t.value
-    res.target_min, res.target_max = t.low, t.high
-    due = P.parse(kpi.target.due, g, fys, end=True) if kpi.target and kpi.target.due else None
-    if kpi.accumulate and due is None and t.problem is None:
-        # A year-to-date target is due at the end of its fiscal year (quarter for qtd).
-        span_first = P.span_start(p, kpi.accumulate, fys)
-        due = span_first + (P.span_length(g, kpi.accumulate) - 1)
-    res.due = lab(due) if due is not None else None
-
-    # History, delta and forecast are shown even when the status cannot be decided.
-    if not status_only:
-        hist = _upto(series, p).iloc[-ctx.history :] if len(series) else series
-        res.history = [
-            HistoryPoint(
-                period=lab(q),
-                actual=_clean(v),
-                target=resolve_target(kpi, q, ctx, baseline, data_targets, acc_targets).value,
-            )
-            for q, v in hist.items()
-        ]
-        prev = p - 1
-        res.previous = _clean(series.get(prev)) if prev in series.index else None
-        if actual is not None and res.previous is not None:
-            res.delta = actual - res.previous
-            res.delta_pct = res.delta / abs(res.previous) if res.previous != 0 else None
-        yoy = p - P.PERIODS_PER_YEAR[g]
-        last_year = _clean(series.get(yoy)) if yoy in series.index else None
-        if actual is not None and last_year is not None:
-            res.delta_yoy = actual - last_year
-        horizon = due if due is not None and due > p else p + 1
-        # A partial total is not a trend: the line goes through the complete periods before it.
-        fit = series.drop(p) if partial and p in series.index else series
-        res.forecast = _forecast(fit, p, horizon) if actual is not None else None
-        res.forecast_period = lab(horizon)
-        if res.forecast is not None and t.problem is None and (t.value is not None or t.is_band):
-            t_h = resolve_target(kpi, horizon, ctx, baseline, data_targets, acc_targets)
-            if t_h.value is not None or t_h.is_band:
-                res.forecast_meets = is_met(res.forecast, t_h, kpi.direction)
-
-    if partial and res.history and res.history[-1].period == lab(p):
-        res.history[-1].target = t.value
-    if actual is None:
-        res.status = "no_data"
-        res.why = why_none or f"no value for {lab(p)} → no_data"
-        return res
-    res.actual = actual
-    if t.problem is not None or (t.value is None and not t.is_band):
-        res.status = "no_data"
-        res.why = f"{t.problem or 'no target'} for {lab(p)}; status needs a target → no_data"
-        return res
-
-    res.attainment = attainment(actual, t, kpi.direction)
-    res.score = min(res.attainment, SCORE_CAP) if res.attainment is not None else None
-    if baseline is not None and t.value is not None and t.value != baseline:
-        res.progress = (actual - baseline) / (t.value - baseline)
-    if due is not None and base_period is not None and due > base_period:
-        res.expected_progress = min(
-            1.0, max(0.0, P.diff(p, base_period) / P.diff(due, base_period))
-        )
-
-    if is_met(actual, t, kpi.direction):
-        res.status = "met"
-        res.why = _met_why(actual, t, kpi.direction)
-        return res
-
-    remaining = P.diff(due, p) if due is not None else None
-    if remaining is not None and remaining > 0 and t.value is not None:
-        # Run rate still required: per remaining period, the amount (accumulating KPIs)
-        # or the change per period (levels) that reaches the target by the due period.
-        if kpi.accumulate:
-            t_due = resolve_target(kpi, due, ctx, baseline, data_targets, acc_targets).value
-            res.needed = (t_due - actual) / remaining if t_due is not None else None
-        else:
-            res.needed = (t.value - actual) / remaining
-    thr = ctx.at_risk
-
-    def verdict(ratio: float) -> str:
-        if ratio >= 1:
-            return "on_track"
-        return "at_risk" if ratio >= thr else "off_track"
-
-    if due is not None and p > due:
-        res.status = "off_track"
-        cmp = "<" if kpi.direction == "higher" else ">"
-        res.why = f"due {lab(due)} passed without the target met ({num(actual)} {cmp} {num(t.value)}) → off_track"
-        return res
-    if (
-        due is not None
-        and p <= due  # in the due period itself expected progress is 1.0 (SPEC §2)
-        and res.progress is not None
-        and res.expected_progress is not None
-    ):
-        exp = res.expected_progress
-        if exp <= 0:
-            res.status = "on_track"
-            res.why = (
-                f"progress {res.progress:.2f}; no progress expected yet at {lab(p)} → on_track"
-            )
-            return res
-        ratio = res.progress / exp
-        res.status = verdict(ratio)  # type: ignore[assignment]
-        bound = 1.0 if ratio >= 1 else thr
-        sign = ">=" if ratio >= bound else "<"
-        res.why = (
-            f"progress {res.progress:.2f} of expected {exp:.2f} = {ratio:.2f} "
-            f"{sign} {bound:.2f} → {res.status}"
-        )
-        return res
-    if res.attainment is None:
-        res.status = "off_track"
-        res.why = (
-            f"{num(actual)} misses the target {num(t.value)}; attainment is undefined "
-            "(needs positive actual and target) → off_track"
-        )
-        return res
-    ratio = res.attainment
-    res.status = "at_risk" if ratio >= thr else "off_track"
-    sign = ">=" if ratio >= thr else "<"
-    if t.is_band:
-        bound = t.low if t.low is not None and actual < t.low else t.high
-        frac = f"{num(actual)}/{num(bound)}" if bound == t.low else f"{num(bound)}/{num(actual)}"
-        res.why = (
-            f"outside the band: attainment {frac} = {ratio:.2f} {sign} {thr:.2f} → {res.status}"
-        )
-    else:
-        frac = (
-            f"{num(actual)}/{num(t.value)}"
-            if kpi.direction == "higher"
-            else f"{num(t.value)}/{num(actual)}"
-        )
-        res.why = f"attainment {frac} = {ratio:.2f} {sign} {thr:.2f} → {res.status}"
-    return res
+    """Evaluate one KPI (for one group, ``ctx.group``) in ``ctx.period``: the one-member case
+    of ``evaluate_members``. ``series`` is indexed by Period; ``counts`` and ``data_targets``
+    are read on its periods."""
+    members = Members.one(series, ctx, counts, data_targets)
+    return evaluate_members(kpi, members, ctx, problem=problem, status_only=status_only)[0]
 
 
 def weighted_score(results: list[KPIResult]) -> tuple[float | None, float]:

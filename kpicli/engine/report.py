@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import difflib
 
+import numpy as np
 import pandas as pd
 
 from kpicli.engine import coverage as C
 from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, compute_actuals, default_aggregate
-from kpicli.engine.changes import status_change
-from kpicli.engine.evaluate import Context, evaluate_kpi, num, weighted_score
+from kpicli.engine.evaluate import Context, Members, evaluate_members, num, weighted_score
 from kpicli.engine.quality import series_findings, table_findings, target_column_findings
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPIFile
@@ -66,15 +65,6 @@ def resolve_period(
         last = P.label(actuals_periods.max(), grain, fys)
         raise KpiError(f"--period {text!r} is outside the data, which covers {first} to {last}")
     return p
-
-
-def _previous_context(ctx: Context) -> Context:
-    """The context of the period before ``ctx.period``: the same KPI, member, thresholds and
-    target settings; only the period moves (history is not kept, so one period is enough).
-    The previous period is complete (the report period is the first that may be in
-    progress), so its target is not pro-rated: coverage is reset to 1. A new field that
-    belongs to the report period alone must be reset here too."""
-    return dataclasses.replace(ctx, period=ctx.period - 1, history=1, coverage=1.0)
 
 
 def build_report(
@@ -134,53 +124,53 @@ def build_report(
     at_risk = model.defaults.thresholds.at_risk
     named_target = bool(model.data is not None and model.data.target_column)
 
-    results: list[KPIResult] = []
     groups = [OVERALL] + sorted(g for g in actuals.groups if g != OVERALL)
-    for group in groups:
-        for kpi in model.kpis:
-            thr = kpi.thresholds.at_risk if kpi.thresholds else at_risk
-            member_target = None
-            if group != OVERALL and kpi.targets_by and by in kpi.targets_by:
-                member_target = kpi.targets_by[by].get(group)
-            ctx = Context(
-                period=p,
-                grain=grain,
-                fiscal_year_start=fys,
-                at_risk=thr,
-                history=history,
-                group=None if group == OVERALL else group,
-                member_target=member_target,
-                data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
-                coverage=cover if C.additive(kpi, default_aggregate(kpi, model)) else 1.0,
-                target_column_named=named_target,
-            )
-            series = actuals.series(kpi.id, group)
-            counts = actuals.series(kpi.id, group, "counts")
-            targets = actuals.series(kpi.id, group, "targets")
-            problem = actuals.problems.get(kpi.id)
-            res = evaluate_kpi(
-                kpi, series, ctx, counts=counts, data_targets=targets, problem=problem
-            )
-            if ctx.coverage < 1 and res.actual is not None and res.target is not None:
-                res.why = (
-                    f"{lab(p)} is in progress ({ctx.coverage:.0%} covered): target pro-rated "
-                    f"to {num(res.target)}; {res.why}"
-                )
-            # The previous period through the very same rules, with that period's target
-            # (schedule, data column, pro-rated year to date ...). One period of history
-            # is enough: only its status is kept.
-            before = evaluate_kpi(
-                kpi,
-                series,
-                _previous_context(ctx),
-                counts=counts,
-                data_targets=targets,
-                problem=problem,
-                status_only=True,
-            )
-            res.previous_status = before.status
-            res.status_change = status_change(before.status, res.status)
-            results.append(res)
+    names: list[str | None] = [None if g == OVERALL else g for g in groups]
+    # Every member of a KPI at once (engine.evaluate.evaluate_members); the report lists the
+    # results member by member, the KPIs in file order within each.
+    per_kpi: list[list[KPIResult]] = []
+    for kpi in model.kpis:
+        thr = kpi.thresholds.at_risk if kpi.thresholds else at_risk
+        plan = kpi.targets_by.get(by, {}) if kpi.targets_by and by is not None else {}
+        member_targets = np.array(
+            [
+                np.nan if g == OVERALL or plan.get(g) is None else float(plan[g])
+                for g in groups
+            ],
+            dtype="float64",
+        )
+        ctx = Context(
+            period=p,
+            grain=grain,
+            fiscal_year_start=fys,
+            at_risk=thr,
+            history=history,
+            data_baseline=actuals.baselines.get((kpi.id, OVERALL)),
+            coverage=cover if C.additive(kpi, default_aggregate(kpi, model)) else 1.0,
+            target_column_named=named_target,
+        )
+        members = Members(
+            periods=actuals.periods,
+            values=actuals.matrix(kpi.id, groups),
+            groups=names,
+            member_targets=member_targets,
+            counts=actuals.matrix(kpi.id, groups, "counts"),
+            targets=actuals.matrix(kpi.id, groups, "targets"),
+        )
+        # The previous period's status goes through the very same rules, with that period's
+        # target (schedule, data column, pro-rated year to date ...).
+        evaluated = evaluate_members(
+            kpi, members, ctx, problem=actuals.problems.get(kpi.id), previous_status=True
+        )
+        if ctx.coverage < 1:
+            for res in evaluated:
+                if res.actual is not None and res.target is not None:
+                    res.why = (
+                        f"{lab(p)} is in progress ({ctx.coverage:.0%} covered): target "
+                        f"pro-rated to {num(res.target)}; {res.why}"
+                    )
+        per_kpi.append(evaluated)
+    results: list[KPIResult] = [r[i] for i in range(len(groups)) for r in per_kpi]
 
     top = [r for r in results if r.group is None]
     objectives = []

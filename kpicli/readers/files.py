@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kpicli.engine.codes import share_codes
 from kpicli.errors import DataError
 from kpicli.model.entry_layout import MARKER_SHEET, template_spec
 from kpicli.model.kpifile import DataSpec, KPIFile
@@ -290,7 +291,7 @@ def combine(parts: list[Part]) -> Table:
     frame = frame[first + data + last]
     frame[SRC] = frame[SRC].astype(np.int64)
     frame[ROW] = frame[ROW].astype(np.int64)
-    return Table(
+    table = Table(
         frame=frame.reset_index(drop=True),
         layout=layout,
         sources=[p.source for p in parts],
@@ -301,6 +302,13 @@ def combine(parts: list[Part]) -> Table:
         native_grain=finest({p.grain for p in parts if p.grain}),
         notes=[n for p in parts for n in p.notes],
     )
+    if len(parts) == 1:
+        # One file: its rows are the table's, in order, so the codes made while reading hold.
+        # (Files stacked together are factorised by the engine, once per column.)
+        for column, made in parts[0].codes.items():
+            if column in table.frame.columns:
+                share_codes(table, column, made.codes, made.uniques)
+    return table
 
 
 def _same(labels: Iterable[str | None]) -> str | None:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,34 @@ _PLAIN_NUMBERS = {"floating", "integer", "mixed-integer-float"}  # no booleans, 
 
 
 @dataclass
+class Factorized:
+    """A column as integer codes into its distinct values, exactly as
+    ``pandas.factorize(column)`` gives them (order of first appearance; missing is -1).
+
+    The readers factorise a text column to parse each distinct value once; they hand the
+    codes on with the table (kpicli.engine.codes) so that no column is factorised twice.
+    """
+
+    codes: np.ndarray
+    uniques: Any
+
+    def take(self, keep: np.ndarray) -> Factorized:
+        """The factorisation of the rows in ``keep`` (a bool mask): codes renumbered in the
+        order the kept rows first show them, values no kept row has left out."""
+        valid = keep & (self.codes >= 0)
+        found, used = pd.factorize(self.codes[valid])
+        codes = np.full(int(keep.sum()), -1, dtype=found.dtype)
+        codes[valid[keep]] = found
+        return Factorized(codes, self.uniques.take(used))
+
+    def mapped(self, shown: pd.Series) -> Factorized:
+        """The factorisation of the column after a value-by-value change, given the changed
+        distinct values (``shown``, in code order; missing ones become -1)."""
+        found, uniques = pd.factorize(shown, use_na_sentinel=True)
+        return Factorized(np.append(found, -1)[self.codes], uniques)
+
+
+@dataclass
 class Numbers:
     """A column read as numbers."""
 
@@ -43,6 +72,8 @@ class Numbers:
     text_percent: np.ndarray  # bool: written with a % sign, so already on the 0-100 scale
     typed: np.ndarray  # bool: the cell held a number (not text), e.g. a workbook number cell
     decimal: str  # decimal separator used for text numbers
+    # The column's factorisation, when its distinct values were parsed one by one.
+    factorized: Factorized | None = None
 
     @property
     def share(self) -> float:
@@ -241,6 +272,7 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
         text_percent=u_pct[codes],
         typed=u_typed[codes],
         decimal=used,
+        factorized=Factorized(codes, uniques),
     )
 
 
@@ -269,6 +301,13 @@ def text_values(col: pd.Series) -> pd.Series:
     return pd.Series(shown[codes], index=col.index, dtype="str")
 
 
+def text_factorized(col: pd.Series, factorized: Factorized) -> Factorized:
+    """The factorisation of ``text_values(col)`` from the column's own (``factorized``):
+    ``text_values`` changes value by value, so it runs on the distinct values only."""
+    uniques = pd.Series(np.asarray(factorized.uniques, dtype=object), dtype=col.dtype)
+    return factorized.mapped(text_values(uniques))
+
+
 # ----------------------------------------------------------------------------- dates
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -288,6 +327,8 @@ class Dates:
     empty: np.ndarray  # bool
     grain: str | None  # finest grain among the values read
     order: Order | None = None  # how numeric day/month dates were read (None: none seen)
+    # The factorisation of ``values``, when the column's distinct values were parsed.
+    factorized: Factorized | None = None
 
     @property
     def share(self) -> float:
@@ -526,7 +567,9 @@ def to_dates(
         refined = refine_day_grain(u_val[day_mask])
         coarser = grains - {"day"}
         grain = finest({refined} | coarser)
-    return Dates(values, bad, empty, grain, order)
+    # The dates' own factorisation from the column's: distinct cells may name the same day.
+    dated = Factorized(codes, uniques).mapped(pd.Series(u_val[:k], dtype="datetime64[ns]"))
+    return Dates(values, bad, empty, grain, order, dated)
 
 
 def _numbers_as_dates(

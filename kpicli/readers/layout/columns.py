@@ -12,6 +12,7 @@ import pandas as pd
 from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec
 from kpicli.model.results import Finding
+from kpicli.model.table import DATE
 from kpicli.readers.grid import unnamed_year_month
 from kpicli.readers.layout.percent import _format_percent
 from kpicli.readers.layout.sheet import Fractions, Sheet, _non_numeric_finding, _places
@@ -30,7 +31,9 @@ from kpicli.readers.layout.vocabulary import (
 )
 from kpicli.readers.numbers import (
     Dates,
+    Factorized,
     Numbers,
+    text_factorized,
     text_values,
     to_dates,
     to_numbers,
@@ -48,11 +51,14 @@ def _numeric_or_text(
     percent: dict[str, bool | None],
     fiscal_year_start: int,
     pending: list[Fractions] | None = None,
+    codes: dict[str, Factorized] | None = None,
 ) -> pd.Series:
     """A data column as float64 (numbers, finding D601 for stray text) or as text or dates.
 
     A percent KPI's column (in ``percent``) without percent-formatted cells is added to
     ``pending``: whether it holds fractions is decided over all files (decide_fractions).
+    A text or date column's factorisation, made while its distinct values were parsed, goes
+    into ``codes`` under ``name`` (for kpicli.engine.codes: one factorisation per column).
     """
     nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
     if nums.share >= NUMERIC_SHARE:  # an all-empty column counts as numeric (share 1.0)
@@ -68,8 +74,19 @@ def _numeric_or_text(
         return pd.Series(values, index=col.index, dtype="float64")
     dates = _maybe_dates(col, sheet, fiscal_year_start)
     if dates is not None:
+        if codes is not None and dates.factorized is not None:
+            codes[name] = dates.factorized
         return pd.Series(dates.values, index=col.index, dtype="datetime64[ns]")
+    if codes is not None and nums.factorized is not None:
+        codes[name] = text_factorized(col, nums.factorized)
     return text_values(col)
+
+
+def _date_codes(dates: Dates, keep: np.ndarray, every: bool) -> dict[str, Factorized]:
+    """The date column's factorisation for the rows kept (none when it was not made)."""
+    if dates.factorized is None:
+        return {}
+    return {DATE: dates.factorized if every else dates.factorized.take(keep)}
 
 
 def _maybe_dates(

@@ -9,6 +9,7 @@ from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import BASELINE, DATE, TARGET, VALUE
 from kpicli.model.table import KPI as KPI_COL
 from kpicli.readers.layout.columns import (
+    _date_codes,
     _dates_and_drops,
     _numbers_column,
     _numeric_or_text,
@@ -98,11 +99,12 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
             out[reserved] = vals
     pending = _scale_long(labels, scaled, _percent_labels(model))
     used = {kpi_col, value_col, target_col, baseline_col} | set(date_name.split("+"))
+    codes = _date_codes(dates, keep, every)
     for name in names:
         if name in used:
             continue
         out[name] = _numeric_or_text(
-            sheet, spec, name, sub[name], rows, letters[name], findings, {}, fys
+            sheet, spec, name, sub[name], rows, letters[name], findings, {}, fys, codes=codes
         ).array
     frame = _base(out, rows, len(rows))
     frame[KPI_COL] = frame[KPI_COL].astype("str")
@@ -129,4 +131,5 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
         target_label=target_col,
         date_label=date_name,
         fractions=pending,
+        codes=codes,
     )

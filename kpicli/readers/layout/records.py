@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import DATE
-from kpicli.readers.layout.columns import _dates_and_drops, _numeric_or_text, find_date_column
+from kpicli.readers.layout.columns import (
+    _date_codes,
+    _dates_and_drops,
+    _numeric_or_text,
+    find_date_column,
+)
 from kpicli.readers.layout.percent import _percent_columns
 from kpicli.readers.layout.sheet import (
     Fractions,
@@ -29,6 +34,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
     percent = _percent_columns(model)
     pending: list[Fractions] = []
     out: dict[str, object] = {DATE: dates.values if every else dates.values[keep]}
+    codes = _date_codes(dates, keep, every)
     for name in sheet.names:
         if name in date_parts:
             continue
@@ -43,6 +49,7 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
             percent,
             fys,
             pending,
+            codes,
         ).array
     frame = _base(out, rows, len(rows))
     for name in sheet.names:
@@ -60,4 +67,5 @@ def _records(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: in
         target_label=target,
         date_label=date_name,
         fractions=pending,
+        codes=codes,
     )

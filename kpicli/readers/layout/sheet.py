@@ -16,6 +16,7 @@ from kpicli.readers.headers import (
 )
 from kpicli.readers.layout.vocabulary import MAX_PLACES
 from kpicli.readers.numbers import (
+    Factorized,
     Numbers,
 )
 
@@ -98,6 +99,8 @@ class Part:
     # Percent values that may be stored as fractions; decided over all files read together.
     fractions: list[Fractions] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # silent choices, named for the user
+    # Columns of ``frame`` factorised while reading (kpicli.engine.codes takes them over).
+    codes: dict[str, Factorized] = field(default_factory=dict)
 
 
 @dataclass
