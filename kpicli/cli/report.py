@@ -110,7 +110,9 @@ def report(
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     with heavy_imports():
         from kpicli.api.report import fail_on as failing
-        from kpicli.api.report import run_report
+        from kpicli.api.report import import_data_stack, run_report
+
+        import_data_stack()
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
     kind = fmt.value if fmt else None
@@ -262,7 +264,10 @@ def show(
 ) -> None:
     """One KPI in depth: definition, history and chart, forecast, findings."""
     with heavy_imports():
+        from kpicli.api.report import import_data_stack
         from kpicli.api.show import show_kpi
+
+        import_data_stack()
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
     view = show_kpi(kpi_id, kpis, data, period=period, by=by, history=history)
