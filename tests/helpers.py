@@ -5,6 +5,10 @@
   ``code, out, err`` and has click's Result attributes and ``.json()``.
 * ``write_kpis(folder, text, name="kpis.yaml")`` and ``write_csv(folder, text_or_rows,
   name="data.csv")``: write a KPI file or a CSV and return its path.
+* ``new_sheet(title, a1=None)``: a new openpyxl workbook and its one sheet, for the tests that
+  build a spreadsheet shape cell by cell.
+* ``kpis_yaml(*items, title=..., period=..., settings=...)`` and ``kpi_item(id=..., ...)``: the
+  text of a KPI file and of one KPI in it, for the tests that build them from parts.
 
 Plain functions, so helpers and Hypothesis tests can call them; tests/conftest.py offers the
 same as the fixtures ``invoke``, ``kpi_file`` and ``csv_file`` (those write into tmp_path).
@@ -70,6 +74,36 @@ def invoke(
         app, [str(a) for a in args], input=input, env={**NEUTRAL_ENV, **(env or {})}
     )
     return Ran(result)
+
+
+def kpis_yaml(
+    *items: str, title: str | None = None, period: str | None = None, settings: str = ""
+) -> str:
+    """A KPI file's text: ``version: 1``, ``title:`` and ``period:`` when given, ``settings``
+    (more top-level lines as written, e.g. ``"data: {path: d.csv}\\n"``), ``kpis:``, the items."""
+    head = "version: 1\n" + (f"title: {title}\n" if title is not None else "")
+    head += f"period: {period}\n" if period is not None else ""
+    return head + settings + "kpis:\n" + "".join(items)
+
+
+def kpi_item(**fields: object) -> str:
+    """One KPI as a block-style list item of ``kpis:``, its fields in the order given:
+    ``kpi_item(id="nps", name="Net promoter score", unit="points", target=40)``."""
+    lines = [f"{'  - ' if i == 0 else '    '}{k}: {v}" for i, (k, v) in enumerate(fields.items())]
+    return "\n".join(lines) + "\n"
+
+
+def new_sheet(title: str, a1: object = None) -> tuple[Any, Any]:
+    """A new openpyxl workbook and its one sheet, named ``title``, with ``a1`` in cell A1 when
+    given (a spreadsheet's title line): ``wb, ws = new_sheet("Data")``."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    if a1 is not None:
+        ws["A1"] = a1
+    return wb, ws
 
 
 def write_kpis(folder: Path, text: str, name: str = "kpis.yaml") -> Path:

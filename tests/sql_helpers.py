@@ -1,5 +1,6 @@
 """Shared by the SQL tests: write a table, read it through pandas and through an engine, and
-compare the aggregated Actuals value by value (1e-9 relative)."""
+compare the aggregated Actuals value by value (1e-9 relative), or two JSON reports field by
+field (:func:`json_report`)."""
 
 from __future__ import annotations
 
@@ -12,20 +13,14 @@ import pytest
 
 from kpicli import api
 from kpicli.engine.aggregate import compute_actuals
+from tests.helpers import invoke, kpis_yaml, write_kpis
 
 REL = 1e-9
 
 
 def kpi_file(tmp: Path, kpis: str, *, period: str = "month", fys: int = 1, data: str = "") -> Path:
-    path = tmp / "kpis.yaml"
-    path.write_text(
-        f"version: 1\ntitle: Conformance\nperiod: {period}\nfiscal_year_start: {fys}\n"
-        + (f"data:\n{data}\n" if data else "")
-        + "kpis:\n"
-        + kpis,
-        encoding="utf-8",
-    )
-    return path
+    settings = f"fiscal_year_start: {fys}\n" + (f"data:\n{data}\n" if data else "")
+    return write_kpis(tmp, kpis_yaml(kpis, title="Conformance", period=period, settings=settings))
 
 
 def actuals_of(kpis_path: Path, data: list[str], *, engine: str, grain: str | None = None,
@@ -42,6 +37,60 @@ def actuals_of(kpis_path: Path, data: list[str], *, engine: str, grain: str | No
     table = api.read_table(defs, data, model=model)
     assert (table.pushdown is not None) == (engine != "pandas")
     return compute_actuals(model, table, grain, by)
+
+
+def pandas_and_database(
+    tmp: Path,
+    kpis: str,
+    file: Path,
+    url: str,
+    table: str,
+    *,
+    spec: str = "",
+    period: str = "month",
+    fys: int = 1,
+    by: str | None = None,
+):
+    """The Actuals of ``kpis`` over ``file`` through pandas, then over the same rows as
+    ``table`` in the database at ``url`` (the KPI file for it in ``tmp/db``)."""
+    expected = actuals_of(kpi_file(tmp, kpis, period=period, fys=fys, data=spec), [str(file)],
+                          engine="pandas", by=by)
+    (tmp / "db").mkdir(exist_ok=True)
+    on_db = kpi_file(tmp / "db", kpis, period=period, fys=fys,
+                     data=f"{spec}\n  table: {table}" if spec else f"  table: {table}")
+    return expected, actuals_of(on_db, [url], engine="sql", by=by)
+
+
+def team_rows(
+    n: int = 1500,
+    seed: int = 5,
+    teams: tuple[str, ...] = ("North", "South", "West"),
+    no_score_every: int = 0,
+) -> pd.DataFrame:
+    """Rows of tickets handled, a score and a team by day (sorted); every ``no_score_every``-th
+    row drawn has no score."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "day": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D"),
+        "handled": rng.integers(0, 20, n).astype("float64"),
+        "score": np.round(rng.random(n) * 5, 2),
+        "team": rng.choice(np.array(teams, dtype=object), n),
+    })
+    if no_score_every:
+        frame.loc[::no_score_every, "score"] = np.nan
+    return frame.sort_values("day", kind="stable").reset_index(drop=True)
+
+
+def json_report(kpis: Path, data: str | Path, *args: str, drop: tuple[str, ...] = ("notes",)):
+    """``kpi report --format json`` (it must succeed) without what names the engine that
+    aggregated: the D600 finding and the ``drop`` keys (notes; sources for a database)."""
+    res = invoke("report", kpis, "--data", data, "--format", "json", *args)
+    assert res.exit_code == 0, res.output
+    doc = res.json()
+    doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
+    for key in drop:
+        doc.pop(key, None)
+    return doc
 
 
 def close(a: float, b: float) -> bool:

@@ -8,18 +8,19 @@ from pathlib import Path
 import pytest
 
 from kpicli.definitions.yamlfile import YamlError, load_yaml_text
-from tests.helpers import invoke, write_kpis
+from tests.helpers import invoke, kpi_item, kpis_yaml, write_kpis
 
-BASE = """version: 1
-title: Owned messages
-period: month
-kpis:
-  - id: tickets
-    name: Tickets resolved per month
-    unit: count
-    measure: {column: tickets, aggregate: sum}
-    target: 100
-"""
+BASE = kpis_yaml(
+    kpi_item(
+        id="tickets",
+        name="Tickets resolved per month",
+        unit="count",
+        measure="{column: tickets, aggregate: sum}",
+        target=100,
+    ),
+    title="Owned messages",
+    period="month",
+)
 
 
 def _validate(tmp_path: Path, text: str) -> str:

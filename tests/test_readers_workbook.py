@@ -13,6 +13,7 @@ import pytest
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import BASELINE, COL, DATE, KPI, ROW, SRC, TARGET, VALUE
 from kpicli.readers.files import read_data
+from tests.helpers import new_sheet
 
 DATA = Path(__file__).parent / "data"
 
@@ -159,9 +160,7 @@ def test_ods_written_from_the_odf_package_rules() -> None:
 
 
 def test_long_layout_workbook_with_baseline_and_percent_format(tmp_path: Path) -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Long"
+    wb, ws = new_sheet("Long")
     ws.append(["Period", "Metric", "Actual", "Target", "Baseline", "Region"])
     ws.append(["Q1 2026", "On-time delivery", 0.91, 0.95, 0.88, "EU"])
     ws.append(["Q2 2026", "On-time delivery", 0.93, 0.95, 0.88, "EU"])

@@ -23,7 +23,7 @@ from kpicli.engine import periods as P
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.values import parse_period_label, parse_quarter_word, two_digit_year
 from kpicli.readers.numbers import to_dates
-from tests.helpers import invoke
+from tests.helpers import invoke, kpi_item, kpis_yaml, write_kpis
 from tests.hypothesis_budget import examples
 
 
@@ -172,18 +172,14 @@ def _kpis(
     extra: str = "",
     date_column: str | None = None,
 ) -> Path:
-    lines = ["version: 1", "title: Test", f"period: {period}", "data:", f"  path: {data}"]
-    if date_column:
-        lines.append(f"  date_column: {date_column}")
-    text = "\n".join(lines) + "\n" + extra + "kpis:\n"
-    for kid, agg, target in kpis:
-        text += (
-            f"  - id: {kid}\n    name: Number of {kid} per period\n    unit: count\n"
-            f"    measure: {{column: {kid}, aggregate: {agg}}}\n    target: {target}\n"
-        )
-    path = folder / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    settings = f"data:\n  path: {data}\n"
+    settings += f"  date_column: {date_column}\n" if date_column else ""
+    items = [
+        kpi_item(id=kid, name=f"Number of {kid} per period", unit="count",
+                 measure=f"{{column: {kid}, aggregate: {agg}}}", target=target)
+        for kid, agg, target in kpis
+    ]  # fmt: skip
+    return write_kpis(folder, kpis_yaml(*items, title="Test", period=period, settings=settings + extra))
 
 
 def test_seattle_weather_slashed_dates_with_date_column(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.external import missing
-from tests.helpers import invoke, write_kpis
+from tests.helpers import invoke, kpis_yaml, write_kpis
 from tests.shared_files import shared_dir
 
 # CI places shared/ beside the clone; a checkout elsewhere points at it with $KPICLI_SHARED.
@@ -47,7 +47,7 @@ def reported(
     """``kpi report -f json`` of ``data`` with one KPI (a YAML flow mapping) at ``grain``: it
     must succeed and report ``period`` with the KPI's actual ``expected`` (exact for a whole
     count, else to pytest.approx); returns the JSON report."""
-    text = f"version: 1\ntitle: Real file\nperiod: {grain}\n{settings}kpis:\n  - {kpi}\n"
+    text = kpis_yaml(f"  - {kpi}\n", title="Real file", period=grain, settings=settings)
     res = invoke("report", write_kpis(tmp_path, text), "--data", data, "-f", "json")
     assert res.exit_code == 0, res.stderr
     assert "(run with --debug for details)" not in res.stderr

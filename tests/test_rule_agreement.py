@@ -11,20 +11,21 @@ import json
 
 import pytest
 
-from tests.helpers import CsvFile, KpiFile, invoke
+from tests.helpers import CsvFile, KpiFile, invoke, kpi_item, kpis_yaml
 
 LONG = "month,kpi,value\n2026-01,Revenue,100\n2026-02,Revenue,110\n2026-01,Visits,10\n"
 RECORDS = "date,revenue,visits,channel\n2026-01-05,100,10,web\n2026-02-05,110,12,shop\n"
-BASE = """version: 1
-title: Rule agreement
-period: month
-kpis:
-  - id: revenue
-    name: Monthly revenue in euros
-    unit: count
-    measure: {column: revenue, aggregate: sum}
-    target: 100
-"""
+BASE = kpis_yaml(
+    kpi_item(
+        id="revenue",
+        name="Monthly revenue in euros",
+        unit="count",
+        measure="{column: revenue, aggregate: sum}",
+        target=100,
+    ),
+    title="Rule agreement",
+    period="month",
+)
 
 
 def _kpi(kid: str, body: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from kpicli.api import validate_files
 from kpicli.engine.rules import CATALOGUE, LETTERS, vague_name
-from tests.helpers import write_kpis
+from tests.helpers import kpi_item, write_kpis
 
 TODAY = dt.date(2026, 6, 15)
 
@@ -38,16 +38,8 @@ kpis:
 
 def kpi(**changes: str | None) -> str:
     """YAML lines of one KPI: GOOD_KPI with keys changed (None removes a key)."""
-    fields = dict(GOOD_KPI)
-    for k, v in changes.items():
-        if v is None:
-            fields.pop(k, None)
-        else:
-            fields[k] = v
-    lines = []
-    for i, (k, v) in enumerate(fields.items()):
-        lines.append(f"{'  - ' if i == 0 else '    '}{k}: {v}")
-    return "\n".join(lines) + "\n"
+    fields = {**GOOD_KPI, **changes}
+    return kpi_item(**{k: v for k, v in fields.items() if v is not None})
 
 
 def doc(*kpis: str, head: str = HEAD) -> str:

@@ -11,6 +11,7 @@ from kpicli.definitions.yamlfile import load_yaml_text
 from kpicli.engine import rules as R
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.table import Source, Table
+from tests.helpers import kpis_yaml
 
 MONTHS = pd.to_datetime(["2026-01-15", "2026-02-15", "2026-03-15", "2026-04-15", "2026-05-15"])
 
@@ -43,7 +44,7 @@ def hits(yaml_text: str, table: Table, rule: str) -> list[R.RuleHit]:
 
 
 def kpis(*items: str) -> str:
-    return "version: 1\nkpis:\n" + "".join(items)
+    return kpis_yaml(*items)
 
 
 CSAT = "  - id: csat\n    name: Customer satisfaction (CSAT)\n    unit: percent\n"

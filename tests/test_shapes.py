@@ -12,7 +12,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -21,17 +20,18 @@ from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import DATE, KPI, ROW, TARGET, VALUE
 from kpicli.readers.files import read_data
 from kpicli.readers.headers import header_block, parts_period, strip_marks
-from tests.helpers import invoke, write_kpis
+from tests.helpers import invoke, new_sheet, write_kpis
 
 
 def ym(frame: pd.DataFrame) -> list[str]:
     return [d.strftime("%Y-%m") for d in frame[DATE]]
 
 
-def report(tmp_path: Path, yaml_text: str, *args: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
-    res = invoke("report", write_kpis(tmp_path, yaml_text), "-f", "json", *args)
-    out = json.loads(res.stdout) if res.exit_code == 0 else {}
-    return res.exit_code, out, res.stderr
+def reported(tmp_path: Path, yaml_text: str, data: Path) -> dict:  # type: ignore[type-arg]
+    """``kpi report -f json --data DATA`` with the KPI file ``yaml_text``: it must succeed."""
+    res = invoke("report", write_kpis(tmp_path, yaml_text), "-f", "json", "--data", data)
+    assert res.exit_code == 0, res.stderr
+    return json.loads(res.stdout)
 
 
 def model(yaml_text: str) -> KPIFile:
@@ -45,10 +45,7 @@ def model(yaml_text: str) -> KPIFile:
 
 def french_tracker(path: Path) -> Path:
     """Months merged over Objectif | Réalisé | %, a title row above, KPI names in column A."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Suivi"
-    ws["A1"] = "Tableau de bord commercial 2026"
+    wb, ws = new_sheet("Suivi", "Tableau de bord commercial 2026")
     ws["A3"] = "Indicateur"
     ws.merge_cells("A3:A4")
     for k, month in enumerate(["Jan 2026", "Feb 2026", "Mar 2026"]):
@@ -118,8 +115,7 @@ def test_pointed_at_the_month_row_it_still_reads_the_actuals(tmp_path: Path) -> 
 
 def test_french_tracker_report(tmp_path: Path) -> None:
     path = french_tracker(tmp_path / "suivi.xlsx")
-    code, out, err = report(tmp_path, FRENCH_KPIS, "--data", str(path))
-    assert code == 0, err
+    out = reported(tmp_path, FRENCH_KPIS, path)
     ca = next(k for k in out["kpis"] if k["id"] == "ca")
     assert (out["period"], ca["actual"], ca["target"]) == ("2026-02", 115.0, 110.0)
     assert any("header over rows 3-4" in n for n in out["notes"])
@@ -130,10 +126,7 @@ def test_french_tracker_report(tmp_path: Path) -> None:
 
 def years_over_quarters(path: Path) -> Path:
     """Years merged over I..IV квартал and a whole-year column; age group repeats the regions."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Данные"
-    ws["A1"] = "Уровень безработицы"
+    wb, ws = new_sheet("Данные", "Уровень безработицы")
     ws["E3"] = "2010"
     ws["E4"] = "значение показателя за год"
     words = ["I квартал", "II квартал", "III квартал", "IV квартал", "значение показателя за год"]
@@ -216,10 +209,7 @@ def test_yearly_report_reads_the_year_columns(tmp_path: Path) -> None:
 
 def stacked_tables(path: Path) -> Path:
     """A note row, a title, then sub-tables each under its own copy of a 2-row header."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "pov"
-    ws["A1"] = "Table with row headers in column A and column headers in rows 4 through 5"
+    wb, ws = new_sheet("pov", "Table with row headers in column A and column headers in rows 4 through 5")
     ws["A2"] = "Table 2. Poverty status: 2019 to 2023"
     r = 3
     groups = {
@@ -321,8 +311,7 @@ def test_section_on_a_single_table_says_so(tmp_path: Path) -> None:
 
 def test_stacked_tables_report_and_note(tmp_path: Path) -> None:
     path = stacked_tables(tmp_path / "pov.xlsx")
-    code, out, err = report(tmp_path, CENSUS_KPIS, "--data", str(path))
-    assert code == 0, err
+    out = reported(tmp_path, CENSUS_KPIS, path)
     assert (out["period"], out["kpis"][0]["actual"]) == ("2023", 300.0)
     assert any("reading section 1 'All Races'" in n for n in out["notes"])
 
@@ -341,10 +330,7 @@ def test_csv_with_repeated_header_lines_is_one_table(tmp_path: Path) -> None:
 
 
 def year_month_grid(path: Path) -> Path:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Series"
-    ws["A1"] = "Labor Force Statistics"
+    wb, ws = new_sheet("Series", "Labor Force Statistics")
     ws["A3"] = "Series Id:"
     ws["B3"] = "XYZ0001"
     ws.merge_cells("B3:F3")
@@ -385,8 +371,7 @@ def test_year_by_month_grid_is_one_monthly_series(tmp_path: Path) -> None:
 
 def test_grid_report(tmp_path: Path) -> None:
     path = year_month_grid(tmp_path / "series.xlsx")
-    code, out, err = report(tmp_path, GRID_KPIS, "--data", str(path))
-    assert code == 0, err
+    out = reported(tmp_path, GRID_KPIS, path)
     assert (out["period"], out["kpis"][0]["actual"]) == ("2025-04", 5.3)
 
 
@@ -442,8 +427,7 @@ def test_unnamed_year_and_month_columns_units_row_and_footer(tmp_path: Path) -> 
 
 def test_genesis_report(tmp_path: Path) -> None:
     path = genesis_csv(tmp_path / "61111-0002.csv")
-    code, out, err = report(tmp_path, GENESIS_KPIS, "--data", str(path))
-    assert code == 0, err
+    out = reported(tmp_path, GENESIS_KPIS, path)
     cpi = next(k for k in out["kpis"] if k["id"] == "cpi")
     assert (out["period"], cpi["actual"]) == ("2020-03", 105.7)
 
@@ -453,10 +437,7 @@ def test_genesis_report(tmp_path: Path) -> None:
 
 def census_years(path: Path) -> Path:
     """Period headers with footnote marks and notes; three sections opened by title rows."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Ö"
-    ws["A1"] = "Bevölkerung nach Alter seit 1869"
+    wb, ws = new_sheet("Ö", "Bevölkerung nach Alter seit 1869")
     header = [
         "Alter \n(in Jahren)",
         "1869\n(31.12.)",
@@ -545,9 +526,7 @@ def test_header_block_units_row_is_not_a_name() -> None:
 
 
 def test_no_date_column_error_names_sheet_header_row_and_keys(tmp_path: Path) -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Data"
+    wb, ws = new_sheet("Data")
     ws.append(["Region", "Sales"])
     ws.append(["North", 5])
     wb.create_sheet("Other").append(["x"])
@@ -561,9 +540,7 @@ def test_no_date_column_error_names_sheet_header_row_and_keys(tmp_path: Path) ->
 
 
 def test_sheet_choice_is_a_note(tmp_path: Path) -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Readme"
+    wb, _ = new_sheet("Readme")
     ws2 = wb.create_sheet("Data")
     ws2.append(["date", "sales"])
     ws2.append([dt.date(2026, 1, 5), 3])

@@ -18,9 +18,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import invoke
 from tests.hypothesis_budget import examples
-from tests.sql_helpers import actuals_of, assert_same, kpi_file, load_pg, need_duckdb
+from tests.sql_helpers import (
+    actuals_of,
+    assert_same,
+    json_report,
+    kpi_file,
+    load_pg,
+    need_duckdb,
+    pandas_and_database,
+    team_rows,
+)
 
 AGGREGATES = ["sum", "mean", "median", "min", "max", "count", "nunique", "first", "last",
               "p10", "p90"]
@@ -104,6 +112,15 @@ def kpis_yaml(pairs: list[tuple[str, str | None, str]]) -> str:
     return "".join(out)
 
 
+def pairs_for(filters: list[str | None], aggregates: list[str] = AGGREGATES,
+              ) -> list[tuple[str, str | None, str]]:
+    """Every aggregate × every filter (of the score; counts of the channel), and a few more."""
+    pairs = [(how, where, "score" if how not in ("count", "nunique") else "channel")
+             for how in aggregates for where in filters]
+    return pairs + [("sum", None, "handled"), ("mean", "flag", "hours"), ("p50", None, "flag"),
+                    ("count", None, "day"), ("count", "score > 2", "_date")]  # date: _date only
+
+
 GRAINS = [("week", 1), ("month", 1), ("quarter", 4), ("year", 7)]
 
 
@@ -113,11 +130,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("conf")
     data = tmp / "rows.parquet"
     table().to_parquet(data)
-    pairs = [(how, where, "score" if how not in ("count", "nunique") else "channel")
-             for how in AGGREGATES for where in FILTERS]
-    pairs += [("sum", None, "handled"), ("mean", "flag", "hours"), ("p50", None, "flag"),
-              ("count", None, "day"), ("count", "score > 2", "_date")]  # the date column: _date only
-    return tmp, data, kpis_yaml(pairs)
+    return tmp, data, kpis_yaml(pairs_for(FILTERS))
 
 
 COUNTS: dict[str, int] = {}
@@ -176,14 +189,16 @@ def long_table(n: int = 2000, seed: int = 3) -> pd.DataFrame:
     )
 
 
+LONG_SPEC = ("  layout: long\n  kpi_column: metric\n  value_column: value\n"
+             "  target_column: goal\n  date_column: date")
+
+
 @pytest.mark.parametrize("by", [None, "region"])
 def test_duckdb_long_table_with_targets_matches_pandas(tmp_path: Path, by: str | None) -> None:
     need_duckdb()
     data = tmp_path / "long.parquet"
     long_table().to_parquet(data)
-    spec = ("  layout: long\n  kpi_column: metric\n  value_column: value\n"
-            "  target_column: goal\n  date_column: date")
-    path = kpi_file(tmp_path, LONG, data=spec)
+    path = kpi_file(tmp_path, LONG, data=LONG_SPEC)
     expected = actuals_of(path, [str(data)], engine="pandas", by=by)
     got = actuals_of(path, [str(data)], engine="duckdb", by=by)
     assert not expected.targets.empty
@@ -198,15 +213,10 @@ def test_report_json_from_parquet_equal_field_by_field(tmp_path: Path) -> None:
     table().to_parquet(data)
     kpis = kpis_yaml([("sum", "channel == 'email'", "handled"), ("mean", None, "score"),
                       ("p90", "not flag", "hours"), ("last", None, "score")])
-    docs = []
-    for engine in ("pandas", "duckdb"):
-        path = kpi_file(tmp_path, kpis, data=f"  engine: {engine}")
-        res = invoke("report", path, "--data", data, "--format", "json", "--by", "team name")
-        assert res.exit_code == 0, res.output
-        doc = json.loads(res.stdout)
-        doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
-        doc.pop("notes", None)  # names the engine that aggregated
-        docs.append(doc)
+    docs = [
+        json_report(kpi_file(tmp_path, kpis, data=f"  engine: {engine}"), data, "--by", "team name")
+        for engine in ("pandas", "duckdb")
+    ]
     assert docs[0] == docs[1]
 
 
@@ -311,11 +321,8 @@ def pg_suite(suite):
 @pytest.mark.parametrize("by", [None, "team name"])
 def test_postgres_matches_pandas(pg_suite, grain: str, fys: int, by: str | None) -> None:
     tmp, data, kpis, url = pg_suite
-    pd_path = kpi_file(tmp, kpis, period=grain, fys=fys)
-    (tmp / "pg").mkdir(exist_ok=True)
-    pg_path = kpi_file(tmp / "pg", kpis, period=grain, fys=fys, data="  table: conf_rows")
-    expected = actuals_of(pd_path, [str(data)], engine="pandas", by=by)
-    got = actuals_of(pg_path, [url], engine="sql", by=by)
+    expected, got = pandas_and_database(tmp, kpis, data, url, "conf_rows",
+                                        period=grain, fys=fys, by=by)
     n = assert_same(expected, got, f"postgres {grain} by={by}")
     assert n > 1000
 
@@ -327,12 +334,8 @@ def test_postgres_long_table_with_targets_matches_pandas(tmp_path: Path, by: str
     data = tmp_path / "long.parquet"
     frame.to_parquet(data)
     load_pg(pg_admin(), "conf_long", frame)
-    spec = ("  layout: long\n  kpi_column: metric\n  value_column: value\n"
-            "  target_column: goal\n  date_column: date")
-    expected = actuals_of(kpi_file(tmp_path, LONG, data=spec), [str(data)], engine="pandas", by=by)
-    (tmp_path / "pg").mkdir()
-    got = actuals_of(kpi_file(tmp_path / "pg", LONG, data=spec + "\n  table: public.conf_long"),
-                     [url], engine="sql", by=by)
+    expected, got = pandas_and_database(tmp_path, LONG, data, url, "public.conf_long",
+                                        spec=LONG_SPEC, by=by)
     assert_same(expected, got, f"postgres long by={by}")
 
 
@@ -346,11 +349,8 @@ def test_postgres_random_tables_and_kpis_match_pandas(tmp_path_factory, case) ->
     data = tmp / "rows.parquet"
     frame.to_parquet(data)
     load_pg(pg_admin(), "hyp_rows", frame)
-    expected = actuals_of(kpi_file(tmp, kpis_yaml(pairs), period=grain, fys=fys), [str(data)],
-                          engine="pandas", by=by)
-    (tmp / "pg").mkdir()
-    got = actuals_of(kpi_file(tmp / "pg", kpis_yaml(pairs), period=grain, fys=fys,
-                              data="  table: hyp_rows"), [url], engine="sql", by=by)
+    expected, got = pandas_and_database(tmp, kpis_yaml(pairs), data, url, "hyp_rows",
+                                        period=grain, fys=fys, by=by)
     assert_same(expected, got, f"{pairs} {grain} {by}")
 
 
@@ -359,15 +359,7 @@ def test_report_json_from_csv_and_from_postgres_equal_field_by_field(tmp_path: P
     --format json` gives the same document, field by field (apart from the source names and
     the note naming the engine)."""
     url = pg_url()
-    rng = np.random.default_rng(5)
-    n = 1500
-    frame = pd.DataFrame({
-        "day": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D"),
-        "handled": rng.integers(0, 20, n).astype("float64"),
-        "score": np.round(rng.random(n) * 5, 2),
-        "team": rng.choice(np.array(["North", "South", "West"], dtype=object), n),
-    })
-    frame = frame.sort_values("day", kind="stable").reset_index(drop=True)
+    frame = team_rows()
     frame.to_csv(tmp_path / "rows.csv", index=False)
     load_pg(pg_admin(), "json_rows", frame)
     kpis = kpis_yaml([("sum", "team != 'West'", "handled"), ("mean", None, "score"),
@@ -376,15 +368,8 @@ def test_report_json_from_csv_and_from_postgres_equal_field_by_field(tmp_path: P
     csv_path = kpi_file(tmp_path, kpis)
     (tmp_path / "pg").mkdir()
     pg_path = kpi_file(tmp_path / "pg", kpis, data="  table: json_rows")
-    docs = []
-    for path, data in ((csv_path, str(tmp_path / "rows.csv")), (pg_path, url)):
-        res = invoke("report", path, "--data", data, "--format", "json", "--by", "team")
-        assert res.exit_code == 0, res.output
-        doc = json.loads(res.stdout)
-        doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
-        doc.pop("sources", None)
-        doc.pop("notes", None)  # names the engine that aggregated
-        docs.append(doc)
+    docs = [json_report(path, data, "--by", "team", drop=("sources", "notes"))
+            for path, data in ((csv_path, tmp_path / "rows.csv"), (pg_path, url))]
     assert "@" in url and ":" not in url.split("@")[0].split("//")[1]  # no password in the URL
     assert docs[0] == docs[1]
 

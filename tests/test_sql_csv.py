@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import invoke
-from tests.sql_helpers import actuals_of, assert_same, kpi_file
+from tests.sql_helpers import actuals_of, assert_same, kpi_file, team_rows
 
 pytest.importorskip("duckdb")  # the [sql] extra; the test extra installs it
 pytest.importorskip("sqlglot")
@@ -47,15 +47,8 @@ RECORDS_KPIS = """  - id: handled
 
 
 def records(n: int = 1200, seed: int = 5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "day": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D"),
-        "handled": rng.integers(0, 20, n).astype("float64"),
-        "score": np.round(rng.random(n) * 5, 2),
-        "team": rng.choice(np.array(["North", " South", "West", ""], dtype=object), n),
-    })
-    frame.loc[::37, "score"] = np.nan
-    return frame.sort_values("day", kind="stable").reset_index(drop=True)
+    """Team names with a leading space and empty ones; every 37th score missing."""
+    return team_rows(n, seed, teams=("North", " South", "West", ""), no_score_every=37)
 
 
 def write_european(frame: pd.DataFrame, path: Path) -> None:

@@ -19,21 +19,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.helpers import invoke
 from tests.spark_helpers import COMPARED, typed_parquet, view
-from tests.sql_helpers import actuals_of, assert_same, kpi_file, need_duckdb
+from tests.sql_helpers import (
+    actuals_of,
+    assert_same,
+    json_report,
+    kpi_file,
+    need_duckdb,
+    pandas_and_database,
+    team_rows,
+)
 from tests.test_sql_conformance import (
-    AGGREGATES,
     FILTERS,
     GRAINS,
     LONG,
+    LONG_SPEC,
     kpis_yaml,
     long_table,
+    pairs_for,
     random_case,
     table,
 )
@@ -48,14 +55,6 @@ SOME_FILTERS = [None, "channel != 'email'", "not (score > 3)", "channel in ['ema
 FILTER_AGGREGATES = ["sum", "count", "nunique", "last", "p90"]
 
 
-def pairs_for(filters: list[str | None], aggregates: list[str] = AGGREGATES,
-              ) -> list[tuple[str, str | None, str]]:
-    pairs = [(how, where, "score" if how not in ("count", "nunique") else "channel")
-             for how in aggregates for where in filters]
-    return pairs + [("sum", None, "handled"), ("mean", "flag", "hours"), ("p50", None, "flag"),
-                    ("count", None, "day"), ("count", "score > 2", "_date")]
-
-
 @pytest.fixture(scope="module")
 def rows(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
     need_duckdb()  # sqlglot (the compiler); DuckDB is not used here
@@ -68,11 +67,8 @@ def rows(spark, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def compare(tmp: Path, data: Path, kpis: str, grain: str, fys: int, by: str | None,
             label: str) -> int:
-    expected = actuals_of(kpi_file(tmp, kpis, period=grain, fys=fys), [str(data)],
-                          engine="pandas", by=by)
-    (tmp / "spark").mkdir(exist_ok=True)
-    spark_path = kpi_file(tmp / "spark", kpis, period=grain, fys=fys, data="  table: conf_rows")
-    got = actuals_of(spark_path, [URL], engine="sql", by=by)
+    expected, got = pandas_and_database(tmp, kpis, data, URL, "conf_rows",
+                                        period=grain, fys=fys, by=by)
     n = assert_same(expected, got, label)
     COMPARED[label] = n
     return n
@@ -102,12 +98,8 @@ def test_spark_long_table_with_targets_matches_pandas(spark, tmp_path: Path,
     data = tmp_path / "long.parquet"
     long_table().to_parquet(data)
     view(spark, "conf_long", data)
-    spec = ("  layout: long\n  kpi_column: metric\n  value_column: value\n"
-            "  target_column: goal\n  date_column: date")
-    expected = actuals_of(kpi_file(tmp_path, LONG, data=spec), [str(data)], engine="pandas", by=by)
-    (tmp_path / "spark").mkdir()
-    got = actuals_of(kpi_file(tmp_path / "spark", LONG, data=spec + "\n  table: conf_long"),
-                     [URL], engine="sql", by=by)
+    expected, got = pandas_and_database(tmp_path, LONG, data, URL, "conf_long",
+                                        spec=LONG_SPEC, by=by)
     assert not expected.targets.empty
     COMPARED[f"spark long by={by}"] = assert_same(expected, got, f"spark long by={by}")
 
@@ -121,11 +113,8 @@ def test_spark_random_tables_and_kpis_match_pandas(spark, tmp_path_factory, case
     tmp = tmp_path_factory.mktemp("hypspark")
     data = typed_parquet(frame, tmp / "rows.parquet")
     view(spark, "hyp_rows", data)
-    expected = actuals_of(kpi_file(tmp, kpis_yaml(pairs), period=grain, fys=fys), [str(data)],
-                          engine="pandas", by=by)
-    (tmp / "spark").mkdir()
-    got = actuals_of(kpi_file(tmp / "spark", kpis_yaml(pairs), period=grain, fys=fys,
-                              data="  table: hyp_rows"), [URL], engine="sql", by=by)
+    expected, got = pandas_and_database(tmp, kpis_yaml(pairs), data, URL, "hyp_rows",
+                                        period=grain, fys=fys, by=by)
     n = assert_same(expected, got, f"{pairs} {grain} {by}")
     COMPARED["spark random"] = COMPARED.get("spark random", 0) + n
 
@@ -135,15 +124,7 @@ def test_report_json_from_csv_and_from_spark_equal_field_by_field(spark, tmp_pat
     json` gives the same document, field by field (apart from the source names and the note
     naming the engine)."""
     need_duckdb()
-    rng = np.random.default_rng(5)
-    n = 1500
-    frame = pd.DataFrame({
-        "day": pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 500, n), unit="D"),
-        "handled": rng.integers(0, 20, n).astype("float64"),
-        "score": np.round(rng.random(n) * 5, 2),
-        "team": rng.choice(np.array(["North", "South", "West"], dtype=object), n),
-    })
-    frame = frame.sort_values("day", kind="stable").reset_index(drop=True)
+    frame = team_rows()
     frame.to_csv(tmp_path / "rows.csv", index=False)
     frame.to_parquet(tmp_path / "rows.parquet")
     view(spark, "json_rows", tmp_path / "rows.parquet")
@@ -153,15 +134,8 @@ def test_report_json_from_csv_and_from_spark_equal_field_by_field(spark, tmp_pat
     csv_path = kpi_file(tmp_path, kpis)
     (tmp_path / "spark").mkdir()
     spark_path = kpi_file(tmp_path / "spark", kpis, data="  table: json_rows")
-    docs = []
-    for path, data in ((csv_path, str(tmp_path / "rows.csv")), (spark_path, URL)):
-        res = invoke("report", path, "--data", data, "--format", "json", "--by", "team")
-        assert res.exit_code == 0, res.output
-        doc = json.loads(res.stdout)
-        doc["findings"] = [f for f in doc["findings"] if f["rule"] != "D600"]
-        doc.pop("sources", None)
-        doc.pop("notes", None)  # names the engine that aggregated
-        docs.append(doc)
+    docs = [json_report(path, data, "--by", "team", drop=("sources", "notes"))
+            for path, data in ((csv_path, tmp_path / "rows.csv"), (spark_path, URL))]
     assert docs[0]["kpis"] and docs[0] == docs[1]
 
 

@@ -26,6 +26,7 @@ import kpicli.readers.workbook as wbmod
 from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec
 from kpicli.readers.files import read_data
+from tests.helpers import new_sheet
 from tests.shared_files import require_external, shared_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,9 +46,7 @@ def _build(folder: Path) -> dict[str, tuple[Path, dict[str, bool]]]:
     """Workbooks covering each kind of cell; per sheet: whether the fast path may take it."""
     out: dict[str, tuple[Path, dict[str, bool]]] = {}
 
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Types"
+    wb, ws = new_sheet("Types")
     ws.append(["date", "kpi", "value", "note", "flag", "ratio", "stamp", "target"])
     for i in range(30):
         ws.append(
