@@ -24,7 +24,7 @@ from kpicli.engine.changes import status_change
 from kpicli.engine.report import build_report
 from kpicli.model.results import Report
 from kpicli.writers.csvout import render_csv
-from tests.helpers import invoke
+from tests.helpers import invoke, write_csv, write_kpis
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 STATUSES = ["met", "on_track", "at_risk", "off_track", "no_data"]
@@ -381,13 +381,12 @@ def test_previous_period_of_a_partial_period_is_judged_whole(tmp_path: Path) -> 
     while d <= dt.date(2026, 11, 5):
         lines.append(f"{d.isoformat()},{5 if d.month == 10 else 10}")
         d += dt.timedelta(days=1)
-    (tmp_path / "daily.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    kpis = tmp_path / "kpis.yaml"
-    kpis.write_text(
+    write_csv(tmp_path, "\n".join(lines) + "\n", "daily.csv")
+    kpis = write_kpis(
+        tmp_path,
         "version: 1\nperiod: month\ndata: {path: daily.csv}\nkpis:\n"
         "  - id: orders\n    name: Orders placed per month\n    unit: count\n"
         "    measure: {column: orders, aggregate: sum}\n    target: 300\n",
-        encoding="utf-8",
     )
     code, out, err = invoke("report", str(kpis), "--period", "2026-11", "-f", "json")
     assert code == 0, err

@@ -16,7 +16,7 @@ from defusedxml import ElementTree as SafeET
 import kpicli.cli  # noqa: F401 - registers every command on the app
 from kpicli.cli.app import app
 from tests import helpers
-from tests.helpers import Ran
+from tests.helpers import Ran, write_csv, write_kpis
 from tests.hypothesis_budget import examples
 from tests.shared_files import shared_file
 
@@ -73,8 +73,8 @@ def validate(*args: str, **kwargs: object):
 def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``team/kpis.yaml`` naming ``data: {path: data.csv}``; the test runs from the parent."""
     (tmp_path / "team").mkdir()
-    (tmp_path / "team" / "kpis.yaml").write_text(TEAM_KPIS, encoding="utf-8")
-    (tmp_path / "team" / "data.csv").write_text(TEAM_DATA, encoding="utf-8")
+    write_kpis(tmp_path / "team", TEAM_KPIS)
+    write_csv(tmp_path / "team", TEAM_DATA)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -161,8 +161,7 @@ kpis:
 
 @pytest.mark.parametrize("fmt", ["text", "github", "junit"])
 def test_control_characters_are_shown_as_symbols(tmp_path: Path, fmt: str) -> None:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(HOSTILE, encoding="utf-8")
+    path = write_kpis(tmp_path, HOSTILE)
     res = validate(str(path), "-f", fmt)
     assert res.exit_code == 1, res.output
     out = res.stdout
@@ -173,8 +172,7 @@ def test_control_characters_are_shown_as_symbols(tmp_path: Path, fmt: str) -> No
 
 
 def test_json_escapes_control_characters(tmp_path: Path) -> None:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(HOSTILE, encoding="utf-8")
+    path = write_kpis(tmp_path, HOSTILE)
     res = validate(str(path), "-f", "json")
     assert "\x1b" not in res.stdout and "\\u001b" in res.stdout
     assert any(f["kpi"] == "x\x1b[2J\x1b]0;pwned\x07" for f in json.loads(res.stdout)["findings"])
@@ -465,8 +463,7 @@ def test_schema_rejects_what_validation_rejects(
     import yaml
 
     schema_ok = not list(_schema_validator().iter_errors(doc))
-    path = tmp_path / "kpis.yaml"
-    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    path = write_kpis(tmp_path, yaml.safe_dump(doc))
     res = validate(str(path), "--select", "E", "-f", "json")
     assert res.exit_code in (0, 1), res.output
     e002 = [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "E002"]
@@ -609,8 +606,8 @@ def _project(tmp_path: Path, config: str) -> Path:
     git = _git()
     proj = tmp_path / "project"
     (proj / "team").mkdir(parents=True)
-    (proj / "kpis.yaml").write_text(CLEAN.read_text(encoding="utf-8"), encoding="utf-8")
-    (proj / "team" / "kpis.yaml").write_text(TEAM_KPIS, encoding="utf-8")
+    write_kpis(proj, CLEAN.read_text(encoding="utf-8"))
+    write_kpis(proj / "team", TEAM_KPIS)
     (proj / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
     subprocess.run([git, "init", "-q", str(proj)], check=True, timeout=60)
     subprocess.run([git, "-C", str(proj), "add", "-A"], check=True, timeout=60)
@@ -647,8 +644,8 @@ def test_readme_pre_commit_snippet_works_as_written(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     assert "kpi validate" in res.stdout and "Passed" in res.stdout
     # A broken KPI file fails the commit, with file:line:col from the repository root.
-    (proj / "team" / "broken.kpis.yaml").write_text(MISTAKES.read_text("utf-8"), "utf-8")
-    (proj / "team" / "data.csv").write_text(TEAM_DATA, encoding="utf-8")
+    write_kpis(proj / "team", MISTAKES.read_text("utf-8"), "broken.kpis.yaml")
+    write_csv(proj / "team", TEAM_DATA)
     subprocess.run([_git(), "-C", str(proj), "add", "-A"], check=True, timeout=60)
     res = _pre_commit(proj, tmp_path)
     assert res.returncode == 1, res.stdout + res.stderr
@@ -678,7 +675,7 @@ def test_hooks_from_a_local_clone_of_the_repository(tmp_path: Path) -> None:
     res = _pre_commit(proj, tmp_path, "kpi-validate-data")
     assert res.returncode == 1, res.stdout + res.stderr
     assert "team/kpis.yaml:2:14: M206 error" in res.stdout
-    (proj / "team" / "data.csv").write_text(TEAM_DATA, encoding="utf-8")
+    write_csv(proj / "team", TEAM_DATA)
     subprocess.run([git, "-C", str(proj), "add", "-A"], check=True, timeout=60)
     for hook in ("kpi-validate", "kpi-validate-data"):
         res = _pre_commit(proj, tmp_path, hook)
@@ -708,7 +705,7 @@ def test_readme_github_actions_steps_run(tmp_path: Path) -> None:
     work = tmp_path / "repo"
     work.mkdir()
     (work / "requirements.txt").write_text(f"kpicli @ {clone.as_uri()}\n", encoding="utf-8")
-    (work / "kpis.yaml").write_text(MISTAKES.read_text("utf-8"), encoding="utf-8")
+    write_kpis(work, MISTAKES.read_text("utf-8"))
     # A fresh environment, as setup-python gives; kpicli's dependencies come from this one
     # so the test does not download them again.
     venv = tmp_path / "venv"

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 import kpicli.cli  # noqa: F401 - registers every command
-from tests.helpers import invoke
+from tests.helpers import invoke, write_kpis
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -146,8 +146,7 @@ def test_user_errors_are_one_clear_line_and_exit_2(args: list[str], needle: str)
 
 
 def test_bad_yaml_exit_2(tmp_path: Path) -> None:
-    bad = tmp_path / "kpis.yaml"
-    bad.write_text("kpis: [\n  - id: x\n", encoding="utf-8")
+    bad = write_kpis(tmp_path, "kpis: [\n  - id: x\n")
     code, _, err = invoke("report", str(bad))
     assert code == 2
     assert "E001" in err and f"{bad}:" in err

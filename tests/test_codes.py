@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kpicli.engine import codes as C
 from kpicli.model.table import Table
+from tests.helpers import write_csv
 from tests.hypothesis_budget import examples
 
 
@@ -88,8 +89,7 @@ def test_readers_hand_over_exact_codes_of_text_and_date_columns(tmp_path) -> Non
         ",West,a,7\n"
         "2026-03-01,South,b,8\n"
     )
-    path = tmp_path / "data.csv"
-    path.write_text(text, encoding="utf-8")
+    path = write_csv(tmp_path, text)
     for layout in ("long", "records"):
         spec = DataSpec(layout=layout, date_column="date")
         if layout == "long":

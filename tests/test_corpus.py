@@ -33,7 +33,7 @@ import pytest
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import limits
 from tests.corpus_cases import CASES, GOOD, KPIS, Case, data_csv, data_xlsx, wide_csv
-from tests.helpers import invoke
+from tests.helpers import invoke, write_csv, write_kpis
 
 SECONDS = 20.0  # per case; most take well under a second
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +185,7 @@ def test_the_corpus_covers_the_issue() -> None:
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     folder = tmp_path
-    (folder / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    write_kpis(folder, KPIS)
     (folder / "data.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     proc = run_child(["--debug", "report", "kpis.yaml", "--data", "data.xlsx"], folder)
     assert proc.returncode != 0
@@ -272,13 +272,13 @@ def _hostile_files(folder: Path) -> None:
         f"  - id: escapes\n    name: {names[6]}\n    owner: {names[6]}\n    unit: count\n"
         "    measure: {column: visits, aggregate: sum}\n    target: 2\n"
     )
-    (folder / "kpis.yaml").write_text(kpis, encoding="utf-8")
+    write_kpis(folder, kpis)
     rows = ["date,team,revenue,visits"]
     teams = ['"=1+2"', '"@A1"', '"+x"', '"-y"', '"|p|"', '"[red]r[/red]"', '"No\x1b[2Jrth"']
     for month in ("2026-01", "2026-02"):
         for i, team in enumerate(teams):
             rows.append(f"{month}-0{i + 1},{team},{10 * (i + 1)},{100 * (i + 1)}")
-    (folder / "data.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_csv(folder, "\n".join(rows) + "\n")
 
 
 def test_user_text_never_becomes_a_formula(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -358,7 +358,7 @@ def test_markdown_escapes_pipes_and_terminal_shows_markup_literally(
 
 
 def _good(folder: Path, data: bytes | None = None, name: str = "data.csv") -> None:
-    (folder / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    write_kpis(folder, KPIS)
     (folder / name).write_bytes(data if data is not None else data_csv())
 
 

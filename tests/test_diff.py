@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import kpicli.cli  # noqa: F401 - registers every command
 from kpicli import api
 from kpicli.writers.diffout import MARKER
-from tests.helpers import invoke
+from tests.helpers import invoke, write_kpis
 from tests.hypothesis_budget import examples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +47,7 @@ def changed(tmp_path: Path) -> Path:
     """examples/support with csat's target raised to 89, beside a copy of its data."""
     text = (SUPPORT / "kpis.yaml").read_text(encoding="utf-8")
     assert text.count(OLD_TARGET) == 1
-    new = tmp_path / "kpis.yaml"
-    new.write_text(text.replace(OLD_TARGET, NEW_TARGET), encoding="utf-8")
+    new = write_kpis(tmp_path, text.replace(OLD_TARGET, NEW_TARGET))
     shutil.copy(SUPPORT / "tickets.csv", tmp_path / "tickets.csv")
     return new
 
@@ -159,8 +158,7 @@ def test_added_and_removed_kpis(tmp_path: Path) -> None:
         "    direction: lower\n    measure: {column: reopened, aggregate: sum}\n"
         "    target: {max: 50}\n"
     )
-    new = tmp_path / "kpis.yaml"
-    new.write_text(text[:start] + added + text[end:], encoding="utf-8")
+    new = write_kpis(tmp_path, text[:start] + added + text[end:])
     result = api.diff(SUPPORT / "kpis.yaml", new, [SUPPORT / "tickets.csv"])
     kinds = {(i.id, i.change) for i in result.items}
     assert kinds == {("escalations", "added"), ("reopen_rate", "removed")}
@@ -181,8 +179,7 @@ def test_added_and_removed_kpis(tmp_path: Path) -> None:
 def test_by_member_status_changes_on_sales(tmp_path: Path) -> None:
     text = (SALES / "kpis.yaml").read_text(encoding="utf-8")
     assert text.count("target: {min: 9000}") == 1
-    new = tmp_path / "kpis.yaml"
-    new.write_text(text.replace("target: {min: 9000}", "target: {min: 7000}"), "utf-8")
+    new = write_kpis(tmp_path, text.replace("target: {min: 9000}", "target: {min: 7000}"))
     result = api.diff(SALES / "kpis.yaml", new, [SALES / "sales.csv"], by="rep")
     old = api.build_report(SALES / "kpis.yaml", by="rep")
     # Met under 7000 but below 9000 before: every such rep's status moves to met.
@@ -205,8 +202,7 @@ def test_by_member_status_changes_on_sales(tmp_path: Path) -> None:
 def test_untrusted_text_is_escaped_in_every_format(tmp_path: Path) -> None:
     text = (SUPPORT / "kpis.yaml").read_text(encoding="utf-8")
     evil = 'name: "Evil \\e[31m| <script>x</script>"'
-    new = tmp_path / "kpis.yaml"
-    new.write_text(text.replace("name: Customer satisfaction (CSAT)", evil), "utf-8")
+    new = write_kpis(tmp_path, text.replace("name: Customer satisfaction (CSAT)", evil))
     for fmt in ("text", "markdown", "github"):
         code, out, _ = invoke("diff", str(SUPPORT / "kpis.yaml"), str(new), "--no-data", "-f", fmt)
         assert code == 0
@@ -335,8 +331,7 @@ def test_a_changed_default_threshold_names_itself_as_the_cause(
     # progress (27.1 - 32.1) / (25.68 - 32.1) = 0.7788, expected 9/11 = 0.8182 (2026-01 to
     # 2026-10 of 2026-01 to 2026-12), ratio 0.9519: at_risk at 0.95, off_track at 0.96.
     text = (SUPPORT / "kpis.yaml").read_text("utf-8")
-    new = tmp_path / "kpis.yaml"
-    new.write_text(text.replace("{at_risk: 0.9}", f"{{at_risk: {threshold}}}"), "utf-8")
+    new = write_kpis(tmp_path, text.replace("{at_risk: 0.9}", f"{{at_risk: {threshold}}}"))
     code, out, _ = invoke("diff", str(SUPPORT / "kpis.yaml"), str(new), "-d",
                        str(SUPPORT / "tickets.csv"))
     assert f"      defaults.thresholds.at_risk: 0.9 → {threshold}" in out

@@ -13,6 +13,7 @@ from kpicli.api import validate_files
 from kpicli.engine.aggregate import formula_order
 from kpicli.engine.formula_graph import formula_graph
 from kpicli.model.kpifile import KPIFile
+from tests.helpers import write_kpis
 
 
 def graph(*formulas: tuple[str, str], measured: tuple[str, ...] = ("m",)):
@@ -61,8 +62,7 @@ kpis:
   - {id: a, name: First, formula: b}
   - {id: c, name: Third, formula: a}
 """
-    path = tmp_path / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_kpis(tmp_path, text)
     result = validate_files([path], select=["E005"], today=dt.date(2026, 6, 15))
     (found,) = [f for f in result.findings if f.rule == "E005"]
     assert found.line == 3 and "formulas form a cycle: b → c → a → b;" in found.message

@@ -28,6 +28,7 @@ from kpicli.writers.csvout import render_csv
 from kpicli.writers.jsonout import render_json
 from kpicli.writers.markdown import render_markdown
 from kpicli.writers.terminal import render_terminal
+from tests.helpers import write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden" / "reports"
@@ -161,7 +162,7 @@ def bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # without the partial period). The file is sorted by date, as exports are.
     lines = (out / "long.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [lines[0]] + [x for x in lines[1:] if x[:10] <= "2025-12-17"]
-    (out / "long_partial.csv").write_text("".join(kept), encoding="utf-8")
+    write_csv(out, "".join(kept), "long_partial.csv")
     return out
 
 

@@ -9,7 +9,7 @@ import pytest
 import kpicli.cli
 from kpicli.api import init as init_cmd
 from kpicli.errors import KpiError
-from tests.helpers import invoke
+from tests.helpers import invoke, write_csv, write_kpis
 
 app = kpicli.cli.app
 REPO_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -46,7 +46,7 @@ def test_init_each_example(tmp_path: Path, example: str, data: str) -> None:
 
 def test_init_refuses_to_overwrite_then_force_overwrites(tmp_path: Path) -> None:
     assert invoke("init", str(tmp_path))[0] == 0
-    (tmp_path / "kpis.yaml").write_text("title: mine\n", encoding="utf-8")
+    write_kpis(tmp_path, "title: mine\n")
     code, out, err = invoke("init", str(tmp_path))
     assert code == 2
     assert out == ""
@@ -62,7 +62,7 @@ def test_init_refuses_to_overwrite_then_force_overwrites(tmp_path: Path) -> None
 
 
 def test_init_refuses_when_only_one_file_exists(tmp_path: Path) -> None:
-    (tmp_path / "tickets.csv").write_text("mine\n", encoding="utf-8")
+    write_csv(tmp_path, "mine\n", "tickets.csv")
     code, _, err = invoke("init", str(tmp_path), "--example", "support")
     assert code == 2
     assert "tickets.csv already exists" in err
@@ -112,7 +112,7 @@ def test_example_dir_prefers_the_installed_copy(
 ) -> None:
     installed = tmp_path / "_examples"
     (installed / "sales").mkdir(parents=True)
-    (installed / "sales" / "kpis.yaml").write_text("version: 1\n", encoding="utf-8")
+    write_kpis(installed / "sales", "version: 1\n")
     monkeypatch.setattr(init_cmd, "_example_roots", lambda: [installed, REPO_EXAMPLES])
     assert init_cmd.example_dir("sales") == installed / "sales"
     assert init_cmd.example_dir("support") == REPO_EXAMPLES / "support"

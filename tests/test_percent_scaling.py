@@ -14,7 +14,7 @@ import pytest
 from hypothesis import settings
 
 from kpicli.api import build_report
-from tests.helpers import write_csv
+from tests.helpers import write_csv, write_kpis
 
 KPIS = """\
 version: 1
@@ -39,7 +39,7 @@ def _actual(tmp_path: Path, *files: str) -> float | None:
 
 def test_split_files_do_not_change_percent_scaling(tmp_path: Path) -> None:
     # The property test's failing example, reduced: one month, 0.5 and 60 (mean 30.25).
-    (tmp_path / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    write_kpis(tmp_path, KPIS)
     _csv(tmp_path / "all.csv", [("2024-01-10", "0.5"), ("2024-01-20", "60.0")])
     _csv(tmp_path / "a.csv", [("2024-01-10", "0.5")])
     _csv(tmp_path / "b.csv", [("2024-01-20", "60.0")])
@@ -48,7 +48,7 @@ def test_split_files_do_not_change_percent_scaling(tmp_path: Path) -> None:
 
 
 def test_fractions_in_every_file_are_scaled_together(tmp_path: Path) -> None:
-    (tmp_path / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    write_kpis(tmp_path, KPIS)
     _csv(tmp_path / "a.csv", [("2024-01-10", "0.5")])
     _csv(tmp_path / "b.csv", [("2024-01-20", "1")])  # alone: all 1, left alone
     # Together 0.5 and 1 are fractions: 50 and 100, mean 75.
@@ -57,13 +57,13 @@ def test_fractions_in_every_file_are_scaled_together(tmp_path: Path) -> None:
 
 
 def test_long_layout_split_files_scale_together(tmp_path: Path) -> None:
-    (tmp_path / "kpis.yaml").write_text(
+    write_kpis(
+        tmp_path,
         KPIS.replace("measure: {column: m0, aggregate: mean}", "measure: {aggregate: mean}"),
-        encoding="utf-8",
     )
     head = "period,kpi,value\n"
-    (tmp_path / "a.csv").write_text(head + "2024-01,rate,0.4\n", encoding="utf-8")
-    (tmp_path / "b.csv").write_text(head + "2024-01,rate,80\n", encoding="utf-8")
+    write_csv(tmp_path, head + "2024-01,rate,0.4\n", "a.csv")
+    write_csv(tmp_path, head + "2024-01,rate,80\n", "b.csv")
     assert _actual(tmp_path, "a.csv", "b.csv") == pytest.approx(40.2)  # (0.4 + 80) / 2
 
 

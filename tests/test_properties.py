@@ -38,7 +38,7 @@ from kpicli.writers.csvout import render_csv
 from kpicli.writers.jsonout import render_json
 from kpicli.writers.markdown import render_markdown
 from tests.corpus_cases import KPIS, data_csv, data_xlsx
-from tests.helpers import invoke, write_csv
+from tests.helpers import invoke, write_csv, write_kpis
 from tests.hypothesis_budget import examples
 
 COMMON = {
@@ -431,8 +431,7 @@ def test_row_order_and_splitting_do_not_change_results(
 
     model_of(raw)
     folder = tmp_path_factory.mktemp("order")
-    kpis = folder / "kpis.yaml"
-    kpis.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    kpis = write_kpis(folder, yaml.safe_dump(raw, sort_keys=False))
     other = rows[:]
     if "shuffled" in variant:
         random.Random(seed).shuffle(other)

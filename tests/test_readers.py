@@ -12,6 +12,7 @@ import pytest
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import COL, DATE, KPI, ROW, SRC, TARGET, VALUE
 from kpicli.readers.files import read_data
+from tests.helpers import write_csv
 
 DATA = Path(__file__).parent / "data"
 
@@ -198,10 +199,10 @@ def test_same_file_twice_is_read_once() -> None:
 
 
 def test_layout_and_columns_named_in_the_spec(tmp_path: Path) -> None:
-    p = tmp_path / "custom.csv"
-    p.write_text(
+    p = write_csv(
+        tmp_path,
         "when,metric_code,reading,goal\n2026-Q1,sales,10,12\n2026-Q2,sales,11,12\n",
-        encoding="utf-8",
+        "custom.csv",
     )
     spec = DataSpec(
         layout="long",
@@ -221,20 +222,19 @@ def test_layout_and_columns_named_in_the_spec(tmp_path: Path) -> None:
 
 
 def test_header_row_from_the_spec(tmp_path: Path) -> None:
-    p = tmp_path / "h.csv"
-    p.write_text("a,b\nmonth,visits\n2026-01,5\n", encoding="utf-8")
+    p = write_csv(tmp_path, "a,b\nmonth,visits\n2026-01,5\n", "h.csv")
     t = read_data([p], DataSpec(header_row=2))
     assert t.frame["visits"].tolist() == [5.0]
     assert t.sources[0].header_row == 2
 
 
 def test_kpi_rows_tracker_in_csv(tmp_path: Path) -> None:
-    p = tmp_path / "tracker.csv"
-    p.write_text(
+    p = write_csv(
+        tmp_path,
         "KPI,Target,Jan 2026,Feb-26,2026-03,Q2 2026\n"
         "Revenue,100,90,95,,\n"
         'Churn,2,"1,500",n/a,1.2,x\n',
-        encoding="utf-8",
+        "tracker.csv",
     )
     t = read_data([p])
     f = t.frame
@@ -254,8 +254,7 @@ def test_kpi_rows_tracker_in_csv(tmp_path: Path) -> None:
 
 
 def test_year_and_month_columns_make_the_period(tmp_path: Path) -> None:
-    p = tmp_path / "ym.csv"
-    p.write_text("Year,Month,orders\n2026,1,5\n2026,Feb,6\n2026,12,7\n", encoding="utf-8")
+    p = write_csv(tmp_path, "Year,Month,orders\n2026,1,5\n2026,Feb,6\n2026,12,7\n", "ym.csv")
     t = read_data([p])
     assert dates(t.frame) == ["2026-01-01", "2026-02-01", "2026-12-01"]
     assert t.frame["orders"].tolist() == [5.0, 6.0, 7.0]
@@ -264,13 +263,11 @@ def test_year_and_month_columns_make_the_period(tmp_path: Path) -> None:
 
 
 def test_period_labels_weeks_and_fiscal_years(tmp_path: Path) -> None:
-    p = tmp_path / "w.csv"
-    p.write_text("period,visits\n2026-W07,1\n2026-W08,2\n", encoding="utf-8")
+    p = write_csv(tmp_path, "period,visits\n2026-W07,1\n2026-W08,2\n", "w.csv")
     t = read_data([p])
     assert dates(t.frame) == ["2026-02-09", "2026-02-16"]
     assert t.native_grain == "week"
-    fy = tmp_path / "fy.csv"
-    fy.write_text("period,visits\nFY2026,1\nFY2027,2\n", encoding="utf-8")
+    fy = write_csv(tmp_path, "period,visits\nFY2026,1\nFY2027,2\n", "fy.csv")
     model = KPIFile.model_validate({"fiscal_year_start": 4, "kpis": []})
     t = read_data([fy], model=model)
     # FY2026 is the fiscal year ending in 2026: April 2025 to March 2026.
@@ -279,22 +276,20 @@ def test_period_labels_weeks_and_fiscal_years(tmp_path: Path) -> None:
 
 
 def test_dates_in_european_and_us_forms(tmp_path: Path) -> None:
-    de = tmp_path / "de.csv"
-    de.write_text("Datum;Wert\n31.01.2026;1\n01.02.2026;2\n", encoding="utf-8")
+    de = write_csv(tmp_path, "Datum;Wert\n31.01.2026;1\n01.02.2026;2\n", "de.csv")
     assert dates(read_data([de]).frame) == ["2026-01-31", "2026-02-01"]
-    us = tmp_path / "us.csv"
-    us.write_text("date,value\n1/31/2026,1\n2/1/2026,2\n", encoding="utf-8")
+    us = write_csv(tmp_path, "date,value\n1/31/2026,1\n2/1/2026,2\n", "us.csv")
     assert dates(read_data([us]).frame) == ["2026-01-31", "2026-02-01"]
-    ts = tmp_path / "ts.csv"
-    ts.write_text(
-        "created_at,value\n2026-01-31T23:10:00+02:00,1\n2026-02-01 08:00:00Z,2\n", encoding="utf-8"
+    ts = write_csv(
+        tmp_path,
+        "created_at,value\n2026-01-31T23:10:00+02:00,1\n2026-02-01 08:00:00Z,2\n",
+        "ts.csv",
     )
     assert dates(read_data([ts]).frame) == ["2026-01-31", "2026-02-01"]
 
 
 def test_duplicate_and_blank_header_names(tmp_path: Path) -> None:
-    p = tmp_path / "dup.csv"
-    p.write_text("date,Value,Value,,extra\n2026-01-05,1,2,3,\n", encoding="utf-8")
+    p = write_csv(tmp_path, "date,Value,Value,,extra\n2026-01-05,1,2,3,\n", "dup.csv")
     t = read_data([p])
     assert [c for c in t.frame.columns if not c.startswith("_")] == [
         "Value",
@@ -308,8 +303,7 @@ def test_duplicate_and_blank_header_names(tmp_path: Path) -> None:
 
 
 def test_text_dimensions_are_stripped_strings(tmp_path: Path) -> None:
-    p = tmp_path / "dims.csv"
-    p.write_text("date,team,n\n2026-01-05,  North ,1\n2026-01-06,,2\n", encoding="utf-8")
+    p = write_csv(tmp_path, "date,team,n\n2026-01-05,  North ,1\n2026-01-06,,2\n", "dims.csv")
     f = read_data([p]).frame
     assert f["team"].iloc[0] == "North"
     assert pd.isna(f["team"].iloc[1])
@@ -326,8 +320,9 @@ def test_paths_are_kept_as_given(tmp_path: Path) -> None:
 
 
 def test_a_name_and_a_value_column_are_records_when_the_model_says_so(tmp_path: Path) -> None:
-    p = tmp_path / "deals.csv"
-    p.write_text("date,name,value\n2026-01-05,Anna,1200\n2026-01-06,Ben,800\n", encoding="utf-8")
+    p = write_csv(
+        tmp_path, "date,name,value\n2026-01-05,Anna,1200\n2026-01-06,Ben,800\n", "deals.csv"
+    )
     assert read_data([p]).layout == "long"  # without a model, the names suggest KPIs
     model = KPIFile.model_validate(
         {"kpis": [{"id": "deal_value", "name": "Deal value", "measure": {"column": "value"}}]}
@@ -339,8 +334,9 @@ def test_a_name_and_a_value_column_are_records_when_the_model_says_so(tmp_path: 
 
 
 def test_a_text_value_column_is_not_a_long_table(tmp_path: Path) -> None:
-    p = tmp_path / "risk.csv"
-    p.write_text("date,metric,value,n\n2026-01-05,risk,high,1\n2026-01-06,risk,low,2\n")
+    p = write_csv(
+        tmp_path, "date,metric,value,n\n2026-01-05,risk,high,1\n2026-01-06,risk,low,2\n", "risk.csv"
+    )
     t = read_data([p])
     assert t.layout == "records"
     assert t.frame["value"].tolist() == ["high", "low"]

@@ -10,6 +10,7 @@ import pytest
 from kpicli.errors import DataError, KpiError
 from kpicli.model.kpifile import DataSpec
 from kpicli.readers.files import read_data
+from tests.helpers import write_csv
 
 DATA = Path(__file__).parent / "data"
 
@@ -129,10 +130,10 @@ def test_xlsx_named_csv(tmp_path: Path) -> None:
 
 
 def test_ragged_csv_names_the_line(tmp_path: Path) -> None:
-    p = tmp_path / "ragged.csv"
-    p.write_text(
+    p = write_csv(
+        tmp_path,
         "date,value\n2026-01-01,1\n2026-01-02,2,3,4\n2026-01-03,3\n2026-01-04,4\n",
-        encoding="utf-8",
+        "ragged.csv",
     )
     assert fails([p], base=None) == (
         f"cannot read {p}: line 3 has more fields than the header (2); "
@@ -141,8 +142,9 @@ def test_ragged_csv_names_the_line(tmp_path: Path) -> None:
 
 
 def test_trailing_delimiters_are_harmless(tmp_path: Path) -> None:
-    p = tmp_path / "trailing.csv"
-    p.write_text("date,value\n2026-01-01,1\n2026-01-02,2,\n2026-01-03,3,,\n", encoding="utf-8")
+    p = write_csv(
+        tmp_path, "date,value\n2026-01-01,1\n2026-01-02,2,\n2026-01-03,3,,\n", "trailing.csv"
+    )
     t = read_data([p])
     assert t.frame["value"].tolist() == [1.0, 2.0, 3.0]
     assert [c for c in t.frame.columns if not c.startswith("_")] == ["value"]

@@ -23,7 +23,7 @@ from kpicli.engine import periods as P
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.values import parse_period_label, parse_quarter_word, two_digit_year
 from kpicli.readers.numbers import to_dates
-from tests.helpers import invoke, kpi_item, kpis_yaml, write_kpis
+from tests.helpers import invoke, kpi_item, kpis_yaml, write_csv, write_kpis
 from tests.hypothesis_budget import examples
 
 
@@ -144,7 +144,7 @@ def test_day_month_order(values: list[str], kwargs: dict, first: str | None, day
 def test_order_is_an_info_finding_naming_the_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # data files are named from the working directory
     rows = ["date,orders"] + [f"{d:02d}.01.2026,1" for d in range(1, 32)]
-    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_csv(tmp_path, "\n".join(rows) + "\n", "d.csv")
     kpis = _kpis(tmp_path, "d.csv", [("orders", "sum", 20)])
     code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
@@ -193,7 +193,7 @@ def test_seattle_weather_slashed_dates_with_date_column(tmp_path: Path) -> None:
         if d.year == 2013 and d.month == 12:
             total_dec += rain
         lines.append(f"{d:%Y/%m/%d},{rain},{10 + i % 5},rain")
-    (tmp_path / "seattle-weather.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_csv(tmp_path, "\n".join(lines) + "\n", "seattle-weather.csv")
     kpis = _kpis(tmp_path, "seattle-weather.csv", [("precipitation", "sum", 100)],
                  date_column="date")  # fmt: skip
     code, out, err = invoke("report", str(kpis), "--format", "json")
@@ -210,7 +210,7 @@ def _daily(tmp_path: Path, last: dt.date) -> Path:
     while d <= last:
         lines.append(f"{d.isoformat()},10,4")
         d += dt.timedelta(days=1)
-    (tmp_path / "daily.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_csv(tmp_path, "\n".join(lines) + "\n", "daily.csv")
     return tmp_path / "daily.csv"
 
 
@@ -231,7 +231,7 @@ kpis:
     measure: {column: rating, aggregate: mean}
     target: 4
 """
-    (tmp_path / "kpis.yaml").write_text(text, encoding="utf-8")
+    write_kpis(tmp_path, text)
     return tmp_path / "kpis.yaml"
 
 
@@ -310,7 +310,7 @@ def test_partial_period_in_the_workbook_title(tmp_path: Path) -> None:
 
 def test_period_grain_data_is_complete(tmp_path: Path) -> None:
     rows = ["month,orders"] + [f"2026-{m:02d},{100 + m}" for m in range(1, 12)]
-    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_csv(tmp_path, "\n".join(rows) + "\n", "m.csv")
     code, out, err = invoke("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 100)])),
                          "--format", "json")  # fmt: skip
     assert code == 0, err
@@ -321,7 +321,7 @@ def test_period_grain_data_is_complete(tmp_path: Path) -> None:
 
 def test_report_finer_than_the_data_is_an_error_naming_its_grain(tmp_path: Path) -> None:
     rows = ["year,orders", "2019,10", "2020 (2),12", "2021,15"]
-    (tmp_path / "y.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_csv(tmp_path, "\n".join(rows) + "\n", "y.csv")
     kpis = _kpis(tmp_path, "y.csv", [("orders", "sum", 10)])
     code, out, err = invoke("report", str(kpis))
     assert code == 2
@@ -343,7 +343,7 @@ def test_several_date_columns_name_the_one_used(tmp_path: Path, monkeypatch: pyt
     for i in range(12):
         review = ("2026-01-31", "2026-02-28", "2026-03-31")[i % 3]
         rows.append(f"E{i},2015-{i % 12 + 1:02d}-03,{review},{1000 + i}")
-    (tmp_path / "hr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_csv(tmp_path, "\n".join(rows) + "\n", "hr.csv")
     kpis = _kpis(tmp_path, "hr.csv", [("Salary", "count", 1)])
     code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
@@ -419,14 +419,13 @@ def test_negative_percent_and_money_are_legitimate_range_and_counts_are_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # data files are named from the working directory
-    (tmp_path / "v.csv").write_text(
-        "month,inflation,profit,visits,score\n"
-        "2026-01,-0.5,-100,3,50\n"
-        "2026-02,2.5,50,-1,120\n",
-        encoding="utf-8",
+    write_csv(
+        tmp_path,
+        "month,inflation,profit,visits,score\n2026-01,-0.5,-100,3,50\n2026-02,2.5,50,-1,120\n",
+        "v.csv",
     )
-    kpis = tmp_path / "kpis.yaml"
-    kpis.write_text(
+    kpis = write_kpis(
+        tmp_path,
         """version: 1
 title: Values
 data: {path: v.csv}
@@ -436,7 +435,6 @@ kpis:
   - {id: visits, name: Number of site visits, unit: count, target: 2}
   - {id: score, name: Survey score out of 100, unit: points, target: 60, range: [0, 100]}
 """,
-        encoding="utf-8",
     )
     code, out, err = invoke("report", str(kpis), "--format", "json")
     assert code == 0, err
@@ -449,11 +447,10 @@ kpis:
 
 
 def test_range_with_min_above_max_is_a_definition_error(tmp_path: Path) -> None:
-    kpis = tmp_path / "kpis.yaml"
-    kpis.write_text(
+    kpis = write_kpis(
+        tmp_path,
         "version: 1\nkpis:\n  - id: score\n    name: Survey score out of 100\n"
         "    range: [100, 0]\n    target: 60\n",
-        encoding="utf-8",
     )
     code, out, _ = invoke("validate", str(kpis), "--format", "json")
     assert code == 1
@@ -502,7 +499,7 @@ def test_show_marks_an_in_progress_period(tmp_path: Path) -> None:
 
 def test_one_date_per_month_is_a_monthly_figure_not_a_partial_month(tmp_path: Path) -> None:
     rows = ["date,orders"] + [f"2026-{m:02d}-15,{10 * m}" for m in range(1, 11)]
-    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_csv(tmp_path, "\n".join(rows) + "\n", "m.csv")
     code, out, err = invoke("report", str(_kpis(tmp_path, "m.csv", [("orders", "sum", 50)])),
                          "--format", "json")  # fmt: skip
     assert code == 0, err

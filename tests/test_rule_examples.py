@@ -13,6 +13,7 @@ import pytest
 
 from kpicli.api import build_report, validate_files
 from kpicli.engine.rules import CATALOGUE, Example, Rule
+from tests.helpers import write_csv, write_kpis
 
 TODAY = dt.date(2026, 6, 15)  # T503 and D604 compare against today
 
@@ -32,9 +33,9 @@ def _rule_ids(rule_filter: str) -> list[str]:
 
 def _found(tmp_path: Path, rule: Rule, example: Example) -> list[str]:
     """The messages of ``rule``'s findings on ``example`` (a kpis.yaml and its data.csv)."""
-    (tmp_path / "kpis.yaml").write_text(example.kpis, encoding="utf-8")
+    write_kpis(tmp_path, example.kpis)
     if example.data is not None:
-        (tmp_path / "data.csv").write_text(example.data, encoding="utf-8")
+        write_csv(tmp_path, example.data)
     if rule.found_by == "report":
         findings = build_report(tmp_path / "kpis.yaml", today=TODAY).findings
     else:

@@ -84,8 +84,7 @@ def assert_passes(tmp_path: Path, text: str, rule: str) -> None:
 
 
 def test_good_kpi_is_clean(tmp_path: Path) -> None:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(doc(kpi()), encoding="utf-8")
+    path = write_kpis(tmp_path, doc(kpi()))
     result = validate_files([path], today=TODAY)
     assert result.findings == []
     assert result.exit_code == 0
@@ -346,8 +345,7 @@ def test_t503_due_past_depends_on_today(tmp_path: Path) -> None:
     text = doc(kpi(target="{value: 85, due: 2026-05}"))
     assert_fires(tmp_path, text, "T503", "target:", contains="2026-05-31")
     assert_passes(tmp_path, doc(kpi(target="{value: 85, due: 2026-06}")), "T503")
-    path = tmp_path / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_kpis(tmp_path, text)
     earlier = validate_files([path], select="T503", today=dt.date(2026, 5, 31))
     assert earlier.findings == []
 

@@ -20,7 +20,7 @@ from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.table import DATE, KPI, ROW, TARGET, VALUE
 from kpicli.readers.files import read_data
 from kpicli.readers.headers import header_block, parts_period, strip_marks
-from tests.helpers import invoke, new_sheet, write_kpis
+from tests.helpers import invoke, new_sheet, write_csv, write_kpis
 
 
 def ym(frame: pd.DataFrame) -> list[str]:
@@ -302,8 +302,7 @@ def test_unknown_section_is_one_clear_error(
 
 
 def test_section_on_a_single_table_says_so(tmp_path: Path) -> None:
-    p = tmp_path / "one.csv"
-    p.write_text("date,sales\n2026-01-01,5\n2026-02-01,6\n", encoding="utf-8")
+    p = write_csv(tmp_path, "date,sales\n2026-01-01,5\n2026-02-01,6\n", "one.csv")
     with pytest.raises(DataError) as exc:
         read_data([p], DataSpec(section=2))
     assert "holds one table" in exc.value.message and "data.section" in exc.value.message
@@ -318,9 +317,8 @@ def test_stacked_tables_report_and_note(tmp_path: Path) -> None:
 
 def test_csv_with_repeated_header_lines_is_one_table(tmp_path: Path) -> None:
     """Exports joined end to end repeat their header without a title: all rows count."""
-    p = tmp_path / "joined.csv"
-    p.write_text(
-        "date,sales\n2026-01-01,5\n2026-01-02,6\ndate,sales\n2026-02-01,7\n", encoding="utf-8"
+    p = write_csv(
+        tmp_path, "date,sales\n2026-01-01,5\n2026-01-02,6\ndate,sales\n2026-02-01,7\n", "joined.csv"
     )
     t = read_data([p])
     assert t.frame["sales"].tolist() == [5.0, 6.0, 7.0]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import invoke
+from tests.helpers import invoke, write_csv
 from tests.sql_helpers import actuals_of, assert_same, kpi_file, team_rows
 
 pytest.importorskip("duckdb")  # the [sql] extra; the test extra installs it
@@ -123,8 +123,7 @@ def test_a_cell_duckdb_cannot_read_falls_back_to_pandas_with_a_note(tmp_path: Pa
 
 
 def test_dates_duckdb_cannot_spell_stay_with_pandas(tmp_path: Path) -> None:
-    data = tmp_path / "q.csv"
-    data.write_text("quarter,handled\n2025-Q1,3\n2025-Q2,4\n2025-Q3,5\n", encoding="utf-8")
+    data = write_csv(tmp_path, "quarter,handled\n2025-Q1,3\n2025-Q2,4\n2025-Q3,5\n", "q.csv")
     kpis = ("  - id: handled\n    name: Handled\n    unit: count\n"
             "    measure: {column: handled, aggregate: sum}\n    target: 3\n")
     path = kpi_file(tmp_path, kpis, period="quarter", data="  engine: duckdb")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import invoke
+from tests.helpers import invoke, write_kpis
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -42,7 +42,7 @@ def test_all_missing_column_filters_to_no_rows(tmp_path: Path, engine: str) -> N
         }
     )
     pq.write_table(table, tmp_path / "data.parquet")
-    (tmp_path / "kpis.yaml").write_text(KPIS.format(engine=engine), encoding="utf-8")
+    write_kpis(tmp_path, KPIS.format(engine=engine))
     done = invoke("report", str(tmp_path / "kpis.yaml"), "--period", "2026-01", "-f", "json"
     )
     assert done.exit_code == 0, done.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import invoke
+from tests.helpers import invoke, write_kpis
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -42,7 +42,7 @@ def test_findings_name_the_parquet_file_from_the_working_directory(
         ),
         team / "data.parquet",
     )
-    (team / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    write_kpis(team, KPIS)
     monkeypatch.chdir(tmp_path)
     done = invoke("report", "team/kpis.yaml", "--period", "2026-01", "-f", "json")
     assert done.exit_code == 0, done.output

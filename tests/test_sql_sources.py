@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from kpicli.model.dataurl import redact, url_problem
-from tests.helpers import invoke
+from tests.helpers import invoke, write_csv
 from tests.sql_helpers import actuals_of, assert_same, kpi_file, load_pg, need_duckdb
 
 need_duckdb()
@@ -196,9 +196,10 @@ def test_parquet_engine_choice(tmp_path: Path) -> None:
 
 def test_pandas_first_last_follow_the_date_not_the_row_order(tmp_path: Path) -> None:
     """first/last: by date, ties in row order — also on the pandas path (CSV rows unsorted)."""
-    (tmp_path / "rows.csv").write_text(
+    write_csv(
+        tmp_path,
         "day,score\n2026-01-20,1\n2026-01-05,2\n2026-01-05,3\n2026-01-31,\n2026-01-10,4\n",
-        encoding="utf-8",
+        "rows.csv",
     )
     kpis = ("  - id: f\n    name: First score\n    measure: {column: score, aggregate: first}\n"
             "  - id: l\n    name: Last score\n    measure: {column: score, aggregate: last}\n")

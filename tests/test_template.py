@@ -23,7 +23,7 @@ from kpicli import api
 from kpicli.engine.template import _bounds, entry_periods
 from kpicli.model.entry_layout import DATA_SHEET, INSTRUCTIONS_SHEET, MARKER_SHEET
 from kpicli.writers.template import write_template
-from tests.helpers import invoke
+from tests.helpers import invoke, write_kpis
 
 ROOT = Path(__file__).resolve().parent.parent
 SALES = ROOT / "examples" / "sales"
@@ -77,8 +77,7 @@ TODAY = dt.date(2026, 11, 30)
 
 @pytest.fixture
 def kpis(tmp_path: Path) -> Path:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(KPIS, encoding="utf-8")
+    path = write_kpis(tmp_path, KPIS)
     return path
 
 
@@ -255,9 +254,8 @@ def test_default_periods_are_the_fiscal_year_of_today() -> None:
 
 
 def test_fiscal_quarter_headers_read_back(tmp_path: Path) -> None:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(
-        KPIS.replace("period: month", "period: quarter\nfiscal_year_start: 4"), "utf-8"
+    path = write_kpis(
+        tmp_path, KPIS.replace("period: month", "period: quarter\nfiscal_year_start: 4")
     )
     out = tmp_path / "entry.xlsx"
     write_template(api.template_plan(path, today=TODAY), out, today=TODAY)
@@ -315,10 +313,9 @@ def test_range_key_sets_the_validation_of_a_percent_kpi(tmp_path: Path) -> None:
 
     if "range" not in KPI.model_fields:
         pytest.skip("this KPI model has no range: key")
-    path = tmp_path / "kpis.yaml"
-    path.write_text(
+    path = write_kpis(
+        tmp_path,
         KPIS.replace("    target: {min: 85}\n", "    target: {min: 85}\n    range: [-50, 150]\n"),
-        "utf-8",
     )
     out = tmp_path / "entry.xlsx"
     write_template(api.template_plan(path, periods="2026-01", today=TODAY), out, today=TODAY)

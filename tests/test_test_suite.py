@@ -1,5 +1,6 @@
 """The test suite keeps its own rules: a broken import of kpicli fails (never skips), one
-shared way to run `kpi`, and example budgets that follow the Hypothesis profile."""
+shared way to run `kpi` and to write KPI files and CSVs, and example budgets that follow the
+Hypothesis profile."""
 
 from __future__ import annotations
 
@@ -50,6 +51,66 @@ def test_kpi_runs_through_the_shared_invoke() -> None:
         for call in _calls(path, "CliRunner")
     ]
     assert builders == []
+
+
+def _data_file_name(node: ast.expr, names: dict[str, str]) -> str | None:
+    """The file name of ``folder / "x.csv"`` (or of a variable assigned one), when it is a
+    CSV or a KPI file."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Div)
+        and isinstance(node.right, ast.Constant)
+        and isinstance(node.right.value, str)
+        and node.right.value.endswith((".csv", "kpis.yaml"))
+    ):
+        return node.right.value
+    return None
+
+
+def test_kpi_files_and_csvs_are_written_through_the_helpers() -> None:
+    """tests/helpers.py's write_kpis / write_csv (the kpi_file / csv_file fixtures) write every
+    KPI file and CSV a test makes, not ``(tmp_path / "data.csv").write_text(...)`` copies
+    (a file rewritten from its own text in place may stay)."""
+    offenders = []
+    for path in suite_modules():
+        if path.name in ("helpers.py", "make_test_data.py"):  # the helpers; the data generator
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            names: dict[str, str] = {}
+            for node in ast.walk(func):
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    target = node.targets[0]
+                    name = _data_file_name(node.value, names)
+                    if isinstance(target, ast.Name) and name:
+                        names[target.id] = name
+            for call in _calls_in(func, "write_text"):
+                receiver = call.func.value  # type: ignore[attr-defined]
+                rewrites_itself = isinstance(receiver, ast.Name) and any(
+                    isinstance(n, ast.Attribute)
+                    and n.attr == "read_text"
+                    and isinstance(n.value, ast.Name)
+                    and n.value.id == receiver.id
+                    for arg in call.args
+                    for n in ast.walk(arg)
+                )
+                if _data_file_name(receiver, names) and not rewrites_itself:
+                    offenders.append(f"{path.relative_to(TESTS)}:{call.lineno}")
+    assert offenders == [], f"write KPI files and CSVs with tests/helpers.py: {offenders}"
+
+
+def _calls_in(tree: ast.AST, attribute: str) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == attribute
+    ]
 
 
 def test_example_budget_follows_the_profile() -> None:

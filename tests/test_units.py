@@ -29,6 +29,7 @@ from kpicli.model.units import (
 )
 from kpicli.readers.layout.vocabulary import norm as reader_norm
 from kpicli.writers.xlsx import axis_format, delta_format, unit_label
+from tests.helpers import write_csv, write_kpis
 
 # unit, kind, percent (0-100), text of 12.345, signed text of -3, Excel number format
 UNITS = [
@@ -154,15 +155,15 @@ def test_reader_and_aggregator_agree_on_tricky_labels(tmp_path: Path, label: str
     # The reader decides which long-table rows belong to a percent KPI (and scales their
     # fractions); the aggregator picks the KPI's rows. Were their normal forms different,
     # the KPI would get no rows or unscaled 0.5/0.6 values.
-    (tmp_path / "kpis.yaml").write_text(
+    write_kpis(
+        tmp_path,
         "version: 1\nperiod: month\nkpis:\n"
         "  - id: nr\n    name: Net Revenue\n    unit: percent\n"
         "    measure: {aggregate: mean}\n",
-        encoding="utf-8",
     )
     rows = [("2024-01-15", "0.5"), ("2024-02-15", "0.6")]
-    (tmp_path / "d.csv").write_text(
-        "date,kpi,value\n" + "".join(f'{d},"{label}",{v}\n' for d, v in rows), encoding="utf-8"
+    write_csv(
+        tmp_path, "date,kpi,value\n" + "".join(f'{d},"{label}",{v}\n' for d, v in rows), "d.csv"
     )
     report = build_report(tmp_path / "kpis.yaml", [str(tmp_path / "d.csv")])
     (k,) = report.kpis
@@ -187,7 +188,6 @@ def test_rules_ask_the_vocabulary(tmp_path: Path, unit: str, fires: bool) -> Non
     # the 0-100 scale; percentage points are a difference, summed and above 100 legitimately.
     from kpicli.api import validate_files
 
-    path = tmp_path / "kpis.yaml"
-    path.write_text(RULE_KPIS.format(unit=unit), encoding="utf-8")
+    path = write_kpis(tmp_path, RULE_KPIS.format(unit=unit))
     result = validate_files([path], select=["A303", "M202"])
     assert sorted({f.rule for f in result.findings}) == (["A303", "M202"] if fires else [])

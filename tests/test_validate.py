@@ -12,7 +12,7 @@ from defusedxml import ElementTree as SafeET
 import kpicli.cli  # noqa: F401 - registers every command on the app
 from kpicli.api import validate_files
 from kpicli.engine.rules import CATALOGUE
-from tests.helpers import invoke
+from tests.helpers import invoke, write_kpis
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 MISTAKES = FIXTURES / "mistakes.yaml"
@@ -97,8 +97,7 @@ def test_clean_file_exits_0() -> None:
 
 
 def test_yaml_syntax_error_reports_parser_position(tmp_path: Path) -> None:
-    bad = tmp_path / "kpis.yaml"
-    bad.write_text("version: 1\nkpis:\n  - id: a\n    name: [oops\n  - id: b\n", encoding="utf-8")
+    bad = write_kpis(tmp_path, "version: 1\nkpis:\n  - id: a\n    name: [oops\n  - id: b\n")
     res = validate(str(bad))
     assert res.exit_code == 1
     m = TEXT_LINE.match(res.stdout.splitlines()[0])
@@ -110,8 +109,7 @@ def test_keep_going_one_broken_kpi_does_not_hide_the_others(tmp_path: Path) -> N
             .replace("    target: {value: 85, due: 2026-12}", "    targte: {value: 85, due: 2026-12}")
             .replace("name: Median first-response time", "name: Performance")
             .replace("    target: {max: 40}", "    target: {max: 40}\n    weight: heavy"))
-    path = tmp_path / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_kpis(tmp_path, text)
     result = validate_files([path], today=__import__("datetime").date(2026, 6, 15))
     rules = sorted(f.rule for f in result.findings)
     assert rules == ["E002", "E002", "S101"]
@@ -315,8 +313,7 @@ def test_warnings_only_exit_0_unless_strict() -> None:
 
 def test_info_never_fails(tmp_path: Path) -> None:
     text = CLEAN.read_text(encoding="utf-8").replace("kind: leading", "kind: lagging")
-    path = tmp_path / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_kpis(tmp_path, text)
     res = validate(str(path), "--strict")
     assert res.exit_code == 0
     assert "R403 info" in res.stdout
@@ -336,8 +333,7 @@ def test_ignore_on_a_kpi(tmp_path: Path) -> None:
         "    target: {value: 120, due: 2026-02}",
         "    target: {value: 120, due: 2026-02}\n    ignore: [A303, T]",
     )
-    path = tmp_path / "kpis.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = write_kpis(tmp_path, text)
     res = validate(str(path), "--format", "json")
     csat = [f["rule"] for f in json.loads(res.stdout)["findings"] if f["kpi"] == "csat"]
     assert "A303" not in csat and "T502" not in csat and "T503" not in csat
@@ -366,7 +362,7 @@ def test_default_file_is_kpis_yaml_in_the_current_folder(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     res = validate()
     assert res.exit_code == 2 and "kpis.yaml" in res.stderr
-    (tmp_path / "kpis.yaml").write_text(CLEAN.read_text(encoding="utf-8"), encoding="utf-8")
+    write_kpis(tmp_path, CLEAN.read_text(encoding="utf-8"))
     res = validate()
     assert res.exit_code == 0, res.output
 
@@ -403,8 +399,7 @@ def test_output_file(tmp_path: Path, fmt: str) -> None:
 
 
 def test_output_must_not_be_an_input(tmp_path: Path) -> None:
-    path = tmp_path / "kpis.yaml"
-    path.write_text(CLEAN.read_text(encoding="utf-8"), encoding="utf-8")
+    path = write_kpis(tmp_path, CLEAN.read_text(encoding="utf-8"))
     res = validate(str(path), "-o", str(path))
     assert res.exit_code == 2
     assert path.read_text(encoding="utf-8") == CLEAN.read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import kpicli.cli  # noqa: F401 - registers every command on the app
-from tests.helpers import Ran, invoke
+from tests.helpers import Ran, invoke, write_csv, write_kpis
 
 CSV = """\
 closed_at,csat,tickets,notes,late
@@ -86,8 +86,8 @@ def run(*args: str) -> Ran:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "data.csv").write_text(CSV, encoding="utf-8")
-    (tmp_path / "kpis.yaml").write_text(KPIS, encoding="utf-8")
+    write_csv(tmp_path, CSV)
+    write_kpis(tmp_path, KPIS)
     return tmp_path
 
 
@@ -110,7 +110,7 @@ def test_data_rules_with_data_option(project: Path) -> None:
 
 def test_data_path_in_the_file(project: Path) -> None:
     text = KPIS.replace("kpis:\n", "data: {path: data.csv, date_column: closed_at}\nkpis:\n", 1)
-    (project / "kpis.yaml").write_text(text, encoding="utf-8")
+    write_kpis(project, text)
     res = run(str(project / "kpis.yaml"))
     rules = {f["rule"] for f in json.loads(res.stdout)["findings"]}
     assert {"M201", "M203", "M204", "M205", "A304"} <= rules
@@ -121,7 +121,7 @@ def test_data_path_in_the_file(project: Path) -> None:
 
 def test_unreadable_data_path_is_a_finding_at_that_node(project: Path) -> None:
     text = KPIS.replace("kpis:\n", "data:\n  path: missing.csv\nkpis:\n", 1)
-    (project / "kpis.yaml").write_text(text, encoding="utf-8")
+    write_kpis(project, text)
     res = run(str(project / "kpis.yaml"))
     assert res.exit_code == 1
     found = [f for f in json.loads(res.stdout)["findings"] if f["rule"] == "M206"]
@@ -140,7 +140,7 @@ def test_missing_data_option_exits_2(project: Path) -> None:
 def test_ignore_on_a_kpi_silences_a_data_rule(project: Path) -> None:
     text = KPIS.replace("    target: {value: 300, due: 2026-08}\n",
                         "    target: {value: 300, due: 2026-08}\n    ignore: [A304]\n")
-    (project / "kpis.yaml").write_text(text, encoding="utf-8")
+    write_kpis(project, text)
     res = run(str(project / "kpis.yaml"), "--data", str(project / "data.csv"))
     assert "A304" not in {f["rule"] for f in json.loads(res.stdout)["findings"]}
 
