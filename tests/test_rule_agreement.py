@@ -70,3 +70,18 @@ def test_report_and_validate_agree(
     from_report = _rules(json.loads(reported.stdout)["findings"])
     assert from_validate == expected, name
     assert from_report == expected, name
+
+
+@pytest.mark.parametrize(("name", "data", "extra", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_report_names_the_same_rule_when_the_data_is_aggregated_in_duckdb(
+    kpi_file: KpiFile, csv_file: CsvFile, name: str, data: str, extra: str, expected: set[str]
+) -> None:
+    # The SQL plan describes a KPI it cannot compute with the same typed problem as the pandas
+    # path (it used to hand over bare text, and the report failed on it).
+    kpis = kpi_file(BASE.replace("period: month\n", "period: month\ndata: {engine: duckdb}\n")
+                    + extra + "\n")
+    reported = invoke("report", kpis, "--data", csv_file(data), "-f", "json")
+    assert reported.exit_code == 0, reported.output
+    findings = json.loads(reported.stdout)["findings"]
+    assert _rules(findings) == expected, name
+    assert {f["letter"] for f in findings if f["rule"] in expected} == {min(expected)[0]}

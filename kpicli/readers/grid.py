@@ -117,7 +117,6 @@ def year_period_grid(sheet: Sheet) -> Sheet | None:
         findings.append(
             sheet.finding(
                 "D601",
-                "warning",
                 f"the grid has {len(at)} cell{'s' if len(at) != 1 else ''} that "
                 f"{'are' if len(at) != 1 else 'is'} not a number ({cells}{more}); treated as "
                 "missing. Type a number or leave the cell empty",

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kpicli.engine.rules.catalogue import finding
 from kpicli.errors import DataError, KpiError
 from kpicli.model.dataurl import SCHEMES as _SCHEMES
 from kpicli.model.dataurl import is_url, redact, url_problem
@@ -634,9 +635,9 @@ def read_sql_table(
         findings: list[Finding] = list(request.plan.findings) if request.plan is not None else []
         if n_future and int(n_future) > 0:
             findings.append(
-                Finding(
-                    rule="D604", severity="warning", letter="D",
-                    message=f"{int(n_future)} rows are dated after today ({today.isoformat()}), "
+                finding(
+                    "D604",
+                    f"{int(n_future)} rows are dated after today ({today.isoformat()}), "
                     f"up to {pd.Timestamp(hi).date().isoformat()}; check the date column",
                     location=f"{shown} (column {date_col!r})",
                 )
@@ -644,9 +645,9 @@ def read_sql_table(
         if prof.dup_groups:
             dims = len(columns) - len({date_col, kpi_col, value_col, target_col} - {None}) > 0
             findings.append(
-                Finding(
-                    rule="D602", severity="warning", letter="D",
-                    message=f"{prof.dup_groups} KPI/period{'/group' if dims else ''} entries "
+                finding(
+                    "D602",
+                    f"{prof.dup_groups} KPI/period{'/group' if dims else ''} entries "
                     f"appear more than once ({prof.dup_rows} rows); the duplicates are "
                     "aggregated together — remove the extra rows or add the column that tells "
                     "them apart",
@@ -654,9 +655,9 @@ def read_sql_table(
                 )
             )
         findings.append(
-            Finding(
-                rule="D600", severity="info", letter="D",
-                message=f"{shown}: row-level checks that need every row in memory (non-numeric "
+            finding(
+                "D600",
+                f"{shown}: row-level checks that need every row in memory (non-numeric "
                 "cells D601, impossible values D606) are not run when the data is aggregated "
                 f"in {sqlplan.DIALECTS[backend.dialect].name}",
                 location=shown,

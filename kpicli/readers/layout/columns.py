@@ -246,7 +246,6 @@ def date_order_finding(sheet: Sheet, name: str, dates: Dates) -> Finding | None:
     first = int(sheet.rows[hit[0]]) if len(hit) else int(sheet.rows[0]) if len(sheet.rows) else None
     return sheet.finding(
         "D620",
-        "info",
         f"dates in column {name!r} are read as {order.text} ({order.example!r}), decided by "
         f"{order.reason}; if that is wrong, set data.dayfirst: {other} (or data.date_format) "
         "in the KPI file",
@@ -309,11 +308,11 @@ def _dates_and_drops(
         findings.append(
             sheet.finding(
                 "D610",
-                "info",
                 f"{len(rows)} total row{'s' if len(rows) != 1 else ''} skipped "
                 f"({_places(sheet, rows, letter or '', None)}); kpicli computes totals itself",
                 int(rows[0]),
                 letter,
+                severity="info",  # nothing is lost: the catalogue declares this strength
             )
         )
     other = drop[~total]
@@ -323,7 +322,6 @@ def _dates_and_drops(
         findings.append(
             sheet.finding(
                 "D607",
-                "warning",
                 f"{n} row{'s' if n != 1 else ''} in {sheet.where} "
                 f"{'have' if n != 1 else 'has'} no readable date in column {label or name!r} and "
                 f"{'were' if n != 1 else 'was'} skipped "

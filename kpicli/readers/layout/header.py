@@ -148,7 +148,6 @@ def build_sheet(
         out.findings.append(
             out.finding(
                 "D609",
-                "warning",
                 f"the header repeats column names: {what}; give each column its own name so "
                 "KPIs read the column you mean",
                 header_row,

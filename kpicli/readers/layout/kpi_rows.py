@@ -120,7 +120,6 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
         findings.append(
             sheet.finding(
                 "D610",
-                "warning",
                 f"{k} row{'s' if k != 1 else ''} with values but no KPI name in column "
                 f"{label_col!r} skipped "
                 f"({_places(sheet, unnamed, letters[label_col], None)}); name the KPI in "

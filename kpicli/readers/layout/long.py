@@ -73,7 +73,6 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
             findings.append(
                 sheet.finding(
                     "D610",
-                    "warning",
                     f"{len(lost)} row{'s' if len(lost) != 1 else ''} with a value but no KPI name "
                     f"in column {kpi_col!r} skipped "
                     f"({_places(sheet, sheet.rows[lost], letters[kpi_col], None)}); name the KPI "

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from kpicli.engine.rules.catalogue import Severity, finding
 from kpicli.model.results import Finding
 from kpicli.model.table import ROW, SRC, Source
 from kpicli.readers.headers import (
@@ -68,19 +69,20 @@ class Sheet:
     def finding(
         self,
         rule: str,
-        severity: str,
         message: str,
         row: int | None = None,
         letter: str | None = None,
+        *,
+        severity: Severity | None = None,
     ) -> Finding:
-        return Finding(
-            rule=rule,
-            severity=severity,  # type: ignore[arg-type]
-            message=message,
+        """A finding of catalogue rule ``rule`` at a cell (or line) of this sheet."""
+        return finding(
+            rule,
+            message,
+            severity=severity,
             location=self.cell(row, letter) if row is not None else self.path,
             file=self.path,
             line=row,
-            letter="D",
         )
 
 
@@ -156,7 +158,6 @@ def _non_numeric_finding(
     shown = raw.iloc[bad].to_numpy(dtype=object) if isinstance(raw, pd.Series) else raw[bad]
     return sheet.finding(
         "D601",
-        "warning",
         f"{what} has {n} value{'s' if n != 1 else ''} that {'are' if n != 1 else 'is'} not a "
         f"number ({_places(sheet, rows[bad], lt, shown)}); "
         f"{'they are' if n != 1 else 'it is'} treated as missing. Type a number (85, 85%, "
@@ -194,7 +195,6 @@ def _uncalculated_findings(sheet: Sheet) -> list[Finding]:
         out.append(
             sheet.finding(
                 "D608",
-                "warning",
                 f"formula{'' if one else 's'} in {listing} {'has' if one else 'have'} no "
                 "calculated value (the file was saved by a program that does not calculate "
                 "formulas); treated as missing. Open the file in Excel or LibreOffice and save "
