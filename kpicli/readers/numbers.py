@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kpicli.model.units import AMOUNT_CODES, SYMBOL_CODES
 from kpicli.model.values import parse_period_label, two_digit_year
 from kpicli.readers.dates import Order, parse_texts
 
@@ -23,7 +24,10 @@ MISSING = frozenset(
 
 GRAINS = ("day", "week", "month", "quarter", "year")  # finest first
 
-_CURRENCY = r"(?:[€$£¥₹]|EUR|USD|GBP|CHF|JPY|SEK|NOK|DKK|PLN)"
+# A currency sign around an amount: the unit vocabulary's symbols and codes.
+_CURRENCY = "(?:[{}]|{})".format(
+    "".join(re.escape(sign) for sign in SYMBOL_CODES), "|".join(AMOUNT_CODES)
+)
 # Patterns applied to whole columns avoid \d and \s so pyarrow (RE2) can run them vectorised.
 _PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _US_GROUP = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kpicli.engine.rules.catalogue import finding
-from kpicli.errors import DataError, KpiError
+from kpicli.errors import DataError, KpiError, query_timeout
 from kpicli.model.dataurl import SCHEMES as _SCHEMES
 from kpicli.model.dataurl import is_url, redact, url_problem
 from kpicli.model.kpifile import DataSpec, KPIFile
@@ -306,10 +306,7 @@ class DuckDBBackend(Backend):
         try:
             return self.con.execute(sql)
         except duckdb.InterruptException:
-            raise DataError(
-                f"{self.shown}: the query ran longer than data.timeout ({self.timeout:g} s); "
-                "raise data.timeout or reduce the data"
-            ) from None
+            raise query_timeout(self.shown, self.timeout, "reduce the data") from None
         except duckdb.CatalogException as exc:
             raise DataError(f"{self.shown}: {_first_line(exc)}; check data.table / data.query") from None
         except duckdb.IOException as exc:
@@ -401,10 +398,7 @@ class PostgresBackend(Backend):
             cur.execute(sql.encode("utf-8"))  # type: ignore[arg-type]
             return cur
         except E.QueryCanceled:
-            raise DataError(
-                f"{self.shown}: the query ran longer than data.timeout ({self.timeout:g} s); "
-                "raise data.timeout or add an index on the date column"
-            ) from None
+            raise query_timeout(self.shown, self.timeout, "add an index on the date column") from None
         except E.InsufficientPrivilege as exc:
             raise DataError(
                 f"{self.shown}: permission denied ({_clean(exc, self._url)}); grant SELECT on "

@@ -69,15 +69,9 @@ def _numeric_or_text(
     """
     nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
     if nums.share >= NUMERIC_SHARE:  # an all-empty column counts as numeric (share 1.0)
-        values = nums.values.copy()
-        fmt = _format_percent(sheet, rows, letter, nums)
-        if fmt.any():
-            values[fmt] *= 100.0
-        elif name in percent and pending is not None:
+        values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
+        if not fmt.any() and name in percent and pending is not None:
             pending.append(Fractions(("column", name), name, ~nums.text_percent, percent[name]))
-        f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
-        if f:
-            findings.append(f)
         return pd.Series(values, index=col.index, dtype="float64")
     dates = _maybe_dates(col, sheet, fiscal_year_start)
     if dates is not None:
@@ -370,10 +364,26 @@ def _numbers_column(
     of those percent-formatted cells.
     """
     nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
+    values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
+    return values, nums, fmt
+
+
+def _checked_numbers(
+    sheet: Sheet,
+    name: str,
+    nums: Numbers,
+    col: pd.Series,
+    rows: np.ndarray,
+    letter: str,
+    findings: list[Finding],
+) -> tuple[np.ndarray, np.ndarray]:
+    """A parsed number column's values with percent-formatted cells times 100 (0.25 shown as
+    25% is 25), the mask of those cells, and D601 for its cells that are not numbers."""
     values = nums.values.copy()
     fmt = _format_percent(sheet, rows, letter, nums)
-    values[fmt] *= 100.0
+    if fmt.any():
+        values[fmt] *= 100.0
     f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
     if f:
         findings.append(f)
-    return values, nums, fmt
+    return values, fmt
