@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,27 +37,53 @@ def _places(table: Table, rows: pd.DataFrame, column: str | None, total: int | N
     return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
 
-def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | None]]:
+class _KpiRows(Mapping[str, tuple[pd.Series, str | None]]):
+    """Per measured KPI: the boolean mask of its rows and the column holding its values.
+
+    A mask is made when it is looked up and not kept: the checks use one KPI's at a time,
+    and a million-row table with 20 KPIs would otherwise hold 20 MB of masks at once.
+    """
+
+    def __init__(self, table: Table, model: KPIFile) -> None:
+        self._frame = table.frame
+        self._hits: dict[str, np.ndarray] = {}  # long layout: per KPI, a hit per label code
+        self._columns: dict[str, str | None] = {}
+        self._codes: np.ndarray | None = None
+        if table.layout == "long":
+            # Each distinct label is normalised once, not once per row.
+            codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
+            self._codes = codes
+            norm = [normalise_label(u) for u in uniques]
+            for k in model.kpis:
+                if k.formula is not None:
+                    continue
+                wanted = k.labels
+                # A last False for code -1: a row without a label belongs to no KPI.
+                self._hits[k.id] = np.array([u in wanted for u in norm] + [False], dtype=bool)
+                self._columns[k.id] = VALUE
+        else:
+            for k in model.kpis:
+                col = k.data_column
+                if k.formula is None and col in self._frame.columns:
+                    self._columns[k.id] = col
+
+    def __getitem__(self, kpi_id: str) -> tuple[pd.Series, str | None]:
+        column = self._columns[kpi_id]
+        index = self._frame.index
+        if self._codes is None:
+            return pd.Series(True, index=index), column
+        return pd.Series(self._hits[kpi_id][self._codes], index=index), column
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+def _kpi_rows(table: Table, model: KPIFile) -> Mapping[str, tuple[pd.Series, str | None]]:
     """Per measured KPI: the boolean mask of its rows and the column holding its values."""
-    frame = table.frame
-    out: dict[str, tuple[pd.Series, str | None]] = {}
-    if table.layout == "long":
-        # Each distinct label is normalised once, not once per row.
-        codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
-        norm = [normalise_label(u) for u in uniques]
-        for k in model.kpis:
-            if k.formula is not None:
-                continue
-            wanted = k.labels
-            # A last False for code -1: a row without a label belongs to no KPI.
-            hit = np.array([u in wanted for u in norm] + [False], dtype=bool)
-            out[k.id] = (pd.Series(hit[codes], index=frame.index), VALUE)
-    else:
-        for k in model.kpis:
-            col = k.data_column
-            if k.formula is None and col in frame.columns:
-                out[k.id] = (pd.Series(True, index=frame.index), col)
-    return out
+    return _KpiRows(table, model)
 
 
 def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding]:

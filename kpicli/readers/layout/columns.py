@@ -33,7 +33,8 @@ from kpicli.readers.numbers import (
     Dates,
     Factorized,
     Numbers,
-    text_factorized,
+    numbers_if,
+    text_column,
     text_values,
     to_dates,
     to_numbers,
@@ -60,8 +61,10 @@ def _numeric_or_text(
     A text or date column's factorisation, made while its distinct values were parsed, goes
     into ``codes`` under ``name`` (for kpicli.engine.codes: one factorisation per column).
     """
-    nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
-    if nums.share >= NUMERIC_SHARE:  # an all-empty column counts as numeric (share 1.0)
+    # Decided on the column's distinct values: a text column is factorised once, and those
+    # codes serve the dates or text below (and the engine, through ``codes``).
+    nums, made = numbers_if(col, NUMERIC_SHARE, spec.decimal if spec else None, sheet.decimal_hint)
+    if nums is not None:  # an all-empty column counts as numeric (share 1.0)
         values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
         if not fmt.any() and name in percent and pending is not None:
             pending.append(Fractions(("column", name), name, ~nums.text_percent, percent[name]))
@@ -71,9 +74,10 @@ def _numeric_or_text(
         if codes is not None and dates.factorized is not None:
             codes[name] = dates.factorized
         return pd.Series(dates.values, index=col.index, dtype="datetime64[ns]")
-    if codes is not None and nums.factorized is not None:
-        codes[name] = text_factorized(col, nums.factorized)
-    return text_values(col)
+    text, made = text_column(col, made)
+    if codes is not None:
+        codes[name] = made
+    return text
 
 
 def _date_codes(dates: Dates, keep: np.ndarray, every: bool) -> dict[str, Factorized]:

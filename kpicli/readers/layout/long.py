@@ -27,7 +27,7 @@ from kpicli.readers.layout.vocabulary import (
 )
 from kpicli.readers.numbers import (
     Numbers,
-    text_values,
+    text_column,
     to_numbers,
 )
 
@@ -62,8 +62,10 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
     )
     keep = _dates_and_drops(sheet, date_name, dates, findings)
     letters = dict(zip(names, sheet.letters, strict=True))
-    labels_all = text_values(sheet.frame[kpi_col])
-    no_label = labels_all.isna().to_numpy()
+    # The KPI column factorised once: the labels, the rows without one, percent scaling
+    # and the engine's KPI codes all come from it.
+    labels_all, label_codes = text_column(sheet.frame[kpi_col])
+    no_label = label_codes.codes < 0
     if (keep & no_label).any():
         vals = to_numbers(sheet.frame[value_col])
         lost = np.flatnonzero(keep & no_label & ~vals.empty)
@@ -96,9 +98,12 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
             )
             scaled.append((reserved, vals, nums, fmt))
             out[reserved] = vals
-    pending = _scale_long(labels, scaled, _percent_labels(model))
+    if not every:
+        label_codes = label_codes.take(keep)
+    pending = _scale_long(labels, scaled, _percent_labels(model), made=label_codes)
     used = {kpi_col, value_col, target_col, baseline_col} | set(date_name.split("+"))
     codes = _date_codes(dates, keep, every)
+    codes[KPI_COL] = label_codes
     for name in names:
         if name in used:
             continue
