@@ -28,10 +28,11 @@ def _finding_calls(path: Path) -> list[int]:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(
             func, ast.Attribute) else None
-        if name in ("Finding", "model_construct") and (
-            name == "Finding" or (isinstance(func, ast.Attribute)
-                                  and isinstance(func.value, ast.Name)
-                                  and func.value.id == "Finding")
+        if name == "Finding" or (
+            name in ("model_construct", "model_validate", "model_validate_json")
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "Finding"
         ):
             lines.append(node.lineno)
     return lines
@@ -76,3 +77,23 @@ def test_a_declared_second_strength_is_accepted() -> None:
 def test_an_undeclared_severity_is_refused(rule: str, severity: str) -> None:
     with pytest.raises(ValueError, match=rule):
         finding(rule, "message", severity=severity)  # type: ignore[arg-type]
+
+
+def test_context_is_made_json_safe() -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    f = finding("D602", "2 entries appear more than once (5 rows)", context={
+        "duplicate_groups": np.int64(2),
+        "share": np.float64(0.5),
+        "flag": np.bool_(True),
+        "missing": float("nan"),
+        "periods": ("2026-08", np.int32(3), None),
+        "day": dt.date(2026, 3, 31),
+    })
+    assert f.context == {"duplicate_groups": 2, "share": 0.5, "flag": True, "missing": None,
+                         "periods": ["2026-08", 3, None], "day": "2026-03-31"}
+    assert type(f.context["duplicate_groups"]) is int  # type: ignore[index]
+    assert type(f.context["flag"]) is bool  # type: ignore[index]
+    assert finding("D602", "no facts").context is None

@@ -2,7 +2,8 @@
 
 The report's engine describes a KPI it cannot compute with a typed problem (its catalogue rule
 and a message); validate finds the same problem with its data-backed rules. Each case below is
-one broken input; both commands must report exactly the expected rule ids (E and M letters).
+one broken input; both commands must report exactly the expected rule ids (E and M letters),
+with the same facts (the findings' context).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ CASES = [
 ]
 
 
+def _contexts(findings: list[dict[str, object]]) -> list[object]:
+    return [f["context"] for f in findings if str(f["rule"])[0] in "EM"]
+
+
 def _rules(findings: list[dict[str, object]]) -> set[str]:
     return {str(f["rule"]) for f in findings if str(f["rule"])[0] in "EM"}
 
@@ -70,6 +75,10 @@ def test_report_and_validate_agree(
     from_report = _rules(json.loads(reported.stdout)["findings"])
     assert from_validate == expected, name
     assert from_report == expected, name
+    # ... and the same facts: every context validate gives, the report gives too.
+    said = _contexts(json.loads(reported.stdout)["findings"])
+    for context in _contexts(json.loads(validated.stdout)["findings"]):
+        assert context in said, (name, context, said)
 
 
 @pytest.mark.parametrize(("name", "data", "extra", "expected"), CASES, ids=[c[0] for c in CASES])

@@ -240,7 +240,9 @@ def _finding(defs: Definitions, hit: RuleHit) -> Finding:
     if hit.related is not None and defs.yaml is not None:
         line, _ = defs.yaml.position(hit.related)
         message = f"{message} ({hit.related_label} at line {line})"
-    return defs.finding_at(hit.path, rule.id, message, key=hit.key, kpi=hit.kpi_id)
+    return defs.finding_at(
+        hit.path, rule.id, message, key=hit.key, kpi=hit.kpi_id, context=hit.context
+    )
 
 
 def _kpi_ignores(raw: Any) -> tuple[dict[int, list[str]], dict[str, list[str]]]:

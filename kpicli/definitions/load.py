@@ -40,11 +40,12 @@ class Definitions:
         *,
         key: bool = False,
         kpi: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> Finding:
         """A finding of catalogue rule ``rule`` at the YAML node ``path`` (its key with
         ``key``), placed at its file:line:col."""
         line, col = self.yaml.position(path, key=key) if self.yaml else (1, 1)
-        return _positioned(self, rule, message, line, col, kpi=kpi)
+        return _positioned(self, rule, message, line, col, kpi=kpi, context=context)
 
 
 def _fields_of(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -110,6 +111,21 @@ def _message(err: dict[str, Any], allowed: list[str], loc: tuple[Any, ...], kpi:
     return f"{where}: {msg}"
 
 
+def _context(err: dict[str, Any], allowed: list[str], loc: tuple[Any, ...]) -> dict[str, Any]:
+    """E002's facts in kpicli's own words: the YAML path, what is wrong, the did-you-mean."""
+    path = [p if isinstance(p, int) else str(p) for p in loc]
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        return {"path": path, "problem": "unknown_key", "key": str(loc[-1]),
+                "did_you_mean": close[0] if close else None}
+    if kind == "missing":
+        return {"path": path, "problem": "missing_key"}
+    if kind in _EXPECTED:
+        return {"path": path, "problem": "wrong_type", "expected": _EXPECTED[kind]}
+    return {"path": path, "problem": "invalid_value"}
+
+
 # kpicli's own words for pydantic's type errors, so messages (and tests) do not depend on the
 # wording of a pydantic release.
 _EXPECTED = {
@@ -167,6 +183,7 @@ def schema_findings(defs: Definitions, exc: ValidationError) -> list[Finding]:
                 _message(err, allowed, loc, kpi),
                 key=err["type"] == "extra_forbidden",
                 kpi=kpi,
+                context=_context(err, allowed, loc),
             )
         )
     return out
@@ -208,6 +225,11 @@ def _validate(defs: Definitions) -> Definitions:
                 f"key {path[-1]!r} appears twice; the later one would win silently",
                 line,
                 col,
+                context={
+                    "path": [p if isinstance(p, int) else str(p) for p in path],
+                    "problem": "duplicate_key",
+                    "key": str(path[-1]),
+                },
             )
         )
     try:
@@ -249,7 +271,14 @@ def read_definitions(path: str | Path) -> Definitions:
 
 
 def _positioned(
-    defs: Definitions, rule: str, message: str, line: int, col: int, *, kpi: str | None = None
+    defs: Definitions,
+    rule: str,
+    message: str,
+    line: int,
+    col: int,
+    *,
+    kpi: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Finding:
     return finding(
         rule,
@@ -259,6 +288,7 @@ def _positioned(
         line=line,
         column=col,
         kpi=kpi,
+        context=context,
     )
 
 

@@ -106,6 +106,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     f"than once ({len(at)} rows); the duplicates are aggregated together — "
                     "remove the extra rows or add the column that tells them apart",
                     location=_places(table, rows, table.value_label, len(at)),
+                    context={"duplicate_groups": n_groups, "duplicate_rows": len(at)},
                 )
             )
     future = frame[DATE] > pd.Timestamp(today)
@@ -117,6 +118,12 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                 message=f"{int(future.sum())} rows are dated after today ({today.isoformat()}), "
                 "up to " + rows[DATE].max().date().isoformat() + "; check the date column",
                 location=_places(table, rows, table.date_label),
+                context={
+                    "future_rows": int(future.sum()),
+                    "latest_date": rows[DATE].max().date().isoformat(),
+                    "today": today.isoformat(),
+                    "column": table.date_label,
+                },
             )
         )
     kpi_rows = _kpi_rows(table, model)
@@ -155,8 +162,10 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             shown = f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
             what = f"outside the KPI's range {shown}"
             fix = "fix them or widen the KPI's range"
+            why: dict[str, object] = {"range": [lo, hi]}
         else:
             bad = mask.to_numpy(dtype=bool) & (v < 0)
+            why = {"negative": True}
             what = "negative (a count)"
             fix = "fix them, or give the KPI a unit that allows negative values"
         if bad.any():
@@ -169,6 +178,9 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     message=f"{len(rows)} value{'s' if len(rows) != 1 else ''} of {label!r} "
                     f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {v[bad][0]:g}); {fix}",
                     location=_places(table, rows, col if col != VALUE else table.value_label),
+                    context={
+                        "column": label, "cells": len(rows), "example": float(v[bad][0]), **why,
+                    },
                 )
             )
     return findings
@@ -201,6 +213,7 @@ def series_findings(
                     f"{f' and {more} more periods' if more > 0 else ''} (gap in the series); "
                     "add the missing data or check the dates",
                     location=k.id,
+                    context={"missing_periods": len(gaps), "periods": labels},
                 )
             )
         if k.id in evaluated and pd.isna(s.get(period)):
@@ -211,6 +224,10 @@ def series_findings(
                     message=f"{k.id}: nothing for the report period {P.label(period, g, fys)}; the "
                     f"latest value is from {P.label(present.index.max(), g, fys)} (stale data)",
                     location=k.id,
+                    context={
+                        "period": P.label(period, g, fys),
+                        "latest_period": P.label(present.index.max(), g, fys),
+                    },
                 )
             )
         if len(present) >= 6:
@@ -230,6 +247,11 @@ def series_findings(
                                 message=f"{k.id}: {P.label(q, g, fys)} value {val:g} is an outlier "
                                 f"(robust z-score {zq:.1f}); check it is not a data error",
                                 location=f"{k.id}@{P.label(q, g, fys)}",
+                                context={
+                                    "period": P.label(q, g, fys),
+                                    "value": float(val),
+                                    "z_score": round(float(zq), 2),
+                                },
                             )
                         )
     return findings
@@ -319,6 +341,13 @@ def target_column_findings(table: Table, model: KPIFile) -> list[Finding]:
                 "kpis.yaml's target is used. Make the column agree, delete it, or name it with "
                 "data.target_column to use its values",
                 location=where,
+                context={
+                    "column": table.target_label,
+                    "cells": len(rows),
+                    "example": float(tvals[at[first]]),
+                    "period": P.label(q, g, fys),
+                    "kpis_yaml_target": wanted[int(codes[first])],
+                },
             )
         )
     return findings

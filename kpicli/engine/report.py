@@ -200,6 +200,7 @@ def build_report(
                 f"{kid}: {problem}" + (f" (read: {read})" if from_sheet else ""),
                 location=kid,
                 kpi=kid,
+                context=problem.context,
             )
         )
     findings += table_findings(table, model, today)

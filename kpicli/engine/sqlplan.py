@@ -811,6 +811,7 @@ def compile_plan(
                 problems[kpi.id] = Problem(
                     _measure_rule(kpi),
                     f"no rows for {kpi.data_column!r} in the data's KPI column",
+                    {"label": kpi.data_column},
                 )
                 continue
             label_cond = _coalesce_false(
@@ -824,7 +825,7 @@ def compile_plan(
             column = kpi.data_column
             if column not in names:  # the date column is only `_date`, as on the pandas path
                 problems[kpi.id] = Problem(
-                    _measure_rule(kpi), f"column {column!r} is not in the data"
+                    _measure_rule(kpi), f"column {column!r} is not in the data", {"column": column}
                 )
                 continue
             column = names[column]
@@ -848,7 +849,9 @@ def compile_plan(
                             ("measure", "where"),
                         ) from None
                 except ExpressionError as exc:
-                    filters[where] = Problem("E006", f"filter cannot be applied: {exc}")
+                    filters[where] = Problem(
+                        "E006", f"filter cannot be applied: {exc}", {"filter": where}
+                    )
             got = filters[where]
             if isinstance(got, Problem):
                 problems[kpi.id] = got

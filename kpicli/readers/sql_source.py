@@ -634,6 +634,12 @@ def read_sql_table(
                     f"{int(n_future)} rows are dated after today ({today.isoformat()}), "
                     f"up to {pd.Timestamp(hi).date().isoformat()}; check the date column",
                     location=f"{shown} (column {date_col!r})",
+                    context={
+                        "future_rows": int(n_future),
+                        "latest_date": pd.Timestamp(hi).date().isoformat(),
+                        "today": today.isoformat(),
+                        "column": date_col,
+                    },
                 )
             )
         if prof.dup_groups:
@@ -646,6 +652,10 @@ def read_sql_table(
                     "aggregated together — remove the extra rows or add the column that tells "
                     "them apart",
                     location=shown,
+                    context={
+                        "duplicate_groups": int(prof.dup_groups),
+                        "duplicate_rows": int(prof.dup_rows),
+                    },
                 )
             )
         findings.append(
@@ -655,6 +665,10 @@ def read_sql_table(
                 "cells D601, impossible values D606) are not run when the data is aggregated "
                 f"in {sqlplan.DIALECTS[backend.dialect].name}",
                 location=shown,
+                context={
+                    "engine": sqlplan.DIALECTS[backend.dialect].name,
+                    "skipped": ["D601", "D606"],
+                },
             )
         )
     except BaseException:

@@ -18,13 +18,14 @@ tests/test_rule_agreement.py checks that no other module builds a Finding itself
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from kpicli.engine.rules.example import Example
-from kpicli.model.results import Finding
+from kpicli.model.results import ContextValue, Finding, FindingContext
 
 if TYPE_CHECKING:
     from kpicli.engine.rules.context import RuleContext, RuleHit
@@ -119,12 +120,13 @@ def finding(
     line: int | None = None,
     column: int | None = None,
     kpi: str | None = None,
+    context: Mapping[str, object] | None = None,
 ) -> Finding:
     """A Finding of catalogue rule ``rule_id``: the letter and severity come from its entry.
 
     ``severity`` picks one of the strengths the rule declares (``Rule.severities``); any other
     raises ValueError, so a new strength is a decision recorded in the catalogue, not a
-    caller's.
+    caller's. ``context`` holds the facts the message is built from (see :func:`json_context`).
     """
     rule = CATALOGUE[rule_id]
     if severity is None:
@@ -136,7 +138,42 @@ def finding(
     return Finding(
         rule=rule.id, severity=severity, letter=rule.letter, message=message,
         location=location, file=file, line=line, column=column, kpi=kpi,
+        context=json_context(context),
     )
+
+
+def json_context(context: Mapping[str, object] | None) -> FindingContext | None:
+    """A finding's facts as JSON scalars and lists of them: numpy numbers become Python
+    numbers, NaN and infinities null, tuples lists, anything else (dates, periods) its text."""
+    if context is None:
+        return None
+    out: FindingContext = {}
+    for key, value in context.items():
+        if isinstance(value, list | tuple):
+            out[key] = [_scalar(v) for v in value]
+        else:
+            out[key] = _scalar(value)
+    return out
+
+
+def _scalar(value: object) -> ContextValue:
+    if value is None or isinstance(value, str | bool):
+        return value
+    item = getattr(value, "item", None)  # numpy scalars, without importing numpy
+    if callable(item) and not isinstance(value, int | float):
+        try:
+            value = item()
+        except (TypeError, ValueError):
+            return str(value)
+        if value is None or isinstance(value, str | bool):
+            return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())  # type: ignore[attr-defined]
+    return str(value)
 
 
 _SELECTOR = re.compile(r"^[A-Z]\d{0,3}$")

@@ -15,7 +15,14 @@ from kpicli.model.results import Finding
 from kpicli.model.table import DATE
 from kpicli.readers.grid import unnamed_year_month
 from kpicli.readers.layout.percent import _format_percent
-from kpicli.readers.layout.sheet import Fractions, Sheet, _non_numeric_finding, _places
+from kpicli.readers.layout.sheet import (
+    Fractions,
+    Sheet,
+    _cell_refs,
+    _cell_texts,
+    _non_numeric_finding,
+    _places,
+)
 from kpicli.readers.layout.vocabulary import (
     _DATE_NAME,
     _MONTH_NAMES,
@@ -245,6 +252,12 @@ def date_order_finding(sheet: Sheet, name: str, dates: Dates) -> Finding | None:
         "in the KPI file",
         first,
         letter,
+        context={
+            "column": name,
+            "dayfirst": order.dayfirst,
+            "example": order.example,
+            "reason": order.reason,
+        },
     )
 
 
@@ -307,6 +320,12 @@ def _dates_and_drops(
                 int(rows[0]),
                 letter,
                 severity="info",  # nothing is lost: the catalogue declares this strength
+                context={
+                    "rows": len(rows),
+                    "skipped": "total",
+                    "column": name,
+                    "locations": _cell_refs(sheet, rows, letter or ""),
+                },
             )
         )
     other = drop[~total]
@@ -323,6 +342,12 @@ def _dates_and_drops(
                 "2026-10-31 or periods like 2026-10, Oct 2026, 2026-Q3",
                 int(sheet.rows[other[0]]),
                 letter,
+                context={
+                    "rows": n,
+                    "column": label or name,
+                    "examples": _cell_texts(shown) if shown is not None else [],
+                    "locations": _cell_refs(sheet, sheet.rows[other], letter or ""),
+                },
             )
         )
     return keep

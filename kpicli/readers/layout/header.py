@@ -152,6 +152,11 @@ def build_sheet(
                 "KPIs read the column you mean",
                 header_row,
                 repeats[0][2],
+                context={
+                    "headers": [str(b) for b, _, _ in repeats[:MAX_PLACES]],
+                    "read_as": [n for _, n, _ in repeats[:MAX_PLACES]],
+                    "letters": [lt for _, _, lt in repeats[:MAX_PLACES]],
+                },
             )
         )
     if not len(out.frame):

@@ -16,7 +16,15 @@ from kpicli.readers.layout.columns import (
     find_date_column,
 )
 from kpicli.readers.layout.percent import _percent_labels, _scale_long
-from kpicli.readers.layout.sheet import Part, Sheet, _base, _places, _source, _uncalculated_findings
+from kpicli.readers.layout.sheet import (
+    Part,
+    Sheet,
+    _base,
+    _cell_refs,
+    _places,
+    _source,
+    _uncalculated_findings,
+)
 from kpicli.readers.layout.vocabulary import (
     _BASELINE_NAMES,
     _KPI_NAMES,
@@ -79,6 +87,12 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
                     "in that column or delete the row",
                     int(sheet.rows[lost[0]]),
                     letters[kpi_col],
+                    context={
+                        "rows": len(lost),
+                        "skipped": "no_kpi_name",
+                        "column": kpi_col,
+                        "locations": _cell_refs(sheet, sheet.rows[lost], letters[kpi_col]),
+                    },
                 )
             )
         keep = keep & ~no_label

@@ -87,12 +87,14 @@ class Sheet:
         letter: str | None = None,
         *,
         severity: Severity | None = None,
+        context: dict[str, object] | None = None,
     ) -> Finding:
         """A finding of catalogue rule ``rule`` at a cell (or line) of this sheet."""
         return finding(
             rule,
             message,
             severity=severity,
+            context=context,
             location=self.cell(row, letter) if row is not None else self.path,
             file=self.path,
             line=row,
@@ -146,6 +148,25 @@ def _places(
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
 
 
+def _cell_refs(sheet: Sheet, rows: np.ndarray, letters: np.ndarray | str) -> list[str]:
+    """The first few cell locations, for a finding's context (the message names the same)."""
+    return [
+        sheet.cell(int(rows[i]), letters if isinstance(letters, str) else str(letters[i]))
+        for i in range(min(MAX_PLACES, len(rows)))
+    ]
+
+
+def _cell_texts(shown: np.ndarray) -> list[str | None]:
+    """The first few cells' text as written (None for an empty cell), for a finding's context."""
+    out: list[str | None] = []
+    for v in shown[:MAX_PLACES]:
+        if v is None or (isinstance(v, float) and v != v):
+            out.append(None)
+        else:
+            out.append(v.strip() if isinstance(v, str) else header_name(v))
+    return out
+
+
 def _short(v: object) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "(empty)"
@@ -161,7 +182,10 @@ def _non_numeric_finding(
     rows: np.ndarray,
     letters: np.ndarray | str,
     what: str,
+    about: dict[str, object] | None = None,
 ) -> Finding | None:
+    """D601 for the cells of ``nums`` that are not numbers; ``about`` names what they are in
+    the finding's context (default: column ``name``)."""
     bad = np.flatnonzero(nums.bad)
     if not len(bad):
         return None
@@ -177,6 +201,12 @@ def _non_numeric_finding(
         "1,250.5 or 1.250,5) or leave the cell empty",
         int(rows[bad[0]]),
         first_letter,
+        context={
+            **(about if about is not None else {"column": name}),
+            "cells": n,
+            "examples": _cell_texts(shown),
+            "locations": _cell_refs(sheet, rows[bad], lt),
+        },
     )
 
 
@@ -214,6 +244,7 @@ def _uncalculated_findings(sheet: Sheet) -> list[Finding]:
                 "it, or type the value",
                 rows[0],
                 lt,
+                context={"cells": len(rows), "locations": refs},
             )
         )
     return out
