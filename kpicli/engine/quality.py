@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -37,53 +36,44 @@ def _places(table: Table, rows: pd.DataFrame, column: str | None, total: int | N
     return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
 
-class _KpiRows(Mapping[str, tuple[pd.Series, str | None]]):
-    """Per measured KPI: the boolean mask of its rows and the column holding its values.
+class _Rows:
+    """One measured KPI's rows, as a boolean mask made only when it is read: most KPIs have
+    no check that reads it, and a mask is a million entries on a million-row table."""
 
-    A mask is made when it is looked up and not kept: the checks use one KPI's at a time,
-    and a million-row table with 20 KPIs would otherwise hold 20 MB of masks at once.
-    """
+    __slots__ = ("_codes", "_hit", "_n")
 
-    def __init__(self, table: Table, model: KPIFile) -> None:
-        self._frame = table.frame
-        self._hits: dict[str, np.ndarray] = {}  # long layout: per KPI, a hit per label code
-        self._columns: dict[str, str | None] = {}
-        self._codes: np.ndarray | None = None
-        if table.layout == "long":
-            # Each distinct label is normalised once, not once per row.
-            codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
-            self._codes = codes
-            norm = [normalise_label(u) for u in uniques]
-            for k in model.kpis:
-                if k.formula is not None:
-                    continue
-                wanted = k.labels
-                # A last False for code -1: a row without a label belongs to no KPI.
-                self._hits[k.id] = np.array([u in wanted for u in norm] + [False], dtype=bool)
-                self._columns[k.id] = VALUE
-        else:
-            for k in model.kpis:
-                col = k.data_column
-                if k.formula is None and col in self._frame.columns:
-                    self._columns[k.id] = col
+    def __init__(self, n: int, hit: np.ndarray | None = None, codes: np.ndarray | None = None):
+        self._n, self._hit, self._codes = n, hit, codes
 
-    def __getitem__(self, kpi_id: str) -> tuple[pd.Series, str | None]:
-        column = self._columns[kpi_id]
-        index = self._frame.index
-        if self._codes is None:
-            return pd.Series(True, index=index), column
-        return pd.Series(self._hits[kpi_id][self._codes], index=index), column
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
-
-    def __len__(self) -> int:
-        return len(self._columns)
+    def to_numpy(self, dtype: type = bool) -> np.ndarray:
+        if self._hit is None or self._codes is None:
+            return np.ones(self._n, dtype=dtype)
+        return self._hit[self._codes].astype(dtype, copy=False)
 
 
-def _kpi_rows(table: Table, model: KPIFile) -> Mapping[str, tuple[pd.Series, str | None]]:
-    """Per measured KPI: the boolean mask of its rows and the column holding its values."""
-    return _KpiRows(table, model)
+def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[_Rows, str | None]]:
+    """Per measured KPI: its rows (``.to_numpy()``: a boolean mask) and the column holding
+    its values."""
+    frame = table.frame
+    n = len(frame)
+    out: dict[str, tuple[_Rows, str | None]] = {}
+    if table.layout == "long":
+        # Each distinct label is normalised once, not once per row.
+        codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
+        norm = [normalise_label(u) for u in uniques]
+        for k in model.kpis:
+            if k.formula is not None:
+                continue
+            wanted = k.labels
+            # A last False for code -1: a row without a label belongs to no KPI.
+            hit = np.array([u in wanted for u in norm] + [False], dtype=bool)
+            out[k.id] = (_Rows(n, hit, codes), VALUE)
+    else:
+        for k in model.kpis:
+            col = k.data_column
+            if k.formula is None and col in frame.columns:
+                out[k.id] = (_Rows(n), col)
+    return out
 
 
 def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding]:
@@ -103,7 +93,11 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         dup = sizes[ids] > 1
         if dup.any():
             at = np.flatnonzero(dup)  # often most of a big export: no copy of those rows
-            rows = frame.iloc[at[:MAX_PLACES]]
+            # Only the columns a place is made of: taking rows of every text column would
+            # copy those columns whole (pyarrow joins their chunks first).
+            rows = frame[[c for c in (SRC, ROW, "_col") if c in frame.columns]].iloc[
+                at[:MAX_PLACES]
+            ]
             n_groups = int((sizes > 1).sum())
             findings.append(
                 finding(
