@@ -17,7 +17,7 @@ from kpicli.model.kpifile import KPIFile
 from kpicli.model.labels import normalise_label
 from kpicli.model.results import Finding
 from kpicli.model.table import DATE, KPI, RESERVED, ROW, SRC, TARGET, VALUE, Table
-from kpicli.model.units import never_negative
+from kpicli.model.units import exact_number, never_negative
 
 MAX_PLACES = 5
 OUTLIER_Z = 3.5
@@ -159,7 +159,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             if hi is not None:
                 out |= v > hi
             bad = mask.to_numpy(dtype=bool) & out
-            shown = f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
+            shown = f"[{'' if lo is None else exact_number(lo)}, {'' if hi is None else exact_number(hi)}]"
             what = f"outside the KPI's range {shown}"
             fix = "fix them or widen the KPI's range"
             why: dict[str, object] = {"range": [lo, hi]}
@@ -176,7 +176,8 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     "D606",
                     kpi=k.id,
                     message=f"{len(rows)} value{'s' if len(rows) != 1 else ''} of {label!r} "
-                    f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {v[bad][0]:g}); {fix}",
+                    f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {exact_number(float(v[bad][0]))}); "
+                    f"{fix}",
                     location=_places(table, rows, col if col != VALUE else table.value_label),
                     context={
                         "column": label, "cells": len(rows), "example": float(v[bad][0]), **why,
@@ -244,7 +245,8 @@ def series_findings(
                             finding(
                                 "D611",
                                 kpi=k.id,
-                                message=f"{k.id}: {P.label(q, g, fys)} value {val:g} is an outlier "
+                                message=f"{k.id}: {P.label(q, g, fys)} value {exact_number(float(val))} "
+                                f"is an outlier "
                                 f"(robust z-score {zq:.1f}); check it is not a data error",
                                 location=f"{k.id}@{P.label(q, g, fys)}",
                                 context={
@@ -336,7 +338,8 @@ def target_column_findings(table: Table, model: KPIFile) -> list[Finding]:
                 kpi=k.id,
                 message=f"{k.id}: the target column {table.target_label or 'Target'!r} found in "
                 f"the data disagrees with the target in kpis.yaml ({len(rows)} "
-                f"cell{'s' if len(rows) != 1 else ''}, e.g. {tvals[at[first]]:g} for "
+                f"cell{'s' if len(rows) != 1 else ''}, "
+                f"e.g. {exact_number(float(tvals[at[first]]))} for "
                 f"{P.label(q, g, fys)} where kpis.yaml says {wanted[int(codes[first])]}); "
                 "kpis.yaml's target is used. Make the column agree, delete it, or name it with "
                 "data.target_column to use its values",
