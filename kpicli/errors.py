@@ -27,3 +27,12 @@ class DefinitionError(KpiError):
 
 class DataError(KpiError):
     """A data file cannot be read at all (missing, corrupt, wrong sheet)."""
+
+
+def query_timeout(shown: str, timeout: float, advice: str) -> DataError:
+    """A database query stopped at ``data.timeout`` (DuckDB, PostgreSQL, Spark): the one
+    wording of that error, with what else helps for that database (``advice``)."""
+    return DataError(
+        f"{shown}: the query ran longer than data.timeout ({timeout:g} s); "
+        f"raise data.timeout or {advice}"
+    )

@@ -42,6 +42,22 @@ def test_run_report_returns_the_files_read_and_the_definition_findings() -> None
     assert run_report(SALES).definition_findings == []
 
 
+def test_report_options_are_the_keywords_of_build_report() -> None:
+    """run_report and show_kpi take one ReportOptions; build_report's keywords make the same."""
+    import datetime as dt
+
+    from kpicli.model.runs import ReportOptions
+
+    today = dt.date(2026, 11, 22)
+    by_keywords = api.build_report(SALES, period="2026-09", by="rep", history=3, today=today)
+    options = ReportOptions(period="2026-09", by="rep", history=3, today=today)
+    assert run_report(SALES, None, options).report == by_keywords
+    assert by_keywords.period == "2026-09" and by_keywords.group_by == "rep"
+    view = api.show_kpi("revenue", SALES, None, options)
+    assert view.report == by_keywords
+    assert ReportOptions() == ReportOptions(period=None, by=None, history=12, today=None)
+
+
 def _report(*results: tuple[str, str, str | None]) -> Report:
     return Report(
         period="2026-10",

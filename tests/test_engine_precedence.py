@@ -174,7 +174,8 @@ def test_report_detected_column_that_disagrees_is_d615_naming_the_cell(tmp_path:
     assert f.severity == "warning"
     assert f.kpi == "csat"
     assert f.location == f"{data}:3 (column 'target'), {data}:4 (column 'target')"
-    assert "2 cells, e.g. 40 for 2026-02 where kpis.yaml says min 30" in f.message
+    assert f.context == {"column": "target", "cells": 2, "example": 40.0, "period": "2026-02",
+                         "kpis_yaml_target": "min 30"}
     assert "data.target_column" in f.message
 
 
@@ -205,7 +206,8 @@ def test_report_detected_column_with_yaml_level(tmp_path: Path) -> None:
     assert k.attainment == pytest.approx(0.92)
     (f,) = [f for f in report.findings if f.rule == "D615"]
     assert f.location == f"{data}:2 (column 'target')"  # 2026-02's 50 agrees
-    assert "1 cell, e.g. 40 for 2026-01 where kpis.yaml says 50" in f.message
+    assert f.context == {"column": "target", "cells": 1, "example": 40.0, "period": "2026-01",
+                         "kpis_yaml_target": "50"}
 
 
 def test_report_schedule_gap_cell_is_named(tmp_path: Path) -> None:
@@ -216,4 +218,5 @@ def test_report_schedule_gap_cell_is_named(tmp_path: Path) -> None:
     assert k.status == "no_data"
     assert k.why == "the schedule has no target for 2026-02; status needs a target → no_data"
     (f,) = [f for f in report.findings if f.rule == "D615"]
-    assert "e.g. 31 for 2026-02 where kpis.yaml says none" in f.message
+    assert f.context == {"column": "target", "cells": 1, "example": 31.0, "period": "2026-02",
+                         "kpis_yaml_target": "none"}

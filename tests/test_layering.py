@@ -59,6 +59,9 @@ SIDEWAYS = {
     "definitions": ("kpicli.readers", "kpicli.writers", "kpicli.engine"),
     "writers": ("kpicli.readers", "kpicli.definitions", "kpicli.engine"),
 }
+# The one way into the engine the loader takes: the rule catalogue (data, light at import),
+# from which every Finding takes its severity and letter (E001 and E002 are the loader's).
+ALLOWED = {"definitions": ("kpicli.engine.rules.catalogue",)}
 
 
 @pytest.mark.parametrize("layer", sorted(SIDEWAYS))
@@ -67,6 +70,8 @@ def test_readers_definitions_writers_stay_in_their_lane(layer: str) -> None:
     banned = ("kpicli.cli", "kpicli.api", "kpicli.validation", "typer", *SIDEWAYS[layer])
     for path in modules(layer):
         for name in imports_of(path):
+            if name in ALLOWED.get(layer, ()):
+                continue
             assert not name.startswith(banned), f"{layer}/{path.name} imports {name}"
 
 

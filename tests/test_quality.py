@@ -1,9 +1,12 @@
-"""Data-quality findings from the engine (D602–D606, D611): rule id and exact location text."""
+"""Data-quality findings from the engine (D602–D606, D611): rule id, exact location text and
+the facts of each finding (its context)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+
+import pytest
 
 from kpicli.engine.report import build_report
 from kpicli.model.kpifile import KPIFile
@@ -31,6 +34,7 @@ def test_duplicate_long_rows_name_their_lines(tmp_path: Path) -> None:
     (f,) = by_rule(rep, "D602")
     assert f.severity == "warning"
     assert f.location == f"{path}:3 (column 'value'), {path}:4 (column 'value')"
+    assert f.context == {"duplicate_groups": 1, "duplicate_rows": 2}
 
 
 def test_gap_stale_future_and_impossible_values(tmp_path: Path) -> None:
@@ -52,10 +56,15 @@ def test_gap_stale_future_and_impossible_values(tmp_path: Path) -> None:
     assert not [f for f in by_rule(rep, "D606") if f.kpi == "csat"]
     (imp_cnt,) = [f for f in by_rule(rep, "D606") if f.kpi == "tickets"]
     assert imp_cnt.location == f"{path}:3 (column 'tickets')"
+    assert imp_cnt.context == {"column": "tickets", "cells": 1, "example": -1.0, "negative": True}
     (fut,) = by_rule(rep, "D604")
     assert fut.location == f"{path}:6 (column 'date')"
+    assert fut.context == {"future_rows": 1, "latest_date": "2027-01-05", "today": "2026-11-22",
+                           "column": "date"}
     gaps = {f.kpi: f for f in by_rule(rep, "D603")}
-    assert "2026-08" in gaps["csat"].message
+    # Between 2026-06 and the future row in 2027-01: August, November and December are empty.
+    assert gaps["csat"].context == {"missing_periods": 3,
+                                    "periods": ["2026-08", "2026-11", "2026-12"]}
     assert gaps["csat"].location == "csat"
     # The latest period with data is 2027-01 (the future row); ask for 2026-12: nothing there.
     rep2 = build_report(
@@ -75,6 +84,9 @@ def test_outlier_is_info(tmp_path: Path) -> None:
     (f,) = by_rule(rep, "D611")
     assert f.severity == "info"
     assert f.location == "x@2026-09"
+    # median 50, median absolute deviation 1: z = 0.6745 * (500 - 50) / 1
+    assert f.context == {"period": "2026-09", "value": 500.0,
+                         "z_score": pytest.approx(303.525, abs=0.006)}
 
 
 def test_missing_column_is_a_finding_not_a_crash(tmp_path: Path) -> None:
@@ -82,5 +94,5 @@ def test_missing_column_is_a_finding_not_a_crash(tmp_path: Path) -> None:
                         [{"id": "x", "name": "X value", "target": 1},
                          {"id": "y", "name": "Y value", "measure": {"column": "nope"}, "target": 1}])
     (f,) = by_rule(rep, "M203")
-    assert f.kpi == "y" and "'nope'" in f.message
+    assert f.kpi == "y" and f.context == {"column": "nope"}
     assert {k.id: k.status for k in rep.kpis} == {"x": "met", "y": "no_data"}

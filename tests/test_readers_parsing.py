@@ -42,6 +42,25 @@ def test_numbers_written_as_text(values: list[object], hint: str, expected: list
     assert nums(values, hint) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("€1.234,50", 1234.5), ("$1,234.50", 1234.5), ("1 234,50 €", 1234.5), ("-£ 12", -12.0)],
+)
+def test_amounts_with_a_currency_sign(text: str, expected: float) -> None:
+    assert nums([text]) == [expected]
+
+
+def test_the_reader_strips_exactly_the_currency_signs_the_unit_vocabulary_knows() -> None:
+    from kpicli.model.units import AMOUNT_CODES, SYMBOL_CODES
+
+    signs = [*SYMBOL_CODES, *AMOUNT_CODES, *(c.lower() for c in AMOUNT_CODES)]
+    assert nums([f"{s}12.50" for s in signs]) == [12.5] * len(signs)
+    assert nums([f"12.50 {s}" for s in signs]) == [12.5] * len(signs)
+    # Signs the vocabulary does not list stay text that is not a number.
+    unknown = to_numbers(pd.Series(["₽12.50", "12.50 XYZ", "BTC 12.50"], dtype=object))
+    assert unknown.bad.tolist() == [True, True, True]
+
+
 def test_bad_and_empty_are_told_apart() -> None:
     n = to_numbers(pd.Series(["1", "n/a", "abc", None, dt.date(2026, 1, 1)], dtype=object))
     assert n.bad.tolist() == [False, False, True, False, True]

@@ -34,15 +34,29 @@ def need(name: str) -> Path:
     return path
 
 
-def report(tmp_path: Path, data: Path, yaml_text: str) -> tuple[dict, str]:  # type: ignore[type-arg]
-    res = invoke("report", write_kpis(tmp_path, yaml_text), "--data", data, "-f", "json")
+def reported(
+    tmp_path: Path,
+    data: Path,
+    grain: str,
+    kpi: str,
+    settings: str = "",
+    *,
+    period: str,
+    expected: float,
+) -> dict:  # type: ignore[type-arg]
+    """``kpi report -f json`` of ``data`` with one KPI (a YAML flow mapping) at ``grain``: it
+    must succeed and report ``period`` with the KPI's actual ``expected`` (exact for a whole
+    count, else to pytest.approx); returns the JSON report."""
+    text = f"version: 1\ntitle: Real file\nperiod: {grain}\n{settings}kpis:\n  - {kpi}\n"
+    res = invoke("report", write_kpis(tmp_path, text), "--data", data, "-f", "json")
     assert res.exit_code == 0, res.stderr
     assert "(run with --debug for details)" not in res.stderr
-    return json.loads(res.stdout), res.stderr
-
-
-def actual(out: dict, kpi: str) -> float:  # type: ignore[type-arg]
-    return next(k for k in out["kpis"] if k["id"] == kpi)["actual"]
+    out = json.loads(res.stdout)
+    kpi_id = kpi.removeprefix("{id: ").split(",")[0]
+    assert out["period"] == period
+    got = next(k for k in out["kpis"] if k["id"] == kpi_id)["actual"]
+    assert got == (expected if isinstance(expected, int) else pytest.approx(expected))
+    return out
 
 
 def latest_complete(days: pd.Series, freq: str) -> pd.Period:
@@ -53,10 +67,6 @@ def latest_complete(days: pd.Series, freq: str) -> pd.Period:
     return period if last.normalize() >= period.end_time.normalize() else period - 1
 
 
-def kpis_text(period: str, kpi: str, data: str = "") -> str:
-    return f"version: 1\ntitle: Real file\nperiod: {period}\n{data}kpis:\n  - {kpi}\n"
-
-
 # ----------------------------------------------------------------------------- records
 
 
@@ -65,17 +75,15 @@ def test_ms_financial_sample(tmp_path: Path) -> None:
     df = pd.read_excel(path, engine="openpyxl")
     month = df["Date"].max().to_period("M")  # dates on the 1st: period-grain, complete
     expected = df.loc[df["Date"].dt.to_period("M") == month, " Sales"].sum()
-    out, _ = report(
+    reported(
         tmp_path,
         path,
-        kpis_text(
-            "month",
-            "{id: sales, name: Sales, unit: currency:USD, "
-            "measure: {column: Sales, aggregate: sum}, target: 10000000}",
-        ),
+        "month",
+        "{id: sales, name: Sales, unit: currency:USD, "
+        "measure: {column: Sales, aggregate: sum}, target: 10000000}",
+        period=str(month),
+        expected=expected,
     )
-    assert out["period"] == str(month)
-    assert actual(out, "sales") == pytest.approx(expected)
 
 
 def test_superstore_orders(tmp_path: Path) -> None:
@@ -83,18 +91,16 @@ def test_superstore_orders(tmp_path: Path) -> None:
     df = pd.read_excel(path, sheet_name="Orders", engine="openpyxl")
     month = latest_complete(df["Order Date"], "M")
     expected = df.loc[df["Order Date"].dt.to_period("M") == month, "Sales"].sum()
-    out, _ = report(
+    reported(
         tmp_path,
         path,
-        kpis_text(
-            "month",
-            "{id: sales, name: Sales, unit: currency:USD, "
-            "measure: {column: Sales, aggregate: sum}, target: 100000}",
-            "data: {sheet: Orders, date_column: Order Date}\n",
-        ),
+        "month",
+        "{id: sales, name: Sales, unit: currency:USD, "
+        "measure: {column: Sales, aggregate: sum}, target: 100000}",
+        "data: {sheet: Orders, date_column: Order Date}\n",
+        period=str(month),
+        expected=expected,
     )
-    assert out["period"] == str(month)
-    assert actual(out, "sales") == pytest.approx(expected)
 
 
 def test_cogsley_sales(tmp_path: Path) -> None:
@@ -102,18 +108,16 @@ def test_cogsley_sales(tmp_path: Path) -> None:
     df = pd.read_csv(path, parse_dates=["OrderDate"])
     month = latest_complete(df["OrderDate"], "M")  # data through 2012-12-30: November
     expected = df.loc[df["OrderDate"].dt.to_period("M") == month, "SaleAmount"].sum()
-    out, _ = report(
+    reported(
         tmp_path,
         path,
-        kpis_text(
-            "month",
-            "{id: revenue, name: Revenue, unit: currency:USD, "
-            "measure: {column: SaleAmount, aggregate: sum}, target: 500000}",
-            "data: {date_column: OrderDate}\n",
-        ),
+        "month",
+        "{id: revenue, name: Revenue, unit: currency:USD, "
+        "measure: {column: SaleAmount, aggregate: sum}, target: 500000}",
+        "data: {date_column: OrderDate}\n",
+        period=str(month),
+        expected=expected,
     )
-    assert out["period"] == str(month)
-    assert actual(out, "revenue") == pytest.approx(expected)
 
 
 def _two_digit_years(text: str) -> dt.date:
@@ -129,18 +133,16 @@ def test_hr_hires_per_year(tmp_path: Path) -> None:
     days = pd.Series(pd.to_datetime(hired))
     year = latest_complete(days, "Y")
     expected = int((days.dt.to_period("Y") == year).sum())
-    out, _ = report(
+    reported(
         tmp_path,
         path,
-        kpis_text(
-            "year",
-            "{id: hires, name: Hires, unit: count, measure: {column: EmpID, aggregate: count}, "
-            "target: 30}",
-            "data: {date_column: DateofHire}\n",
-        ),
+        "year",
+        "{id: hires, name: Hires, unit: count, measure: {column: EmpID, aggregate: count}, "
+        "target: 30}",
+        "data: {date_column: DateofHire}\n",
+        period=str(year),
+        expected=expected,
     )
-    assert out["period"] == str(year)
-    assert actual(out, "hires") == expected
 
 
 def test_darrowyu_production_log(tmp_path: Path) -> None:
@@ -154,18 +156,16 @@ def test_darrowyu_production_log(tmp_path: Path) -> None:
     days = pd.Series([d for d, _ in data])
     week = latest_complete(days, "W-SUN")
     expected = sum(float(g or 0) for d, g in data if pd.Timestamp(d).to_period("W-SUN") == week)
-    out, _ = report(
+    iso = week.start_time.isocalendar()
+    reported(
         tmp_path,
         path,
-        kpis_text(
-            "week",
-            "{id: good, name: Good units, unit: count, "
-            "measure: {column: 良品數量, aggregate: sum}, target: 50000}",
-        ),
+        "week",
+        "{id: good, name: Good units, unit: count, "
+        "measure: {column: 良品數量, aggregate: sum}, target: 50000}",
+        period=f"{iso.year}-W{iso.week:02d}",
+        expected=expected,
     )
-    iso = week.start_time.isocalendar()
-    assert out["period"] == f"{iso.year}-W{iso.week:02d}"
-    assert actual(out, "good") == pytest.approx(expected)
 
 
 def test_destatis_genesis_csv(tmp_path: Path) -> None:
@@ -181,17 +181,15 @@ def test_destatis_genesis_csv(tmp_path: Path) -> None:
                 except ValueError:
                     continue  # "..." and "." are no value
     (y, m), expected = max(values.items())
-    out, _ = report(
+    reported(
         tmp_path,
         path,
-        kpis_text(
-            "month",
-            "{id: cpi, name: Consumer price index, unit: points, direction: lower, "
-            "measure: {column: Consumer price index, aggregate: mean}, target: 110}",
-        ),
+        "month",
+        "{id: cpi, name: Consumer price index, unit: points, direction: lower, "
+        "measure: {column: Consumer price index, aggregate: mean}, target: 110}",
+        period=f"{y}-{m:02d}",
+        expected=expected,
     )
-    assert out["period"] == f"{y}-{m:02d}"
-    assert actual(out, "cpi") == pytest.approx(expected)
 
 
 def _smard(path: Path) -> pd.DataFrame:
@@ -202,42 +200,41 @@ def _smard(path: Path) -> pd.DataFrame:
     return df
 
 
-def test_smard_hourly_prices(tmp_path: Path) -> None:
-    path = need("smard-prices-2024.csv")
+@pytest.mark.parametrize(
+    ("name", "col", "aggregate", "kpi", "target"),
+    [
+        (
+            "smard-prices-2024.csv",  # hourly day-ahead prices
+            "Deutschland/Luxemburg [€/MWh] Originalauflösungen",
+            "mean",
+            "id: price, name: Day-ahead price, unit: currency:EUR, direction: lower",
+            80,
+        ),
+        (
+            "smard-consumption-2024-15min.csv",  # quarter-hour grid load
+            "Netzlast [MWh] Originalauflösungen",
+            "sum",
+            "id: load, name: Grid load, unit: MWh, direction: lower",
+            40000000,
+        ),
+    ],
+    ids=["hourly-prices", "quarter-hour-consumption"],
+)
+def test_smard_time_series(
+    tmp_path: Path, name: str, col: str, aggregate: str, kpi: str, target: int
+) -> None:
+    path = need(name)
     df = _smard(path)
-    col = "Deutschland/Luxemburg [€/MWh] Originalauflösungen"
     month = latest_complete(df["from"], "M")
-    expected = df.loc[df["from"].dt.to_period("M") == month, col].mean()
-    out, _ = report(
+    expected = df.loc[df["from"].dt.to_period("M") == month, col].agg(aggregate)
+    reported(
         tmp_path,
         path,
-        kpis_text(
-            "month",
-            f"{{id: price, name: Day-ahead price, unit: currency:EUR, direction: lower, "
-            f'measure: {{column: "{col}", aggregate: mean}}, target: 80}}',
-        ),
+        "month",
+        f'{{{kpi}, measure: {{column: "{col}", aggregate: {aggregate}}}, target: {target}}}',
+        period=str(month),
+        expected=expected,
     )
-    assert out["period"] == str(month)
-    assert actual(out, "price") == pytest.approx(expected)
-
-
-def test_smard_quarter_hour_consumption(tmp_path: Path) -> None:
-    path = need("smard-consumption-2024-15min.csv")
-    df = _smard(path)
-    col = "Netzlast [MWh] Originalauflösungen"
-    month = latest_complete(df["from"], "M")
-    expected = df.loc[df["from"].dt.to_period("M") == month, col].sum()
-    out, _ = report(
-        tmp_path,
-        path,
-        kpis_text(
-            "month",
-            f"{{id: load, name: Grid load, unit: MWh, direction: lower, "
-            f'measure: {{column: "{col}", aggregate: sum}}, target: 40000000}}',
-        ),
-    )
-    assert out["period"] == str(month)
-    assert actual(out, "load") == pytest.approx(expected)
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -258,17 +255,15 @@ def test_bls_year_by_month_grid(tmp_path: Path) -> None:
         if isinstance(v, int | float)
     }
     (y, m), expected = max(cells.items())
-    out, _ = report(
+    out = reported(
         tmp_path,
         path,
-        kpis_text(
-            "month",
-            "{id: unrate, name: Unemployment rate, unit: percent, direction: lower, "
-            "measure: {column: Value}, target: {max: 4.5}}",
-        ),
+        "month",
+        "{id: unrate, name: Unemployment rate, unit: percent, direction: lower, "
+        "measure: {column: Value}, target: {max: 4.5}}",
+        period=f"{y}-{m:02d}",
+        expected=expected,
     )
-    assert out["period"] == f"{y}-{m:02d}"
-    assert actual(out, "unrate") == pytest.approx(expected)
     assert any("grid of years down and months across" in n for n in out["notes"])
 
 
@@ -296,9 +291,7 @@ def test_census_stacked_tables(tmp_path: Path, section: str | None) -> None:
     path = need("census-hstpov2.xlsx")
     year, expected = _census(section or "All Races")
     data = f"data: {{section: {section!r}}}\n" if section else ""
-    out, _ = report(tmp_path, path, kpis_text("year", CENSUS_KPI, data))
-    assert out["period"] == str(year)
-    assert actual(out, "poverty") == pytest.approx(expected)
+    out = reported(tmp_path, path, "year", CENSUS_KPI, data, period=str(year), expected=expected)
     assert any("holds 16 tables stacked" in n for n in out["notes"])
 
 
@@ -325,18 +318,16 @@ def test_rosstat_years_over_quarters(tmp_path: Path, section: str | None) -> Non
     path = need("rosstat-unemployment.xls")
     period, expected = _rosstat("Российская Федерация", section or "15 лет и старше")
     data = f"data: {{section: {section!r}}}\n" if section else ""
-    out, _ = report(
+    out = reported(
         tmp_path,
         path,
-        kpis_text(
-            "quarter",
-            "{id: ru, name: Российская Федерация, unit: percent, direction: lower, "
-            "target: {max: 5}}",
-            data,
-        ),
+        "quarter",
+        "{id: ru, name: Российская Федерация, unit: percent, direction: lower, "
+        "target: {max: 5}}",
+        data,
+        period=period,
+        expected=expected,
     )
-    assert out["period"] == period
-    assert actual(out, "ru") == pytest.approx(expected)
     assert any("repeats its KPI rows" in n for n in out["notes"])  # the age group is named
 
 
@@ -367,16 +358,14 @@ def test_statistik_austria_census_years(
     keys = ", ".join(
         f"{k}: {v!r}" for k, v in (("sheet", sheet), ("section", section)) if v is not None
     )
-    out, _ = report(
+    out = reported(
         tmp_path,
         path,
-        kpis_text(
-            "year",
-            f"{{id: total, name: {label}, unit: count, target: 9000000}}",
-            f"data: {{{keys}}}\n" if keys else "",
-        ),
+        "year",
+        f"{{id: total, name: {label}, unit: count, target: 9000000}}",
+        f"data: {{{keys}}}\n" if keys else "",
+        period=str(year),
+        expected=expected,
     )
-    assert out["period"] == str(year)
-    assert actual(out, "total") == pytest.approx(expected)
     if sheet is None:
         assert any("read sheet 'Ö'" in n for n in out["notes"])

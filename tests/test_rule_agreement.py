@@ -2,7 +2,8 @@
 
 The report's engine describes a KPI it cannot compute with a typed problem (its catalogue rule
 and a message); validate finds the same problem with its data-backed rules. Each case below is
-one broken input; both commands must report exactly the expected rule ids (E and M letters).
+one broken input; both commands must report exactly the expected rule ids (E and M letters),
+with the same facts (the findings' context).
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ CASES = [
 ]
 
 
+def _contexts(findings: list[dict[str, object]]) -> list[object]:
+    return [f["context"] for f in findings if str(f["rule"])[0] in "EM"]
+
+
 def _rules(findings: list[dict[str, object]]) -> set[str]:
     return {str(f["rule"]) for f in findings if str(f["rule"])[0] in "EM"}
 
@@ -70,3 +75,22 @@ def test_report_and_validate_agree(
     from_report = _rules(json.loads(reported.stdout)["findings"])
     assert from_validate == expected, name
     assert from_report == expected, name
+    # ... and the same facts: every context validate gives, the report gives too.
+    said = _contexts(json.loads(reported.stdout)["findings"])
+    for context in _contexts(json.loads(validated.stdout)["findings"]):
+        assert context in said, (name, context, said)
+
+
+@pytest.mark.parametrize(("name", "data", "extra", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_report_names_the_same_rule_when_the_data_is_aggregated_in_duckdb(
+    kpi_file: KpiFile, csv_file: CsvFile, name: str, data: str, extra: str, expected: set[str]
+) -> None:
+    # The SQL plan describes a KPI it cannot compute with the same typed problem as the pandas
+    # path (it used to hand over bare text, and the report failed on it).
+    kpis = kpi_file(BASE.replace("period: month\n", "period: month\ndata: {engine: duckdb}\n")
+                    + extra + "\n")
+    reported = invoke("report", kpis, "--data", csv_file(data), "-f", "json")
+    assert reported.exit_code == 0, reported.output
+    findings = json.loads(reported.stdout)["findings"]
+    assert _rules(findings) == expected, name
+    assert {f["letter"] for f in findings if f["rule"] in expected} == {min(expected)[0]}

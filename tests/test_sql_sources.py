@@ -150,6 +150,23 @@ def test_data_query_must_be_one_read_only_select(tmp_path: Path, query: str) -> 
     assert "data.query" in res.stderr
 
 
+def test_a_duckdb_query_past_data_timeout_is_one_error(tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "facts.duckdb"
+    con = duckdb.connect(str(db))
+    df = frame()  # noqa: F841  (read by DuckDB's replacement scan)
+    con.execute("create table facts as select * from df")
+    con.close()
+    slow = "select day, handled from facts, range(100000000000) as r(i) where i * 0 = 1"
+    path = kpi_file(tmp_path, KPIS, data=f"  query: {slow!r}\n  timeout: 0.2")
+    res = invoke("report", str(path), "--data", f"duckdb:///{db}")
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("kpi: error:") == 1
+    assert "the query ran longer than data.timeout (0.2 s); raise data.timeout or reduce the " \
+        "data" in res.stderr, res.stderr
+
+
 def test_missing_table_and_missing_date_are_one_error_naming_the_source(tmp_path: Path) -> None:
     import duckdb
 

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from kpicli.api.compare import diff
     from kpicli.api.init import init_project
     from kpicli.api.load import data_paths, load_kpi_file, load_kpi_text, read_table
-    from kpicli.api.report import ProgressCallback, build_report, fail_on, run_report
+    from kpicli.api.report import (
+        ProgressCallback,
+        ReportOptions,
+        build_report,
+        fail_on,
+        run_report,
+    )
     from kpicli.api.rules import rule_catalogue, rules_markdown
     from kpicli.api.schema import kpi_json_schema, schema_text
     from kpicli.api.show import show_kpi
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 # name -> the module of this package that defines it
 _HOME = {
     "ProgressCallback": "report",
+    "ReportOptions": "report",
     "build_report": "report",
     "data_paths": "load",
     "diff": "compare",
@@ -51,6 +58,7 @@ _HOME = {
 
 __all__ = [
     "ProgressCallback",
+    "ReportOptions",
     "build_report",
     "data_paths",
     "diff",

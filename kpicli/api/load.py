@@ -38,7 +38,7 @@ def _checked(defs: Definitions, path: str | Path) -> Definitions:
 
     ctx = rules.make_context(defs.model, defs.yaml.data)
     errors = [
-        defs.finding_at(hit.path, hit.rule, "error", hit.message, kpi=hit.kpi_id)
+        defs.finding_at(hit.path, hit.rule, hit.message, kpi=hit.kpi_id, context=hit.context)
         for hit in rules.check_expressions(ctx)
     ]
     if errors:

@@ -1,8 +1,9 @@
 """`kpi report` as Python functions: definitions and data in, the scorecard out.
 
-Contract: :func:`build_report` is what scripts call (README) and :func:`run_report` what the
-CLI calls: the same steps (load the KPI file, read the data, compute), the second also
-returning what the writers need around the Report. ``progress`` is told each step as it
+Contract: :func:`build_report` is what scripts call (README), with keywords, and
+:func:`run_report` what the CLI calls, with one :class:`~kpicli.model.runs.ReportOptions`:
+the same steps (load the KPI file, read the data, compute: :func:`scorecard`, which
+``kpi show`` shares), the second also returning what the writers need around the Report. ``progress`` is told each step as it
 starts (the CLI shows it in a spinner); the engine knows nothing of it. :func:`fail_on`
 decides ``--fail-on``: the reason the run fails (exit 1), or None.
 """
@@ -12,11 +13,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpicli.model.results import STATUS_RANK, Report
-from kpicli.model.runs import ReportRun
+from kpicli.model.runs import ReportOptions, ReportRun
 
-__all__ = ["FAIL_ON", "ProgressCallback", "build_report", "fail_on", "run_report"]
+if TYPE_CHECKING:
+    from kpicli.definitions.load import Definitions
+    from kpicli.model.table import Table
+
+__all__ = [
+    "FAIL_ON",
+    "ProgressCallback",
+    "ReportOptions",
+    "build_report",
+    "fail_on",
+    "run_report",
+    "scorecard",
+]
 
 ProgressCallback = Callable[[str], None]
 
@@ -40,11 +54,8 @@ def import_data_stack() -> None:
 def run_report(
     kpis: str | Path = "kpis.yaml",
     data: Sequence[str | Path] | None = None,
+    options: ReportOptions | None = None,
     *,
-    period: str | None = None,
-    by: str | None = None,
-    history: int = 12,
-    today: dt.date | None = None,
     progress: ProgressCallback | None = None,
     definition_findings: bool = False,
 ) -> ReportRun:
@@ -54,16 +65,11 @@ def run_report(
     data was read once already and its findings are in the report), for the workbook's
     Definitions sheet.
     """
-    from kpicli.api.load import data_paths, load_kpi_file, read_table
-    from kpicli.engine.report import build_report as compute
+    from kpicli.api.load import data_paths, load_kpi_file
 
-    say = progress or _silent
     defs = load_kpi_file(kpis)
     assert defs.model is not None
-    say("reading " + (", ".join(str(d) for d in data) if data else "the data"))
-    table = read_table(defs, data)
-    say(f"computing the scorecard from {len(table.frame):,} rows")
-    rep = compute(defs.model, table, period=period, by=by, history=history, today=today)
+    rep, table = scorecard(defs, data, options or ReportOptions(), progress)
     run = ReportRun(
         report=rep,
         model=defs.model,
@@ -89,9 +95,29 @@ def build_report(
     progress: ProgressCallback | None = None,
 ) -> Report:
     """Load definitions and data and compute the scorecard (``kpi report``)."""
-    return run_report(
-        kpis, data, period=period, by=by, history=history, today=today, progress=progress
-    ).report
+    options = ReportOptions(period=period, by=by, history=history, today=today)
+    return run_report(kpis, data, options, progress=progress).report
+
+
+def scorecard(
+    defs: Definitions,
+    data: Sequence[str | Path] | None,
+    options: ReportOptions,
+    progress: ProgressCallback | None = None,
+) -> tuple[Report, Table]:
+    """Read the data of loaded definitions and compute their report for ``options``; the
+    one path from a loaded KPI file to its Report (``kpi report`` and ``kpi show``)."""
+    from kpicli.api.load import read_table
+    from kpicli.engine.report import build_report as compute
+
+    assert defs.model is not None
+    say = progress or _silent
+    say("reading " + (", ".join(str(d) for d in data) if data else "the data"))
+    table = read_table(defs, data)
+    say(f"computing the scorecard from {len(table.frame):,} rows")
+    o = options
+    report = compute(defs.model, table, period=o.period, by=o.by, history=o.history, today=o.today)
+    return report, table
 
 
 def fail_on(report: Report, level: str | None) -> str | None:

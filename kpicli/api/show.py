@@ -8,13 +8,12 @@ document is :meth:`kpicli.model.runs.KpiView.to_json_dict`.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPI, KPIFile
-from kpicli.model.runs import KpiView
+from kpicli.model.runs import KpiView, ReportOptions
 
 __all__ = ["find_kpi", "show_kpi"]
 
@@ -36,21 +35,17 @@ def show_kpi(
     kpi_id: str,
     kpis: str | Path = "kpis.yaml",
     data: Sequence[str | Path] | None = None,
-    *,
-    period: str | None = None,
-    by: str | None = None,
-    history: int = 12,
-    today: dt.date | None = None,
+    options: ReportOptions | None = None,
 ) -> KpiView:
     """One KPI in depth (``kpi show``): its definition, results and findings."""
-    from kpicli.api.load import load_kpi_file, read_table
-    from kpicli.engine.report import build_report as compute
+    from kpicli.api.load import load_kpi_file
+    from kpicli.api.report import scorecard
 
     defs = load_kpi_file(kpis)
     model = defs.model
     assert model is not None
-    kpi = find_kpi(model, kpi_id, kpis)
-    rep = compute(model, read_table(defs, data), period=period, by=by, history=history, today=today)
+    kpi = find_kpi(model, kpi_id, kpis)  # an unknown KPI stops the run before the data is read
+    rep, _ = scorecard(defs, data, options or ReportOptions())
     return KpiView(kpi=kpi, report=rep, definition=_definition(kpi, model))
 
 

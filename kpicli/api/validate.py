@@ -155,7 +155,7 @@ def _validate_one(
 
     fr = FileResult(path=defs.path)
     raw_findings: list[tuple[Finding, tuple[Any, ...] | None]] = [
-        (_with_letter(f), None) for f in defs.findings
+        (f, None) for f in defs.findings
     ]
     raw = defs.yaml.data if defs.yaml is not None else None
     if isinstance(raw, dict):
@@ -179,7 +179,7 @@ def _validate_one(
                 ctx.table = table
                 ctx.series, ctx.data_problems = R.series_from_table(model, table)
                 for f in table.findings:
-                    raw_findings.append((_with_letter(f), None))
+                    raw_findings.append((f, None))
         for hit in R.run_rules(ctx, enabled):
             raw_findings.append((_finding(defs, hit), hit.path))
     fr.findings = _filter(raw_findings, raw, enabled)
@@ -228,18 +228,8 @@ def _read_table(
             f"the data named here cannot be read: {exc.message}; fix data.path (it is relative "
             f"to {defs.path}), or pass --data FILE"
         )
-        f = defs.finding_at(("data", "path"), "M206", "error", message, letter="M")
+        f = defs.finding_at(("data", "path"), "M206", message)
         return None, f
-
-
-def _with_letter(f: Finding) -> Finding:
-    if f.letter:
-        return f
-    from kpicli.engine.rules import CATALOGUE
-
-    rule = CATALOGUE.get(f.rule)
-    letter = rule.letter if rule else (f.rule[:1] if f.rule else None)
-    return f.model_copy(update={"letter": letter})
 
 
 def _finding(defs: Definitions, hit: RuleHit) -> Finding:
@@ -251,7 +241,7 @@ def _finding(defs: Definitions, hit: RuleHit) -> Finding:
         line, _ = defs.yaml.position(hit.related)
         message = f"{message} ({hit.related_label} at line {line})"
     return defs.finding_at(
-        hit.path, rule.id, rule.severity, message, key=hit.key, kpi=hit.kpi_id, letter=rule.letter
+        hit.path, rule.id, message, key=hit.key, kpi=hit.kpi_id, context=hit.context
     )
 
 

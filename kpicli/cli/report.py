@@ -111,6 +111,7 @@ def report(
     with heavy_imports():
         from kpicli.api.report import fail_on as failing
         from kpicli.api.report import import_data_stack, run_report
+        from kpicli.model.runs import ReportOptions
 
         import_data_stack()
 
@@ -139,9 +140,7 @@ def report(
         run = run_report(
             kpis,
             data,
-            period=period,
-            by=by,
-            history=history,
+            ReportOptions(period=period, by=by, history=history),
             progress=progress.say,
             definition_findings=kind == "xlsx" and not changes,
         )
@@ -266,11 +265,12 @@ def show(
     with heavy_imports():
         from kpicli.api.report import import_data_stack
         from kpicli.api.show import show_kpi
+        from kpicli.model.runs import ReportOptions
 
         import_data_stack()
 
     OPTIONS.no_color = OPTIONS.no_color or no_color
-    view = show_kpi(kpi_id, kpis, data, period=period, by=by, history=history)
+    view = show_kpi(kpi_id, kpis, data, ReportOptions(period=period, by=by, history=history))
     if fmt is ShowFormat.json:
         from kpicli.writers.jsonout import render_document
 

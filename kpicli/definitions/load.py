@@ -10,6 +10,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kpicli.definitions.yamlfile import LoadedYaml, YamlError, load_yaml_file, load_yaml_text
+
+# The catalogue is data (light at import, no pandas): a Finding's severity and letter come
+# from it here as everywhere else.
+from kpicli.engine.rules.catalogue import finding
 from kpicli.errors import DefinitionError, KpiError
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding
@@ -32,25 +36,16 @@ class Definitions:
         self,
         path: tuple[str | int, ...],
         rule: str,
-        severity: str,
         message: str,
         *,
         key: bool = False,
         kpi: str | None = None,
-        letter: str | None = None,
+        context: dict[str, Any] | None = None,
     ) -> Finding:
+        """A finding of catalogue rule ``rule`` at the YAML node ``path`` (its key with
+        ``key``), placed at its file:line:col."""
         line, col = self.yaml.position(path, key=key) if self.yaml else (1, 1)
-        return Finding(
-            rule=rule,
-            severity=severity,  # type: ignore[arg-type]
-            message=message,
-            location=f"{self.path}:{line}:{col}",
-            file=self.path,
-            line=line,
-            column=col,
-            kpi=kpi,
-            letter=letter,
-        )
+        return _positioned(self, rule, message, line, col, kpi=kpi, context=context)
 
 
 def _fields_of(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -116,6 +111,21 @@ def _message(err: dict[str, Any], allowed: list[str], loc: tuple[Any, ...], kpi:
     return f"{where}: {msg}"
 
 
+def _context(err: dict[str, Any], allowed: list[str], loc: tuple[Any, ...]) -> dict[str, Any]:
+    """E002's facts in kpicli's own words: the YAML path, what is wrong, the did-you-mean."""
+    path = [p if isinstance(p, int) else str(p) for p in loc]
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+        return {"path": path, "problem": "unknown_key", "key": str(loc[-1]),
+                "did_you_mean": close[0] if close else None}
+    if kind == "missing":
+        return {"path": path, "problem": "missing_key"}
+    if kind in _EXPECTED:
+        return {"path": path, "problem": "wrong_type", "expected": _EXPECTED[kind]}
+    return {"path": path, "problem": "invalid_value"}
+
+
 # kpicli's own words for pydantic's type errors, so messages (and tests) do not depend on the
 # wording of a pydantic release.
 _EXPECTED = {
@@ -170,10 +180,10 @@ def schema_findings(defs: Definitions, exc: ValidationError) -> list[Finding]:
             defs.finding_at(
                 loc,
                 "E002",
-                "error",
                 _message(err, allowed, loc, kpi),
                 key=err["type"] == "extra_forbidden",
                 kpi=kpi,
+                context=_context(err, allowed, loc),
             )
         )
     return out
@@ -194,7 +204,7 @@ def _validate(defs: Definitions) -> Definitions:
     data = defs.yaml.data
     if data is None:
         defs.findings.append(
-            defs.finding_at((), "E002", "error", "the file is empty; start with `kpi init`")
+            defs.finding_at((), "E002", "the file is empty; start with `kpi init`")
         )
         return defs
     if not isinstance(data, dict):
@@ -202,7 +212,6 @@ def _validate(defs: Definitions) -> Definitions:
             defs.finding_at(
                 (),
                 "E002",
-                "error",
                 f"the top level must be a mapping with keys like title and kpis, "
                 f"not a {type(data).__name__}",
             )
@@ -216,6 +225,11 @@ def _validate(defs: Definitions) -> Definitions:
                 f"key {path[-1]!r} appears twice; the later one would win silently",
                 line,
                 col,
+                context={
+                    "path": [p if isinstance(p, int) else str(p) for p in path],
+                    "problem": "duplicate_key",
+                    "key": str(path[-1]),
+                },
             )
         )
     try:
@@ -256,15 +270,25 @@ def read_definitions(path: str | Path) -> Definitions:
     return _validate(defs)
 
 
-def _positioned(defs: Definitions, rule: str, message: str, line: int, col: int) -> Finding:
-    return Finding(
-        rule=rule,
-        severity="error",
-        message=message,
+def _positioned(
+    defs: Definitions,
+    rule: str,
+    message: str,
+    line: int,
+    col: int,
+    *,
+    kpi: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> Finding:
+    return finding(
+        rule,
+        message,
         location=f"{defs.path}:{line}:{col}",
         file=defs.path,
         line=line,
         column=col,
+        kpi=kpi,
+        context=context,
     )
 
 

@@ -35,14 +35,17 @@ class Problem(str):
     """Why a KPI cannot be computed: the text shown to the user, and the catalogue rule it
     breaks, so that `kpi report` and `kpi validate` name the same rule for the same problem.
 
-    A ``str`` so that it reads as the reason wherever one is shown (the KPI's ``why``).
+    A ``str`` so that it reads as the reason wherever one is shown (the KPI's ``why``);
+    ``context`` holds the facts of the message for the report's finding.
     """
 
     rule: str
+    context: dict[str, object] | None
 
-    def __new__(cls, rule: str, message: str) -> Problem:
+    def __new__(cls, rule: str, message: str, context: dict[str, object] | None = None) -> Problem:
         made = super().__new__(cls, message)
         made.rule = rule
+        made.context = context
         return made
 
 
@@ -374,6 +377,7 @@ def compute_actuals(
                     _measure_rule(kpi),
                     f"no rows for {kpi.data_column!r} "
                     f"in the data's KPI column",
+                    {"label": kpi.data_column},
                 )
                 continue
             column = VALUE
@@ -381,7 +385,7 @@ def compute_actuals(
             column = kpi.data_column
             if column not in frame.columns:
                 problems[kpi.id] = Problem(
-                    _measure_rule(kpi), f"column {column!r} is not in the data"
+                    _measure_rule(kpi), f"column {column!r} is not in the data", {"column": column}
                 )
                 continue
         where = (kpi.measure.where if kpi.measure else None) or None
@@ -394,7 +398,9 @@ def compute_actuals(
                         dtype=bool, na_value=False
                     )
                 except ExpressionError as exc:
-                    filters[where] = Problem("E006", f"filter cannot be applied: {exc}")
+                    filters[where] = Problem(
+                        "E006", f"filter cannot be applied: {exc}", {"filter": where}
+                    )
             if isinstance(filters[where], Problem):
                 problems[kpi.id] = filters[where]
                 continue
@@ -536,16 +542,23 @@ def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, Problem]]:
     problems: dict[str, Problem] = {}
     for entry in graph.entries:
         if entry.error is not None:
-            problems.setdefault(entry.kpi, Problem("E006", f"formula cannot be read: {entry.error}"))
+            problems.setdefault(entry.kpi, Problem(
+                "E006", f"formula cannot be read: {entry.error}",
+                {"formula": formulas[entry.kpi].formula},
+            ))
         elif entry.unknown:
             problems.setdefault(entry.kpi, Problem(
-                "E005", f"formula names unknown KPI {', '.join(map(repr, entry.unknown))}"
+                "E005", f"formula names unknown KPI {', '.join(map(repr, entry.unknown))}",
+                {"unknown": list(entry.unknown)},
             ))
     ordered, cycles, failed = graph.order(blocked=set(problems))
-    on_cycle = {kid: " → ".join(c.path) for c in cycles for kid in c.members}
+    on_cycle = {kid: c.path for c in cycles for kid in c.members}
     for kid in failed:
         if kid in on_cycle:
-            problems.setdefault(kid, Problem("E005", f"formulas form a cycle: {on_cycle[kid]}"))
+            problems.setdefault(kid, Problem(
+                "E005", f"formulas form a cycle: {' → '.join(on_cycle[kid])}",
+                {"cycle": list(on_cycle[kid])},
+            ))
         else:
             problems.setdefault(
                 kid, Problem("E005", "formula depends on a KPI that cannot be computed")
@@ -574,7 +587,9 @@ def _with_formulas(model: KPIFile, values: pd.DataFrame, problems: dict[str, Pro
         try:
             result = expr.evaluate(ns)
         except ExpressionError as exc:
-            problems[kpi.id] = Problem("E006", f"formula cannot be evaluated: {exc}")
+            problems[kpi.id] = Problem(
+                "E006", f"formula cannot be evaluated: {exc}", {"formula": kpi.formula}
+            )
             continue
         if not isinstance(result, pd.Series):
             result = pd.Series(float(result), index=values.index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,27 +37,53 @@ def _places(table: Table, rows: pd.DataFrame, column: str | None, total: int | N
     return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
 
-def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[pd.Series, str | None]]:
+class _KpiRows(Mapping[str, tuple[pd.Series, str | None]]):
+    """Per measured KPI: the boolean mask of its rows and the column holding its values.
+
+    A mask is made when it is looked up and not kept: the checks use one KPI's at a time,
+    and a million-row table with 20 KPIs would otherwise hold 20 MB of masks at once.
+    """
+
+    def __init__(self, table: Table, model: KPIFile) -> None:
+        self._frame = table.frame
+        self._hits: dict[str, np.ndarray] = {}  # long layout: per KPI, a hit per label code
+        self._columns: dict[str, str | None] = {}
+        self._codes: np.ndarray | None = None
+        if table.layout == "long":
+            # Each distinct label is normalised once, not once per row.
+            codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
+            self._codes = codes
+            norm = [normalise_label(u) for u in uniques]
+            for k in model.kpis:
+                if k.formula is not None:
+                    continue
+                wanted = k.labels
+                # A last False for code -1: a row without a label belongs to no KPI.
+                self._hits[k.id] = np.array([u in wanted for u in norm] + [False], dtype=bool)
+                self._columns[k.id] = VALUE
+        else:
+            for k in model.kpis:
+                col = k.data_column
+                if k.formula is None and col in self._frame.columns:
+                    self._columns[k.id] = col
+
+    def __getitem__(self, kpi_id: str) -> tuple[pd.Series, str | None]:
+        column = self._columns[kpi_id]
+        index = self._frame.index
+        if self._codes is None:
+            return pd.Series(True, index=index), column
+        return pd.Series(self._hits[kpi_id][self._codes], index=index), column
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+def _kpi_rows(table: Table, model: KPIFile) -> Mapping[str, tuple[pd.Series, str | None]]:
     """Per measured KPI: the boolean mask of its rows and the column holding its values."""
-    frame = table.frame
-    out: dict[str, tuple[pd.Series, str | None]] = {}
-    if table.layout == "long":
-        # Each distinct label is normalised once, not once per row.
-        codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
-        norm = [normalise_label(u) for u in uniques]
-        for k in model.kpis:
-            if k.formula is not None:
-                continue
-            wanted = k.labels
-            # A last False for code -1: a row without a label belongs to no KPI.
-            hit = np.array([u in wanted for u in norm] + [False], dtype=bool)
-            out[k.id] = (pd.Series(hit[codes], index=frame.index), VALUE)
-    else:
-        for k in model.kpis:
-            col = k.data_column
-            if k.formula is None and col in frame.columns:
-                out[k.id] = (pd.Series(True, index=frame.index), col)
-    return out
+    return _KpiRows(table, model)
 
 
 def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding]:
@@ -85,6 +112,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     f"than once ({len(at)} rows); the duplicates are aggregated together — "
                     "remove the extra rows or add the column that tells them apart",
                     location=_places(table, rows, table.value_label, len(at)),
+                    context={"duplicate_groups": n_groups, "duplicate_rows": len(at)},
                 )
             )
     future = frame[DATE] > pd.Timestamp(today)
@@ -96,6 +124,12 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                 message=f"{int(future.sum())} rows are dated after today ({today.isoformat()}), "
                 "up to " + rows[DATE].max().date().isoformat() + "; check the date column",
                 location=_places(table, rows, table.date_label),
+                context={
+                    "future_rows": int(future.sum()),
+                    "latest_date": rows[DATE].max().date().isoformat(),
+                    "today": today.isoformat(),
+                    "column": table.date_label,
+                },
             )
         )
     kpi_rows = _kpi_rows(table, model)
@@ -134,8 +168,10 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             shown = f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
             what = f"outside the KPI's range {shown}"
             fix = "fix them or widen the KPI's range"
+            why: dict[str, object] = {"range": [lo, hi]}
         else:
             bad = mask.to_numpy(dtype=bool) & (v < 0)
+            why = {"negative": True}
             what = "negative (a count)"
             fix = "fix them, or give the KPI a unit that allows negative values"
         if bad.any():
@@ -148,6 +184,9 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     message=f"{len(rows)} value{'s' if len(rows) != 1 else ''} of {label!r} "
                     f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {v[bad][0]:g}); {fix}",
                     location=_places(table, rows, col if col != VALUE else table.value_label),
+                    context={
+                        "column": label, "cells": len(rows), "example": float(v[bad][0]), **why,
+                    },
                 )
             )
     return findings
@@ -180,6 +219,7 @@ def series_findings(
                     f"{f' and {more} more periods' if more > 0 else ''} (gap in the series); "
                     "add the missing data or check the dates",
                     location=k.id,
+                    context={"missing_periods": len(gaps), "periods": labels},
                 )
             )
         if k.id in evaluated and pd.isna(s.get(period)):
@@ -190,6 +230,10 @@ def series_findings(
                     message=f"{k.id}: nothing for the report period {P.label(period, g, fys)}; the "
                     f"latest value is from {P.label(present.index.max(), g, fys)} (stale data)",
                     location=k.id,
+                    context={
+                        "period": P.label(period, g, fys),
+                        "latest_period": P.label(present.index.max(), g, fys),
+                    },
                 )
             )
         if len(present) >= 6:
@@ -209,6 +253,11 @@ def series_findings(
                                 message=f"{k.id}: {P.label(q, g, fys)} value {val:g} is an outlier "
                                 f"(robust z-score {zq:.1f}); check it is not a data error",
                                 location=f"{k.id}@{P.label(q, g, fys)}",
+                                context={
+                                    "period": P.label(q, g, fys),
+                                    "value": float(val),
+                                    "z_score": round(float(zq), 2),
+                                },
                             )
                         )
     return findings
@@ -298,6 +347,13 @@ def target_column_findings(table: Table, model: KPIFile) -> list[Finding]:
                 "kpis.yaml's target is used. Make the column agree, delete it, or name it with "
                 "data.target_column to use its values",
                 location=where,
+                context={
+                    "column": table.target_label,
+                    "cells": len(rows),
+                    "example": float(tvals[at[first]]),
+                    "period": P.label(q, g, fys),
+                    "kpis_yaml_target": wanted[int(codes[first])],
+                },
             )
         )
     return findings

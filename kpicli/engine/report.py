@@ -13,6 +13,7 @@ from kpicli.engine import periods as P
 from kpicli.engine.aggregate import OVERALL, compute_actuals, default_aggregate
 from kpicli.engine.evaluate import Context, Members, evaluate_members, num, weighted_score
 from kpicli.engine.quality import series_findings, table_findings, target_column_findings
+from kpicli.engine.rules.catalogue import finding
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPIFile
 from kpicli.model.results import Finding, KPIResult, Report, ScoreLine
@@ -194,12 +195,12 @@ def build_report(
     findings: list[Finding] = list(table.findings) + list(actuals.findings)
     for kid, problem in actuals.problems.items():
         findings.append(
-            Finding(
-                rule=problem.rule,
-                severity="error",
-                kpi=kid,
-                message=f"{kid}: {problem}" + (f" (read: {read})" if from_sheet else ""),
+            finding(
+                problem.rule,
+                f"{kid}: {problem}" + (f" (read: {read})" if from_sheet else ""),
                 location=kid,
+                kpi=kid,
+                context=problem.context,
             )
         )
     findings += table_findings(table, model, today)

@@ -46,6 +46,8 @@ from kpicli.engine.aggregate import (
     _PCT,
     OVERALL,
     Actuals,
+    Problem,
+    _measure_rule,
     _with_formulas,
     default_aggregate,
 )
@@ -174,7 +176,7 @@ class Query:
 @dataclass
 class CompiledPlan:
     queries: list[Query]
-    problems: dict[str, str]
+    problems: dict[str, Problem]
     grain: str
     fiscal_year_start: int
     by: str | None
@@ -818,8 +820,8 @@ def _measure(
             names[TARGET] = rel.target_column
     probe = probe_frame(rel.columns, names)
     norm_labels = [normalise_label(x) for x in rel.labels]
-    problems: dict[str, str] = {}
-    filters: dict[str, exp.Expression | str] = {}
+    problems: dict[str, Problem] = {}
+    filters: dict[str, exp.Expression | Problem] = {}
     measured: list[_Measured] = []
     for i, kpi in enumerate(model.kpis):
         if kpi.formula is not None:
@@ -831,9 +833,10 @@ def _measure(
             wanted = kpi.labels
             mine = [rel.labels[j] for j, u in enumerate(norm_labels) if u in wanted]
             if not mine:
-                problems[kpi.id] = (
-                    f"no rows for {kpi.data_column!r} "
-                    f"in the data's KPI column"
+                problems[kpi.id] = Problem(
+                    _measure_rule(kpi),
+                    f"no rows for {kpi.data_column!r} in the data's KPI column",
+                    {"label": kpi.data_column},
                 )
                 continue
             label_cond = _coalesce_false(
@@ -846,7 +849,9 @@ def _measure(
         else:
             column = kpi.data_column
             if column not in names:  # the date column is only `_date`, as on the pandas path
-                problems[kpi.id] = f"column {column!r} is not in the data"
+                problems[kpi.id] = Problem(
+                    _measure_rule(kpi), f"column {column!r} is not in the data", {"column": column}
+                )
                 continue
             column = names[column]
         where = (kpi.measure.where if kpi.measure else None) or None
@@ -869,9 +874,11 @@ def _measure(
                             ("measure", "where"),
                         ) from None
                 except ExpressionError as exc:
-                    filters[where] = f"filter cannot be applied: {exc}"
+                    filters[where] = Problem(
+                        "E006", f"filter cannot be applied: {exc}", {"filter": where}
+                    )
             got = filters[where]
-            if isinstance(got, str):
+            if isinstance(got, Problem):
                 problems[kpi.id] = got
                 continue
             cond = got

@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 Status = Literal["met", "on_track", "at_risk", "off_track", "no_data"]
 StatusChange = Literal["improved", "worsened", "unchanged", "new"]
 Severity = Literal["error", "warning", "info"]
+# A finding's facts: JSON scalars, or lists of them (kpicli.engine.rules.catalogue.finding
+# turns numpy numbers, tuples and non-finite floats into these).
+ContextValue = str | int | float | bool | None
+FindingContext = dict[str, ContextValue | list[ContextValue]]
 
 # Lower rank = worse; --fail-on compares ranks. no_data is not ranked.
 STATUS_RANK: dict[str, int] = {"off_track": 0, "at_risk": 1, "on_track": 2, "met": 3}
@@ -38,6 +42,12 @@ class Finding(BaseModel):
     column: int | None = None
     kpi: str | None = None
     letter: str | None = Field(None, description="SMART letter (S, M, A, R, T) or D for data.")
+    context: FindingContext | None = Field(
+        None,
+        description="The facts the message is built from, by name (counts, columns, cells, "
+        "periods, values), for scripts that should not parse the message; the keys are "
+        "per rule (docs/validate.md). null when the finding has none.",
+    )
 
 
 class HistoryPoint(BaseModel):

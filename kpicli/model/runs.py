@@ -1,5 +1,8 @@
-"""What the api's report commands return besides the Report itself: no I/O, no pandas.
+"""What the api's report commands take and return besides the Report itself: no I/O, no pandas.
 
+* :class:`ReportOptions` is what a report is computed for besides the definitions and the
+  data (period, breakdown, history, today): ``kpi report``, ``kpi show`` and their Python
+  twins pass it as one value instead of repeating the keywords.
 * :class:`ReportRun` is ``kpi report``: the Report plus what its writers need around it (the
   validated definitions, the files read, the definition findings of the workbook's
   Definitions sheet).
@@ -10,6 +13,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +22,19 @@ from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.results import Finding, Report
 from kpicli.model.table import Source
 
-__all__ = ["KPI_SCHEMA", "InitResult", "KpiView", "ReportRun"]
+__all__ = ["KPI_SCHEMA", "InitResult", "KpiView", "ReportOptions", "ReportRun"]
 
 KPI_SCHEMA = "kpicli.kpi/1"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What one report is computed for (the defaults are ``kpi report``'s)."""
+
+    period: str | None = None  # None: the latest complete period (SPEC §3)
+    by: str | None = None  # breakdown column; None: the file's first ``breakdown:``, if any
+    history: int = 12  # periods of history per KPI
+    today: dt.date | None = None  # None: the clock's date
 
 
 @dataclass

@@ -21,6 +21,8 @@ Contract:
   the entry template); :func:`format_number` the one form of a bare number in a sentence
   (``why``, workbook summaries); :func:`exact_number` the form of a number the user wrote
   quoted back in a rule message (six significant digits, so rounding never hides the fault).
+* :data:`SYMBOL_CODES` and :data:`AMOUNT_CODES` are the currency signs a data cell may write
+  around an amount (``€1.234,50``, ``1 234,50 SEK``); the readers strip exactly these.
 * Pure Python, no I/O, no pandas: the engine, the readers and the writers all import it.
 """
 
@@ -40,7 +42,10 @@ UnitKind = Literal[
 CURRENCY_SYMBOLS: dict[str, str] = {
     "EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF ", "INR": "₹",
 }
-_SYMBOL_CODES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR"}
+# Currency symbol -> its code; the symbols the readers strip from amounts in data cells.
+SYMBOL_CODES: dict[str, str] = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR"}
+# The codes the readers strip from amounts in data cells ("EUR 1.234,50", "1 234,50 SEK").
+AMOUNT_CODES = ("EUR", "USD", "GBP", "CHF", "JPY", "SEK", "NOK", "DKK", "PLN")
 # Words that begin a currency unit without ``currency:`` (``EUR``, ``euros``, ``usd_k``, ``$``).
 _CURRENCY_PREFIXES = ("currency", "eur", "usd", "gbp", "chf", "jpy", "inr", "$", "€", "£", "¥", "₹")
 
@@ -135,7 +140,7 @@ def _currency(text: str) -> Unit:
     elif low.upper() in CURRENCY_SYMBOLS:
         code = low.upper()
     else:
-        code = _SYMBOL_CODES.get(text, "")
+        code = SYMBOL_CODES.get(text, "")
     symbol = CURRENCY_SYMBOLS.get(code, "")
     core = "#,##0" if code == "JPY" else "#,##0.00"
     if symbol:

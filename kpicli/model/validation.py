@@ -120,6 +120,7 @@ class ValidationResult:
                     "column": f.column,
                     "kpi": f.kpi,
                     "location": f.location,
+                    "context": f.context,
                 }
                 for f in self.findings
             ],

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec
@@ -143,6 +144,10 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     check_shape(shown, columns=len(header_fields))
 
     frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields))
+    # The CSV parser's working buffers (about the size of the file) are free now; pyarrow's
+    # allocator keeps them unless asked, and they would count in the run's peak memory
+    # while the columns are parsed.
+    pa.default_memory_pool().release_unused()
     check_shape(shown, rows=len(frame), columns=frame.shape[1])
     width = max(frame.shape[1], len(header_fields))
     header: list[object] = list(block.header)[:width]

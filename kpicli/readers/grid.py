@@ -117,12 +117,18 @@ def year_period_grid(sheet: Sheet) -> Sheet | None:
         findings.append(
             sheet.finding(
                 "D601",
-                "warning",
                 f"the grid has {len(at)} cell{'s' if len(at) != 1 else ''} that "
                 f"{'are' if len(at) != 1 else 'is'} not a number ({cells}{more}); treated as "
                 "missing. Type a number or leave the cell empty",
                 int(rows[at[0]]),
                 str(cell_letters[at[0]]),
+                context={
+                    "cells": len(at),
+                    "examples": [str(raw[k]) for k in range(min(5, len(at)))],
+                    "locations": [
+                        sheet.cell(int(rows[i]), str(cell_letters[i])) for i in at[:5]
+                    ],
+                },
             )
         )
     frame = pd.DataFrame({GRID_PERIOD: labels.to_numpy(dtype=object), GRID_VALUE: values})

@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kpicli.engine.codes import narrow
+from kpicli.model.units import AMOUNT_CODES, SYMBOL_CODES
 from kpicli.model.values import parse_period_label, two_digit_year
 from kpicli.readers.dates import Order, parse_texts
 
@@ -23,7 +25,10 @@ MISSING = frozenset(
 
 GRAINS = ("day", "week", "month", "quarter", "year")  # finest first
 
-_CURRENCY = r"(?:[€$£¥₹]|EUR|USD|GBP|CHF|JPY|SEK|NOK|DKK|PLN)"
+# A currency sign around an amount: the unit vocabulary's symbols and codes.
+_CURRENCY = "(?:[{}]|{})".format(
+    "".join(re.escape(sign) for sign in SYMBOL_CODES), "|".join(AMOUNT_CODES)
+)
 # Patterns applied to whole columns avoid \d and \s so pyarrow (RE2) can run them vectorised.
 _PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _US_GROUP = r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
@@ -46,6 +51,11 @@ class Factorized:
     codes: np.ndarray
     uniques: Any
 
+    def __post_init__(self) -> None:
+        # The smallest integer type that holds the codes: 1M rows of a column with a few
+        # hundred distinct values are 2 MB of int16 rather than 8 MB of int64.
+        self.codes = narrow(np.asarray(self.codes), len(self.uniques))
+
     def take(self, keep: np.ndarray) -> Factorized:
         """The factorisation of the rows in ``keep`` (a bool mask): codes renumbered in the
         order the kept rows first show them, values no kept row has left out."""
@@ -59,7 +69,14 @@ class Factorized:
         """The factorisation of the column after a value-by-value change, given the changed
         distinct values (``shown``, in code order; missing ones become -1)."""
         found, uniques = pd.factorize(shown, use_na_sentinel=True)
-        return Factorized(np.append(found, -1)[self.codes], uniques)
+        found = narrow(found, len(uniques))
+        return Factorized(np.append(found, found.dtype.type(-1))[self.codes], uniques)
+
+
+def factorize(col: pd.Series) -> Factorized:
+    """``pandas.factorize(col)`` (missing values are -1), the codes as narrow as they fit."""
+    found, uniques = pd.factorize(col, use_na_sentinel=True)
+    return Factorized(found, uniques)
 
 
 @dataclass
@@ -200,12 +217,27 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
     `` 85 % `` (85), ``€ 1.200``, ``(123)`` (-123), ``1.2k``. Empty cells and markers such as
     ``n/a`` or ``-`` are missing; anything else that does not parse is ``bad``.
     """
+    nums, _ = numbers_if(col, 0.0, decimal, hint)
+    assert nums is not None
+    return nums
+
+
+def numbers_if(
+    col: pd.Series, share: float, decimal: str | None = None, hint: str = "."
+) -> tuple[Numbers | None, Factorized | None]:
+    """:func:`to_numbers` of ``col`` when at least ``share`` of its filled cells are numbers
+    (``Numbers.share``), else None; with the column's factorisation when one was made.
+
+    The share is decided on the distinct values (each weighted by how often it occurs), so a
+    text column costs one factorisation and a parse of its distinct values, and no array
+    per row (the caller reads it as text from the same factorisation).
+    """
     n = len(col)
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
         values = col.to_numpy(dtype="float64", na_value=np.nan)
         empty = np.isnan(values)
         zero = np.zeros(n, bool)
-        return Numbers(values, zero, empty, zero.copy(), ~empty, decimal or ".")
+        return Numbers(values, zero, empty, zero.copy(), ~empty, decimal or "."), None
 
     if not pd.api.types.is_object_dtype(col) and decimal != ",":
         # A text column of plain numbers (the usual CSV measure column): one pyarrow parse.
@@ -231,9 +263,10 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
         ):
             empty = np.isnan(values)
             zero = np.zeros(n, bool)
-            return Numbers(values, zero, empty, zero.copy(), zero.copy(), ".")
+            return Numbers(values, zero, empty, zero.copy(), zero.copy(), "."), None
 
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    made = factorize(col)
+    codes, uniques = made.codes, made.uniques
     k = len(uniques)
     u_val = np.full(k + 1, np.nan)  # the extra last slot serves code -1 (missing)
     u_empty = np.ones(k + 1, bool)
@@ -263,16 +296,26 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
             u_val[i], u_typed[i] = f, not u_empty[i]
         else:
             u_empty[i] = False
+    if share > 0:
+        # Numbers.share, counted per distinct value (the last slot: missing cells, empty).
+        seen = np.bincount(codes[codes >= 0], minlength=k)
+        filled = int(seen[~u_empty[:k]].sum())
+        good = int(seen[~u_empty[:k] & ~np.isnan(u_val[:k])].sum())
+        if filled and good / filled < share:
+            return None, made
     values = u_val[codes]
     empty = u_empty[codes]
-    return Numbers(
-        values=values,
-        bad=~empty & np.isnan(values),
-        empty=empty,
-        text_percent=u_pct[codes],
-        typed=u_typed[codes],
-        decimal=used,
-        factorized=Factorized(codes, uniques),
+    return (
+        Numbers(
+            values=values,
+            bad=~empty & np.isnan(values),
+            empty=empty,
+            text_percent=u_pct[codes],
+            typed=u_typed[codes],
+            decimal=used,
+            factorized=made,
+        ),
+        made,
     )
 
 
@@ -281,31 +324,54 @@ def text_values(col: pd.Series) -> pd.Series:
     if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
         out = col.str.strip()
         return out.where(out != "")
+    return text_column(col)[0]
 
-    def show(v: object) -> object:
-        if v is None or (isinstance(v, float) and v != v):
-            return None
-        if isinstance(v, bool | np.bool_):
-            return "TRUE" if v else "FALSE"
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        if isinstance(v, dt.datetime) and v.time() == dt.time():
-            return v.date().isoformat()
-        if isinstance(v, dt.date | dt.time):
-            return v.isoformat()
-        text = str(v).strip()
-        return text or None
 
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    shown = np.array([show(v) for v in uniques] + [None], dtype=object)
-    return pd.Series(shown[codes], index=col.index, dtype="str")
+def _shown(v: object) -> object:
+    """One cell as the text a dimension column shows (None: no value)."""
+    if v is None or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, bool | np.bool_):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime) and v.time() == dt.time():
+        return v.date().isoformat()
+    if isinstance(v, dt.date | dt.time):
+        return v.isoformat()
+    text = str(v).strip()
+    return text or None
+
+
+def text_column(col: pd.Series, made: Factorized | None = None) -> tuple[pd.Series, Factorized]:
+    """``text_values(col)`` and its factorisation, from one factorisation of ``col`` (``made``,
+    or made here): only the distinct values are converted. A text column whose values need
+    no stripping is handed back as it is, without a copy."""
+    made = made if made is not None else factorize(col)
+    k = len(made.uniques)
+    if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
+        uniq = pd.Series(made.uniques, dtype=col.dtype)
+        stripped = uniq.str.strip()
+        shown = stripped.where(stripped != "")
+        if bool((stripped.to_numpy(dtype=object) == uniq.to_numpy(dtype=object)).all()) and bool(
+            shown.notna().all()
+        ):
+            return col, made  # nothing to strip and no blank cells: the column as it is
+        if k * 4 >= len(col):
+            # Mostly distinct values: strip the column itself, in one vectorised pass.
+            out = col.str.strip()
+            return out.where(out != ""), made.mapped(shown)
+        values = np.append(shown.to_numpy(dtype=object, na_value=None), None)[made.codes]
+        return pd.Series(values, index=col.index, dtype=col.dtype), made.mapped(shown)
+    table = np.array([_shown(v) for v in made.uniques] + [None], dtype=object)
+    shown = pd.Series(table[:k], dtype="str")
+    return pd.Series(table[made.codes], index=col.index, dtype="str"), made.mapped(shown)
 
 
 def text_factorized(col: pd.Series, factorized: Factorized) -> Factorized:
     """The factorisation of ``text_values(col)`` from the column's own (``factorized``):
     ``text_values`` changes value by value, so it runs on the distinct values only."""
-    uniques = pd.Series(np.asarray(factorized.uniques, dtype=object), dtype=col.dtype)
-    return factorized.mapped(text_values(uniques))
+    return text_column(col, factorized)[1]
 
 
 # ----------------------------------------------------------------------------- dates
@@ -484,7 +550,8 @@ def to_dates(
         empty = np.isnat(values)
         grain = refine_day_grain(values) if (~empty).any() else None
         return Dates(values, np.zeros(n, bool), empty, grain)
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    made = factorize(col)
+    codes, uniques = made.codes, made.uniques
     k = len(uniques)
     u_val = np.full(k + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
     u_empty = np.ones(k + 1, bool)
@@ -568,7 +635,7 @@ def to_dates(
         coarser = grains - {"day"}
         grain = finest({refined} | coarser)
     # The dates' own factorisation from the column's: distinct cells may name the same day.
-    dated = Factorized(codes, uniques).mapped(pd.Series(u_val[:k], dtype="datetime64[ns]"))
+    dated = made.mapped(pd.Series(u_val[:k], dtype="datetime64[ns]"))
     return Dates(values, bad, empty, grain, order, dated)
 
 

@@ -34,7 +34,7 @@ import threading
 import warnings
 from typing import Any
 
-from kpicli.errors import DataError, KpiError
+from kpicli.errors import DataError, KpiError, query_timeout
 from kpicli.model.dataurl import spark_master
 
 __all__ = ["SparkBackend", "spark_kind"]
@@ -242,10 +242,7 @@ class SparkBackend:
                 rows = frame.collect()
         except Exception as exc:
             if timed_out.is_set():
-                raise DataError(
-                    f"{self.shown}: the query ran longer than data.timeout ({self.timeout:g} s); "
-                    "raise data.timeout or reduce the data"
-                ) from None
+                raise query_timeout(self.shown, self.timeout, "reduce the data") from None
             raise self._error(exc) from None
         finally:
             finished.set()

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kpicli.errors import DataError, KpiError
+from kpicli.engine.rules.catalogue import finding
+from kpicli.errors import DataError, KpiError, query_timeout
 from kpicli.model.dataurl import SCHEMES as _SCHEMES
 from kpicli.model.dataurl import is_url, redact, url_problem
 from kpicli.model.kpifile import DataSpec, KPIFile
@@ -305,10 +306,7 @@ class DuckDBBackend(Backend):
         try:
             return self.con.execute(sql)
         except duckdb.InterruptException:
-            raise DataError(
-                f"{self.shown}: the query ran longer than data.timeout ({self.timeout:g} s); "
-                "raise data.timeout or reduce the data"
-            ) from None
+            raise query_timeout(self.shown, self.timeout, "reduce the data") from None
         except duckdb.CatalogException as exc:
             raise DataError(f"{self.shown}: {_first_line(exc)}; check data.table / data.query") from None
         except duckdb.IOException as exc:
@@ -400,10 +398,7 @@ class PostgresBackend(Backend):
             cur.execute(sql.encode("utf-8"))  # type: ignore[arg-type]
             return cur
         except E.QueryCanceled:
-            raise DataError(
-                f"{self.shown}: the query ran longer than data.timeout ({self.timeout:g} s); "
-                "raise data.timeout or add an index on the date column"
-            ) from None
+            raise query_timeout(self.shown, self.timeout, "add an index on the date column") from None
         except E.InsufficientPrivilege as exc:
             raise DataError(
                 f"{self.shown}: permission denied ({_clean(exc, self._url)}); grant SELECT on "
@@ -652,32 +647,46 @@ def read_sql_table(
         findings: list[Finding] = list(request.plan.findings) if request.plan is not None else []
         if n_future and int(n_future) > 0:
             findings.append(
-                Finding(
-                    rule="D604", severity="warning", letter="D",
-                    message=f"{int(n_future)} rows are dated after today ({today.isoformat()}), "
+                finding(
+                    "D604",
+                    f"{int(n_future)} rows are dated after today ({today.isoformat()}), "
                     f"up to {pd.Timestamp(hi).date().isoformat()}; check the date column",
                     location=f"{shown} (column {date_col!r})",
+                    context={
+                        "future_rows": int(n_future),
+                        "latest_date": pd.Timestamp(hi).date().isoformat(),
+                        "today": today.isoformat(),
+                        "column": date_col,
+                    },
                 )
             )
         if prof.dup_groups:
             dims = len(columns) - len({date_col, kpi_col, value_col, target_col} - {None}) > 0
             findings.append(
-                Finding(
-                    rule="D602", severity="warning", letter="D",
-                    message=f"{prof.dup_groups} KPI/period{'/group' if dims else ''} entries "
+                finding(
+                    "D602",
+                    f"{prof.dup_groups} KPI/period{'/group' if dims else ''} entries "
                     f"appear more than once ({prof.dup_rows} rows); the duplicates are "
                     "aggregated together — remove the extra rows or add the column that tells "
                     "them apart",
                     location=shown,
+                    context={
+                        "duplicate_groups": int(prof.dup_groups),
+                        "duplicate_rows": int(prof.dup_rows),
+                    },
                 )
             )
         findings.append(
-            Finding(
-                rule="D600", severity="info", letter="D",
-                message=f"{shown}: row-level checks that need every row in memory (non-numeric "
+            finding(
+                "D600",
+                f"{shown}: row-level checks that need every row in memory (non-numeric "
                 "cells D601, impossible values D606) are not run when the data is aggregated "
                 f"in {sqlplan.DIALECTS[backend.dialect].name}",
                 location=shown,
+                context={
+                    "engine": sqlplan.DIALECTS[backend.dialect].name,
+                    "skipped": ["D601", "D606"],
+                },
             )
         )
     except BaseException:

@@ -304,8 +304,13 @@ def render_sarif(result: ValidationResult, rules: Iterable[RuleInfo] = (), *, ve
             res["locations"] = [{"physicalLocation": physical}]
         elif f.location:
             res["locations"] = [{"message": {"text": f.location}}]
+        properties: dict[str, Any] = {}
         if f.kpi:
-            res["properties"] = {"kpi": f.kpi}
+            properties["kpi"] = f.kpi
+        if f.context:
+            properties["context"] = f.context  # the finding's facts, as in the JSON output
+        if properties:
+            res["properties"] = properties
         results.append(res)
     driver: dict[str, Any] = {
         "name": "kpicli",

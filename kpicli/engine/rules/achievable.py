@@ -48,6 +48,7 @@ def check_target_side(ctx: RuleContext) -> Iterator[RuleHit]:
                     f"{'lower' if higher else 'higher'} if {'smaller' if higher else 'bigger'} "
                     "is better",
                     kpi.id,
+                    context={"change": shown, "direction": kpi.direction},
                 )
             continue
         level = level_target(kpi)
@@ -62,6 +63,7 @@ def check_target_side(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"{'above' if higher else 'below'} {fmt(b)}, or set direction: "
                 f"{'lower' if higher else 'higher'} if {'smaller' if higher else 'bigger'} is better",
                 kpi.id,
+                context={"target": value, "baseline": b, "direction": kpi.direction},
             )
 
 
@@ -83,6 +85,7 @@ def check_target_equals_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
                 "change 0 asks for no change: set the improvement wanted, or use a band "
                 "{min: ...} to hold the level",
                 kpi.id,
+                context={"change": 0},
             )
             continue
         level = t.value
@@ -95,6 +98,7 @@ def check_target_equals_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"target {fmt(level)} equals the baseline: it is met from the start; ask for an "
                 "improvement, or use a band {min: ...} if holding the level is the goal",
                 kpi.id,
+                context={"target": level, "baseline": b},
             )
 
 
@@ -141,6 +145,7 @@ def check_percent_targets(ctx: RuleContext) -> Iterator[RuleHit]:
                     f"{what} is {fmt(v)}, outside 0–100 for a percent KPI: write percentages on "
                     "the 0–100 scale (85 or \"85%\"), or change the unit if this is not a percent",
                     kpi.id,
+                    context={"value": v, "what": what},
                 )
 
 

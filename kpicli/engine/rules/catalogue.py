@@ -8,20 +8,24 @@ rules that need the data and in ``data_quality`` for the D6xx findings of the re
 kpicli.engine.quality; each attaches its check function and its ``bad`` / ``good`` examples
 to its entry with :func:`check` or :func:`examples`.
 
-Contract: light at import (no pandas, no rule module); every Finding of a catalogue rule is
-built by :func:`finding` (or, for YAML paths, by kpicli.api.validate from a RuleHit), which
-takes the severity and letter from here so that no caller can disagree with the catalogue.
+Contract: light at import (no pandas, no rule module); every Finding kpicli reports is built
+by :func:`finding` (for YAML paths through kpicli.definitions' ``finding_at``, which calls it),
+which takes the letter and the severity from here so that no caller can disagree with the
+catalogue. A rule whose problem comes in two strengths declares both (``severities``); a caller
+asking for a severity its rule does not declare is a bug, refused with ValueError.
+tests/test_rule_agreement.py checks that no other module builds a Finding itself.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from kpicli.engine.rules.example import Example
-from kpicli.model.results import Finding
+from kpicli.model.results import ContextValue, Finding, FindingContext
 
 if TYPE_CHECKING:
     from kpicli.engine.rules.context import RuleContext, RuleHit
@@ -47,6 +51,8 @@ MAX_KPIS_PER_OBJECTIVE = 7
 class Rule:
     """One entry of the catalogue.
 
+    ``severity`` is the rule's usual severity; ``severities`` every severity a finding of it may
+    have (the usual one first), for a problem that comes in two strengths.
     ``check`` is None for rules applied elsewhere (the loader, the readers, engine.quality).
     ``found_by`` is the command whose findings show the rule. ``bad`` must give a finding of
     this rule and ``good`` none (tests/test_rule_examples.py runs both); ``untestable`` says
@@ -61,6 +67,7 @@ class Rule:
     needs_data: bool = False
     found_by: Command = "validate"
     untestable: str | None = None
+    severities: tuple[Severity, ...] = ()
     check: Check | None = field(default=None, compare=False)
     bad: Example | None = field(default=None, compare=False)
     good: Example | None = field(default=None, compare=False)
@@ -79,9 +86,12 @@ def _rule(
     needs_data: bool = False,
     found_by: Command = "validate",
     untestable: str | None = None,
+    severities: tuple[Severity, ...] = (),
 ) -> None:
+    allowed = severities or (severity,)
+    assert allowed[0] == severity, f"{rule_id}: the usual severity comes first"
     CATALOGUE[rule_id] = Rule(rule_id, letter, severity, summary, fix, needs_data, found_by,
-                              untestable)
+                              untestable, allowed)
 
 
 def examples(rule_id: str, *, bad: Example, good: Example) -> None:
@@ -104,18 +114,66 @@ def finding(
     rule_id: str,
     message: str,
     *,
+    severity: Severity | None = None,
     location: str | None = None,
     file: str | None = None,
     line: int | None = None,
     column: int | None = None,
     kpi: str | None = None,
+    context: Mapping[str, object] | None = None,
 ) -> Finding:
-    """A Finding of catalogue rule ``rule_id``: severity and letter come from its entry."""
+    """A Finding of catalogue rule ``rule_id``: the letter and severity come from its entry.
+
+    ``severity`` picks one of the strengths the rule declares (``Rule.severities``); any other
+    raises ValueError, so a new strength is a decision recorded in the catalogue, not a
+    caller's. ``context`` holds the facts the message is built from (see :func:`json_context`).
+    """
     rule = CATALOGUE[rule_id]
+    if severity is None:
+        severity = rule.severity
+    elif severity not in rule.severities:
+        raise ValueError(
+            f"rule {rule_id} is declared {' or '.join(rule.severities)}, not {severity}"
+        )
     return Finding(
-        rule=rule.id, severity=rule.severity, letter=rule.letter, message=message,
+        rule=rule.id, severity=severity, letter=rule.letter, message=message,
         location=location, file=file, line=line, column=column, kpi=kpi,
+        context=json_context(context),
     )
+
+
+def json_context(context: Mapping[str, object] | None) -> FindingContext | None:
+    """A finding's facts as JSON scalars and lists of them: numpy numbers become Python
+    numbers, NaN and infinities null, tuples lists, anything else (dates, periods) its text."""
+    if context is None:
+        return None
+    out: FindingContext = {}
+    for key, value in context.items():
+        if isinstance(value, list | tuple):
+            out[key] = [_scalar(v) for v in value]
+        else:
+            out[key] = _scalar(value)
+    return out
+
+
+def _scalar(value: object) -> ContextValue:
+    if value is None or isinstance(value, str | bool):
+        return value
+    item = getattr(value, "item", None)  # numpy scalars, without importing numpy
+    if callable(item) and not isinstance(value, int | float):
+        try:
+            value = item()
+        except (TypeError, ValueError):
+            return str(value)
+        if value is None or isinstance(value, str | bool):
+            return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())  # type: ignore[attr-defined]
+    return str(value)
 
 
 _SELECTOR = re.compile(r"^[A-Z]\d{0,3}$")
@@ -393,6 +451,9 @@ _rule(
     "rows or columns skipped while reading",
     "Check the rows named: they have no readable date or period, or lie outside the table.",
     needs_data=True,
+    # info for rows kpicli recognises as totals ("Total", "Grand total"): nothing is lost,
+    # since kpicli computes totals itself; warning for rows whose values are dropped.
+    severities=("warning", "info"),
 )
 _rule(
     "D611", "D", "info",

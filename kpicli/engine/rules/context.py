@@ -41,6 +41,8 @@ class RuleHit:
     key: bool = False  # point at the key of ``path`` rather than its value
     related: YamlPath | None = None  # another node worth naming (e.g. the first duplicate)
     related_label: str = "see"
+    # The facts the message is built from (the Finding's context): JSON scalars or lists.
+    context: dict[str, Any] | None = None
 
 
 @dataclass

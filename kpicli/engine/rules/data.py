@@ -70,6 +70,7 @@ def unmatched_kpis(ctx: RuleContext) -> Iterator[RuleHit]:
             f"nothing to measure: KPI {kpi.id!r} has no measure or formula and the data has no "
             f"{what} {kpi.id!r}{hint}; add measure: {{column: ...}} naming the data, or a formula",
             kpi.id,
+            context={("label" if long else "column"): kpi.data_column},
         )
 
 
@@ -108,6 +109,7 @@ def check_column_exists(ctx: RuleContext) -> Iterator[RuleHit]:
             "M203", kpi_path(i, "measure", "column"),
             f"the data has {what} {col!r}{hint}: fix measure.column (or the data header)",
             kpi.id,
+            context={("label" if long else "column"): col},
         )
 
 
@@ -170,6 +172,10 @@ def check_column_numeric(ctx: RuleContext) -> Iterator[RuleHit]:
             f"({share:.0%}) are text, e.g. {example!r}{where}; clean the data, or use "
             "aggregate: count to count rows",
             kpi.id,
+            context={
+                "column": label, "text_values": len(bad), "values": len(present),
+                "example": example,
+            },
         )
 
 
@@ -209,6 +215,7 @@ def check_latest_period(ctx: RuleContext) -> Iterator[RuleHit]:
             f"no value for the latest period in the data ({_label(latest)}); {since}: add the "
             "data, or check the measure's column and where filter",
             kpi.id,
+            context={"latest_period": _label(latest), "last_period": last},
         )
 
 
@@ -286,6 +293,10 @@ def check_pace(ctx: RuleContext) -> Iterator[RuleHit]:
             f"{len(present)} {grain}s of history is {best_txt}: ease the target, move the due "
             "period, or add ignore: [A304] if a planned change will speed it up",
             kpi.id,
+            context={
+                "target": target, "due": str(t.due), "actual": actual, "grain": grain,
+                "needed_per_period": needed, "periods_left": remaining, "best_per_period": best,
+            },
         )
 
 

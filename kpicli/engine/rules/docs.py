@@ -59,7 +59,8 @@ def rules_markdown() -> str:
         lines.append(f"| {r.id} | {r.letter} | {r.severity} | {summary} | {data} |")
     lines += ["", "## How to fix each finding", ""]
     for r in catalogue_rows():
-        lines += [f"### {r.id} — {r.summary}", "", f"*{r.letter}, {r.severity}"
+        severity = " or ".join(r.severities) if len(r.severities) > 1 else r.severity
+        lines += [f"### {r.id} — {r.summary}", "", f"*{r.letter}, {severity}"
                   f"{', needs data' if r.needs_data else ''}.* {r.fix}", ""]
         lines += _examples(r)
     return "\n".join(lines)

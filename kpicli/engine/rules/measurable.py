@@ -33,6 +33,7 @@ def check_something_to_measure(ctx: RuleContext) -> Iterator[RuleHit]:
                 "formula is empty: write arithmetic over other KPI ids, or replace it with "
                 "measure: {column: ...}",
                 kpi.id,
+                context={"field": "formula"},
             )
         elif kpi.measure is not None and kpi.measure.column is not None and not (
             kpi.measure.column.strip()
@@ -42,6 +43,7 @@ def check_something_to_measure(ctx: RuleContext) -> Iterator[RuleHit]:
                 "measure.column is empty: name the data column to measure, or leave it out to "
                 "use the KPI id",
                 kpi.id,
+                context={"field": "measure.column"},
             )
     if ctx.table is None:
         return
@@ -73,6 +75,7 @@ def check_aggregate_fits_unit(ctx: RuleContext) -> Iterator[RuleHit]:
                 "aggregate: mean (or median), or a formula over two count KPIs "
                 "(e.g. resolved / received * 100)",
                 kpi.id,
+                context={"aggregate": "sum", "unit": unit},
             )
         elif agg in ROW_AGGREGATES and kind in ("percent", "ratio", "currency", "duration"):
             yield RuleHit(
@@ -80,6 +83,7 @@ def check_aggregate_fits_unit(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"aggregate {agg} gives a number of rows, but the unit is {unit}: set unit: count, "
                 "or aggregate the values with sum, mean or median",
                 kpi.id,
+                context={"aggregate": agg, "unit": unit},
             )
         if kpi.accumulate and kind in ("percent", "ratio"):
             yield RuleHit(
@@ -87,6 +91,7 @@ def check_aggregate_fits_unit(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"accumulate: {kpi.accumulate} sums {unit} values over the year or quarter: "
                 "remove accumulate, or track the underlying counts instead",
                 kpi.id,
+                context={"accumulate": kpi.accumulate, "unit": unit},
             )
 
 
@@ -108,5 +113,5 @@ def check_data_url_secret(ctx: RuleContext) -> Iterator[RuleHit]:
         url, field = os.environ.get(spec.url_env), "url_env"
     problem = url_problem(url) if url else None
     if problem and ("password" in problem or "secret" in problem):
-        yield RuleHit("M207", ("data", field), problem, None)
+        yield RuleHit("M207", ("data", field), problem, None, context={"field": field})
 

@@ -38,6 +38,7 @@ def check_linked(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"KPI {kpi.id!r} is not linked to an objective: add objective: <id>{choices} so "
                 "it is clear what it serves",
                 kpi.id,
+                context={"objectives": ids},
             )
 
 
@@ -54,6 +55,7 @@ def check_objective_has_kpi(ctx: RuleContext) -> Iterator[RuleHit]:
                 "R402", ("objectives", j),
                 f"objective {obj.id!r} has no KPI: link one with objective: {obj.id}, or remove "
                 "the objective",
+                context={"objective": obj.id},
             )
 
 
@@ -76,6 +78,7 @@ def check_leading(ctx: RuleContext) -> Iterator[RuleHit]:
                 "R403", ("objectives", j),
                 f"objective {obj.id!r} is measured only by lagging KPIs ({ids}): add a leading "
                 "KPI (kind: leading) that predicts it, so problems show before the results do",
+                context={"objective": obj.id, "lagging": [str(raw.get("id")) for raw in kpis]},
             )
 
 
@@ -93,5 +96,6 @@ def check_too_many(ctx: RuleContext) -> Iterator[RuleHit]:
                 "R404", ("objectives", j),
                 f"objective {obj.id!r} has {n} KPIs: more than {MAX_KPIS_PER_OBJECTIVE} dilutes "
                 "focus; keep the few that decide it, or split the objective",
+                context={"objective": obj.id, "kpis": n, "max": MAX_KPIS_PER_OBJECTIVE},
             )
 

@@ -48,6 +48,7 @@ def check_names(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"name {kpi.name!r} is {why}: say what is measured, of what and how, e.g. "
                 "'Median first-response time (hours)' instead of 'Performance'",
                 kpi.id,
+                context={"name": kpi.name, "why": why},
             )
 
 
@@ -65,6 +66,7 @@ def check_descriptions(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"KPI {kpi.id!r} has no description: add description: with what it measures "
                 "and why it matters (five words or more)",
                 kpi.id,
+                context={"words": 0},
             )
         elif words < 5:
             yield RuleHit(
@@ -72,6 +74,7 @@ def check_descriptions(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"description has {words} word{'s' if words != 1 else ''}: say what is measured "
                 "and why it matters in at least five words",
                 kpi.id,
+                context={"words": words},
             )
 
 
@@ -80,7 +83,9 @@ def _unset(ctx: RuleContext, rule: str, key: str, how: str) -> Iterator[RuleHit]
     for i, kpi in ctx.kpis:
         if not (getattr(kpi, key) or "").strip():
             path = kpi_path(i, key) if key in ctx.raw_kpi(i) else kpi_path(i)
-            yield RuleHit(rule, path, f"KPI {kpi.id!r} has no {key}: {how}", kpi.id)
+            yield RuleHit(
+                rule, path, f"KPI {kpi.id!r} has no {key}: {how}", kpi.id, context={"missing": key}
+            )
 
 
 @check("S103", bad=kpi_file(), good=kpi_file("owner: Support lead"))

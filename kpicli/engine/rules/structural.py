@@ -55,6 +55,7 @@ def check_ignore_ids(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"ignore names unknown rule {item!r}{did_you_mean(item.upper(), known)}; "
                 "`kpi rules` lists the rule ids",
                 text_id(raw.get("id")),
+                context={"rule": item},
             )
 
 
@@ -79,6 +80,7 @@ def check_duplicate_ids(ctx: RuleContext) -> Iterator[RuleHit]:
                     f"{what} a unique id",
                     rid if what == "KPI" else None,
                     related=(section, first[rid], "id"), related_label="first used",
+                    context={"id": rid, "kind": what},
                 )
             else:
                 first[rid] = i
@@ -104,6 +106,7 @@ def check_objective_refs(ctx: RuleContext) -> Iterator[RuleHit]:
             "E004", kpi_path(i, "objective"),
             f"objective {ref!r} is not defined{hint}; {fix}",
             text_id(raw.get("id")),
+            context={"objective": ref},
         )
 
 
@@ -149,6 +152,7 @@ def check_formulas(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"formula names {name!r}, which is not a KPI id{hint}; formulas combine other KPIs "
                 "by id (write ids containing - or . with _ or in backticks)",
                 entry.kpi,
+                context={"unknown": [name]},
             )
     for cycle in graph.cycles():
         path = cycle.path
@@ -158,6 +162,7 @@ def check_formulas(ctx: RuleContext) -> Iterator[RuleHit]:
             f"formulas form a cycle: {' → '.join(path)}; a KPI cannot be computed from itself — "
             "measure one of them from the data (measure:) instead of a formula",
             head,
+            context={"cycle": list(path)},
         )
 
 
@@ -183,6 +188,7 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                     f"formula cannot be read: {_expr_problem(exc)}; write arithmetic over KPI "
                     "ids such as `support_cost / tickets_resolved`",
                     kid,
+                    context={"formula": formula},
                 )
         measure = raw.get("measure")
         cond = measure.get("where") if isinstance(measure, dict) else None
@@ -195,6 +201,7 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                     f"where filter cannot be read: {_expr_problem(exc)}; write a condition "
                     "such as \"channel == 'email' and region in ['EU', 'UK']\"",
                     kid,
+                    context={"filter": cond},
                 )
                 continue
             if ctx.table is not None and not formula:
@@ -210,6 +217,7 @@ def check_expressions(ctx: RuleContext) -> Iterator[RuleHit]:
                         f"where filter cannot be applied to the data: {_expr_problem(exc)}; "
                         "name columns as they are in the data",
                         kid,
+                        context={"filter": cond},
                     )
 
 

@@ -64,6 +64,7 @@ def check_due_after_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"{start}: there is no time to reach the target; set due: to a period after "
                 f"{start}, or correct baseline.period",
                 kpi.id, related=kpi_path(i, "baseline", "period"), related_label="baseline",
+                context={"due": str(due), "baseline": str(start)},
             )
 
 
@@ -85,6 +86,9 @@ def check_due_past(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"due period {due} ended on {end.isoformat()}, before today "
                 f"({ctx.today.isoformat()}): set the next due period, or retire the KPI",
                 kpi.id,
+                context={
+                    "due": str(due), "ended": end.isoformat(), "today": ctx.today.isoformat(),
+                },
             )
 
 
@@ -104,5 +108,6 @@ def check_change_baseline(ctx: RuleContext) -> Iterator[RuleHit]:
                 f"change {kpi.target.change} is relative to a baseline, but KPI {kpi.id!r} has "
                 "none: add baseline: {value: ..., period: ...}, or give the target as a value",
                 kpi.id,
+                context={"change": str(kpi.target.change)},
             )
 

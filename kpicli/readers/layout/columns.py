@@ -15,7 +15,14 @@ from kpicli.model.results import Finding
 from kpicli.model.table import DATE
 from kpicli.readers.grid import unnamed_year_month
 from kpicli.readers.layout.percent import _format_percent
-from kpicli.readers.layout.sheet import Fractions, Sheet, _non_numeric_finding, _places
+from kpicli.readers.layout.sheet import (
+    Fractions,
+    Sheet,
+    _cell_refs,
+    _cell_texts,
+    _non_numeric_finding,
+    _places,
+)
 from kpicli.readers.layout.vocabulary import (
     _DATE_NAME,
     _MONTH_NAMES,
@@ -33,7 +40,8 @@ from kpicli.readers.numbers import (
     Dates,
     Factorized,
     Numbers,
-    text_factorized,
+    numbers_if,
+    text_column,
     text_values,
     to_dates,
     to_numbers,
@@ -60,26 +68,23 @@ def _numeric_or_text(
     A text or date column's factorisation, made while its distinct values were parsed, goes
     into ``codes`` under ``name`` (for kpicli.engine.codes: one factorisation per column).
     """
-    nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
-    if nums.share >= NUMERIC_SHARE:  # an all-empty column counts as numeric (share 1.0)
-        values = nums.values.copy()
-        fmt = _format_percent(sheet, rows, letter, nums)
-        if fmt.any():
-            values[fmt] *= 100.0
-        elif name in percent and pending is not None:
+    # Decided on the column's distinct values: a text column is factorised once, and those
+    # codes serve the dates or text below (and the engine, through ``codes``).
+    nums, made = numbers_if(col, NUMERIC_SHARE, spec.decimal if spec else None, sheet.decimal_hint)
+    if nums is not None:  # an all-empty column counts as numeric (share 1.0)
+        values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
+        if not fmt.any() and name in percent and pending is not None:
             pending.append(Fractions(("column", name), name, ~nums.text_percent, percent[name]))
-        f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
-        if f:
-            findings.append(f)
         return pd.Series(values, index=col.index, dtype="float64")
     dates = _maybe_dates(col, sheet, fiscal_year_start)
     if dates is not None:
         if codes is not None and dates.factorized is not None:
             codes[name] = dates.factorized
         return pd.Series(dates.values, index=col.index, dtype="datetime64[ns]")
-    if codes is not None and nums.factorized is not None:
-        codes[name] = text_factorized(col, nums.factorized)
-    return text_values(col)
+    text, made = text_column(col, made)
+    if codes is not None:
+        codes[name] = made
+    return text
 
 
 def _date_codes(dates: Dates, keep: np.ndarray, every: bool) -> dict[str, Factorized]:
@@ -242,12 +247,17 @@ def date_order_finding(sheet: Sheet, name: str, dates: Dates) -> Finding | None:
     first = int(sheet.rows[hit[0]]) if len(hit) else int(sheet.rows[0]) if len(sheet.rows) else None
     return sheet.finding(
         "D620",
-        "info",
         f"dates in column {name!r} are read as {order.text} ({order.example!r}), decided by "
         f"{order.reason}; if that is wrong, set data.dayfirst: {other} (or data.date_format) "
         "in the KPI file",
         first,
         letter,
+        context={
+            "column": name,
+            "dayfirst": order.dayfirst,
+            "example": order.example,
+            "reason": order.reason,
+        },
     )
 
 
@@ -305,11 +315,17 @@ def _dates_and_drops(
         findings.append(
             sheet.finding(
                 "D610",
-                "info",
                 f"{len(rows)} total row{'s' if len(rows) != 1 else ''} skipped "
                 f"({_places(sheet, rows, letter or '', None)}); kpicli computes totals itself",
                 int(rows[0]),
                 letter,
+                severity="info",  # nothing is lost: the catalogue declares this strength
+                context={
+                    "rows": len(rows),
+                    "skipped": "total",
+                    "column": name,
+                    "locations": _cell_refs(sheet, rows, letter or ""),
+                },
             )
         )
     other = drop[~total]
@@ -319,7 +335,6 @@ def _dates_and_drops(
         findings.append(
             sheet.finding(
                 "D607",
-                "warning",
                 f"{n} row{'s' if n != 1 else ''} in {sheet.where} "
                 f"{'have' if n != 1 else 'has'} no readable date in column {label or name!r} and "
                 f"{'were' if n != 1 else 'was'} skipped "
@@ -327,6 +342,12 @@ def _dates_and_drops(
                 "2026-10-31 or periods like 2026-10, Oct 2026, 2026-Q3",
                 int(sheet.rows[other[0]]),
                 letter,
+                context={
+                    "rows": n,
+                    "column": label or name,
+                    "examples": _cell_texts(shown) if shown is not None else [],
+                    "locations": _cell_refs(sheet, sheet.rows[other], letter or ""),
+                },
             )
         )
     return keep
@@ -347,10 +368,26 @@ def _numbers_column(
     of those percent-formatted cells.
     """
     nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
+    values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
+    return values, nums, fmt
+
+
+def _checked_numbers(
+    sheet: Sheet,
+    name: str,
+    nums: Numbers,
+    col: pd.Series,
+    rows: np.ndarray,
+    letter: str,
+    findings: list[Finding],
+) -> tuple[np.ndarray, np.ndarray]:
+    """A parsed number column's values with percent-formatted cells times 100 (0.25 shown as
+    25% is 25), the mask of those cells, and D601 for its cells that are not numbers."""
     values = nums.values.copy()
     fmt = _format_percent(sheet, rows, letter, nums)
-    values[fmt] *= 100.0
+    if fmt.any():
+        values[fmt] *= 100.0
     f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
     if f:
         findings.append(f)
-    return values, nums, fmt
+    return values, fmt

@@ -91,7 +91,11 @@ def detect_layout(
     if to_numbers(sheet.frame[value].iloc[:500]).share < 0.5:
         return "records"
     if model is not None and model.kpis:
-        labels = {norm(v) for v in text_values(sheet.frame[kpi]).dropna().unique()[:1000]}
+        col = sheet.frame[kpi]
+        if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
+            # Text cells (CSV): strip the distinct values, not every cell.
+            col = pd.Series(pd.unique(col), dtype=col.dtype)
+        labels = {norm(v) for v in text_values(col).dropna().unique()[:1000]}
         wanted = set().union(*(k.labels for k in model.kpis))
         columns = {norm(n) for n in sheet.names}
         measured = {norm(k.measure.column) for k in model.kpis if k.measure and k.measure.column}

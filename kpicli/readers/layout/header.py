@@ -148,11 +148,15 @@ def build_sheet(
         out.findings.append(
             out.finding(
                 "D609",
-                "warning",
                 f"the header repeats column names: {what}; give each column its own name so "
                 "KPIs read the column you mean",
                 header_row,
                 repeats[0][2],
+                context={
+                    "headers": [str(b) for b, _, _ in repeats[:MAX_PLACES]],
+                    "read_as": [n for _, n, _ in repeats[:MAX_PLACES]],
+                    "letters": [lt for _, _, lt in repeats[:MAX_PLACES]],
+                },
             )
         )
     if not len(out.frame):

@@ -26,6 +26,7 @@ from kpicli.readers.layout.sheet import (
     Part,
     Sheet,
     _base,
+    _cell_refs,
     _non_numeric_finding,
     _places,
     _source,
@@ -120,13 +121,18 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
         findings.append(
             sheet.finding(
                 "D610",
-                "warning",
                 f"{k} row{'s' if k != 1 else ''} with values but no KPI name in column "
                 f"{label_col!r} skipped "
                 f"({_places(sheet, unnamed, letters[label_col], None)}); name the KPI in "
                 "that column or delete the row",
                 int(unnamed[0]),
                 letters[label_col],
+                context={
+                    "rows": k,
+                    "skipped": "no_kpi_name",
+                    "column": label_col,
+                    "locations": _cell_refs(sheet, unnamed, letters[label_col]),
+                },
             )
         )
     keep = ~no_label & ~nums.empty  # an empty tracker cell is not a measurement
@@ -158,6 +164,7 @@ def _kpi_rows(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: i
                 cell_rows[sel],
                 cell_letters[sel],
                 f"KPI row {label!r}",
+                {"kpi_label": str(label)},
             )
             if f:
                 findings.append(f)
@@ -341,7 +348,8 @@ def _sub_column_targets(
     fmt = _format_percent(sheet, cell_rows, cell_letters, nums)
     values[fmt] *= 100.0
     f = _non_numeric_finding(
-        sheet, "targets", nums, block, cell_rows, cell_letters, "the target sub-columns"
+        sheet, "targets", nums, block, cell_rows, cell_letters, "the target sub-columns",
+        {"part": "target"},
     )
     if f:
         findings.append(f)

@@ -16,7 +16,15 @@ from kpicli.readers.layout.columns import (
     find_date_column,
 )
 from kpicli.readers.layout.percent import _percent_labels, _scale_long
-from kpicli.readers.layout.sheet import Part, Sheet, _base, _places, _source, _uncalculated_findings
+from kpicli.readers.layout.sheet import (
+    Part,
+    Sheet,
+    _base,
+    _cell_refs,
+    _places,
+    _source,
+    _uncalculated_findings,
+)
 from kpicli.readers.layout.vocabulary import (
     _BASELINE_NAMES,
     _KPI_NAMES,
@@ -27,7 +35,7 @@ from kpicli.readers.layout.vocabulary import (
 )
 from kpicli.readers.numbers import (
     Numbers,
-    text_values,
+    text_column,
     to_numbers,
 )
 
@@ -62,8 +70,10 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
     )
     keep = _dates_and_drops(sheet, date_name, dates, findings)
     letters = dict(zip(names, sheet.letters, strict=True))
-    labels_all = text_values(sheet.frame[kpi_col])
-    no_label = labels_all.isna().to_numpy()
+    # The KPI column factorised once: the labels, the rows without one, percent scaling
+    # and the engine's KPI codes all come from it.
+    labels_all, label_codes = text_column(sheet.frame[kpi_col])
+    no_label = label_codes.codes < 0
     if (keep & no_label).any():
         vals = to_numbers(sheet.frame[value_col])
         lost = np.flatnonzero(keep & no_label & ~vals.empty)
@@ -71,13 +81,18 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
             findings.append(
                 sheet.finding(
                     "D610",
-                    "warning",
                     f"{len(lost)} row{'s' if len(lost) != 1 else ''} with a value but no KPI name "
                     f"in column {kpi_col!r} skipped "
                     f"({_places(sheet, sheet.rows[lost], letters[kpi_col], None)}); name the KPI "
                     "in that column or delete the row",
                     int(sheet.rows[lost[0]]),
                     letters[kpi_col],
+                    context={
+                        "rows": len(lost),
+                        "skipped": "no_kpi_name",
+                        "column": kpi_col,
+                        "locations": _cell_refs(sheet, sheet.rows[lost], letters[kpi_col]),
+                    },
                 )
             )
         keep = keep & ~no_label
@@ -97,9 +112,12 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
             )
             scaled.append((reserved, vals, nums, fmt))
             out[reserved] = vals
-    pending = _scale_long(labels, scaled, _percent_labels(model))
+    if not every:
+        label_codes = label_codes.take(keep)
+    pending = _scale_long(labels, scaled, _percent_labels(model), made=label_codes)
     used = {kpi_col, value_col, target_col, baseline_col} | set(date_name.split("+"))
     codes = _date_codes(dates, keep, every)
+    codes[KPI_COL] = label_codes
     for name in names:
         if name in used:
             continue

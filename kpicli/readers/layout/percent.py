@@ -12,6 +12,7 @@ from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.readers.layout.sheet import Fractions, Part, Sheet
 from kpicli.readers.layout.vocabulary import norm
 from kpicli.readers.numbers import (
+    Factorized,
     Numbers,
 )
 
@@ -122,6 +123,7 @@ def _scale_long(
     columns: list[tuple[str, np.ndarray, Numbers, np.ndarray]],
     wanted: list[tuple[set[str], bool | None]],
     extra: np.ndarray | None = None,
+    made: Factorized | None = None,
 ) -> list[Fractions]:
     """Percent KPIs in a long table: the rows whose values (and targets) may be fractions.
 

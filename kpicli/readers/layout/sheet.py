@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from kpicli.engine.rules.catalogue import Severity, finding
 from kpicli.model.results import Finding
 from kpicli.model.table import ROW, SRC, Source
 from kpicli.readers.headers import (
@@ -68,19 +69,22 @@ class Sheet:
     def finding(
         self,
         rule: str,
-        severity: str,
         message: str,
         row: int | None = None,
         letter: str | None = None,
+        *,
+        severity: Severity | None = None,
+        context: dict[str, object] | None = None,
     ) -> Finding:
-        return Finding(
-            rule=rule,
-            severity=severity,  # type: ignore[arg-type]
-            message=message,
+        """A finding of catalogue rule ``rule`` at a cell (or line) of this sheet."""
+        return finding(
+            rule,
+            message,
+            severity=severity,
+            context=context,
             location=self.cell(row, letter) if row is not None else self.path,
             file=self.path,
             line=row,
-            letter="D",
         )
 
 
@@ -131,6 +135,25 @@ def _places(
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
 
 
+def _cell_refs(sheet: Sheet, rows: np.ndarray, letters: np.ndarray | str) -> list[str]:
+    """The first few cell locations, for a finding's context (the message names the same)."""
+    return [
+        sheet.cell(int(rows[i]), letters if isinstance(letters, str) else str(letters[i]))
+        for i in range(min(MAX_PLACES, len(rows)))
+    ]
+
+
+def _cell_texts(shown: np.ndarray) -> list[str | None]:
+    """The first few cells' text as written (None for an empty cell), for a finding's context."""
+    out: list[str | None] = []
+    for v in shown[:MAX_PLACES]:
+        if v is None or (isinstance(v, float) and v != v):
+            out.append(None)
+        else:
+            out.append(v.strip() if isinstance(v, str) else header_name(v))
+    return out
+
+
 def _short(v: object) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "(empty)"
@@ -146,7 +169,10 @@ def _non_numeric_finding(
     rows: np.ndarray,
     letters: np.ndarray | str,
     what: str,
+    about: dict[str, object] | None = None,
 ) -> Finding | None:
+    """D601 for the cells of ``nums`` that are not numbers; ``about`` names what they are in
+    the finding's context (default: column ``name``)."""
     bad = np.flatnonzero(nums.bad)
     if not len(bad):
         return None
@@ -156,13 +182,18 @@ def _non_numeric_finding(
     shown = raw.iloc[bad].to_numpy(dtype=object) if isinstance(raw, pd.Series) else raw[bad]
     return sheet.finding(
         "D601",
-        "warning",
         f"{what} has {n} value{'s' if n != 1 else ''} that {'are' if n != 1 else 'is'} not a "
         f"number ({_places(sheet, rows[bad], lt, shown)}); "
         f"{'they are' if n != 1 else 'it is'} treated as missing. Type a number (85, 85%, "
         "1,250.5 or 1.250,5) or leave the cell empty",
         int(rows[bad[0]]),
         first_letter,
+        context={
+            **(about if about is not None else {"column": name}),
+            "cells": n,
+            "examples": _cell_texts(shown),
+            "locations": _cell_refs(sheet, rows[bad], lt),
+        },
     )
 
 
@@ -194,13 +225,13 @@ def _uncalculated_findings(sheet: Sheet) -> list[Finding]:
         out.append(
             sheet.finding(
                 "D608",
-                "warning",
                 f"formula{'' if one else 's'} in {listing} {'has' if one else 'have'} no "
                 "calculated value (the file was saved by a program that does not calculate "
                 "formulas); treated as missing. Open the file in Excel or LibreOffice and save "
                 "it, or type the value",
                 rows[0],
                 lt,
+                context={"cells": len(rows), "locations": refs},
             )
         )
     return out
