@@ -8,11 +8,13 @@ scan keeps any module from building a Finding of its own again.
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
 
 from kpicli.engine.rules import CATALOGUE, finding
+from tests.helpers import invoke
 
 PKG = Path(__file__).resolve().parent.parent / "kpicli"
 # The catalogue builds Findings; the model defines the class.
@@ -97,3 +99,10 @@ def test_context_is_made_json_safe() -> None:
     assert type(f.context["duplicate_groups"]) is int  # type: ignore[index]
     assert type(f.context["flag"]) is bool  # type: ignore[index]
     assert finding("D602", "no facts").context is None
+
+
+def test_kpi_rules_json_lists_each_rules_severities() -> None:
+    doc = {r["id"]: r for r in json.loads(invoke("rules", "--format", "json").stdout)}
+    assert doc["D610"]["severities"] == ["warning", "info"]
+    assert doc["D601"]["severities"] == ["warning"]
+    assert all(r["severities"][0] == r["severity"] for r in doc.values())

@@ -1,6 +1,7 @@
 """`kpi rules` output: the rule catalogue as aligned text (severity coloured) or JSON.
 
-Contract: the JSON is a list of ``{id, letter, severity, summary, fix, needs_data}`` in the
+Contract: the JSON is a list of ``{id, letter, severity, summary, fix, needs_data,
+severities}`` (``severities``: every severity a finding of the rule may have) in the
 catalogue's order (keys are only ever added); the text is one line a rule,
 ``ID  LETTER  SEVERITY  SUMMARY``, with the severity padded to the widest.
 """
@@ -25,12 +26,13 @@ class CatalogueRow(Protocol):
     summary: str
     fix: str
     needs_data: bool
+    severities: tuple[str, ...]
 
 
 def render_rules_json(rows: Sequence[CatalogueRow]) -> str:
     doc = [
         {"id": r.id, "letter": r.letter, "severity": r.severity, "summary": r.summary,
-         "fix": r.fix, "needs_data": r.needs_data}
+         "fix": r.fix, "needs_data": r.needs_data, "severities": list(r.severities)}
         for r in rows
     ]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
