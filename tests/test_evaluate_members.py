@@ -4,7 +4,9 @@
   (YAML, ``targets_by``, the data's column), status, pace, needed and previous status.
 * Property (hypothesis): on random series, targets and KPI definitions, every member's result
   equals what the member-by-member evaluation from before (tests/reference_evaluate.py) gives
-  that member alone, field by field and exactly (outputs stay byte-identical).
+  that member alone, field by field and exactly (outputs stay byte-identical); likewise
+  for many members whose forecast lines are fitted together (one least-squares solve for
+  the members with values in the same periods).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kpicli.engine.changes import status_change
 from kpicli.engine.evaluate import Context, Members, evaluate_kpi, evaluate_members
 from kpicli.model.kpifile import KPI
 from tests import reference_evaluate as R
+from tests.hypothesis_budget import examples
 
 M = "M"
 
@@ -273,8 +276,49 @@ def test_every_member_as_if_evaluated_alone(case: dict[str, Any]) -> None:
         want.previous_status = before.status
         want.status_change = status_change(before.status, want.status)
         assert got[i].model_dump() == want.model_dump(), f"member {i} ({group})"
+        # The JSON text too: 1 and 1.0 are equal in Python but not in the contract.
+        assert got[i].model_dump_json() == want.model_dump_json(), f"member {i} ({group})"
         # The one-member entry point gives the same (without the previous period's status).
         alone = evaluate_kpi(k, series, ctx, **kw)  # type: ignore[arg-type]
         want.previous_status = want.status_change = None
         assert alone.model_dump() == want.model_dump()
 
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    st.integers(3, 14),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["full", "gap", "late", "sparse"]),
+            st.lists(values_st, min_size=14, max_size=14),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from([None, "2026-12", "2025-02"]),
+)
+def test_forecasts_of_many_members_as_if_fitted_alone(n: int, members, due) -> None:
+    # Members share the periods they have values in (the patterns), as the members of a
+    # breakdown mostly do; each forecast must be the one its own line fit gives.
+    holes = {"full": [], "gap": [1], "late": [0, 1], "sparse": [0, 2, 3]}
+    idx = periods("2024-06", n)
+    rows = []
+    for pattern, vals in members:
+        row = [100.0 if v is None else v for v in vals[:n]]
+        for h in holes[pattern]:
+            if h < n - 1:
+                row[n - 2 - h] = np.nan
+        rows.append(row)
+    values = np.array(rows, dtype="float64")
+    spec: dict[str, Any] = {"target": {"value": 120.0, **({"due": due} if due else {})}}
+    k = kpi(**spec)
+    groups = [None] + [f"G{i}" for i in range(1, len(rows))]
+    base = {"period": idx[-1], "grain": "month", "history": 3}
+    mt = np.full(len(rows), np.nan)
+    got = evaluate_members(k, Members(idx, values, groups, mt), Context(**base))
+    for i, group in enumerate(groups):
+        ctx = R.Context(**base, group=group)
+        want = R.evaluate_kpi(k, pd.Series(values[i], index=idx), ctx)
+        assert (got[i].forecast, got[i].forecast_meets) == (want.forecast, want.forecast_meets)
+        assert got[i].model_dump_json() == want.model_dump_json(), f"member {i}"

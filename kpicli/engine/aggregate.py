@@ -301,6 +301,71 @@ def _rows(row_slot: np.ndarray, slots: list[int], mask: object = None) -> np.nda
     return sel & mask if isinstance(mask, np.ndarray) else sel
 
 
+def _take(series: pd.Series, rows: np.ndarray) -> object:
+    """``series`` at the positions ``rows`` (values only: the groupings are positional)."""
+    if isinstance(series.dtype, np.dtype):
+        return series.to_numpy().take(rows)
+    return series.array.take(rows)
+
+
+@dataclass
+class _KeyCodes:
+    """One key set's codes: each row's code among the (slot, key) pairs that occur.
+
+    ``row_codes`` holds a code per table row; for a key set derived from a finer one
+    (the whole population from the members of ``by``), ``row_codes`` are the finer codes and
+    ``coarse`` maps each of them to this set's code.
+    """
+
+    row_codes: np.ndarray
+    present: np.ndarray  # the pairs (slot * size + key) in code order
+    size: int
+    offset: int
+    coarse: np.ndarray | None = None
+
+    @property
+    def n_codes(self) -> int:
+        return len(self.present)
+
+    @property
+    def key_of_code(self) -> np.ndarray:
+        return self.present % self.size + self.offset
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        codes = self.row_codes.take(rows)
+        return codes if self.coarse is None else self.coarse.take(codes)
+
+    def codes_of_slot(self, slot: int) -> np.ndarray:
+        return np.flatnonzero(self.present // self.size == slot)
+
+
+def _coded_key_sets(
+    row_slot: np.ndarray, key_sets: list[_KeySet], n_periods: int
+) -> list[_KeyCodes]:
+    """The codes of every key set, computed over the rows once.
+
+    With a breakdown, the members' (slot, member, period) codes are computed from the rows
+    and the whole population's (slot, period) codes from those: each member code names its
+    period, so the overall code of a row is a lookup of its member code (no second pass over
+    the table's rows).
+    """
+    if len(key_sets) == 2 and key_sets[0].group is None and key_sets[1].group is not None:
+        overall, by = key_sets
+        codes, present = _present_codes(row_slot, by.keys, by.size)
+        period = (present % by.size) % max(n_periods, 1)
+        pairs = (present // by.size) * overall.size + period
+        coarse_present, coarse = np.unique(pairs, return_inverse=True)
+        return [
+            _KeyCodes(codes, coarse_present, overall.size, overall.offset, coarse.ravel()),
+            _KeyCodes(codes, present, by.size, by.offset),
+        ]
+    out = []
+    for ks in key_sets:
+        codes, present = _present_codes(row_slot, ks.keys, ks.size)
+        out.append(_KeyCodes(codes, present, ks.size, ks.offset))
+    return out
+
+
 def _scatter(res: pd.Series, n_codes: int) -> np.ndarray:
     """A result indexed by group code as a dense array over all codes (NaN where none)."""
     out = np.full(n_codes, np.nan)
@@ -322,7 +387,9 @@ def compute_actuals(
 
     Vectorised: dates become period ordinals once per distinct date, members of ``by`` are
     codes, every ``where`` filter is evaluated once, and the KPIs that share an aggregate and
-    a filter share one group-by over (KPI rows, member, period) codes.
+    a filter share one group-by over (KPI rows, member, period) codes. With ``by``, those
+    rows are selected once for both populations, and the whole population's (KPI rows,
+    period) codes are looked up from the member codes rather than computed over the rows.
     """
     grain = grain or model.period
     fys = model.fiscal_year_start
@@ -428,46 +495,55 @@ def compute_actuals(
         mine = [i for i, s in enumerate(slot_of_plan) if s >= 0]
         if not mine:
             continue
-        for ks_i, ks in enumerate(key_sets):
-            # A period (and member) "has rows" of a KPI whether or not they pass its filter.
-            codes, present = _present_codes(row_slot, ks.keys, ks.size)
-            n_codes = len(present)
-            slot_of_code = present // ks.size
-            key_of_code = present % ks.size + ks.offset
-
-            jobs: dict[tuple[str, str | None], list[int]] = {}
-            for i in mine:
-                jobs.setdefault((plans[i].how, plans[i].where), []).append(i)
-            for (how, where), idx in jobs.items():
-                sel = _rows(row_slot, [slot_of_plan[i] for i in idx], filters.get(where))
-                c = codes[sel]
-                columns = list(dict.fromkeys(plans[i].column for i in idx))
-                data = pd.DataFrame({col: values_of(col, how)[sel] for col in columns})
-                if how in ("first", "last"):
-                    # first/last are by date, ties in row order (as on the SQL engines).
-                    order = np.argsort(dates_i8()[sel], kind="stable")
-                    data, c = data.iloc[order], c[order]
+        coded = _coded_key_sets(row_slot, key_sets, n_periods)
+        jobs: dict[tuple[str, str | None], list[int]] = {}
+        for i in mine:
+            jobs.setdefault((plans[i].how, plans[i].where), []).append(i)
+        for (how, where), idx in jobs.items():
+            # The rows these KPIs read (passing their filter), in row order: found and taken
+            # once, then grouped by every key set (the whole population, the members of by).
+            rows = np.flatnonzero(
+                _rows(row_slot, [slot_of_plan[i] for i in idx], filters.get(where))
+            )
+            columns = list(dict.fromkeys(plans[i].column for i in idx))
+            data = pd.DataFrame({col: _take(values_of(col, how), rows) for col in columns})
+            order = None
+            if how in ("first", "last"):
+                # first/last are by date, ties in row order (as on the SQL engines).
+                order = np.argsort(dates_i8().take(rows), kind="stable")
+                data = data.iloc[order]
+            filled = {col: data[col].notna().to_numpy(dtype=bool) for col in columns}
+            for ks_i, key_codes in enumerate(coded):
+                c = key_codes.of(rows)
+                if order is not None:
+                    c = c[order]
+                n_codes = key_codes.n_codes
                 res = _aggregate(data, c, how)
                 for col in columns:
                     agg = _scatter(res[col], n_codes)
                     if how in _ADDITIVE:
                         agg[np.isnan(agg)] = 0.0
-                    filled = data[col].notna().to_numpy(dtype=bool)
-                    counts = np.bincount(c[filled], minlength=n_codes).astype("float64")
+                    counts = np.bincount(c[filled[col]], minlength=n_codes).astype("float64")
                     for i in idx:
                         if plans[i].column == col:
-                            at = np.flatnonzero(slot_of_code == slot_of_plan[i])
-                            pieces[(i, ks_i)] = [key_of_code[at], agg[at], counts[at]]
-            if has_target:
-                tjobs: dict[tuple[bool, str | None], list[int]] = {}
-                for i in mine:
-                    tjobs.setdefault((plans[i].how in _ADDITIVE, plans[i].where), []).append(i)
-                for (additive, where), idx in tjobs.items():
-                    sel = _rows(row_slot, [slot_of_plan[i] for i in idx], filters.get(where))
-                    tg = frame[TARGET][sel].groupby(codes[sel], sort=False)
-                    tvals = _scatter(tg.sum(min_count=1) if additive else tg.mean(), n_codes)
+                            at = key_codes.codes_of_slot(slot_of_plan[i])
+                            pieces[(i, ks_i)] = [key_codes.key_of_code[at], agg[at], counts[at]]
+        if has_target:
+            tjobs: dict[tuple[bool, str | None], list[int]] = {}
+            for i in mine:
+                tjobs.setdefault((plans[i].how in _ADDITIVE, plans[i].where), []).append(i)
+            for (additive, where), idx in tjobs.items():
+                rows = np.flatnonzero(
+                    _rows(row_slot, [slot_of_plan[i] for i in idx], filters.get(where))
+                )
+                tcol = _take(frame[TARGET], rows)
+                for ks_i, key_codes in enumerate(coded):
+                    tg = pd.Series(tcol).groupby(key_codes.of(rows), sort=False)
+                    tvals = _scatter(
+                        tg.sum(min_count=1) if additive else tg.mean(), key_codes.n_codes
+                    )
                     for i in idx:
-                        at = np.flatnonzero(slot_of_code == slot_of_plan[i])
+                        at = key_codes.codes_of_slot(slot_of_plan[i])
                         pieces[(i, ks_i)].append(tvals[at])
 
     # One index for all KPIs: every (member, period) some KPI has rows in.

@@ -3,8 +3,9 @@
 Contract: ``evaluate_members(kpi, members, ctx)`` evaluates one KPI for every member of a
 breakdown (and the whole population) at once: running totals, targets by precedence,
 attainment, progress, expected progress, pace, needed, deltas and the status rules run on
-numpy arrays over the members; the forecast line is fitted per member with ``np.polyfit``
-and the ``why`` sentences are written per member. ``evaluate_kpi(kpi, series, ctx)`` is its
+numpy arrays over the members; the forecast lines are fitted with ``np.polyfit``, the members
+with values in the same periods in one solve (each gets the line it gets fitted alone), and
+the ``why`` sentences are written per member. ``evaluate_kpi(kpi, series, ctx)`` is its
 one-member case. Pure: no I/O, nothing read from the clock.
 """
 
@@ -19,7 +20,7 @@ import pandas as pd
 from kpicli.engine import periods as P
 from kpicli.engine.changes import status_change
 from kpicli.model.kpifile import KPI
-from kpicli.model.results import HistoryPoint, KPIResult
+from kpicli.model.results import KPIResult
 from kpicli.model.units import format_number
 
 SCORE_CAP = 1.2
@@ -574,9 +575,9 @@ def evaluate_members(
 
     ``ctx`` holds what every member shares (its ``group`` and ``member_target`` are ignored:
     ``members`` has them per row). The arithmetic (running totals, targets, attainment,
-    progress, pace, needed, the status rules, deltas) runs on arrays over the members; only
-    the forecast line is fitted member by member (``np.polyfit``) and the sentences are
-    written per member. ``status_only`` leaves out what the status does not depend on
+    progress, pace, needed, the status rules, deltas) runs on arrays over the members; the
+    forecast lines are fitted (``np.polyfit``) per set of members with values in the same
+    periods, and the sentences are written per member. ``status_only`` leaves out what the status does not depend on
     (history, deltas, forecast); ``previous_status`` also judges the period before (with that
     period's own target, complete: not pro-rated) and sets ``previous_status`` and
     ``status_change``.
@@ -650,60 +651,67 @@ def evaluate_members(
     rows = {k: [_opt(x) for x in v.tolist()] for k, v in cols.items()}
     hist_values = s.values[:, hist_pos].tolist() if len(hist_pos) else [[] for _ in range(n)]
     hist_t = [[_opt(x) for x in col.tolist()] for col in hist_targets]
+    forecast_label = {True: lab(horizon_due), False: lab(horizon_none)}
+    shared = {
+        "id": kpi.id,
+        "name": kpi.name,
+        "unit": kpi.unit,
+        "direction": kpi.direction,
+        "objective": kpi.objective,
+        "owner": kpi.owner,
+        "weight": kpi.weight,
+        "baseline_period": bl_label,
+    }
     for i in range(n):
         r = {k: v[i] for k, v in rows.items()}
         a = r["actual"]
         has_due = bool(j.has_due[i])
         history = [
-            HistoryPoint(period=hist_labels[k], actual=_opt(v), target=hist_t[k][i])
+            {"period": hist_labels[k], "actual": _opt(v), "target": hist_t[k][i]}
             for k, v in enumerate(hist_values[i])
         ]
-        if partial and history and history[-1].period == p_label:
-            history[-1].target = r["target"]
-        res = KPIResult(
-            id=kpi.id,
-            name=kpi.name,
-            unit=kpi.unit,
-            direction=kpi.direction,
-            group=members.groups[i],
-            objective=kpi.objective,
-            owner=kpi.owner,
-            weight=kpi.weight,
-            count=int(r["count"]) if r["count"] is not None else None,
-            baseline_period=bl_label,
-            baseline=r["baseline"],
-            target=r["target"],
-            target_min=r["low"],
-            target_max=r["high"],
-            due=due_label if has_due else None,
-            history=history,
-            status=j.status[i],
-        )
+        if partial and history and history[-1]["period"] == p_label:
+            history[-1]["target"] = r["target"]
+        # Every field of the result in one dict, validated once (the history points with
+        # it): one pydantic call per result rather than one per point and an assignment
+        # per field.
+        res = {
+            **shared,
+            "group": members.groups[i],
+            "count": int(r["count"]) if r["count"] is not None else None,
+            "baseline": r["baseline"],
+            "target": r["target"],
+            "target_min": r["low"],
+            "target_max": r["high"],
+            "due": due_label if has_due else None,
+            "history": history,
+            "status": j.status[i],
+        }
         if not status_only:
-            res.previous = r["previous"]
-            if a is not None and res.previous is not None:
-                res.delta = r["delta"]
-                res.delta_pct = r["delta_pct"]
+            res["previous"] = r["previous"]
+            if a is not None and r["previous"] is not None:
+                res["delta"] = r["delta"]
+                res["delta_pct"] = r["delta_pct"]
             if a is not None and r["delta_yoy"] is not None:
-                res.delta_yoy = r["delta_yoy"]
-            res.forecast = r["forecast"]
-            res.forecast_period = lab(horizon_due if has_due else horizon_none)
-            res.forecast_meets = meets[i]
+                res["delta_yoy"] = r["delta_yoy"]
+            res["forecast"] = r["forecast"]
+            res["forecast_period"] = forecast_label[has_due]
+            res["forecast_meets"] = meets[i]
         branch = int(j.branch[i])
         if branch > NO_TARGET:
-            res.actual = a
-            res.attainment = r["attainment"]
-            res.score = min(a_, SCORE_CAP) if (a_ := r["attainment"]) is not None else None
-            res.progress = r["progress"]
-            res.expected_progress = r["expected"]
-            res.needed = r["needed"]
+            res["actual"] = a
+            res["attainment"] = r["attainment"]
+            res["score"] = min(a_, SCORE_CAP) if (a_ := r["attainment"]) is not None else None
+            res["progress"] = r["progress"]
+            res["expected_progress"] = r["expected"]
+            res["needed"] = r["needed"]
         elif branch == NO_TARGET:
-            res.actual = a
-        res.why = _why(kpi, branch, j, i, ctx.at_risk, p_label, due_label)
+            res["actual"] = a
+        res["why"] = _why(kpi, branch, j, i, ctx.at_risk, p_label, due_label)
         if before is not None:
-            res.previous_status = before.status[i]
-            res.status_change = status_change(res.previous_status, res.status)
-        results.append(res)
+            res["previous_status"] = before.status[i]
+            res["status_change"] = status_change(before.status[i], j.status[i])
+        results.append(KPIResult.model_validate(res))
     return results
 
 
@@ -725,14 +733,29 @@ def _forecasts(
         end -= 1
     lo = max(0, end - FORECAST_WINDOW)
     window = s.values[:, lo:end]
-    ords = s.ords[lo:end]
-    enough = ~np.isnan(actual) & ((~np.isnan(window)).sum(axis=1) >= FORECAST_MIN_POINTS)
-    for i in np.flatnonzero(enough):
-        keep = ~np.isnan(window[i])
-        horizon = horizon_due if j.has_due[i] else horizon_none
-        f = _line(ords[keep], window[i, keep], p, horizon)
-        out[i] = np.nan if f is None else f
-    return out
+    seen = ~np.isnan(window)
+    rows = np.flatnonzero(~np.isnan(actual) & (seen.sum(axis=1) >= FORECAST_MIN_POINTS))
+    if not len(rows):
+        return out
+    x = (s.ords[lo:end] - p.ordinal).astype("float64")
+    steps = np.where(j.has_due, P.diff(horizon_due, p), P.diff(horizon_none, p))
+    # Members with values in the same periods share the x of their points: np.polyfit fits
+    # them together, one least-squares solve with a column per member, which gives each
+    # member the numbers it gets fitted alone. A window with an infinite value is fitted on
+    # its own, as it always was.
+    finite = (np.isfinite(window[rows]) | ~seen[rows]).all(axis=1)
+    alone = rows[~finite]
+    rows = rows[finite]
+    fits: list[tuple[np.ndarray, np.ndarray]] = []
+    if len(rows):
+        patterns, which = np.unique(seen[rows], axis=0, return_inverse=True)
+        which = which.ravel()
+        fits = [(rows[which == k], keep) for k, keep in enumerate(patterns)]
+    fits += [(alone[k : k + 1], seen[i]) for k, i in enumerate(alone)]
+    for members, keep in fits:
+        slope, intercept = np.polyfit(x[keep], window[np.ix_(members, keep)].T, 1)
+        out[members] = intercept + slope * steps[members]
+    return _finite(out)
 
 
 def _why(

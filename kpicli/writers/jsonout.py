@@ -1,7 +1,8 @@
 """JSON writer: the ``kpicli.report/1`` contract, a dump of the Report model.
 
 ``dumps`` writes indented JSON in one pass and rounds floats while it writes (12 significant
-digits; NaN and infinities become ``null``). Its output is byte-identical to
+digits; NaN and infinities become ``null``), each distinct float and key text made once per
+document. Its output is byte-identical to
 ``json.dumps(_tidy(obj), indent=2, ensure_ascii=False)``, which is slower because the standard
 library's indented encoder is pure Python and the rounding needed a pass of its own.
 """
@@ -44,49 +45,87 @@ def dumps(obj: Any) -> str:
     parts: list[str] = []
     append = parts.append
     esc = encode_basestring
+    # A report repeats many floats (a target in every history point) and every key at the
+    # same depth: each is written once per document and looked up after that. Zero is never
+    # kept: 0.0 and -0.0 are equal keys but different texts.
+    floats: dict[float, str] = {}
+    keys: dict[tuple[str, int], str] = {}
 
-    def write(value: Any, level: int) -> None:
+    def float_text(x: float) -> str:
+        text = floats.get(x)
+        if text is None:
+            text = _float_text(x)
+            if x:
+                floats[x] = text
+        return text
+
+    def leaf(value: Any) -> str:
         # Order matters: bool is an int, and str/float/int are the common leaves.
         if isinstance(value, str):
-            append(esc(value))
-        elif value is None:
-            append("null")
-        elif value is True:
-            append("true")
-        elif value is False:
-            append("false")
-        elif isinstance(value, float):
-            append(_float_text(value))
-        elif isinstance(value, int):
-            append(int.__repr__(value))
-        elif isinstance(value, dict):
+            return esc(value)
+        if value is None:
+            return "null"
+        if value is True:
+            return "true"
+        if value is False:
+            return "false"
+        if isinstance(value, float):
+            return float_text(value)
+        if isinstance(value, int):
+            return int.__repr__(value)
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    def write(value: Any, level: int) -> None:
+        kind = type(value)
+        if kind is dict:
             if not value:
                 append("{}")
                 return
             inner = "\n" + "  " * (level + 1)
+            sep = "," + inner
             append("{")
             first = True
             for key, item in value.items():
-                append(inner if first else "," + inner)
+                if type(key) is str:
+                    head = keys.get((key, level))
+                    if head is None:
+                        head = keys[(key, level)] = esc(key) + ": "
+                else:
+                    head = esc(_key(key)) + ": "
+                append(inner if first else sep)
                 first = False
-                append(esc(key if isinstance(key, str) else _key(key)))
-                append(": ")
-                write(item, level + 1)
+                append(head)
+                # The common leaves inline: a report has tens of thousands of them.
+                kind = type(item)
+                if kind is str:
+                    append(esc(item))
+                elif kind is float:
+                    text = floats.get(item)
+                    append(text if text is not None else float_text(item))
+                elif item is None:
+                    append("null")
+                else:
+                    write(item, level + 1)
             append("\n" + "  " * level + "}")
-        elif isinstance(value, list | tuple):
+        elif kind is list or kind is tuple:
             if not value:
                 append("[]")
                 return
             inner = "\n" + "  " * (level + 1)
+            sep = "," + inner
             append("[")
             first = True
             for item in value:
-                append(inner if first else "," + inner)
+                append(inner if first else sep)
                 first = False
                 write(item, level + 1)
             append("\n" + "  " * level + "]")
+        elif isinstance(value, dict):
+            write(dict(value), level)
+        elif isinstance(value, list | tuple):
+            write(list(value), level)
         else:
-            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+            append(leaf(value))
 
     write(obj, 0)
     return "".join(parts)
