@@ -115,3 +115,40 @@ def test_examples_codes_are_pandas_own() -> None:
         table = read_table(defs, None)
         for column in columns:
             _exact(table, column)
+
+
+def test_codes_take_the_smallest_integer_type_that_holds_them() -> None:
+    assert C.narrow(np.array([-1, 0, 126]), 127).dtype == np.int8
+    assert C.narrow(np.array([-1, 127]), 128).dtype == np.int16
+    assert C.narrow(np.array([-1, 40_000]), 40_001).dtype == np.int32
+    table = _table(pd.DataFrame({"_kpi": ["a", "b", None, "a"]}))
+    found, uniques = C.codes(table, "_kpi")
+    assert found.dtype == np.int8 and list(found) == [0, 1, -1, 0]
+    assert list(uniques) == ["a", "b"]
+
+
+def test_text_column_hands_back_the_column_when_nothing_changes() -> None:
+    from kpicli.readers.numbers import text_column, text_values
+
+    clean = pd.Series(["North", "South", None, "North"], dtype="str")
+    shown, made = text_column(clean)
+    assert shown is clean  # no copy of a million-row column that needs no stripping
+    assert list(made.codes) == [0, 1, -1, 0] and made.codes.dtype == np.int8
+    spaced = pd.Series([" North", "South ", "  ", None, "North"], dtype="str")
+    shown, made = text_column(spaced)
+    assert shown.tolist() == text_values(spaced).tolist()
+    want_codes, want_uniques = pd.factorize(text_values(spaced))
+    assert list(made.codes) == list(want_codes) and list(made.uniques) == list(want_uniques)
+
+
+def test_combined_ids_count_duplicates_like_groupby_sizes() -> None:
+    frame = pd.DataFrame(
+        {
+            "_kpi": ["a", "a", "b", "a", None, None],
+            "_date": pd.to_datetime(["2026-01-01"] * 3 + ["2026-01-02", "2026-01-01", None]),
+        }
+    )
+    ids = C.combined_ids(_table(frame), ["_kpi", "_date"])
+    assert ids is not None
+    sizes = np.bincount(ids)[ids]
+    assert sizes.tolist() == [2, 2, 1, 1, 1, 1]

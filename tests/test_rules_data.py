@@ -138,7 +138,7 @@ def test_a304_pace_needed_exceeds_best_pace_seen() -> None:
     found = hits(kpis(TICKETS + "    target: {value: 300, due: 2026-08}\n"), table, "A304")
     assert len(found) == 1
     assert found[0].path == ("kpis", 0, "target", "due")
-    assert "+56.7 per month" in found[0].message and "+10" in found[0].message
+    assert "+56.67 per month" in found[0].message and "+10" in found[0].message
 
 
 @pytest.mark.parametrize(

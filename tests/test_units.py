@@ -101,6 +101,9 @@ def test_numbers_in_sentences() -> None:
     assert exact_number(99.125) == "99.125"
     assert exact_number(12500) == "12,500"
     assert exact_number(1234) == "1234"
+    # never an exponent for a value a user must find in the data (was "6.92198e+06")
+    assert exact_number(6921980.4) == "6,921,980"
+    assert exact_number(-2_500_000) == "-2,500,000"
 
 
 def test_numeric_decisions_keep_the_count_unit_words() -> None:

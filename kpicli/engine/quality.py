@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,7 @@ from kpicli.model.kpifile import KPIFile
 from kpicli.model.labels import normalise_label
 from kpicli.model.results import Finding
 from kpicli.model.table import DATE, KPI, RESERVED, ROW, SRC, TARGET, VALUE, Table
-from kpicli.model.units import never_negative
+from kpicli.model.units import exact_number, never_negative
 
 MAX_PLACES = 5
 OUTLIER_Z = 3.5
@@ -37,53 +36,44 @@ def _places(table: Table, rows: pd.DataFrame, column: str | None, total: int | N
     return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
 
-class _KpiRows(Mapping[str, tuple[pd.Series, str | None]]):
-    """Per measured KPI: the boolean mask of its rows and the column holding its values.
+class _Rows:
+    """One measured KPI's rows, as a boolean mask made only when it is read: most KPIs have
+    no check that reads it, and a mask is a million entries on a million-row table."""
 
-    A mask is made when it is looked up and not kept: the checks use one KPI's at a time,
-    and a million-row table with 20 KPIs would otherwise hold 20 MB of masks at once.
-    """
+    __slots__ = ("_codes", "_hit", "_n")
 
-    def __init__(self, table: Table, model: KPIFile) -> None:
-        self._frame = table.frame
-        self._hits: dict[str, np.ndarray] = {}  # long layout: per KPI, a hit per label code
-        self._columns: dict[str, str | None] = {}
-        self._codes: np.ndarray | None = None
-        if table.layout == "long":
-            # Each distinct label is normalised once, not once per row.
-            codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
-            self._codes = codes
-            norm = [normalise_label(u) for u in uniques]
-            for k in model.kpis:
-                if k.formula is not None:
-                    continue
-                wanted = k.labels
-                # A last False for code -1: a row without a label belongs to no KPI.
-                self._hits[k.id] = np.array([u in wanted for u in norm] + [False], dtype=bool)
-                self._columns[k.id] = VALUE
-        else:
-            for k in model.kpis:
-                col = k.data_column
-                if k.formula is None and col in self._frame.columns:
-                    self._columns[k.id] = col
+    def __init__(self, n: int, hit: np.ndarray | None = None, codes: np.ndarray | None = None):
+        self._n, self._hit, self._codes = n, hit, codes
 
-    def __getitem__(self, kpi_id: str) -> tuple[pd.Series, str | None]:
-        column = self._columns[kpi_id]
-        index = self._frame.index
-        if self._codes is None:
-            return pd.Series(True, index=index), column
-        return pd.Series(self._hits[kpi_id][self._codes], index=index), column
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
-
-    def __len__(self) -> int:
-        return len(self._columns)
+    def to_numpy(self, dtype: type = bool) -> np.ndarray:
+        if self._hit is None or self._codes is None:
+            return np.ones(self._n, dtype=dtype)
+        return self._hit[self._codes].astype(dtype, copy=False)
 
 
-def _kpi_rows(table: Table, model: KPIFile) -> Mapping[str, tuple[pd.Series, str | None]]:
-    """Per measured KPI: the boolean mask of its rows and the column holding its values."""
-    return _KpiRows(table, model)
+def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[_Rows, str | None]]:
+    """Per measured KPI: its rows (``.to_numpy()``: a boolean mask) and the column holding
+    its values."""
+    frame = table.frame
+    n = len(frame)
+    out: dict[str, tuple[_Rows, str | None]] = {}
+    if table.layout == "long":
+        # Each distinct label is normalised once, not once per row.
+        codes, uniques = column_codes(table, KPI)  # shared with aggregation; missing: -1
+        norm = [normalise_label(u) for u in uniques]
+        for k in model.kpis:
+            if k.formula is not None:
+                continue
+            wanted = k.labels
+            # A last False for code -1: a row without a label belongs to no KPI.
+            hit = np.array([u in wanted for u in norm] + [False], dtype=bool)
+            out[k.id] = (_Rows(n, hit, codes), VALUE)
+    else:
+        for k in model.kpis:
+            col = k.data_column
+            if k.formula is None and col in frame.columns:
+                out[k.id] = (_Rows(n), col)
+    return out
 
 
 def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding]:
@@ -103,7 +93,11 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         dup = sizes[ids] > 1
         if dup.any():
             at = np.flatnonzero(dup)  # often most of a big export: no copy of those rows
-            rows = frame.iloc[at[:MAX_PLACES]]
+            # Only the columns a place is made of: taking rows of every text column would
+            # copy those columns whole (pyarrow joins their chunks first).
+            rows = frame[[c for c in (SRC, ROW, "_col") if c in frame.columns]].iloc[
+                at[:MAX_PLACES]
+            ]
             n_groups = int((sizes > 1).sum())
             findings.append(
                 finding(
@@ -165,7 +159,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             if hi is not None:
                 out |= v > hi
             bad = mask.to_numpy(dtype=bool) & out
-            shown = f"[{'' if lo is None else f'{lo:g}'}, {'' if hi is None else f'{hi:g}'}]"
+            shown = f"[{'' if lo is None else exact_number(lo)}, {'' if hi is None else exact_number(hi)}]"
             what = f"outside the KPI's range {shown}"
             fix = "fix them or widen the KPI's range"
             why: dict[str, object] = {"range": [lo, hi]}
@@ -182,7 +176,8 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
                     "D606",
                     kpi=k.id,
                     message=f"{len(rows)} value{'s' if len(rows) != 1 else ''} of {label!r} "
-                    f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {v[bad][0]:g}); {fix}",
+                    f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {exact_number(float(v[bad][0]))}); "
+                    f"{fix}",
                     location=_places(table, rows, col if col != VALUE else table.value_label),
                     context={
                         "column": label, "cells": len(rows), "example": float(v[bad][0]), **why,
@@ -250,7 +245,8 @@ def series_findings(
                             finding(
                                 "D611",
                                 kpi=k.id,
-                                message=f"{k.id}: {P.label(q, g, fys)} value {val:g} is an outlier "
+                                message=f"{k.id}: {P.label(q, g, fys)} value {exact_number(float(val))} "
+                                f"is an outlier "
                                 f"(robust z-score {zq:.1f}); check it is not a data error",
                                 location=f"{k.id}@{P.label(q, g, fys)}",
                                 context={
@@ -342,7 +338,8 @@ def target_column_findings(table: Table, model: KPIFile) -> list[Finding]:
                 kpi=k.id,
                 message=f"{k.id}: the target column {table.target_label or 'Target'!r} found in "
                 f"the data disagrees with the target in kpis.yaml ({len(rows)} "
-                f"cell{'s' if len(rows) != 1 else ''}, e.g. {tvals[at[first]]:g} for "
+                f"cell{'s' if len(rows) != 1 else ''}, "
+                f"e.g. {exact_number(float(tvals[at[first]]))} for "
                 f"{P.label(q, g, fys)} where kpis.yaml says {wanted[int(codes[first])]}); "
                 "kpis.yaml's target is used. Make the column agree, delete it, or name it with "
                 "data.target_column to use its values",

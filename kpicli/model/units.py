@@ -279,8 +279,11 @@ def format_number(x: float | None) -> str:
 
 def exact_number(x: float) -> str:
     """A number the user wrote, quoted back in a message: up to six significant digits, with
-    thousands separators from 10,000 (``99.125``, ``12,500``), so rounding never hides why a
+    thousands separators from 10,000 (``99.125``, ``12,500``, ``6,921,980``), so rounding never hides why a
     value was refused."""
+    if 1e6 <= abs(x) < 1e15:
+        # %g would switch to an exponent here (6.92198e+06): whole units are exact enough.
+        return f"{x:,.0f}"
     return f"{x:,.6g}" if abs(x) >= 10000 else f"{x:g}"
 
 

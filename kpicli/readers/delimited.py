@@ -248,10 +248,11 @@ def _line_numbers(path: Path, skip: int, n: int) -> np.ndarray:
     simple = skip + 1 + np.arange(n, dtype=np.int64)
     try:
         # Count lines a block at a time: the whole file is read only if records span lines.
+        # (numpy compares and counts bytes several times faster than bytes.count.)
         newlines, last = 0, b""
         with path.open("rb") as fh:
             while block := fh.read(1 << 22):
-                newlines += block.count(b"\n")
+                newlines += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))
                 last = block[-1:]
         physical = newlines + (0 if last == b"\n" else 1)
         if physical - skip == n:  # one line per record: nothing spans lines, nothing is blank

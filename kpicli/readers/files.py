@@ -274,7 +274,8 @@ def combine(parts: list[Part]) -> Table:
     with_col = any(COL in p.frame for p in parts)
     for i, p in enumerate(parts):
         f = p.frame
-        f[SRC] = np.int64(i)
+        if i or SRC not in f:  # the readers number their own rows as file 0 already
+            f[SRC] = np.int64(i)
         if with_col and COL not in f:
             # Stacked with a tracker: give every row its value cell's column the same way.
             letter = p.source.columns.get(VALUE, "")

@@ -241,12 +241,12 @@ def numbers_if(
 
     if not pd.api.types.is_object_dtype(col) and decimal != ",":
         # A text column of plain numbers (the usual CSV measure column): one pyarrow parse.
+        # Its first cells go first: a text column fails there, not after a whole pass.
         try:
+            text = pa.array(col.array, from_pandas=True)
+            pc.cast(text.slice(0, 64), pa.float64())
             values = np.asarray(
-                pc.cast(pa.array(col.array, from_pandas=True), pa.float64()).to_numpy(
-                    zero_copy_only=False
-                ),
-                "float64",
+                pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), "float64"
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             values = None

@@ -116,7 +116,7 @@ def choose_section(
     if n < 2 or data.shape[1] < 2:
         return _none_found(wanted, where)
     filled = _filled(data)
-    counts = filled.sum(axis=1)
+    counts = np.count_nonzero(filled, axis=1)  # (several times faster than .sum(axis=1))
     head = [_clean(v) for v in header_first]
     head_cols = [j for j, t in enumerate(head) if t and j < data.shape[1]]
     starts: list[int] = []  # data index of each repeated header's first row

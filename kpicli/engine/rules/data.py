@@ -27,6 +27,7 @@ from kpicli.engine.rules.context import (
 from kpicli.engine.rules.example import NPS, kpi_file, monthly
 from kpicli.model.kpifile import KPI, KPIFile
 from kpicli.model.labels import normalise_label
+from kpicli.model.units import format_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -284,10 +285,11 @@ def check_pace(ctx: RuleContext) -> Iterator[RuleHit]:
         if best >= needed:
             continue
         sign = "+" if higher else "-"
-        best_txt = f"{sign}{best:.3g}" if best > 0 else "no improvement at all"
+        best_txt = f"{sign}{format_number(best)}" if best > 0 else "no improvement at all"
         yield RuleHit(
             "A304", target_field_path(ctx, i, "due"),
-            f"reaching {fmt(target)} by {t.due} needs {sign}{needed:.3g} per {grain} for "
+            f"reaching {fmt(target)} by {t.due} needs {sign}{format_number(needed)} per {grain} "
+            f"for "
             f"{remaining} {grain}{'s' if remaining != 1 else ''} from {fmt(actual)} "
             f"({_label(last_period)}), but the best change from one {grain} to the next in "
             f"{len(present)} {grain}s of history is {best_txt}: ease the target, move the due "

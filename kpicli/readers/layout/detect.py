@@ -93,8 +93,9 @@ def detect_layout(
     if model is not None and model.kpis:
         col = sheet.frame[kpi]
         if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
-            # Text cells (CSV): strip the distinct values, not every cell.
-            col = pd.Series(pd.unique(col), dtype=col.dtype)
+            # Text cells (CSV): strip the distinct values (the factorisation the long
+            # layout reads the column with), not every cell.
+            col = pd.Series(sheet.factorized(kpi).uniques, dtype=col.dtype)
         labels = {norm(v) for v in text_values(col).dropna().unique()[:1000]}
         wanted = set().union(*(k.labels for k in model.kpis))
         columns = {norm(n) for n in sheet.names}

@@ -72,7 +72,7 @@ def _long(sheet: Sheet, spec: DataSpec | None, model: KPIFile | None, fys: int) 
     letters = dict(zip(names, sheet.letters, strict=True))
     # The KPI column factorised once: the labels, the rows without one, percent scaling
     # and the engine's KPI codes all come from it.
-    labels_all, label_codes = text_column(sheet.frame[kpi_col])
+    labels_all, label_codes = text_column(sheet.frame[kpi_col], sheet.factorized(kpi_col))
     no_label = label_codes.codes < 0
     if (keep & no_label).any():
         vals = to_numbers(sheet.frame[value_col])

@@ -19,6 +19,7 @@ from kpicli.readers.layout.vocabulary import MAX_PLACES
 from kpicli.readers.numbers import (
     Factorized,
     Numbers,
+    factorize,
 )
 
 
@@ -46,6 +47,18 @@ class Sheet:
     sectioned: bool = False  # one of several stacked tables was already picked
     dayfirst: bool | None = None  # data.dayfirst
     date_format: str | None = None  # data.date_format
+    # Factorisations of ``frame``'s columns, made once and shared by layout detection and
+    # the layout (see :meth:`factorized`); a copy made with dataclasses.replace starts empty.
+    made: dict[str, tuple[pd.DataFrame, Factorized]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def factorized(self, name: str) -> Factorized:
+        """``pandas.factorize`` of the column ``name`` of ``frame``, made once per frame."""
+        got = self.made.get(name)
+        if got is None or got[0] is not self.frame:
+            got = self.made[name] = (self.frame, factorize(self.frame[name]))
+        return got[1]
 
     def date_options(self) -> dict[str, object]:
         """The keyword arguments every date parse of this sheet takes."""
