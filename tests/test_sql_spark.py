@@ -17,6 +17,7 @@ percentile query), and every grain × ``--by`` case runs every aggregate with a 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +175,37 @@ def test_spark_missing_table_is_one_error_line_naming_the_source(spark, tmp_path
     lines = [x for x in res.stderr.splitlines() if x.startswith("kpi: error:")]
     assert len(lines) == 1 and "spark://local" in lines[0] and "data.table" in lines[0]
     assert "Traceback" not in res.output
+
+
+def test_spark_data_timeout_interrupts_a_long_query(spark, tmp_path: Path) -> None:
+    """data.timeout cancels the report's Spark jobs: one `kpi: error:` line saying so (exit
+    2), in about the timeout, and no job of it left running in the session."""
+    import time
+
+    need_duckdb()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        # About 10^11 rows generated on the fly: minutes of work for local[2].
+        spark.sql(
+            "SELECT date_add(DATE'2025-01-01', CAST(id % 300 AS INT)) AS day, "
+            "CAST(id % 7 AS DOUBLE) AS v FROM range(0, 100000000000)"
+        ).createOrReplaceTempView("endless_rows")
+    path = kpi_file(tmp_path, kpis_yaml([("sum", None, "v")]),
+                    data="  table: endless_rows\n  timeout: 1.5")
+    start = time.perf_counter()
+    res = invoke("report", str(path), "--data", URL)
+    took = time.perf_counter() - start
+    assert res.exit_code == 2, res.output
+    lines = [x for x in res.stderr.splitlines() if x.startswith("kpi: error:")]
+    assert len(lines) == 1 and "spark://local" in lines[0], res.stderr
+    assert "data.timeout (1.5 s)" in lines[0]
+    assert "Traceback" not in res.output
+    assert took < 60
+    tracker = spark.sparkContext.statusTracker()
+    deadline = time.perf_counter() + 30
+    while tracker.getActiveJobsIds() and time.perf_counter() < deadline:
+        time.sleep(0.2)
+    assert not tracker.getActiveJobsIds()  # cancelled, not left running
 
 
 def test_spark_query_is_used_as_a_subquery(spark, rows: Path, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -65,6 +65,8 @@ __all__ = [
     "Untranslatable",
     "assemble",
     "compile_plan",
+    "entry_partials",
+    "from_partials",
     "probe_frame",
 ]
 
@@ -84,6 +86,9 @@ class Capability:
     percentile: Literal["quantile_cont", "percentile_cont", "percentile"] | None
     text_collate: str | None = None  # collation for byte/code-point ordering of text
     iso_week: bool = True  # DATE_TRUNC('week') starts on Monday
+    # The aggregation computed from the profiling query's per-day partials (one scan of the
+    # rows instead of two) where that is faster (benchmarks/README.md).
+    one_scan: bool = True
 
 
 DIALECTS: dict[str, Capability] = {
@@ -129,6 +134,33 @@ class Relation:
     ordered_source: exp.Expression | None = None
 
 
+# Aggregates that decompose over any split of the rows: per-entry partial sums, counts,
+# minima and maxima combine into the group's value (mean = sum / count), so a plan of only
+# these is computed from the profiling query's per-day partials (:func:`from_partials`).
+DECOMPOSABLE = frozenset({"sum", "mean", "min", "max", "count"})
+
+
+@dataclass(frozen=True)
+class Part:
+    """An output of a query as a combination of partial aggregates: ``how`` (sum, mean, min,
+    max, count, or rows: COUNT(*)) of ``value`` over the rows passing ``cond`` (both as SQL
+    text, the keys of the partials) and, when the group holds other KPIs' rows too, having
+    one of ``labels``."""
+
+    how: str
+    value: str
+    cond: str
+    labels: tuple[str, ...] | None
+
+    def bases(self) -> list[tuple[str, str, str]]:
+        """The partial aggregates it needs: (sum | count | min | max, value, cond)."""
+        if self.how == "rows":
+            return []
+        if self.how == "mean":
+            return [("sum", self.value, self.cond), ("count", self.value, self.cond)]
+        return [(self.how, self.value, self.cond)]
+
+
 @dataclass
 class Query:
     """One statement and what each output column (c0, c1, ...) holds."""
@@ -136,6 +168,9 @@ class Query:
     tree: exp.Select
     sql: str
     columns: list[tuple[str, str | None]]  # (role, KPI id): period member grouping value ...
+    # Output column -> how it decomposes over rows (see :func:`from_partials`), None when it
+    # does not (nunique, first/last, percentiles).
+    parts: dict[int, Part | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -155,6 +190,7 @@ class CompiledPlan:
     # When every slot reads one label, the query groups by the label itself (a CASE over the
     # labels per row cost three times the whole aggregation on DuckDB): label -> slot.
     slot_labels: dict[str, int] | None = None
+    slot_sets: list[tuple[str, ...]] = field(default_factory=list)  # the labels of each slot
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -763,24 +799,13 @@ def _aggregate(
     raise _Refuse(f"aggregate {how!r}")
 
 
-def compile_plan(
-    model: KPIFile,
-    rel: Relation,
-    dialect: str = "duckdb",
-    grain: str | None = None,
-    by: str | None = None,
-) -> CompiledPlan:
-    """The SELECT statements that compute every measured KPI per period (and member).
-
-    Raises :class:`Untranslatable` for a KPI the engine cannot compute exactly. KPIs whose
-    column or labels are absent, or whose filter the pandas evaluator refuses for the data's
-    types, get the same ``problems`` text as ``compute_actuals`` gives them.
-    """
+def _measure(
+    model: KPIFile, rel: Relation, cap: Capability
+) -> tuple[list[_Measured], dict[str, str]]:
+    """The KPIs computed in SQL (column or labels, aggregate, filter condition) and the
+    ``problems`` of the others (as compute_actuals words them)."""
     from kpicli.engine.expr import ExpressionError, evaluate_filter, parse_expression
 
-    cap = DIALECTS[dialect]
-    grain = grain or model.period
-    fys = model.fiscal_year_start
     long = rel.layout == "long"
     # The names a filter sees are the pandas path's: the date, KPI, value and target columns
     # only under their reserved names (_date, _kpi, _value, _target).
@@ -867,6 +892,27 @@ def compile_plan(
                 ("measure", "column") if kpi.measure and kpi.measure.column else (),
             )
         measured.append(_Measured(i, kpi.id, how, column, kind, label_cond, cond, tuple(mine)))
+    return measured, problems
+
+
+def compile_plan(
+    model: KPIFile,
+    rel: Relation,
+    dialect: str = "duckdb",
+    grain: str | None = None,
+    by: str | None = None,
+) -> CompiledPlan:
+    """The SELECT statements that compute every measured KPI per period (and member).
+
+    Raises :class:`Untranslatable` for a KPI the engine cannot compute exactly. KPIs whose
+    column or labels are absent, or whose filter the pandas evaluator refuses for the data's
+    types, get the same ``problems`` text as ``compute_actuals`` gives them.
+    """
+    cap = DIALECTS[dialect]
+    grain = grain or model.period
+    fys = model.fiscal_year_start
+    long = rel.layout == "long"
+    measured, problems = _measure(model, rel, cap)
 
     # Long tables: KPIs reading disjoint label sets share one GROUP BY over a slot number
     # (like the pandas path's slots), so each distinct aggregate is computed once per row
@@ -936,14 +982,19 @@ def compile_plan(
             cols.append(("slot", None))
             select.append(slot_ref)
         seen: dict[str, int] = {}
+        parts: dict[int, Part | None] = {}
 
-        def add(e: exp.Expression) -> int:
+        def add(e: exp.Expression, part: Part | None = None) -> int:
             key = e.sql(dialect=cap.dialect)
             if key not in seen:
                 seen[key] = len(select)
+                parts[len(select)] = part
                 select.append(e)
                 cols.append(("expr", None))
             return seen[key]
+
+        def sql(e: exp.Expression | None) -> str:
+            return e.sql(dialect=cap.dialect) if e is not None else ""
 
         any_kpi = False
         for mz in measured:
@@ -952,9 +1003,20 @@ def compile_plan(
             raw = raw_value(mz.column, mz.kind)
             label_cond = None if slot_sets else mz.label_cond
             cond = _and(label_cond, mz.filter_cond)
+            # What the output is over the rows of a group: labels (when the group holds other
+            # KPIs' rows too), the aggregate, its value and filter (as SQL text).
+            fk = sql(mz.filter_cond)
+            own = mz.labels if label_cond is not None else None
             if is_pct == percentiles:
+                part = (
+                    Part(mz.how, sql(raw if mz.how == "count" else x), fk, own)
+                    if mz.how in DECOMPOSABLE
+                    else None
+                )
                 try:
-                    outputs[mz.kpi_id]["value"] = (qi, add(_aggregate(mz.how, x, raw, cond, rel, cap)))
+                    outputs[mz.kpi_id]["value"] = (
+                        qi, add(_aggregate(mz.how, x, raw, cond, rel, cap), part)
+                    )
                 except _Refuse as exc:
                     raise Untranslatable(
                         f"KPI {mz.kpi_id!r}: aggregate {mz.how!r} cannot be computed exactly in "
@@ -968,20 +1030,29 @@ def compile_plan(
                 continue
             counted = raw if mz.how in ("count", "nunique") else x
             outputs[mz.kpi_id]["count"] = (
-                qi, add(_aggregate("count", counted, counted, cond, rel, cap))
+                qi,
+                add(
+                    _aggregate("count", counted, counted, cond, rel, cap),
+                    Part("count", sql(counted), fk, own),
+                ),
             )
             if slot_sets:
-                outputs[mz.kpi_id]["rows"] = (qi, add(exp.Count(this=exp.Star())))
+                outputs[mz.kpi_id]["rows"] = (
+                    qi, add(exp.Count(this=exp.Star()), Part("rows", "", "", None))
+                )
             elif mz.label_cond is not None:
                 rows = exp.Filter(
                     this=exp.Count(this=exp.Star()), expression=exp.Where(this=mz.label_cond)
                 )
-                outputs[mz.kpi_id]["rows"] = (qi, add(rows))
+                outputs[mz.kpi_id]["rows"] = (qi, add(rows, Part("rows", "", "", own)))
             if has_target:
                 t = numeric_value(rel.target_column or "", rel.columns[rel.target_column or ""])
-                agg = exp.Sum(this=t) if mz.how in _ADDITIVE else exp.Avg(this=t)
+                additive = mz.how in _ADDITIVE
+                agg = exp.Sum(this=t) if additive else exp.Avg(this=t)
                 target = exp.Filter(this=agg, expression=exp.Where(this=cond)) if cond else agg
-                outputs[mz.kpi_id]["target"] = (qi, add(target))
+                outputs[mz.kpi_id]["target"] = (
+                    qi, add(target, Part("sum" if additive else "mean", sql(t), fk, own))
+                )
             any_kpi = True
         if not any_kpi and percentiles:
             return None
@@ -1004,7 +1075,7 @@ def compile_plan(
             )
         else:
             q = q.group_by(*keys)
-        return Query(q, q.sql(dialect=cap.dialect), cols)
+        return Query(q, q.sql(dialect=cap.dialect), cols, parts)
 
     queries = [build(0, False)]
     pct = build(1, True)
@@ -1022,7 +1093,194 @@ def compile_plan(
         outputs=outputs,
         slots=slots,
         slot_labels=slot_labels,
+        slot_sets=slot_sets,
     )
+
+
+# ------------------------------------------------------------ one scan: per-day partials
+
+
+def entry_partials(
+    model: KPIFile, rel: Relation, dialect: str = "duckdb"
+) -> dict[tuple[str, str, str], exp.Expression] | None:
+    """The partial aggregates (over the rows of one entry: a day, and a label of a long table)
+    from which :func:`from_partials` computes the aggregation query of a plan without
+    scanning the rows again; keyed by (sum | count | min | max, value, filter) as SQL text,
+    the keys of :class:`Part`. None when some KPI's aggregate does not decompose (nunique,
+    first/last) or cannot be compiled: the plan's own queries then run as they are.
+
+    Percentile KPIs keep their own query; their counts (and targets) come from the partials.
+    The labels of a long table are not known yet: every KPI is taken as present (the plan
+    compiled later measures a subset of these KPIs with the same value and filter SQL)."""
+    cap = DIALECTS[dialect]
+    if rel.layout == "long":
+        wanted = tuple(dict.fromkeys(x for kpi in model.kpis for x in sorted(kpi.labels)))
+        rel = replace(rel, labels=wanted)
+    try:
+        measured, _ = _measure(model, rel, cap)
+    except Untranslatable:
+        return None  # the plan compiled for the report raises it where it is located
+    if not measured:
+        return None
+    has_target = rel.layout == "long" and rel.target_column is not None
+    out: dict[tuple[str, str, str], exp.Expression] = {}
+    builders: dict[str, Callable[[exp.Expression], exp.Expression]] = {
+        "sum": lambda e: exp.Sum(this=e),
+        "count": lambda e: exp.Count(this=e),
+        "min": lambda e: exp.Min(this=e),
+        "max": lambda e: exp.Max(this=e),
+    }
+    for mz in measured:
+        is_pct = mz.how == "median" or bool(_PCT.match(mz.how))
+        if not is_pct and mz.how not in DECOMPOSABLE:
+            return None
+        x = numeric_value(mz.column, mz.kind) if mz.kind in _NUMERIC | {"bool"} else _col(mz.column)
+        raw = raw_value(mz.column, mz.kind)
+        cond = mz.filter_cond
+        ck = cond.sql(dialect=cap.dialect) if cond is not None else ""
+        wants: list[tuple[str, exp.Expression]] = []
+        if not is_pct:
+            wants += [
+                (base, raw if mz.how == "count" else x)
+                for base in (["sum", "count"] if mz.how == "mean" else [mz.how])
+            ]
+        wants.append(("count", raw if mz.how in ("count", "nunique") else x))
+        if has_target:
+            t = numeric_value(rel.target_column or "", rel.columns[rel.target_column or ""])
+            wants.append(("sum", t))
+            if mz.how not in _ADDITIVE:
+                wants.append(("count", t))
+        for base, e in wants:
+            key = (base, e.sql(dialect=cap.dialect), ck)
+            if key not in out:
+                agg = builders[base](e.copy())
+                out[key] = (
+                    exp.Filter(this=agg, expression=exp.Where(this=cond.copy()))
+                    if cond is not None
+                    else agg
+                )
+    return out
+
+
+def period_keys(days: pd.Series, plan: CompiledPlan) -> np.ndarray:
+    """The period key the compiled queries give rows of these days (``_period_key``): the
+    week's Monday, or the month ordinal of the first month of the (fiscal) month, quarter
+    or year."""
+    day = pd.DatetimeIndex(pd.to_datetime(days)).normalize()
+    if plan.week_keys:
+        return (day - pd.to_timedelta(day.day_of_week, unit="D")).to_numpy(dtype="datetime64[ns]")
+    m = day.year.to_numpy(dtype=np.int64) * 12 + day.month.to_numpy(dtype=np.int64) - 1
+    span = {"month": 1, "quarter": 3, "year": 12}[plan.grain]
+    if span > 1:
+        m = m - (m - (plan.fiscal_year_start - 1) % span) % span
+    return m
+
+
+def from_partials(
+    plan: CompiledPlan,
+    query: Query,
+    entries: pd.DataFrame,
+    partials: Mapping[tuple[str, str, str], str],
+) -> pd.DataFrame | None:
+    """The rows ``query`` (a plan's aggregation query, without ``--by``) returns, computed
+    from the profiling query's per-day (and label) rows instead of scanning the source
+    again: ``entries`` has ``day``, ``label`` (long tables), ``n`` (rows) and one column per
+    partial aggregate (``partials`` maps its key to the column's name).
+
+    The same groups (periods, and slots of a long table's labels) and, per group, sums of
+    partial sums and counts, minima of minima, maxima of maxima: equal to the query's values
+    up to floating-point rounding of the sums. None when the query has an output the
+    partials cannot give (the caller runs the query)."""
+    if plan.by is not None:
+        return None
+    roles = [r for r, _ in query.columns]
+    needed: list[tuple[int, Part]] = []
+    for j, role in enumerate(roles):
+        if role != "expr":
+            continue
+        part = query.parts.get(j)
+        if part is None or any(b not in partials for b in part.bases()):
+            return None
+        needed.append((j, part))
+    if roles[0] != "period" or any(r not in ("period", "slot", "expr") for r in roles):
+        return None
+    e = entries[entries["day"].notna()]
+    label = e["label"].to_numpy(dtype=object) if "label" in e.columns else None
+    keys: dict[str, Any] = {"k0": period_keys(e["day"], plan)}
+    if "slot" in roles:
+        assert label is not None
+        if plan.slot_labels is not None:
+            slot = pd.Series(label).map(plan.slot_labels)
+        else:
+            of = {x: j for j, labels in enumerate(plan.slot_sets) for x in labels}
+            slot = pd.Series(label).map(of)
+        keep = slot.notna().to_numpy()
+        # Rows of labels no KPI reads (or no label) have no slot: the query leaves them out.
+        e = e[keep]
+        label = label[keep] if label is not None else None
+        keys = {"k0": keys["k0"][keep], "k1": slot.to_numpy()[keep]}
+        if plan.slot_labels is not None:  # the query's slot column holds the label itself
+            keys["k1"] = label
+    n = e["n"].to_numpy(dtype="float64")
+    cols: dict[str, np.ndarray] = dict(keys)
+
+    def contribution(name: str, labels: tuple[str, ...] | None, empty: float) -> str:
+        col = f"{name}|{labels}"
+        if col not in cols:
+            v = n if name == "n" else pd.to_numeric(e[name]).to_numpy(dtype="float64", na_value=np.nan)
+            if labels is not None:
+                assert label is not None
+                v = np.where(pd.Series(label).isin(labels).to_numpy(), v, empty)
+            cols[col] = v
+        return col
+
+    how_of: dict[str, str] = {}
+    recipe: list[tuple[int, str, str, str | None]] = []  # (j, how, column, count column)
+    for j, part in needed:
+        if part.how == "rows":
+            c = contribution("n", part.labels, 0.0)
+            how_of[c] = "sum0"
+            recipe.append((j, "sum0", c, None))
+            continue
+        bases = part.bases()
+        c = contribution(partials[bases[0]], part.labels, np.nan)
+        base = bases[0][0]
+        how_of[c] = {"sum": "sum", "count": "sum0", "min": "min", "max": "max"}[base]
+        if part.how == "mean":
+            k = contribution(partials[bases[1]], part.labels, np.nan)
+            how_of[k] = "sum0"
+            recipe.append((j, "mean", c, k))
+        else:
+            recipe.append((j, how_of[c], c, None))
+    frame = pd.DataFrame(cols)
+    by = list(keys)
+    grouped = frame.groupby(by, sort=False)
+    done: dict[str, pd.Series] = {}
+    for col, how in how_of.items():
+        g = grouped[col]
+        if how == "sum":  # no value when no row passed (SQL's SUM over no row is NULL)
+            done[col] = g.sum(min_count=1)
+        elif how == "sum0":
+            done[col] = g.sum()
+        elif how == "min":
+            done[col] = g.min()
+        else:
+            done[col] = g.max()
+    index = grouped.size().index
+    out: dict[str, Any] = {}
+    for j, role in enumerate(roles):
+        if role == "period":
+            out[f"c{j}"] = index.get_level_values(0) if len(by) > 1 else index
+        elif role == "slot":
+            out[f"c{j}"] = index.get_level_values(1)
+    for j, how, c, k in recipe:
+        v = done[c].reindex(index).to_numpy(dtype="float64")
+        if how == "mean":
+            cnt = done[k].reindex(index).to_numpy(dtype="float64")  # type: ignore[index]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(cnt > 0, v / np.where(cnt > 0, cnt, 1.0), np.nan)
+        out[f"c{j}"] = v
+    return pd.DataFrame({f"c{j}": np.asarray(out[f"c{j}"]) for j in range(len(roles))})
 
 
 # ----------------------------------------------------------------------------- the results

@@ -18,7 +18,8 @@ aggregated rows come back (``collect``, no pandas conversion inside pyspark).
   reads its token from SPARK_CONNECT_AUTHENTICATE_TOKEN, a cluster from its own configuration.
 * TIMESTAMP (with the session's time zone) comes back as the session's wall-clock time, the
   time Spark's own date functions see, so periods and the date range agree.
-* ``data.timeout`` interrupts the report's Spark jobs by tag; every failure is one DataError
+* ``data.timeout`` cancels the report's Spark jobs (by job group on a classic session, by tag on
+  Spark Connect), again until the query ends; every failure is one DataError
   naming the redacted source.
 """
 
@@ -205,16 +206,36 @@ class SparkBackend:
             )
         tag = f"kpicli-{id(self)}"
         timed_out = threading.Event()
+        finished = threading.Event()
+        # A classic session (local mode, a cluster) cancels by job group: there a session's
+        # tag does not reach the jobs of a query. Spark Connect has no SparkContext and
+        # cancels by tag.
+        try:
+            sc = self.spark.sparkContext
+        except Exception:
+            sc = None
 
         def interrupt() -> None:
+            if finished.wait(self.timeout):
+                return
             timed_out.set()
-            with contextlib.suppress(Exception):  # the query may have just finished
-                self.spark.interruptTag(tag)
+            # Again until the query ends: a job submitted after a cancellation (the planning
+            # of a large query can take seconds) would otherwise run to its end.
+            while True:
+                with contextlib.suppress(Exception):  # the query may have just finished
+                    self.spark.interruptTag(tag)
+                if sc is not None:
+                    with contextlib.suppress(Exception):
+                        sc.cancelJobGroup(tag)
+                if finished.wait(0.5):
+                    return
 
-        timer = threading.Timer(self.timeout, interrupt)
+        watcher = threading.Thread(target=interrupt, name="kpicli-timeout", daemon=True)
         try:
             self.spark.addTag(tag)
-            timer.start()
+            if sc is not None:
+                sc.setJobGroup(tag, "kpicli report", interruptOnCancel=True)
+            watcher.start()
             with warnings.catch_warnings():
                 # pyspark warns about the pandas version on import paths it does not use here
                 warnings.simplefilter("ignore", FutureWarning)
@@ -224,9 +245,14 @@ class SparkBackend:
                 raise query_timeout(self.shown, self.timeout, "reduce the data") from None
             raise self._error(exc) from None
         finally:
-            timer.cancel()
+            finished.set()
             with contextlib.suppress(Exception):  # the session may be gone after a failure
                 self.spark.removeTag(tag)
+            if sc is not None:
+                with contextlib.suppress(Exception):  # this thread's later jobs: no group
+                    for key in ("spark.jobGroup.id", "spark.job.description",
+                                "spark.job.interruptOnCancel"):
+                        sc.setLocalProperty(key, None)
         return pd.DataFrame([tuple(r) for r in rows], columns=names)
 
     def close(self) -> None:

@@ -602,7 +602,25 @@ def read_sql_table(
             rel0 = _aliased(backend.relation())
         rel_source = rel0
         today = today or dt.date.today()
-        prof = _profile(backend, rel0, columns, date_col, kpi_col, value_col, target_col, today)
+        # One scan instead of two: when every KPI's aggregate decomposes (sum, mean, min, max,
+        # count), the profiling query also computes per-day partial aggregates, from which
+        # the aggregation is computed without reading the rows again. Not with a breakdown
+        # in the KPI file (the report groups by its members, which the days do not carry),
+        # nor on engines where the second scan is cheaper (sqlplan.DIALECTS).
+        partials = None
+        if sqlplan.DIALECTS[backend.dialect].one_scan and not model.breakdown:
+            partials = sqlplan.entry_partials(
+                model,
+                sqlplan.Relation(
+                    source=rel_source, columns=columns,  # type: ignore[arg-type]
+                    date_column=date_col, layout=layout,  # type: ignore[arg-type]
+                    kpi_column=kpi_col, value_column=value_col, target_column=target_col,
+                ),
+                backend.dialect,
+            )
+        prof = _profile(backend, rel0, columns, date_col, kpi_col, value_col, target_col, today,
+                        partials)
+        partial_columns = {key: f"p{j}" for j, key in enumerate(partials or {})}
         lo, hi, n_rows, n_future = prof.lo, prof.hi, prof.rows, prof.future
         from kpicli.readers.numbers import refine_day_grain
 
@@ -681,7 +699,14 @@ def read_sql_table(
         except sqlplan.Untranslatable as exc:
             where = locate(exc.kpi_index, exc.field) if locate is not None else None
             raise KpiError(f"{where}: {exc.message}" if where else exc.message) from None
-        results = [backend.run(q.sql) for q in plan.queries]
+        results = []
+        for qi, q in enumerate(plan.queries):
+            got = (
+                sqlplan.from_partials(plan, q, prof.entries, partial_columns)
+                if qi == 0 and prof.entries is not None
+                else None
+            )
+            results.append(got if got is not None else backend.run(q.sql))
         try:
             return sqlplan.assemble(model, plan, results, (lo, hi))
         except ValueError as exc:
@@ -722,17 +747,25 @@ class _Profile:
     labels: tuple[str, ...] = ()
     dup_groups: int = 0
     dup_rows: int = 0
+    # With partial aggregates: the rows per day (and label): day, label, n, p0, p1 ...
+    entries: Any = None
 
 
 def _profile(
     backend: Backend, rel0: Any, columns: dict[str, str], date_col: str, kpi_col: str | None,
     value_col: str | None, target_col: str | None, today: dt.date,
+    partials: dict[tuple[str, str, str], Any] | None = None,
 ) -> _Profile:
     """One query instead of four scans (stats, days, labels, duplicates): per day (and for a
     long table per KPI/day/dimension entry first), then GROUPING SETS over days and labels.
 
     A long table's duplicates are entries of the same label, day and every other column but
-    the value and target, as on the pandas path (whose dates are days)."""
+    the value and target, as on the pandas path (whose dates are days).
+
+    ``partials`` (sqlplan.entry_partials: key -> aggregate over rows) are computed per entry
+    too and returned per day (and label) as ``entries`` (columns p0, p1 ... in the order of
+    ``partials``), from which the aggregation is computed without a second scan; a long
+    table's query then groups by day and label (the days and labels are summed up here)."""
     import numpy as np
     import pandas as pd
     from sqlglot import exp
@@ -741,36 +774,77 @@ def _profile(
     day = exp.Cast(this=d, to=exp.DataType.build("date"))
     count = exp.Count(this=exp.Star())
     n, day_ref = exp.column("kpicli_n"), exp.column("kpicli_day")
+    parts = list((partials or {}).values())
+    combine = {"sum": exp.Sum, "count": exp.Sum, "min": exp.Min, "max": exp.Max}
+    bases = [key[0] for key in (partials or {})]
+    # A DATE column's first and last value per day is the day: no MIN/MAX over every row.
+    is_date = columns.get(date_col) == "date"
+    entries = None
     if kpi_col is None:
         q = (
-            exp.select(day.as_("kpicli_day"), count.as_("n"), exp.Min(this=d).as_("lo"),
-                       exp.Max(this=d).as_("hi"))
+            exp.select(day.as_("kpicli_day"), count.as_("n"),
+                       (day.copy() if is_date else exp.Min(this=d)).as_("lo"),
+                       (day.copy() if is_date else exp.Max(this=d)).as_("hi"),
+                       *[e.as_(f"p{j}") for j, e in enumerate(parts)])
             .from_(rel0)
             .group_by(day.copy())
         )
         got = backend.run(q.sql(dialect=backend.dialect))
-        got.columns = ["day", "n", "lo", "hi"]
+        got.columns = ["day", "n", "lo", "hi", *[f"p{j}" for j in range(len(parts))]]
         per_day = got
         labels: tuple[str, ...] = ()
         dup_groups = dup_rows = 0
+        if parts:
+            entries = got
     else:
         kc = exp.column(kpi_col, quoted=True)
         dims = [c for c in columns if c not in (date_col, kpi_col, value_col, target_col)]
+        stats: list[exp.Expression] = (
+            [] if is_date else [exp.Min(this=d).as_("kpicli_lo"), exp.Max(this=d).as_("kpicli_hi")]
+        )
         inner = (
             exp.select(day.as_("kpicli_day"), kc.as_("kpicli_label"), count.as_("kpicli_n"),
-                       exp.Min(this=d).as_("kpicli_lo"), exp.Max(this=d).as_("kpicli_hi"))
+                       *stats, *[e.as_(f"kpicli_p{j}") for j, e in enumerate(parts)])
             .from_(rel0)
             .group_by(day.copy(), kc.copy(), *[exp.column(c, quoted=True) for c in dims])
             .subquery("kpicli_entries")
         )
+        lo_ref = day_ref if is_date else exp.column("kpicli_lo")
+        hi_ref = day_ref if is_date else exp.column("kpicli_hi")
         dup = exp.Where(this=exp.GT(this=n.copy(), expression=exp.Literal.number(1)))
         label_ref = exp.column("kpicli_label")
+    if kpi_col is not None and parts:
+        q = exp.select(
+            day_ref, label_ref,
+            exp.Sum(this=n.copy()).as_("n"),
+            exp.Min(this=lo_ref.copy()).as_("lo"),
+            exp.Max(this=hi_ref.copy()).as_("hi"),
+            exp.Filter(this=count.copy(), expression=dup).as_("dg"),
+            exp.Filter(this=exp.Sum(this=n.copy()), expression=dup.copy()).as_("dr"),
+            *[combine[b](this=exp.column(f"kpicli_p{j}")).as_(f"p{j}") for j, b in enumerate(bases)],
+        ).from_(inner).group_by(day_ref.copy(), label_ref.copy())
+        got = backend.run(q.sql(dialect=backend.dialect))
+        got.columns = ["day", "label", "n", "lo", "hi", "dg", "dr",
+                       *[f"p{j}" for j in range(len(parts))]]
+        entries = got
+        names = got["label"]
+        labels = tuple(sorted({str(x) for x in names[names.notna()].tolist()}))
+        num = got[["n", "dg", "dr"]].apply(pd.to_numeric).fillna(0)
+        num["day"] = pd.to_datetime(got["day"])
+        num["lo"] = pd.to_datetime(got["lo"])
+        num["hi"] = pd.to_datetime(got["hi"])
+        per_day = num.groupby("day", dropna=False, sort=False).agg(
+            n=("n", "sum"), lo=("lo", "min"), hi=("hi", "max"), dg=("dg", "sum"), dr=("dr", "sum")
+        ).reset_index()
+        dup_groups = int(per_day["dg"].sum())
+        dup_rows = int(per_day["dr"].sum())
+    elif kpi_col is not None:
         q = exp.select(
             day_ref, label_ref,
             exp.Anonymous(this="GROUPING", expressions=[day_ref.copy()]).as_("g"),
             exp.Sum(this=n.copy()).as_("n"),
-            exp.Min(this=exp.column("kpicli_lo")).as_("lo"),
-            exp.Max(this=exp.column("kpicli_hi")).as_("hi"),
+            exp.Min(this=lo_ref.copy()).as_("lo"),
+            exp.Max(this=hi_ref.copy()).as_("hi"),
             exp.Filter(this=count.copy(), expression=dup).as_("dg"),
             exp.Filter(this=exp.Sum(this=n.copy()), expression=dup.copy()).as_("dr"),
         ).from_(inner)
@@ -793,7 +867,7 @@ def _profile(
     hi = pd.to_datetime(per_day["hi"]).max() if len(per_day) else None
     return _Profile(
         rows=int(counts.sum()), lo=lo, hi=hi, future=future, days=np.sort(days[present]),
-        labels=labels, dup_groups=dup_groups, dup_rows=dup_rows,
+        labels=labels, dup_groups=dup_groups, dup_rows=dup_rows, entries=entries,
     )
 
 
