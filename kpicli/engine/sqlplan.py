@@ -96,7 +96,9 @@ DIALECTS: dict[str, Capability] = {
     "postgres": Capability(
         "PostgreSQL", "postgres", True, "array_agg", "percentile_cont", text_collate="C"
     ),
-    "spark": Capability("Spark SQL", "spark", True, "min_by", "percentile"),
+    # One scan measured no faster on Spark in local mode (5M rows: 5.5 s for the profile
+    # with partials, 5.6 s for profile and aggregation): the two queries stay.
+    "spark": Capability("Spark SQL", "spark", True, "min_by", "percentile", one_scan=False),
     "trino": Capability("Trino", "trino", False, "min_by", None),
     "bigquery": Capability("BigQuery", "bigquery", False, None, None, iso_week=False),
     "snowflake": Capability("Snowflake", "snowflake", False, "min_by", "percentile_cont"),
