@@ -57,6 +57,13 @@ def same(x: np.ndarray, y: np.ndarray) -> bool:
     return bool(np.array_equal(x, y, equal_nan=True))
 
 
+def close(x: np.ndarray, y: np.ndarray) -> bool:
+    # A member against a table of only its rows: pandas sums a group of a larger table and a
+    # whole small column with different (compensated vs pairwise) summations, so the last
+    # bit may differ (4098.368028542601 vs 4098.3680285426 for three targets); NaN where NaN.
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-12, atol=0.0, equal_nan=True))
+
+
 row = st.tuples(
     st.integers(1, 4),  # month
     st.integers(1, 28),  # day
@@ -107,7 +114,7 @@ def test_members_aggregate_as_their_own_rows(rows, how_rev: str, how_tix: str, h
         for member in sorted(set(names)):
             alone = compute_actuals(model, subtable(table, names == member), "month")
             for frame in frames:
-                assert same(
+                assert close(
                     aligned(by, kid, member, periods, frame),
                     aligned(alone, kid, OVERALL, periods, frame),
                 ), (kid, frame, member)

@@ -110,6 +110,18 @@ def _to_float(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def _float_array(parsed: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A float64 arrow array (nulls as NaN) as one writeable numpy array: the one copy the
+    column needs (arrow's own conversion is read-only, so callers copied it again)."""
+    chunks = parsed.chunks if isinstance(parsed, pa.ChunkedArray) else [parsed]
+    out = np.empty(len(parsed), dtype="float64")
+    at = 0
+    for chunk in chunks:  # the file's blocks (a few dozen), not its rows
+        out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    return out
+
+
 def _string_mask(col: pd.Series, uniq: pd.Series) -> np.ndarray:
     """Which distinct values are text (all of them for a text column, as CSV columns are)."""
     if not pd.api.types.is_object_dtype(col):
@@ -245,9 +257,7 @@ def numbers_if(
         try:
             text = pa.array(col.array, from_pandas=True)
             pc.cast(text.slice(0, 64), pa.float64())
-            values = np.asarray(
-                pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), "float64"
-            )
+            values = _float_array(pc.cast(text, pa.float64()))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             values = None
         ambiguous = (

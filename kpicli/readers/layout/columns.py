@@ -383,9 +383,10 @@ def _checked_numbers(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A parsed number column's values with percent-formatted cells times 100 (0.25 shown as
     25% is 25), the mask of those cells, and D601 for its cells that are not numbers."""
-    values = nums.values.copy()
     fmt = _format_percent(sheet, rows, letter, nums)
-    if fmt.any():
+    values = nums.values
+    if fmt.any() or not values.flags.writeable:
+        values = values.copy()  # the parse's own array is left as it is
         values[fmt] *= 100.0
     f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
     if f:
