@@ -55,6 +55,11 @@ def test_report_options_are_the_keywords_of_build_report() -> None:
     assert by_keywords.period == "2026-09" and by_keywords.group_by == "rep"
     view = api.show_kpi("revenue", SALES, None, options)
     assert view.report == by_keywords
+    # the keywords scripts used before ReportOptions existed still work (README's Python API)
+    kw = api.show_kpi("revenue", SALES, period="2026-09", by="rep", history=3, today=today)
+    assert kw.report == by_keywords and kw.kpi.id == "revenue"
+    with pytest.raises(TypeError):
+        api.show_kpi("revenue", SALES, None, options, period="2026-08")
     assert ReportOptions() == ReportOptions(period=None, by=None, history=12, today=None)
 
 

@@ -8,6 +8,7 @@ document is :meth:`kpicli.model.runs.KpiView.to_json_dict`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,8 +37,21 @@ def show_kpi(
     kpis: str | Path = "kpis.yaml",
     data: Sequence[str | Path] | None = None,
     options: ReportOptions | None = None,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    history: int = 12,
+    today: dt.date | None = None,
 ) -> KpiView:
-    """One KPI in depth (``kpi show``): its definition, results and findings."""
+    """One KPI in depth (``kpi show``): its definition, results and findings.
+
+    Scripts pass the report's options as keywords (``period=``, ``by=``, ``history=``,
+    ``today=``), as they always could; the CLI passes one ``options`` value instead.
+    """
+    if options is None:
+        options = ReportOptions(period=period, by=by, history=history, today=today)
+    elif (period, by, history, today) != (None, None, 12, None):
+        raise TypeError("show_kpi: give either options or period/by/history/today, not both")
     from kpicli.api.load import load_kpi_file
     from kpicli.api.report import scorecard
 
@@ -45,7 +59,7 @@ def show_kpi(
     model = defs.model
     assert model is not None
     kpi = find_kpi(model, kpi_id, kpis)  # an unknown KPI stops the run before the data is read
-    rep, _ = scorecard(defs, data, options or ReportOptions())
+    rep, _ = scorecard(defs, data, options)
     return KpiView(kpi=kpi, report=rep, definition=_definition(kpi, model))
 
 
