@@ -12,9 +12,9 @@ import datetime as dt
 import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kpicli.engine.rules.catalogue import CATALOGUE
 from kpicli.model.kpifile import KPI, KPIFile, Objective
@@ -71,6 +71,9 @@ class RuleContext:
         return items[index] if isinstance(items, list) and isinstance(items[index], dict) else {}
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def _raw_items(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
     items = data.get(key)
     if not isinstance(items, list):
@@ -110,26 +113,27 @@ def partial_model(data: Any) -> PartialModel:
         except ValidationError:
             continue
         settings[key] = value
-    kpis, kidx = [], []
-    for i, raw in _raw_items(data, "kpis"):
-        try:
-            kpis.append(KPI.model_validate(raw))
-        except ValidationError:
-            continue
-        kidx.append(i)
-    objectives, oidx = [], []
-    for i, raw in _raw_items(data, "objectives"):
-        try:
-            objectives.append(Objective.model_validate(raw))
-        except ValidationError:
-            continue
-        oidx.append(i)
+    kpis, kidx = _valid_items(data, "kpis", KPI)
+    objectives, oidx = _valid_items(data, "objectives", Objective)
     try:
         base = KPIFile.model_validate(settings)
     except ValidationError:  # pragma: no cover - each key validated on its own above
         base = KPIFile()
     model = base.model_copy(update={"kpis": kpis, "objectives": objectives})
     return PartialModel(model, kidx, oidx)
+
+
+def _valid_items(data: dict[str, Any], key: str, kind: type[M]) -> tuple[list[M], list[int]]:
+    """The items of list ``key`` that validate as ``kind``, and their indices in the file."""
+    valid: list[M] = []
+    indices: list[int] = []
+    for i, raw in _raw_items(data, key):
+        try:
+            valid.append(kind.model_validate(raw))
+        except ValidationError:
+            continue
+        indices.append(i)
+    return valid, indices
 
 
 def make_context(
