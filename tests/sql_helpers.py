@@ -34,7 +34,7 @@ def actuals_of(kpis_path: Path, data: list[str], *, engine: str, grain: str | No
 
         spec = DataSpec(engine=engine)
     model = model.model_copy(update={"data": spec})
-    table = api.read_table(defs, data, model=model)
+    table = api.read_table(defs, data, model=model, by=by)
     assert (table.pushdown is not None) == (engine != "pandas")
     return compute_actuals(model, table, grain, by)
 

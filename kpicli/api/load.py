@@ -79,19 +79,24 @@ def data_paths(defs: Definitions, data: Sequence[str | Path] | None = None) -> l
 
 
 def read_table(
-    defs: Definitions, data: Sequence[str | Path] | None = None, model: KPIFile | None = None
+    defs: Definitions,
+    data: Sequence[str | Path] | None = None,
+    model: KPIFile | None = None,
+    *,
+    by: str | None = None,
 ) -> Table:
     """Read the measurements named by ``--data`` or, failing that, by the file's ``data.path``.
 
     ``model`` stands in for ``defs.model`` when the file as a whole did not validate
-    (``kpi validate`` still checks its valid parts against the data).
+    (``kpi validate`` still checks its valid parts against the data). ``by`` is the report's
+    breakdown column: an engine source then skips the one-scan partials it could not use.
     """
     from kpicli.readers.files import read_data
 
     model = model or defs.model
     assert model is not None
     spec = model.data
-    sql_table, notes = _read_through_engine(defs, model, data)
+    sql_table, notes = _read_through_engine(defs, model, data, by)
     if sql_table is not None:
         return sql_table
     if data:
@@ -130,7 +135,7 @@ def _noted(table: Table, notes: list[str]) -> Table:
 
 
 def _read_through_engine(
-    defs: Definitions, model: KPIFile, data: Sequence[str | Path] | None
+    defs: Definitions, model: KPIFile, data: Sequence[str | Path] | None, by: str | None
 ) -> tuple[Table | None, list[str]]:
     """A database URL or Parquet files read through DuckDB/PostgreSQL (the aggregation runs
     there; kpicli.readers.sql_source), or None for the pandas path."""
@@ -141,6 +146,7 @@ def _read_through_engine(
     if request is None:
         return None, notes
     assert isinstance(request, Request)
+    request.by = by
     if request.files:
         from kpicli.paths import shown_path
 

@@ -113,7 +113,7 @@ def scorecard(
     assert defs.model is not None
     say = progress or _silent
     say("reading " + (", ".join(str(d) for d in data) if data else "the data"))
-    table = read_table(defs, data)
+    table = read_table(defs, data, by=options.by)
     say(f"computing the scorecard from {len(table.frame):,} rows")
     o = options
     report = compute(defs.model, table, period=o.period, by=o.by, history=o.history, today=o.today)

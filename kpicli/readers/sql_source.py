@@ -55,6 +55,7 @@ class Request:
     files: list[tuple[str, Path]] | None = None
     csv: bool = False  # CSV files: planned from kpicli's reading of a sample (csv_duckdb)
     plan: Any = None  # the CsvRead once planned
+    by: str | None = None  # the report's --by column, when it has one
 
     @property
     def shown(self) -> str:
@@ -605,10 +606,12 @@ def read_sql_table(
         # One scan instead of two: when every KPI's aggregate decomposes (sum, mean, min, max,
         # count), the profiling query also computes per-day partial aggregates, from which
         # the aggregation is computed without reading the rows again. Not with a breakdown
-        # in the KPI file (the report groups by its members, which the days do not carry),
-        # nor on engines where the second scan is cheaper (sqlplan.DIALECTS).
+        # (--by or the KPI file's: the report groups by its members, which the days do not
+        # carry, so the partials would be computed for nothing), nor on engines where the
+        # second scan is cheaper (sqlplan.DIALECTS).
         partials = None
-        if sqlplan.DIALECTS[backend.dialect].one_scan and not model.breakdown:
+        one_scan = not model.breakdown and request.by is None
+        if sqlplan.DIALECTS[backend.dialect].one_scan and one_scan:
             partials = sqlplan.entry_partials(
                 model,
                 sqlplan.Relation(
