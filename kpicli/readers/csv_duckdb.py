@@ -259,6 +259,8 @@ def select_tree(plan: CsvRead, files: list[str]) -> Any:
     trimmed with empty cells missing as kpicli reads them, blank lines left out."""
     from sqlglot import exp
 
+    from kpicli.engine.sqlplan import sql_type
+
     def opt(name: str, value: exp.Expression) -> exp.Expression:
         return exp.EQ(this=exp.column(name), expression=value)
 
@@ -297,7 +299,7 @@ def select_tree(plan: CsvRead, files: list[str]) -> Any:
     for j, name, kind in plan.columns:
         e = cell(j)
         if kind == "date" and timestamp:
-            e = exp.Cast(this=e, to=exp.DataType.build("date"))  # kpicli keeps the day
+            e = exp.Cast(this=e, to=sql_type("date"))  # kpicli keeps the day
         cols.append(exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True)))
     blank: exp.Expression = exp.Is(this=cell(0), expression=exp.Null())
     for j in range(1, plan.fields):
