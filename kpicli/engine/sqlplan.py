@@ -1231,22 +1231,28 @@ def from_partials(
         return None
     dated = ~np.isnat(entries["day"])
     e = {name: values[dated] for name, values in entries.items()}
-    label = e.get("label")
     keys: dict[str, Any] = {"k0": period_keys(e["day"], plan)}
+    # The labels as codes into their few distinct values: slots and label tests are looked
+    # up once per distinct label, not per row.
+    codes, uniques = (
+        pd.factorize(e["label"]) if "label" in e else (np.zeros(0, np.int64), np.array([]))
+    )
     if "slot" in roles:
-        assert label is not None
-        if plan.slot_labels is not None:
-            slot = pd.Series(label).map(plan.slot_labels)
-        else:
-            of = {x: j for j, labels in enumerate(plan.slot_sets) for x in labels}
-            slot = pd.Series(label).map(of)
-        keep = slot.notna().to_numpy()
+        assert "label" in e
+        of = (
+            plan.slot_labels
+            if plan.slot_labels is not None
+            else {x: j for j, labels in enumerate(plan.slot_sets) for x in labels}
+        )
+        slot_of = np.array([of.get(u, np.nan) for u in uniques], dtype="float64")
+        slot = np.where(codes >= 0, slot_of[codes] if len(slot_of) else np.nan, np.nan)
+        keep = ~np.isnan(slot)
         # Rows of labels no KPI reads (or no label) have no slot: the query leaves them out.
         e = {name: values[keep] for name, values in e.items()}
-        label = label[keep] if label is not None else None
-        keys = {"k0": keys["k0"][keep], "k1": slot.to_numpy()[keep]}
+        codes = codes[keep]
+        keys = {"k0": keys["k0"][keep], "k1": slot[keep]}
         if plan.slot_labels is not None:  # the query's slot column holds the label itself
-            keys["k1"] = label
+            keys["k1"] = e["label"]
     n = e["n"]
     cols: dict[str, np.ndarray] = dict(keys)
 
@@ -1255,8 +1261,8 @@ def from_partials(
         if col not in cols:
             v = n if name == "n" else e[name]
             if labels is not None:
-                assert label is not None
-                v = np.where(pd.Series(label).isin(labels).to_numpy(), v, empty)
+                wanted = [k for k, u in enumerate(uniques) if u in set(labels)]
+                v = np.where(np.isin(codes, wanted), v, empty)
             cols[col] = v
         return col
 
@@ -1323,6 +1329,8 @@ def period_ordinals(keys: pd.Series, plan: CompiledPlan) -> np.ndarray:
     if plan.week_keys:
         return pd.DatetimeIndex(pd.to_datetime(keys)).to_period(f).asi8
     m = keys.to_numpy(dtype=np.int64)
+    if plan.grain == "month":
+        return m - 1970 * 12  # a monthly Period's ordinal counts months from 1970-01
     starts = pd.to_datetime(
         pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1})
     )
@@ -1338,121 +1346,133 @@ def assemble(
     """The rows of the plan's queries (one DataFrame per query, in output order) as Actuals.
 
     ``date_range`` is the source's first and last date (all rows), which spans the periods.
+
+    The rows are a few hundred (periods × slots, × members with ``--by``): they are keyed
+    and placed with numpy, and each of the three frames is built once (as the pandas path
+    builds them: rows sorted overall first, then members, then periods).
     """
     f = P.freq(plan.grain, plan.fiscal_year_start)
-    keyed: list[pd.DataFrame] = []
+    group = period = slot = np.zeros(0)
+    data: dict[tuple[int, int], np.ndarray] = {}
     for qi, (query, frame) in enumerate(zip(plan.queries, results, strict=True)):
-        frame = frame.set_axis([f"c{j}" for j in range(frame.shape[1])], axis=1)
+        column = [frame.iloc[:, j] for j in range(frame.shape[1])]
         roles = [r for r, _ in query.columns]
-        cols: dict[Any, Any] = {}
-        cols["period"] = (
-            period_ordinals(frame["c0"], plan) if len(frame) else np.array([], np.int64)
-        )
+        n = len(frame)
+        q_period = period_ordinals(column[0], plan) if n else np.array([], np.int64)
         if plan.by is not None:
-            grouping = frame[f"c{roles.index('grouping')}"].to_numpy(dtype=np.int64)
+            grouping = column[roles.index("grouping")].to_numpy(dtype=np.int64)
             names = (
-                _member_names(frame[f"c{roles.index('member')}"])
-                if len(frame)
+                _member_names(column[roles.index("member")])
+                if n
                 else pd.Series([], dtype=object)
             )
-            cols["group"] = np.where(grouping == 1, OVERALL, names.to_numpy(dtype=object))
+            q_group = np.where(grouping == 1, OVERALL, names.to_numpy(dtype=object))
         else:
-            cols["group"] = np.full(len(frame), OVERALL, dtype=object)
+            q_group = np.full(n, OVERALL, dtype=object)
         if "slot" in roles and plan.slot_labels is not None:
             # Grouped by the label: its slot (no slot for a label no KPI reads, or none).
-            cols["slot"] = (
-                frame[f"c{roles.index('slot')}"].map(plan.slot_labels).to_numpy(
+            q_slot = (
+                column[roles.index("slot")].map(plan.slot_labels).to_numpy(
                     dtype="float64", na_value=np.nan
                 )
-                if len(frame)
+                if n
                 else np.array([], dtype="float64")
             )
         elif "slot" in roles:
-            cols["slot"] = pd.to_numeric(frame[f"c{roles.index('slot')}"]).to_numpy(
+            q_slot = pd.to_numeric(column[roles.index("slot")]).to_numpy(
                 dtype="float64", na_value=np.nan
             )
         else:
-            cols["slot"] = np.full(len(frame), -1.0)
-        for j, role in enumerate(roles):
-            if role == "expr":
-                cols[(qi, j)] = pd.to_numeric(frame[f"c{j}"], errors="coerce").to_numpy(
-                    dtype="float64", na_value=np.nan
-                )
-        out = pd.DataFrame(cols)
-        out = out[~np.isnan(out["slot"].to_numpy())]  # rows of labels no KPI reads
-        out = out.set_index(["group", "period", "slot"])
-        if out.index.has_duplicates:
+            q_slot = np.full(n, -1.0)
+        keep = ~np.isnan(q_slot)  # rows of labels no KPI reads
+        q_group, q_period, q_slot = q_group[keep], q_period[keep], q_slot[keep]
+        keys = list(zip(q_group.tolist(), q_period.tolist(), q_slot.tolist(), strict=True))
+        if len(set(keys)) != len(keys):
             raise ValueError(
                 "members of the breakdown column differ only in spaces or type; use "
                 "data.engine: pandas"
             )
-        keyed.append(out)
-    data = keyed[0]
-    for more in keyed[1:]:
-        data = data.join(more, how="left")
-    values: dict[str, pd.Series] = {}
-    counts: dict[str, pd.Series] = {}
-    targets: dict[str, pd.Series] = {}
+        exprs = {
+            (qi, j): pd.to_numeric(column[j], errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )[keep]
+            for j, role in enumerate(roles)
+            if role == "expr"
+        }
+        if qi == 0:
+            group, period, slot = q_group, q_period, q_slot
+            data.update(exprs)
+            first = keys
+            continue
+        # A later query's rows joined to the first query's (left join on group/period/slot).
+        at = {key: i for i, key in enumerate(keys)}
+        pos = np.array([at.get(key, -1) for key in first], dtype=np.int64)
+        found = pos >= 0
+        for name, values in exprs.items():
+            joined = np.full(len(first), np.nan)
+            joined[found] = values[pos[found]]
+            data[name] = joined
+    values: dict[str, np.ndarray] = {}
+    counts: dict[str, np.ndarray] = {}
+    targets: dict[str, np.ndarray] = {}
+    where: dict[str, np.ndarray] = {}  # KPI id -> the rows (of the first query) it has
+    kpis = {k.id: k for k in model.kpis}
     for kid in plan.measured:
-        slot = float(plan.slots.get(kid, -1))
-        sub = data.xs(slot, level="slot")
+        rows_of = np.flatnonzero(slot == float(plan.slots.get(kid, -1)))
         out = plan.outputs[kid]
 
-        def col(role: str, sub: pd.DataFrame = sub, out: dict = out) -> np.ndarray | None:
-            return sub[out[role]].to_numpy(dtype="float64") if role in out else None
+        def col(role: str, rows_of: np.ndarray = rows_of, out: dict = out) -> np.ndarray | None:
+            return data[out[role]][rows_of] if role in out else None
 
         rows = col("rows")
-        present = rows > 0 if rows is not None else np.ones(len(sub), dtype=bool)
+        present = rows > 0 if rows is not None else np.ones(len(rows_of), dtype=bool)
         val = col("value")
         assert val is not None
-        val = val.copy()
-        kpi = next(k for k in model.kpis if k.id == kid)
-        if default_aggregate(kpi, model) in _ADDITIVE:
+        if default_aggregate(kpis[kid], model) in _ADDITIVE:
             val[np.isnan(val) & present] = 0.0
         cnt = col("count")
         assert cnt is not None
-        index = sub.index[present]
-        values[kid] = pd.Series(val[present], index=index)
-        counts[kid] = pd.Series(np.nan_to_num(cnt[present]), index=index)
+        where[kid] = rows_of[present]
+        values[kid] = val[present]
+        counts[kid] = np.nan_to_num(cnt[present])
         tv = col("target")
         if plan.has_target and tv is not None:
-            targets[kid] = pd.Series(tv[present], index=index)
-    vals = pd.DataFrame(values)
-    if not values:  # no KPI measured (each one's column or filter refused for the data)
-        vals = pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["group", "period"]))
-    if len(vals):
-        groups = vals.index.get_level_values(0).to_numpy(dtype=object)
-        order = np.lexsort(
-            (
-                vals.index.get_level_values(1).to_numpy(dtype=np.int64),
-                groups.astype(str),
-                groups != OVERALL,
-            )
-        )
-        vals = vals.iloc[order]
-    # No row at all (every KPI's group empty): pandas builds a flat index from the empty
-    # series, so the levels are spelled out.
-    levels = (
-        [vals.index.get_level_values(0), vals.index.get_level_values(1)]
-        if len(vals)
-        else [[], []]
-    )
-    index = pd.MultiIndex.from_arrays(
-        [
-            pd.Index(np.asarray(levels[0], dtype=object), dtype="str"),
-            pd.Index(np.asarray(levels[1], dtype=np.int64), dtype="int64"),
-        ],
-        names=["group", "period"],
-    )
-    cnts = pd.DataFrame(counts).reindex(index=vals.index)
-    tgts = pd.DataFrame(targets).reindex(index=vals.index)
-    vals.index, cnts.index, tgts.index = index, index, index
-    if not len(vals.columns):
-        idx = pd.MultiIndex.from_arrays([[], []], names=["group", "period"])
-        vals = pd.DataFrame(index=idx)
-        cnts = pd.DataFrame(index=idx)
-        tgts = pd.DataFrame(index=idx)
+            targets[kid] = tv[present]
     problems = dict(plan.problems)
+    if not values:  # no KPI measured (each one's column or filter refused for the data)
+        idx = pd.MultiIndex.from_arrays([[], []], names=["group", "period"])
+        vals, cnts, tgts = pd.DataFrame(index=idx), pd.DataFrame(index=idx), pd.DataFrame(index=idx)
+    else:
+        # The (group, period) rows of any KPI, overall first, then members by name, then
+        # periods: as codes (member rank, period) sorted by np.unique.
+        used = np.unique(np.concatenate(list(where.values()))) if where else np.zeros(0, int)
+        ranks = sorted(set(group[used].tolist()), key=lambda g: (g != OVERALL, str(g)))
+        rank_of = {g: r for r, g in enumerate(ranks)}
+        rank = np.array([rank_of.get(g, -1) for g in group.tolist()], dtype=np.int64)
+        lo_period = int(period[used].min()) if len(used) else 0
+        span = (int(period[used].max()) - lo_period + 1) if len(used) else 1
+        code = rank * span + (period.astype(np.int64) - lo_period)
+        order, position = np.unique(code[used], return_inverse=True)
+        row_at = dict(zip(used.tolist(), position.tolist(), strict=True))
+        first_row = np.empty(len(order), dtype=np.int64)
+        first_row[position] = used
+        index = pd.MultiIndex.from_arrays(
+            [
+                pd.Index(np.asarray(group[first_row], dtype=object), dtype="str"),
+                pd.Index(np.asarray(period[first_row], dtype=np.int64), dtype="int64"),
+            ],
+            names=["group", "period"],
+        )
+
+        def placed(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+            out = {}
+            for kid, got in columns.items():
+                full = np.full(len(order), np.nan)
+                full[[row_at[r] for r in where[kid].tolist()]] = got
+                out[kid] = full
+            return pd.DataFrame(out, index=index) if out else pd.DataFrame({}).reindex(index=index)
+
+        vals, cnts, tgts = placed(values), placed(counts), placed(targets)
     vals = _with_formulas(model, vals, problems)
     if date_range is not None and date_range[0] is not None and not pd.isna(date_range[0]):
         lo = pd.Period(pd.Timestamp(date_range[0]), freq=f)

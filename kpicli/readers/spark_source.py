@@ -255,6 +255,12 @@ class SparkBackend:
                         sc.setLocalProperty(key, None)
         return pd.DataFrame([tuple(r) for r in rows], columns=names)
 
+    def frame(self, result: Any) -> Any:
+        return result  # run() collected the rows into a DataFrame already
+
+    def arrays(self, result: Any) -> list[Any]:
+        return [result.iloc[:, j].to_numpy() for j in range(result.shape[1])]
+
     def close(self) -> None:
         if self._owned:
             self.spark.stop()
