@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from kpicli.readers import sheet_xml
-from tests.helpers import KpiFile
+from tests.helpers import CsvFile, KpiFile
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = ["sales/sales.xlsx", "support/tickets.xlsx", "ecommerce-cx/cx-weekly.xlsx"]
@@ -111,10 +111,9 @@ def test_an_early_read_is_only_taken_for_the_same_file_and_sheet(tmp_path: Path)
 
 
 def test_no_early_start_for_other_files_or_over_the_size_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, csv_file: CsvFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    csv = tmp_path / "data.csv"
-    csv.write_text("date,kpi,value\n2024-01-01,revenue,1\n", encoding="utf-8")
+    csv = csv_file("date,kpi,value\n2024-01-01,revenue,1\n")
     sheet_xml.start(csv)
     assert sheet_xml.take(csv, "data") is None
     book = _book(tmp_path / "one.xlsx")
