@@ -917,6 +917,34 @@ def _measure(
     return measured, problems
 
 
+class _Texts:
+    """The SQL text of a plan's operands and filter conditions, rendered once each: they key
+    the select list (equal text, one output) and the partial aggregates (:class:`Part`).
+    Rendering every aggregate to compare them took most of a plan's compile time."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self._seen: dict[Any, str] = {}
+
+    def operand(self, column: str, kind: str, e: exp.Expression, raw: bool = False) -> str:
+        """``e`` is numeric_value (or, with ``raw``, raw_value) of ``column`` of ``kind``."""
+        key = ("operand", column, kind, raw)
+        got = self._seen.get(key)
+        if got is None:
+            got = self._seen[key] = e.sql(dialect=self.dialect)
+        return got
+
+    def condition(self, cond: exp.Expression | None) -> str:
+        """A filter condition; the same ``where`` text is the same object (_measure)."""
+        if cond is None:
+            return ""
+        key = ("condition", id(cond))
+        got = self._seen.get(key)
+        if got is None:
+            got = self._seen[key] = cond.sql(dialect=self.dialect)
+        return got
+
+
 def compile_plan(
     model: KPIFile,
     rel: Relation,
@@ -993,6 +1021,7 @@ def compile_plan(
     slot_ref = _col("kpicli_slot")
     has_target = long and rel.target_column is not None
     outputs: dict[str, dict[str, tuple[int, int]]] = {mz.kpi_id: {} for mz in measured}
+    texts = _Texts(cap.dialect)
 
     def build(qi: int, percentiles: bool) -> Query | None:
         cols: list[tuple[str, str | None]] = [("period", None)]
@@ -1003,11 +1032,12 @@ def compile_plan(
         if slot_sets:
             cols.append(("slot", None))
             select.append(slot_ref)
-        seen: dict[str, int] = {}
+        seen: dict[Any, int] = {}
         parts: dict[int, Part | None] = {}
 
-        def add(e: exp.Expression, part: Part | None = None) -> int:
-            key = e.sql(dialect=cap.dialect)
+        def add(key: Any, e: exp.Expression, part: Part | None = None) -> int:
+            # ``key`` names what ``e`` computes (aggregate, operand and condition as SQL
+            # text): equal keys are the same expression, computed once.
             if key not in seen:
                 seen[key] = len(select)
                 parts[len(select)] = part
@@ -1015,29 +1045,32 @@ def compile_plan(
                 cols.append(("expr", None))
             return seen[key]
 
-        def sql(e: exp.Expression | None) -> str:
-            return e.sql(dialect=cap.dialect) if e is not None else ""
-
         any_kpi = False
         for mz in measured:
             is_pct = mz.how == "median" or bool(_PCT.match(mz.how))
             x = numeric_value(mz.column, mz.kind) if mz.kind in _NUMERIC | {"bool"} else _col(mz.column)
             raw = raw_value(mz.column, mz.kind)
+            x_sql = texts.operand(mz.column, mz.kind, x)
+            raw_sql = texts.operand(mz.column, mz.kind, raw, raw=True)
             label_cond = None if slot_sets else mz.label_cond
             cond = _and(label_cond, mz.filter_cond)
             # What the output is over the rows of a group: labels (when the group holds other
             # KPIs' rows too), the aggregate, its value and filter (as SQL text).
-            fk = sql(mz.filter_cond)
+            fk = texts.condition(mz.filter_cond)
             own = mz.labels if label_cond is not None else None
+            cond_key = (own, fk)
             if is_pct == percentiles:
                 part = (
-                    Part(mz.how, sql(raw if mz.how == "count" else x), fk, own)
+                    Part(mz.how, raw_sql if mz.how == "count" else x_sql, fk, own)
                     if mz.how in DECOMPOSABLE
                     else None
                 )
+                operand = raw_sql if mz.how in ("count", "nunique") else x_sql
                 try:
                     outputs[mz.kpi_id]["value"] = (
-                        qi, add(_aggregate(mz.how, x, raw, cond, rel, cap), part)
+                        qi,
+                        add(("agg", mz.how, operand, cond_key),
+                            _aggregate(mz.how, x, raw, cond, rel, cap), part),
                     )
                 except _Refuse as exc:
                     raise Untranslatable(
@@ -1050,30 +1083,38 @@ def compile_plan(
                 any_kpi = True
             if percentiles:
                 continue
-            counted = raw if mz.how in ("count", "nunique") else x
+            counted, counted_sql = (
+                (raw, raw_sql) if mz.how in ("count", "nunique") else (x, x_sql)
+            )
             outputs[mz.kpi_id]["count"] = (
                 qi,
                 add(
+                    ("agg", "count", counted_sql, cond_key),
                     _aggregate("count", counted, counted, cond, rel, cap),
-                    Part("count", sql(counted), fk, own),
+                    Part("count", counted_sql, fk, own),
                 ),
             )
             if slot_sets:
                 outputs[mz.kpi_id]["rows"] = (
-                    qi, add(exp.Count(this=exp.Star()), Part("rows", "", "", None))
+                    qi, add(("rows", None), exp.Count(this=exp.Star()), Part("rows", "", "", None))
                 )
             elif mz.label_cond is not None:
                 rows = exp.Filter(
                     this=exp.Count(this=exp.Star()), expression=exp.Where(this=mz.label_cond)
                 )
-                outputs[mz.kpi_id]["rows"] = (qi, add(rows, Part("rows", "", "", own)))
+                outputs[mz.kpi_id]["rows"] = (
+                    qi, add(("rows", mz.labels), rows, Part("rows", "", "", own))
+                )
             if has_target:
                 t = numeric_value(rel.target_column or "", rel.columns[rel.target_column or ""])
+                t_sql = texts.operand(rel.target_column or "", "target", t)
                 additive = mz.how in _ADDITIVE
                 agg = exp.Sum(this=t) if additive else exp.Avg(this=t)
                 target = exp.Filter(this=agg, expression=exp.Where(this=cond)) if cond else agg
                 outputs[mz.kpi_id]["target"] = (
-                    qi, add(target, Part("sum" if additive else "mean", sql(t), fk, own))
+                    qi,
+                    add(("target", additive, t_sql, cond_key), target,
+                        Part("sum" if additive else "mean", t_sql, fk, own)),
                 )
             any_kpi = True
         if not any_kpi and percentiles:
@@ -1152,28 +1193,32 @@ def entry_partials(
         "min": lambda e: exp.Min(this=e),
         "max": lambda e: exp.Max(this=e),
     }
+    texts = _Texts(cap.dialect)
     for mz in measured:
         is_pct = mz.how == "median" or bool(_PCT.match(mz.how))
         if not is_pct and mz.how not in DECOMPOSABLE:
             return None
         x = numeric_value(mz.column, mz.kind) if mz.kind in _NUMERIC | {"bool"} else _col(mz.column)
         raw = raw_value(mz.column, mz.kind)
+        x_sql = texts.operand(mz.column, mz.kind, x)
+        raw_sql = texts.operand(mz.column, mz.kind, raw, raw=True)
         cond = mz.filter_cond
-        ck = cond.sql(dialect=cap.dialect) if cond is not None else ""
-        wants: list[tuple[str, exp.Expression]] = []
+        ck = texts.condition(cond)
+        wants: list[tuple[str, exp.Expression, str]] = []
         if not is_pct:
             wants += [
-                (base, raw if mz.how == "count" else x)
+                (base, *((raw, raw_sql) if mz.how == "count" else (x, x_sql)))
                 for base in (["sum", "count"] if mz.how == "mean" else [mz.how])
             ]
-        wants.append(("count", raw if mz.how in ("count", "nunique") else x))
+        wants.append(("count", *((raw, raw_sql) if mz.how in ("count", "nunique") else (x, x_sql))))
         if has_target:
             t = numeric_value(rel.target_column or "", rel.columns[rel.target_column or ""])
-            wants.append(("sum", t))
+            t_sql = texts.operand(rel.target_column or "", "target", t)
+            wants.append(("sum", t, t_sql))
             if mz.how not in _ADDITIVE:
-                wants.append(("count", t))
-        for base, e in wants:
-            key = (base, e.sql(dialect=cap.dialect), ck)
+                wants.append(("count", t, t_sql))
+        for base, e, e_sql in wants:
+            key = (base, e_sql, ck)
             if key not in out:
                 agg = builders[base](e.copy())
                 out[key] = (
