@@ -573,6 +573,33 @@ def _open(request: Request, spec: DataSpec | None) -> Backend:
     return PostgresBackend(request, spec, timeout)
 
 
+def _import_engine(request: Request) -> None:
+    """Import the query compiler, the engine's SQL dialect and its driver with the garbage
+    collector paused: the imports make about a hundred thousand long-lived objects and no
+    garbage, which some fifty collections would traverse again and again (about 10 ms). In a
+    process that freezes what it imported (the ``kpi`` command, kpicli.entry), these are
+    frozen too; a missing module is left to the code that uses it to report."""
+    import contextlib
+    import gc
+    import importlib
+
+    scheme = urlsplit(request.url).scheme.lower() if request.url is not None else "duckdb"
+    dialect = _SCHEMES.get(scheme, "duckdb")
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for name in ("sqlglot", "kpicli.engine.sqlplan", f"sqlglot.dialects.{dialect}",
+                     {"duckdb": "duckdb", "postgres": "psycopg"}.get(dialect)):
+            if name is not None:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(name)
+    finally:
+        if gc.get_freeze_count():
+            gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def _pick(columns: dict[str, str], wanted: str | None, what: str, shown: str) -> str | None:
     if wanted is None:
         return None
@@ -598,6 +625,7 @@ def read_sql_table(
     """A Table whose aggregation runs in the engine (see the module doc).
 
     ``locate(kpi_index, field)`` gives a KPI's ``file:line:col`` for refusals."""
+    _import_engine(request)
     import pandas as pd
     from sqlglot import exp
 
