@@ -4,6 +4,7 @@ and what it prints is what the in-process command prints."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -77,12 +78,22 @@ def test_a_csv_json_report_imports_only_what_it_needs() -> None:
     done, imported = _kpi("report", str(CX), "--format", "json")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "kpicli.cli.report" in imported and "kpicli.writers.jsonout" in imported
-    loaded = sorted(
-        m for m in imported if any(m == n or m.startswith(n + ".") for n in NOT_NEEDED)
-    )
+    loaded = sorted(m for m in imported if any(m == n or m.startswith(n + ".") for n in NOT_NEEDED))
     assert loaded == []
     # The process that registered one command prints what the full application prints.
     assert done.stdout == invoke("report", CX, "--format", "json").stdout
+
+
+def test_a_csv_named_by_data_starts_no_early_workbook_read() -> None:
+    done, imported = _kpi(
+        "report", str(CX), "--data", str(CX.parent / "cx-weekly.csv"), "-f", "json"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "kpicli.readers.sheet_xml" not in imported
+    from kpicli.api.report import EARLY_SUFFIXES
+    from kpicli.readers.sheet_xml import _EARLY_SUFFIXES
+
+    assert EARLY_SUFFIXES == _EARLY_SUFFIXES
 
 
 def test_help_and_an_unknown_command_still_see_every_command() -> None:
@@ -132,7 +143,7 @@ def test_completion_requests_register_every_command(monkeypatch: pytest.MonkeyPa
     assert command_word(["report"]) is None
 
 
-PLUGIN = '''
+PLUGIN = """
 import os
 from pathlib import Path
 
@@ -145,7 +156,7 @@ class _Plugin:
 
 
 plugin = _Plugin()
-'''
+"""
 
 
 def test_the_kpi_process_loads_no_pydantic_plugin(tmp_path: Path) -> None:
@@ -182,3 +193,20 @@ def test_the_kpi_process_loads_no_pydantic_plugin(tmp_path: Path) -> None:
     done = run(PYDANTIC_DISABLE_PLUGINS="")
     assert done.returncode == 0, done.stderr[-2000:]
     assert mark.read_text() == "loaded"
+
+
+def test_command_annotations_are_not_strings() -> None:
+    # Typer reads each option from the command's annotations; `from __future__ import
+    # annotations` would make them strings, compiled and evaluated twice at every start.
+    for name in ("app", *(m.rsplit(".", 1)[1] for m in set(_command_modules()))):
+        tree = ast.parse((ROOT / "kpicli" / "cli" / f"{name}.py").read_text(encoding="utf-8"))
+        future = [
+            n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"
+        ]
+        assert future == [], name
+
+
+def _command_modules() -> list[str]:
+    import kpicli.cli
+
+    return list(kpicli.cli.COMMAND_MODULES.values())
