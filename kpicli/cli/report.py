@@ -265,10 +265,10 @@ def show(
     no_color: NoColorOpt = False,
 ) -> None:
     """One KPI in depth: definition, history and chart, forecast, findings."""
-    from kpicli.api.report import start_reading
-
-    start_reading(data)  # a workbook's sheet is read while the imports below run
     with heavy_imports():
+        from kpicli.api.report import start_reading
+
+        start_reading(data)  # a workbook's sheet is read while the imports below run
         from kpicli.api.report import import_data_stack
         from kpicli.api.show import show_kpi
         from kpicli.model.runs import ReportOptions
