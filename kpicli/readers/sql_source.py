@@ -476,10 +476,20 @@ class PostgresBackend(Backend):
         width = len(result.description)
         columns = list(zip(*rows, strict=True)) if rows else [()] * width
         out = []
-        for values in columns:
-            a = np.empty(len(values), dtype=object)
-            a[:] = values
-            out.append(a)
+        for d, values in zip(result.description, columns, strict=True):
+            if d.type_code == 1082:  # date: days since 1970 (numpy reads date objects slowly)
+                nat = np.iinfo(np.int64).min  # NaT's integer
+                days = np.fromiter(
+                    (nat if v is None else v.toordinal() - 719163 for v in values),
+                    dtype=np.int64, count=len(values),
+                )
+                out.append(days.astype("datetime64[D]"))
+            elif d.type_code in (700, 701):  # float4, float8: None is NaN
+                out.append(np.array(values, dtype="float64").reshape(len(values)))
+            else:
+                a = np.empty(len(values), dtype=object)
+                a[:] = values
+                out.append(a)
         return out
 
     def close(self) -> None:
@@ -837,8 +847,12 @@ class _Profile:
 
 def _days(values: Any) -> Any:
     """A column of days (dates, or none) as datetime64[ns], NaT for none."""
+    import numpy as np
+
     if values.dtype.kind == "M":
-        return values.astype("datetime64[ns]")
+        inside = (values >= np.datetime64("1677-09-22")) & (values <= np.datetime64("2262-04-11"))
+        if (inside | np.isnat(values)).all():  # else pandas says the day is out of range
+            return values.astype("datetime64[ns]")
     import pandas as pd
 
     return pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
@@ -850,9 +864,12 @@ def _numbers(values: Any) -> Any:
 
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
         return values.astype("float64", copy=False)
-    import pandas as pd
+    try:  # ints, floats, Decimals and None: float() of each, as pandas converts them
+        return np.asarray(values, dtype="float64")
+    except (TypeError, ValueError):
+        import pandas as pd
 
-    return pd.to_numeric(values).astype("float64")
+        return pd.to_numeric(values).astype("float64")
 
 
 def _profile(
