@@ -37,6 +37,19 @@ _EU_PLAIN = r"[+-]?[0-9]*,[0-9]+"
 _INT = r"[+-]?[0-9]+"
 _SUFFIX = {"k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
 _PLAIN_NUMBERS = {"floating", "integer", "mixed-integer-float"}  # no booleans, no dates
+# ASCII characters no cell that reads as a number can hold: everything but digits, signs,
+# separators, % ( ) ' _ $, whitespace, and the letters of the currency codes, the k/m/bn
+# suffixes and an exponent (which the cleaning in _clean_rest removes or the parse reads).
+# A value with one of them is text whatever the decimal convention, so a column of such
+# values is known to be text from its distinct values without the full number parse.
+_NUMBER_LETTERS = set("".join(AMOUNT_CODES).lower() + "".join(_SUFFIX) + "e")
+_NOT_NUMBER = "[{}]".format(
+    "".join(
+        "\\" + c if c in "\\[]^-" else c
+        for c in map(chr, range(33, 127))
+        if not (c.isdigit() or c in "+-.,%()'_$" or c.lower() in _NUMBER_LETTERS)
+    )
+)
 
 
 @dataclass
@@ -242,7 +255,9 @@ def numbers_if(
 
     The share is decided on the distinct values (each weighted by how often it occurs), so a
     text column costs one factorisation and a parse of its distinct values, and no array
-    per row (the caller reads it as text from the same factorisation).
+    per row (the caller reads it as text from the same factorisation). A text column whose
+    distinct values mostly hold characters no number has (``Team 25``) is known to be text
+    before that parse (:func:`_surely_text`).
     """
     n = len(col)
     if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
@@ -278,6 +293,8 @@ def numbers_if(
     made = factorize(col)
     codes, uniques = made.codes, made.uniques
     k = len(uniques)
+    if share > 0 and pd.api.types.is_string_dtype(col) and _surely_text(codes, uniques, share):
+        return None, made
     u_val = np.full(k + 1, np.nan)  # the extra last slot serves code -1 (missing)
     u_empty = np.ones(k + 1, bool)
     u_pct = np.zeros(k + 1, bool)
@@ -327,6 +344,25 @@ def numbers_if(
         ),
         made,
     )
+
+
+def _surely_text(codes: np.ndarray, uniques: Any, share: float) -> bool:
+    """True when fewer than ``share`` of the filled cells can possibly be numbers, judged on
+    the distinct values of a text column: a value with no digit or with a character no
+    number has (:data:`_NOT_NUMBER`, e.g. the letters of ``Team 25``) is not one.
+
+    Only ever True when :func:`numbers_if` would find the share too low too (the cells it
+    reads as numbers are a subset of those counted here, its empty cells the same), so a
+    text dimension column skips the number parse of its values and the result is the same.
+    """
+    texts = pd.Series(uniques, dtype="str").str.strip()
+    missing = texts.str.lower().isin(MISSING).to_numpy(dtype=bool)
+    digit = texts.str.contains("[0-9]", regex=True).to_numpy(dtype=bool, na_value=False)
+    odd = texts.str.contains(_NOT_NUMBER, regex=True).to_numpy(dtype=bool, na_value=True)
+    could = digit & ~odd
+    seen = np.bincount(codes[codes >= 0], minlength=len(texts))
+    filled = int(seen[~missing].sum())
+    return bool(filled) and int(seen[could & ~missing].sum()) / filled < share
 
 
 def text_values(col: pd.Series) -> pd.Series:
