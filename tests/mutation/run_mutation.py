@@ -130,13 +130,13 @@ ACCEPTED: dict[str, str] = {
         'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
     'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::0 -> 0 - 1':
         'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
-    'aggregate.py::_slot_groups::label_slot = np.full(n_labels + 1, -1, dtype=np.int32)  # last entry: no label::1 -> 1 + 1':
+    'aggregate.py::_slot_groups::label_slot = np.full(n_labels + 1, -1, dtype=dtype)  # last entry: no label::1 -> 1 + 1':
         'a larger label-to-slot table: the extra entries are never read',
     'aggregate.py::_slot_groups::out.append((label_slot[row_label], [slot.get(p.labels, -1) for p in plans]))::1 -> 1 + 1':
         'a plan outside the group is skipped for any negative slot',
     'aggregate.py::_key_index::inside = (keys >= ks.offset) & (keys < ks.offset + ks.size)::< -> <=':
         'a key on the boundary is claimed by the next key set, which is written after this one',
-    'aggregate.py::_key_index::group[inside] = names[local // max(n_periods, 1)]::1 -> 1 - 1':
+    'aggregate.py::_key_index::gid[inside] = local // max(n_periods, 1) + 1::1 -> 1 - 1':
         'n_periods is at least 1 whenever there are keys',
     'aggregate.py::_key_index::period[inside] = local % max(n_periods, 1) + lo::1 -> 1 - 1':
         'n_periods is at least 1 whenever there are keys',
