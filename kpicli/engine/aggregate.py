@@ -338,7 +338,9 @@ def _present_codes(
     base = row_slot >= 0
     every = bool(base.all())
     slots = row_slot if every else row_slot[base]
-    comb = slots.astype(np.int64) * size + (keys if every else keys[base])
+    comb = slots.astype(np.int64)  # made in place: one array of the rows, not three
+    comb *= size
+    comb += keys if every else keys[base]
     total = (int(slots.max()) + 1) * size if len(slots) else 0
     if total <= max(4 * n, 1 << 20):
         present = np.flatnonzero(np.bincount(comb, minlength=total))
@@ -596,7 +598,9 @@ def compute_actuals(
                 n_codes = key_codes.n_codes
                 # Non-empty cells per code; a count is exactly that (no group-by for it).
                 counted = {
-                    col: np.bincount(c[filled[col]], minlength=n_codes).astype("float64")
+                    col: np.bincount(
+                        c if filled[col].all() else c[filled[col]], minlength=n_codes
+                    ).astype("float64")
                     for col in columns
                 }
                 res = None if how == "count" else _aggregate(data, c, how, n_codes)

@@ -125,11 +125,14 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         if n_groups:
             # How many rows share an entry, counted from the entries; the rows themselves are
             # looked up only for the first few places (often most of a big export repeats).
-            n_rows = int(sizes[shared].sum())
+            n_rows = int(np.sum(sizes, where=shared))
             at = _first_rows(shared, ids, MAX_PLACES)
-            # Only the columns a place is made of: taking rows of every text column would
-            # copy those columns whole (pyarrow joins their chunks first).
-            rows = frame[[c for c in (SRC, ROW, "_col") if c in frame.columns]].iloc[at]
+            # Only the cells a place is made of: taking rows of every text column would copy
+            # those columns whole (pyarrow joins their chunks first), and so would selecting
+            # the columns before the rows.
+            rows = pd.DataFrame(
+                {c: frame[c].iloc[at] for c in (SRC, ROW, "_col") if c in frame.columns}
+            )
             findings.append(
                 finding(
                     "D602",
