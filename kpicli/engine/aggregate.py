@@ -232,12 +232,16 @@ def _period_offsets(table: Table, f: str) -> tuple[np.ndarray, int, int]:
     if not len(ords):
         return np.zeros(len(codes), dtype=np.int32), 0, -1
     lo, hi = int(ords.min()), int(ords.max())
-    return (ords - lo).astype(np.int32)[codes], lo, hi
+    # take(): a gather by small integer codes, several times faster than indexing with them
+    return (ords - lo).astype(np.int32).take(codes), lo, hi
 
 
-def _member_codes(table: Table, by: str) -> tuple[np.ndarray, list[str]]:
+def _member_codes(
+    table: Table, by: str, scale: int = 1, dtype: type = np.int32
+) -> tuple[np.ndarray, list[str]]:
     """The ``by`` column as codes into its sorted member names (stripped text; missing is
-    ``(blank)``), each distinct value converted once."""
+    ``(blank)``), each distinct value converted once; the codes times ``scale``, in
+    ``dtype`` (one lookup per row makes the member part of a key)."""
     codes, uniques = column_codes(table, by)
     names = (
         pd.Series(np.asarray(uniques, dtype=object), dtype=object)
@@ -249,8 +253,8 @@ def _member_codes(table: Table, by: str) -> tuple[np.ndarray, list[str]]:
     names.append("(blank)")  # code -1 (a missing cell) picks this last entry
     members = sorted(set(names))
     pos = {name: i for i, name in enumerate(members)}
-    remap = np.array([pos[x] for x in names], dtype=np.int32)
-    return remap[codes], members
+    remap = np.array([pos[x] for x in names], dtype=dtype) * dtype(scale)
+    return remap.take(codes), members
 
 
 def _slot_groups(
@@ -286,7 +290,7 @@ def _slot_groups(
         for s, h in enumerate(members):
             label_slot[list(h)] = s
         slot = {h: s for s, h in enumerate(members)}
-        out.append((label_slot[row_label], [slot.get(p.labels, -1) for p in plans]))
+        out.append((label_slot.take(row_label), [slot.get(p.labels, -1) for p in plans]))
     return out
 
 
@@ -346,7 +350,7 @@ def _present_codes(
         present = np.flatnonzero(np.bincount(comb, minlength=total))
         lookup = np.full(total, -1, dtype=np.int32)
         lookup[present] = np.arange(len(present), dtype=np.int32)
-        found = lookup[comb]
+        found = lookup.take(comb)
     else:
         found, present = pd.factorize(comb)
         found = found.astype(np.int32)
@@ -487,11 +491,16 @@ def compute_actuals(
     key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]
     members: list[str] = []
     if by is not None:
-        mcodes, members = _member_codes(table, by)
-        wide = len(members) * max(n_periods, 1) >= 2**31
+        # At most one member per distinct cell, and (blank): whether the keys need 64 bits.
+        _, distinct = column_codes(table, by)
+        wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31
+        keys, members = _member_codes(
+            table, by, n_periods, np.int64 if wide else np.int32
+        )
+        keys += offsets  # member * n_periods + period offset, made in place
         key_sets.append(
             _KeySet(
-                mcodes.astype(np.int64 if wide else np.int32) * n_periods + offsets,
+                keys,
                 max(len(members) * n_periods, 1),
                 key_sets[0].size,
                 by,

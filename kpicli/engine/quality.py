@@ -48,13 +48,14 @@ class _Rows:
     def to_numpy(self, dtype: type = bool) -> np.ndarray:
         if self._hit is None or self._codes is None:
             return np.ones(self._n, dtype=dtype)
-        return self._hit[self._codes].astype(dtype, copy=False)
+        # take(): a gather by small integer codes, several times faster than indexing
+        return self._hit.take(self._codes).astype(dtype, copy=False)
 
     def at(self, rows: np.ndarray) -> np.ndarray:
         """Which of the row positions ``rows`` are the KPI's (the mask at those rows only)."""
         if self._hit is None or self._codes is None:
             return np.ones(len(rows), dtype=bool)
-        return self._hit[self._codes.take(rows)]
+        return self._hit.take(self._codes.take(rows))
 
 
 def _first_rows(flag: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
@@ -63,7 +64,7 @@ def _first_rows(flag: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
     found: list[np.ndarray] = []
     got, start, step = 0, 0, 4096
     while got < k and start < len(ids):
-        hit = np.flatnonzero(flag[ids[start : start + step]]) + start
+        hit = np.flatnonzero(flag.take(ids[start : start + step])) + start
         found.append(hit[: k - got])
         got += len(found[-1])
         start += step
@@ -103,7 +104,7 @@ def _future_rows(table: Table, today: dt.date) -> np.ndarray | None:
     after = np.asarray(pd.DatetimeIndex(uniques) > pd.Timestamp(today), dtype=bool)
     if not after.any():
         return None
-    return np.append(after, False)[dates]  # a last False for code -1 (no date)
+    return np.append(after, False).take(dates)  # a last False for code -1 (no date)
 
 
 def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding]:
