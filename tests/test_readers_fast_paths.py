@@ -1,12 +1,14 @@
 """The CSV read path's shortcuts give exactly what the full parse gives.
 
-Each shortcut (a text column recognised from its distinct values, ...) is compared with the
-path it stands in for, on generated columns with odd cells (currency codes, suffixes,
-markers, letters that no number has) and on hand-picked cases.
+Each shortcut (a text column recognised from its distinct values, an ISO date column read
+as dates by the parser) is compared with the path it stands in for, on generated columns
+with odd cells (currency codes, suffixes, markers, letters no number has, impossible or
+blank dates, quoted line breaks, blank lines) and on hand-picked cases.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -15,7 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpicli.readers import numbers
+from kpicli.errors import DataError
+from kpicli.model.kpifile import DataSpec
+from kpicli.readers import delimited, numbers
+from kpicli.readers.files import read_data
 from kpicli.readers.layout.vocabulary import NUMERIC_SHARE
 from tests.hypothesis_budget import examples
 
@@ -93,3 +98,152 @@ def test_a_team_column_skips_the_number_parse() -> None:
     with mock.patch.object(numbers, "_text_numbers", side_effect=AssertionError("parsed")):
         got, made = numbers.numbers_if(col, NUMERIC_SHARE)
     assert got is None and made is not None and len(made.uniques) == 25
+
+
+# ----------------------------------------------------------------- ISO date columns typed
+
+
+def _read_both(path: Path, spec: DataSpec | None) -> tuple[object, object, bool]:
+    """The table read with ISO date columns typed by the parser and read as text; and
+    whether the typed read was used."""
+    calls: list[bool] = []
+    real = delimited._read_dates
+
+    def spy(*args: object, **kwargs: object) -> pd.DataFrame | None:
+        got = real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(got is not None)
+        return got
+
+    with mock.patch.object(delimited, "_read_dates", spy):
+        typed = _outcome(path, spec)
+    with mock.patch.object(delimited, "_date_columns", return_value=[]):
+        text = _outcome(path, spec)
+    return typed, text, any(calls)
+
+
+def _outcome(path: Path, spec: DataSpec | None) -> object:
+    """Everything a read hands on: the frame, findings, notes, sources and codes, or the
+    error message."""
+    try:
+        table = read_data([path], spec)
+    except DataError as exc:
+        return ("error", str(exc))
+    # (the frame column it was made from, codes, distinct values): kpicli.engine.codes
+    codes = {
+        k: (np.asarray(v[1]).tolist(), [str(x) for x in v[2]])
+        for k, v in table.column_codes.items()
+    }
+    return (
+        {c: [None if pd.isna(x) else x for x in table.frame[c].tolist()] for c in table.frame},
+        [str(c) for c in table.frame.dtypes],
+        [f.model_dump() for f in table.findings],
+        table.notes,
+        [s.model_dump() if hasattr(s, "model_dump") else repr(s) for s in table.sources],
+        table.native_grain,
+        codes,
+    )
+
+
+def _same_read(path: Path, spec: DataSpec | None) -> bool:
+    typed, text, used = _read_both(path, spec)
+    assert typed == text
+    return used
+
+
+_LONG = DataSpec(layout="long", kpi_column="kpi", value_column="value", date_column="date")
+
+_DATE_CELLS = [
+    "2026-01-31", "2026-02-01", "2026-03-01", "2025-12-31", "2026-02-30", " 2026-03-02",
+    "2026-3-2", "", "n/a", "Total", "1650-01-01", "2300-01-01", "2026-01-05 10:00", "20260105",
+]
+_TEXT_CELLS = ["Team 01", "Team 02", "", '"a, b"', '"two\nlines"', "12", "x"]
+_VALUE_CELLS = ["1", "2.5", "", "n/a", "1,250", "abc", "-3", "1e3"]
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(_DATE_CELLS[:4]) | st.sampled_from(_DATE_CELLS),
+            st.sampled_from(_TEXT_CELLS),
+            st.sampled_from(["kpi_a", "kpi_b", ""]),
+            st.sampled_from(_VALUE_CELLS),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    blank_lines=st.lists(st.integers(0, 30), max_size=3),
+    spec=st.sampled_from([None, _LONG]),
+)
+def test_a_date_column_typed_by_the_parser_reads_as_its_text(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[str, str, str, str]],
+    blank_lines: list[int],
+    spec: DataSpec | None,
+) -> None:
+    lines = [",".join(r) for r in rows]
+    for at in sorted(blank_lines, reverse=True):
+        lines.insert(min(at, len(lines)), "")
+    path = tmp_path_factory.mktemp("typed") / "data.csv"
+    path.write_text("date,team,kpi,value\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    _same_read(path, spec)
+
+
+def test_a_clean_date_column_is_typed_and_reads_the_same(tmp_path: Path) -> None:
+    rows = [f"2026-0{1 + i % 9}-1{i % 10},Team {i % 3},kpi_{i % 2},{i}.5" for i in range(60)]
+    rows[7] = '2026-02-03,"Team\nwith a line break",kpi_1,oops'  # D601 cites line 9
+    path = tmp_path / "data.csv"
+    path.write_text("date,team,kpi,value\n" + "\n".join(rows) + "\n\n", encoding="utf-8")
+    assert _same_read(path, _LONG)
+    assert _same_read(path, None)
+    table = read_data([path], _LONG)
+    (bad,) = [f for f in table.findings if f.rule == "D601"]
+    assert bad.location == f"{path}:9"
+
+
+@pytest.mark.parametrize(
+    ("cells", "spec", "typed"),
+    [
+        (["2026-01-31", "2026-02-28"], _LONG, True),
+        (["2026-01-31", ""], _LONG, False),  # a blank date: the finding quotes the cell
+        (["2026-01-31", "2026-02-30"], _LONG, False),  # not a date
+        (["2026-01-31", "1650-01-01"], _LONG, False),  # beyond the years kept exactly
+        (["2026-01-03", "2026-02-04"], DataSpec(date_format="%Y-%d-%m"), False),
+        (["2026-01-03", "2026-02-04"], DataSpec(dayfirst=True), False),
+    ],
+)
+def test_when_a_date_column_is_typed(
+    tmp_path: Path, cells: list[str], spec: DataSpec, typed: bool
+) -> None:
+    rows = [f"{d},Team 1,kpi_a,{i}" for i, d in enumerate(cells * 20)]
+    path = tmp_path / "data.csv"
+    path.write_text("date,team,kpi,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert _same_read(path, spec) is typed
+
+
+def test_semicolon_files_with_decimal_commas_read_the_same(tmp_path: Path) -> None:
+    rows = [f"2026-01-{1 + i % 28:02d};Team {i % 3};kpi_a;1.234,{i % 10}" for i in range(40)]
+    path = tmp_path / "data.csv"
+    path.write_text("date;team;kpi;value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert _same_read(path, None)
+    assert read_data([path]).frame["_value"].iloc[0] == 1234.0
+
+
+def test_a_year_by_month_grid_is_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "grid.csv"
+    path.write_text(
+        "Year,Jan,Feb,Mar,Apr\n2024-01-01,1,2,3,4\n2025-01-01,5,6,7,8\n", encoding="utf-8"
+    )
+    assert not _same_read(path, None)
+
+
+@pytest.mark.parametrize(
+    "odd", ["", "2026-02-30", "1650-01-01", "Total", "n/a", " 2026-01-01", "2026-01-01 10:00"]
+)
+def test_an_odd_date_after_the_sample_reads_as_its_text(tmp_path: Path, odd: str) -> None:
+    rows = [f"2026-01-{1 + i % 28:02d},Team {i % 3},kpi_a,{i}" for i in range(600)]
+    rows.insert(550, f"{odd},Team 1,kpi_a,5")  # beyond the rows that chose the column's type
+    path = tmp_path / "data.csv"
+    path.write_text("date,team,kpi,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    _same_read(path, _LONG)
+    _same_read(path, None)

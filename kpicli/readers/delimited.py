@@ -1,4 +1,14 @@
-"""Delimited text (.csv .tsv .txt): encoding, delimiter and header detection, fast pandas read."""
+"""Delimited text (.csv .tsv .txt): encoding, delimiter and header detection, fast pandas read.
+
+Contract: :func:`read_csv_sheet` hands the layouts a Sheet whose cells are text (pandas
+``str``), empty cells missing, with each record's physical line. One exception, for speed:
+a column whose cells are all plain ISO dates (``2026-10-31``, as exports write them) is
+read by pyarrow as dates (:func:`_date_columns` picks them from a sample, the parse itself
+refuses any other cell). Such a column reads exactly as its text would everywhere the
+layouts look (to_dates, text_values, sections, findings); whenever that cannot be
+guaranteed (a blank cell, a year out of range, a header or grid that reads cells as text,
+``data.date_format``) the file is read as text, as before.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +25,19 @@ import pyarrow as pa
 
 from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec
+from kpicli.readers.grid import could_be_grid
 from kpicli.readers.guards import check_shape
-from kpicli.readers.headers import header_block
+from kpicli.readers.headers import header_block, header_name
 from kpicli.readers.layout import HEADER_SCAN, Sheet, build_sheet, find_header
 from kpicli.readers.sections import cut_table
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 _NUMERIC = re.compile(r"^\s*[+-]?\d[\d.,]*\s*%?\s*$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_SAMPLE = 500  # records after the header looked at to pick the columns read as dates
+# Years a typed date keeps exactly as the text path reads it (datetime64[ns] spans 1678-2262).
+_DATE_YEARS = (1700, 2200)
 
 
 def _detect_encoding(sample: bytes) -> str:
@@ -143,7 +158,9 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         )
     check_shape(shown, columns=len(header_fields))
 
-    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields))
+    after = max([block.last, *block.units]) + 1
+    dates = _date_columns(text, delimiter, after, list(block.header), spec, whole)
+    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields), dates)
     # The CSV parser's working buffers (about the size of the file) are free now; pyarrow's
     # allocator keeps them unless asked, and they would count in the run's peak memory
     # while the columns are parsed.
@@ -190,10 +207,100 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     )
 
 
+def _date_columns(
+    text: str,
+    delimiter: str,
+    after: int,
+    header: list[object],
+    spec: DataSpec | None,
+    whole: bool,
+) -> list[int]:
+    """Columns to read as dates: every cell of the sample (the first :data:`DATE_SAMPLE`
+    records after the header, from record ``after``) a plain ISO date, none blank.
+
+    Only where such a column reads exactly as its text would: not with data.date_format or
+    data.dayfirst (they may read 2026-10-03 otherwise), not under a blank or date-like
+    header (an unnamed year/month pair, a repeated header row), not in a possible
+    year-by-month grid (it reads its year column as text).
+    """
+    if spec is not None and (spec.date_format or spec.dayfirst is not None):
+        return []
+    names = [header_name(h) for h in header]
+    if could_be_grid(names):
+        return []
+    records = [f for f, _, _ in _records(text, delimiter, after + DATE_SAMPLE)[after:]]
+    if not whole:
+        records = records[:-1]  # the sample may end inside the last record
+    records = [f for f in records if any(x.strip() for x in f)]
+    if not records:
+        return []
+    out = []
+    for j, name in enumerate(names):
+        if not name or _ISO_DATE.search(name):
+            continue
+        if all(len(f) > j and _ISO_DATE.fullmatch(f[j]) for f in records):
+            out.append(j)
+    return out
+
+
+def _read_dates(
+    path: Path, delimiter: str, skip: int, width: int, dates: list[int]
+) -> pd.DataFrame | None:
+    """The records after the header with the ``dates`` columns as datetime64[ns] and the
+    others as text, as :func:`_read_rest` reads them; None when that is not exactly the
+    same (a cell that is not a plain date, a blank date, a ragged record, old pandas)."""
+    import pyarrow.csv as pcsv
+
+    text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    if pd.api.types.pandas_dtype("str") != text_dtype:
+        return None  # pandas < 3: "str" columns hold Python strings
+    types = {f"f{j}": pa.date32() if j in dates else pa.large_string() for j in range(width)}
+    try:
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                skip_rows=skip, autogenerate_column_names=True, encoding="utf-8"
+            ),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter),
+            convert_options=pcsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=True
+            ),
+        )
+    except (pa.ArrowException, OSError, ValueError):
+        return None  # the text read copes, or says why
+    if table.num_columns != width or table.num_rows == 0:
+        return None
+    columns: dict[int, pd.Series] = {}
+    for j, col in enumerate(table.columns):
+        if j not in dates:
+            columns[j] = col.to_pandas(types_mapper=lambda _: text_dtype)
+            continue
+        if col.null_count:
+            return None  # blank dates: findings quote the cells as written
+        days = col.cast(pa.int32()).to_numpy()
+        low, high = (np.datetime64(f"{y}-01-01", "D").astype(np.int64) for y in _DATE_YEARS)
+        if len(days) and (days.min() < low or days.max() > high):
+            return None
+        values = days.astype("datetime64[D]").astype("datetime64[ns]")
+        columns[j] = pd.Series(values, dtype="datetime64[ns]")
+    return pd.DataFrame(columns, copy=False)
+
+
 def _read_rest(
-    path: Path, shown: str, delimiter: str, encoding: str, skip: int, width: int
+    path: Path,
+    shown: str,
+    delimiter: str,
+    encoding: str,
+    skip: int,
+    width: int,
+    dates: list[int] | None = None,
 ) -> pd.DataFrame:
-    """All records after the header as text; pyarrow when it can, else pandas' C parser."""
+    """All records after the header as text (``dates`` columns as dates when that reads the
+    same, :func:`_read_dates`); pyarrow when it can, else pandas' C parser."""
+    if dates and encoding in ("utf-8", "utf-8-sig") and len(delimiter) == 1:
+        typed = _read_dates(path, delimiter, skip, width, dates)
+        if typed is not None:
+            return typed
     common = {
         "sep": delimiter,
         "header": None,
