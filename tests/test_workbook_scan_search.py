@@ -12,7 +12,9 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpicli.readers.workbook import _RARE_TRIES, _contains, _python_cells
+from kpicli.readers.sheet_xml import _RARE_TRIES
+from kpicli.readers.sheet_xml import contains as _contains
+from kpicli.readers.workbook import _python_cells
 from tests.hypothesis_budget import examples
 
 NEEDLES = [(b"<f", 1), (b":f", 1), (b't="e"', 3), (b't="d"', 3)]

@@ -30,6 +30,7 @@ __all__ = [
     "fail_on",
     "run_report",
     "scorecard",
+    "start_reading",
 ]
 
 ProgressCallback = Callable[[str], None]
@@ -49,6 +50,20 @@ def import_data_stack() -> None:
     import kpicli.api.load
     import kpicli.engine.report
     import kpicli.readers.files  # noqa: F401
+
+
+def start_reading(data: Sequence[str | Path] | None) -> None:
+    """Begin reading the one workbook named by ``--data`` in the background, before
+    :func:`import_data_stack`: the sheet is unzipped and parsed (fastexcel, zlib: no GIL)
+    while pandas and the engine import. :func:`run_report` then reads that sheet as usual
+    and takes the work done so far; the result is the same as without the early start.
+    Globs, several files and other formats start nothing.
+    """
+    if not data or len(data) != 1 or set("*?[") & set(str(data[0])):
+        return
+    from kpicli.readers.sheet_xml import start
+
+    start(Path(str(data[0])).expanduser())
 
 
 def run_report(

@@ -108,6 +108,9 @@ def report(
     # Before pyarrow loads: its buffers come from malloc, so memory freed after reading is
     # reused by the engine's arrays (peak memory on big files). A user's own setting wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    from kpicli.api.report import start_reading
+
+    start_reading(data)  # a workbook's sheet is read while the imports below run
     with heavy_imports():
         from kpicli.api.report import fail_on as failing
         from kpicli.api.report import import_data_stack, run_report

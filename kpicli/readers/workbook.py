@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import re
-import threading
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
+from kpicli.readers import sheet_xml
+from kpicli.readers.sheet_xml import SheetPrefetch, load_fast, sheet_listing
+from kpicli.readers.sheet_xml import contains as _contains
+from kpicli.readers.sheet_xml import has_merged_cells as _has_merged_cells
+from kpicli.readers.sheet_xml import scan_inputs as _scan_inputs
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_FORMATS = {".xlsx", ".xlsm", ".xlsb", ".ods"}
 WORKBOOK_FORMATS = ZIP_FORMATS | {".xls"}
-_SCAN_LIMIT = 400_000_000  # bytes of sheet XML we are willing to scan for formulas and formats
 
 
 @dataclass
@@ -116,13 +117,7 @@ def sheet_names(path: Path, shown: str) -> tuple[list[str], list[str]]:
     """All sheet names of the workbook, and the visible worksheets among them."""
     wb = _open(path, shown)
     try:
-        names = list(wb.sheet_names)
-        visible = [
-            m.name
-            for m in wb.sheets_metadata
-            if str(getattr(m, "visible", "")).endswith("Visible")
-            and str(getattr(m, "typ", "")).endswith("WorkSheet")
-        ] or names
+        names, visible = sheet_listing(wb)
     except Exception as exc:  # damaged metadata
         raise DataError(f"cannot read {shown}: {exc}") from None
     finally:
@@ -166,8 +161,9 @@ def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid
     scan = None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         # The sheet XML for the formula/format scan is unzipped in a thread while calamine
-        # reads the cells (zlib releases the GIL): the scan costs almost no wall time.
-        scan = _Prefetch(path, sheet_name)
+        # reads the cells (zlib releases the GIL): the scan costs almost no wall time. The
+        # thread may have started already (``kpi report --data book.xlsx``: during imports).
+        scan = sheet_xml.take(path, sheet_name) or SheetPrefetch(path, sheet_name)
         if FASTEXCEL:
             grid = fast_grid(path, sheet_name, names, scan)
             if grid is not None:
@@ -207,28 +203,8 @@ def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid
     return grid
 
 
-class _Prefetch:
-    """``_scan_inputs(path, sheet)`` computed in a background thread."""
-
-    def __init__(self, path: Path, sheet_name: str) -> None:
-        self._got: tuple[bytes, bool, list[int]] | None = None
-        self._thread = threading.Thread(target=self._run, args=(path, sheet_name), daemon=True)
-        self._thread.start()
-
-    def _run(self, path: Path, sheet_name: str) -> None:
-        with contextlib.suppress(Exception):  # the scan is a refinement
-            self._got = _scan_inputs(path, sheet_name)
-
-    def peek(self) -> tuple[bytes, bool, list[int]] | None:
-        """The scan inputs, kept for a later :meth:`result`."""
-        self._thread.join()
-        return self._got
-
-    def result(self) -> tuple[bytes, bool, list[int]] | None:
-        self._thread.join()
-        got, self._got = self._got, None
-        return got
-
+# The names this module used before the sheet XML helpers moved to kpicli.readers.sheet_xml.
+_Prefetch = SheetPrefetch
 
 # ----------------------------------------------------------------------------- fastexcel path
 
@@ -250,7 +226,9 @@ _FIRST_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>")
 _CELL_OPEN = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="[A-Z]{1,3}(\d+)"')
 
 
-def fast_grid(path: Path, sheet_name: str, names: list[str], scan: _Prefetch) -> Grid | None:
+def fast_grid(
+    path: Path, sheet_name: str, names: list[str], scan: SheetPrefetch
+) -> Grid | None:
     """The sheet's grid read through fastexcel, or None when it may differ from python-calamine.
 
     Taken when the sheet's first filled row holds only text cells (each one filled, no repeated
@@ -262,7 +240,7 @@ def fast_grid(path: Path, sheet_name: str, names: list[str], scan: _Prefetch) ->
     None and the sheet is read by python-calamine, as before.
     """
     try:
-        import fastexcel
+        import fastexcel  # noqa: F401
     except ImportError:  # an install without it: the python-calamine path reads every sheet
         return None
     # The sheet XML unzipped by Python first: an entry bigger than its zip header declares (a
@@ -270,13 +248,9 @@ def fast_grid(path: Path, sheet_name: str, names: list[str], scan: _Prefetch) ->
     got = scan.peek()
     if got is None or _has_merged_cells(got[0]) or _contains(got[0], b't="d"', 3):
         return None  # merged cells, or ISO date cells (t="d") the two readers may show apart
-    # fastexcel logs through Python's logging; unconfigured, a warning would reach stderr.
-    logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
-        reader = fastexcel.read_excel(str(path))
-        sheet = reader.load_sheet(
-            sheet_name, header_row=0, schema_sample_rows=None, dtype_coercion="strict"
-        )
+        # Loaded by the scan's thread when it was asked to (an early start), else here.
+        reader, sheet = scan.loaded(path) if scan.load else load_fast(path, sheet_name)
         infos = sheet.selected_columns
         batch = sheet.to_arrow()
         if not _no_hidden_text(reader, sheet_name, infos, batch):
@@ -341,12 +315,6 @@ def _no_hidden_text(reader: Any, sheet_name: str, infos: list[Any], batch: Any) 
         if any(v is not None and v != "" for v in shown.tolist()):
             return False
     return True
-
-
-def _has_merged_cells(xml: bytes) -> bool:
-    """Whether the sheet merges cells (listed after its cells: only the tail is searched)."""
-    end = max(xml.rfind(b"</sheetData>"), xml.rfind(b":sheetData>"), 0)
-    return xml.find(b"mergeCell", end) >= 0
 
 
 def _first_value_row(xml: bytes) -> int | None:
@@ -445,49 +413,6 @@ _ERROR_CELL = re.compile(
 )
 
 
-def _sheet_xml_path(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
-    from defusedxml import ElementTree as ET
-
-    wb = ET.fromstring(zf.read("xl/workbook.xml"))
-    rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    rid = None
-    for el in wb.iter():
-        if el.tag.endswith("}sheet") and el.get("name") == sheet_name:
-            rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
-    if rid is None:
-        return None
-    for el in rels.iter():
-        if el.get("Id") == rid:
-            target = el.get("Target", "")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return str(PurePosixPath("xl") / target)
-    return None
-
-
-def _percent_styles(zf: zipfile.ZipFile) -> list[int]:
-    """Indexes of cell styles whose number format shows a percent sign."""
-    from defusedxml import ElementTree as ET
-
-    try:
-        root = ET.fromstring(zf.read("xl/styles.xml"))
-    except KeyError:
-        return []
-    pct_formats = {9, 10}
-    for el in root.iter():
-        if el.tag.endswith("}numFmt"):
-            code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", el.get("formatCode", ""))
-            if "%" in code:
-                pct_formats.add(int(el.get("numFmtId", "-1")))
-    styles: list[int] = []
-    for el in root.iter():
-        if el.tag.endswith("}cellXfs"):
-            for i, xf in enumerate(x for x in el if x.tag.endswith("}xf")):
-                if int(xf.get("numFmtId", "0")) in pct_formats:
-                    styles.append(i)
-    return styles
-
-
 def _scan_xlsx(path: Path, sheet_name: str, grid: Grid) -> None:
     """Find formulas without a calculated value, error cells and percent-formatted cells.
 
@@ -502,17 +427,6 @@ def _scan_xlsx(path: Path, sheet_name: str, grid: Grid) -> None:
         return
     if got is not None:
         _apply_scan(grid, *got)
-
-
-def _scan_inputs(path: Path, sheet_name: str) -> tuple[bytes, bool, list[int]] | None:
-    """The sheet's XML, whether Excel is asked to recalculate on load, percent styles."""
-    with zipfile.ZipFile(path) as zf:
-        xml_path = _sheet_xml_path(zf, sheet_name)
-        if xml_path is None or zf.getinfo(xml_path).file_size > _SCAN_LIMIT:
-            return None
-        data = zf.read(xml_path)
-        recalc = b'fullCalcOnLoad="1"' in zf.read("xl/workbook.xml")
-        return data, recalc, _percent_styles(zf)
 
 
 def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) -> None:
@@ -553,29 +467,6 @@ def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) ->
                     "row": frame["row"].map(int).astype("int64"),
                 }
             )
-
-
-# Rare-byte hits looked at one by one before ``_contains`` falls back to a plain search.
-_RARE_TRIES = 64
-
-
-def _contains(data: bytes, needle: bytes, rare: int) -> bool:
-    """``needle in data``, found through the needle's byte at ``rare``.
-
-    A search for several bytes walks the sheet XML byte by byte (some 20 ms for 15 MB); one
-    byte is found with memchr. The bytes looked for (``f`` of a formula element, ``e`` or
-    ``d`` of a cell type) are rare in cell XML, so the few places where that byte occurs are
-    checked one by one; where it is common, the plain search answers.
-    """
-    byte = needle[rare : rare + 1]
-    pos = data.find(byte, rare)
-    for _ in range(_RARE_TRIES):
-        if pos < 0:
-            return False
-        if data.startswith(needle, pos - rare):
-            return True
-        pos = data.find(byte, pos + 1)
-    return needle in data
 
 
 def _column_index(letters: pd.Series) -> np.ndarray:
