@@ -1,13 +1,15 @@
 """The CSV read path's shortcuts give exactly what the full parse gives.
 
 Each shortcut (a text column recognised from its distinct values, an ISO date column read
-as dates by the parser) is compared with the path it stands in for, on generated columns
+as dates by the parser, physical line numbers worked out only when a location needs one)
+is compared with the path it stands in for, on generated columns
 with odd cells (currency codes, suffixes, markers, letters no number has, impossible or
 blank dates, quoted line breaks, blank lines) and on hand-picked cases.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from unittest import mock
 
@@ -17,18 +19,49 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kpicli.engine.report import build_report
 from kpicli.errors import DataError
-from kpicli.model.kpifile import DataSpec
+from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.readers import delimited, numbers
 from kpicli.readers.files import read_data
 from kpicli.readers.layout.vocabulary import NUMERIC_SHARE
+from tests.helpers import write_csv
 from tests.hypothesis_budget import examples
 
 # Pieces of cells: numbers, signs, separators, currency, suffixes, markers and words.
 _PIECES = [
-    "1", "25", "0.5", "1,250", "1.234,5", "-", "+", "(", ")", "%", " ", "€", "$", "EUR",
-    "usd", "k", "M", "bn", "e3", "n/a", "Team", "Q", "x", "/", ":", "'", "_", "\u00a0",
-    "\u2212", "ſEK", "K", "",
+    "1",
+    "25",
+    "0.5",
+    "1,250",
+    "1.234,5",
+    "-",
+    "+",
+    "(",
+    ")",
+    "%",
+    " ",
+    "€",
+    "$",
+    "EUR",
+    "usd",
+    "k",
+    "M",
+    "bn",
+    "e3",
+    "n/a",
+    "Team",
+    "Q",
+    "x",
+    "/",
+    ":",
+    "'",
+    "_",
+    "\u00a0",
+    "\u2212",
+    "ſEK",
+    "K",
+    "",
 ]
 
 
@@ -153,8 +186,20 @@ def _same_read(path: Path, spec: DataSpec | None) -> bool:
 _LONG = DataSpec(layout="long", kpi_column="kpi", value_column="value", date_column="date")
 
 _DATE_CELLS = [
-    "2026-01-31", "2026-02-01", "2026-03-01", "2025-12-31", "2026-02-30", " 2026-03-02",
-    "2026-3-2", "", "n/a", "Total", "1650-01-01", "2300-01-01", "2026-01-05 10:00", "20260105",
+    "2026-01-31",
+    "2026-02-01",
+    "2026-03-01",
+    "2025-12-31",
+    "2026-02-30",
+    " 2026-03-02",
+    "2026-3-2",
+    "",
+    "n/a",
+    "Total",
+    "1650-01-01",
+    "2300-01-01",
+    "2026-01-05 10:00",
+    "20260105",
 ]
 _TEXT_CELLS = ["Team 01", "Team 02", "", '"a, b"', '"two\nlines"', "12", "x"]
 _VALUE_CELLS = ["1", "2.5", "", "n/a", "1,250", "abc", "-3", "1e3"]
@@ -184,16 +229,20 @@ def test_a_date_column_typed_by_the_parser_reads_as_its_text(
     lines = [",".join(r) for r in rows]
     for at in sorted(blank_lines, reverse=True):
         lines.insert(min(at, len(lines)), "")
-    path = tmp_path_factory.mktemp("typed") / "data.csv"
-    path.write_text("date,team,kpi,value\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    path = write_csv(
+        tmp_path_factory.mktemp("typed"),
+        "date,team,kpi,value\n" + "\n".join(lines) + "\n",
+    )
     _same_read(path, spec)
 
 
 def test_a_clean_date_column_is_typed_and_reads_the_same(tmp_path: Path) -> None:
     rows = [f"2026-0{1 + i % 9}-1{i % 10},Team {i % 3},kpi_{i % 2},{i}.5" for i in range(60)]
     rows[7] = '2026-02-03,"Team\nwith a line break",kpi_1,oops'  # D601 cites line 9
-    path = tmp_path / "data.csv"
-    path.write_text("date,team,kpi,value\n" + "\n".join(rows) + "\n\n", encoding="utf-8")
+    path = write_csv(
+        tmp_path,
+        "date,team,kpi,value\n" + "\n".join(rows) + "\n\n",
+    )
     assert _same_read(path, _LONG)
     assert _same_read(path, None)
     table = read_data([path], _LONG)
@@ -216,23 +265,28 @@ def test_when_a_date_column_is_typed(
     tmp_path: Path, cells: list[str], spec: DataSpec, typed: bool
 ) -> None:
     rows = [f"{d},Team 1,kpi_a,{i}" for i, d in enumerate(cells * 20)]
-    path = tmp_path / "data.csv"
-    path.write_text("date,team,kpi,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    path = write_csv(
+        tmp_path,
+        "date,team,kpi,value\n" + "\n".join(rows) + "\n",
+    )
     assert _same_read(path, spec) is typed
 
 
 def test_semicolon_files_with_decimal_commas_read_the_same(tmp_path: Path) -> None:
     rows = [f"2026-01-{1 + i % 28:02d};Team {i % 3};kpi_a;1.234,{i % 10}" for i in range(40)]
-    path = tmp_path / "data.csv"
-    path.write_text("date;team;kpi;value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    path = write_csv(
+        tmp_path,
+        "date;team;kpi;value\n" + "\n".join(rows) + "\n",
+    )
     assert _same_read(path, None)
     assert read_data([path]).frame["_value"].iloc[0] == 1234.0
 
 
 def test_a_year_by_month_grid_is_read_as_text(tmp_path: Path) -> None:
-    path = tmp_path / "grid.csv"
-    path.write_text(
-        "Year,Jan,Feb,Mar,Apr\n2024-01-01,1,2,3,4\n2025-01-01,5,6,7,8\n", encoding="utf-8"
+    path = write_csv(
+        tmp_path,
+        "Year,Jan,Feb,Mar,Apr\n2024-01-01,1,2,3,4\n2025-01-01,5,6,7,8\n",
+        "grid.csv",
     )
     assert not _same_read(path, None)
 
@@ -243,7 +297,74 @@ def test_a_year_by_month_grid_is_read_as_text(tmp_path: Path) -> None:
 def test_an_odd_date_after_the_sample_reads_as_its_text(tmp_path: Path, odd: str) -> None:
     rows = [f"2026-01-{1 + i % 28:02d},Team {i % 3},kpi_a,{i}" for i in range(600)]
     rows.insert(550, f"{odd},Team 1,kpi_a,5")  # beyond the rows that chose the column's type
-    path = tmp_path / "data.csv"
-    path.write_text("date,team,kpi,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    path = write_csv(
+        tmp_path,
+        "date,team,kpi,value\n" + "\n".join(rows) + "\n",
+    )
     _same_read(path, _LONG)
     _same_read(path, None)
+
+
+# ------------------------------------------------------ line numbers worked out on demand
+
+
+def test_engine_findings_name_physical_lines_worked_out_on_demand(tmp_path: Path) -> None:
+    # The second record spans lines 3-4 and line 6 is blank: the duplicate entry on
+    # physical lines 7 and 8 is records 5 and 6.
+    path = write_csv(
+        tmp_path,
+        "month,kpi,value,note\n"
+        "2026-08,Revenue,1,a\n"
+        '2026-09,Revenue,2,"two\nlines"\n'
+        "2026-10,Revenue,3,c\n"
+        "\n"
+        "2026-11,Revenue,4,x\n"
+        "2026-11,Revenue,5,x\n",
+    )
+    model = KPIFile.model_validate(
+        {
+            "kpis": [{"id": "rev", "name": "Revenue", "target": 5}],
+            "data": {"layout": "long", "kpi_column": "kpi", "value_column": "value"},
+        }
+    )
+    table = read_data([path], model.data, model)
+    (dup,) = [
+        f
+        for f in build_report(model, table, today=dt.date(2026, 11, 22)).findings
+        if f.rule == "D602"
+    ]
+    assert dup.location == f"{path}:7 (column 'value'), {path}:8 (column 'value')"
+
+
+def test_a_read_whose_findings_cite_no_row_never_scans_the_lines(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        "date,kpi,value\n" + "".join(f"2026-01-{d:02d},calls,{d}\n" for d in range(1, 29)),
+    )
+    with mock.patch.object(delimited, "_line_numbers", side_effect=AssertionError("scanned")):
+        table = read_data([path], _LONG)
+    assert not table.findings and len(table.frame) == 28
+
+
+_LINE_PIECES = ["1,a", "2,b", '3,"x\ny"', '4,"q""q"', "", "  ", "5,c\r", "6,d\re", '7,"e']
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(_LINE_PIECES), min_size=1, max_size=12),
+    last_newline=st.booleans(),
+)
+def test_a_line_asked_for_is_the_line_a_full_scan_gives(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], last_newline: bool
+) -> None:
+    path = tmp_path_factory.mktemp("lines") / "data.csv"
+    path.write_bytes(("a,b\n" + "\n".join(lines) + ("\n" if last_newline else "")).encode())
+    try:
+        n = len(delimited._read_rest(path, "data.csv", ",", "utf-8", 1, 2))
+    except DataError:
+        return
+    full = delimited._line_numbers(path, 1, n)
+    for i in range(n):  # a fresh map per record: each answers from the least it can read
+        assert delimited.LineMap(path, 1, n)(2 + i) == full[i]
+    one = delimited.LineMap(path, 1, n)  # and one map asked about every record in turn
+    assert [one(2 + i) for i in range(n)] == full.tolist()

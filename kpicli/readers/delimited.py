@@ -1,7 +1,9 @@
 """Delimited text (.csv .tsv .txt): encoding, delimiter and header detection, fast pandas read.
 
 Contract: :func:`read_csv_sheet` hands the layouts a Sheet whose cells are text (pandas
-``str``), empty cells missing, with each record's physical line. One exception, for speed:
+``str``), empty cells missing, its rows numbered as if each record took one line; the
+Sheet's (and the Source's) ``lines`` (:class:`LineMap`) give the physical line a location
+names, scanning the file only when one is asked for. One exception to text, for speed:
 a column whose cells are all plain ISO dates (``2026-10-31``, as exports write them) is
 read by pyarrow as dates (:func:`_date_columns` picks them from a sample, the parse itself
 refuses any other cell). Such a column reads exactly as its text would everywhere the
@@ -177,18 +179,21 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         for j in range(frame.shape[1], width):
             frame[j] = pd.Series(np.nan, index=frame.index, dtype="str")
     frame.columns = range(width)
-    rows = _line_numbers(path, skip, len(frame))
+    # Records numbered as if each took one line; their physical lines (quoted line breaks,
+    # blank lines) are worked out only when a location names one (LineMap).
+    rows = skip + 1 + np.arange(len(frame), dtype=np.int64)
+    lines = LineMap(path, skip, len(frame))
     if width > len(header_fields):
         # Fields beyond the header in a few records: a value with an unquoted delimiter.
         extra = frame.iloc[:, len(header_fields) :].notna().any(axis=1).to_numpy()
         if extra.any() and extra.mean() < 0.5:
-            line = int(rows[np.flatnonzero(extra)[0]])
+            line = lines(int(rows[np.flatnonzero(extra)[0]]))
             raise DataError(
                 f"cannot read {shown}: line {line} has more fields than the header "
                 f"({len(header_fields)}); quote values that contain the delimiter {delimiter!r}"
             )
     frame, rows, sectioned = cut_table(
-        frame, rows, cells, block, spec, shown, "line", notes, untitled=False
+        frame, rows, cells, block, spec, shown, "line", notes, untitled=False, line=lines
     )
     return build_sheet(
         path=shown,
@@ -204,6 +209,7 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         parts=parts,
         notes=notes,
         sectioned=sectioned,
+        lines=lines,
     )
 
 
@@ -344,6 +350,64 @@ def _read_rest(
         except (OSError, UnicodeError, ValueError) as exc:
             raise DataError(f"cannot read {shown}: {exc}") from None
     raise DataError(f"cannot read {shown}: its records have too many different lengths")
+
+
+class LineMap:
+    """The physical line where a record starts, from its row number ``skip + 1 + index``.
+
+    Worked out when a location asks, from as little of the file as answers it: while the
+    lines from the header to the record asked about are one record each (no quote
+    character, no blank line, no lone carriage return) the record's line is its row number,
+    whatever the rest of the file holds; otherwise the whole file is scanned once
+    (:func:`_line_numbers`). The locations are the ones a full scan made while reading gives.
+    """
+
+    def __init__(self, path: Path, skip: int, n: int) -> None:
+        self.path, self.skip, self.n = path, skip, n
+        self._lines: np.ndarray | None = None
+        self._plain = 0  # records 0 .. _plain-1 are known to take one line each
+
+    def __call__(self, row: int) -> int:
+        i = row - self.skip - 1
+        if not 0 <= i < self.n:
+            return row  # the header's own lines
+        if self._lines is not None:
+            return int(self._lines[i])
+        if i < self._plain or self._plain_through(i):
+            return row
+        self._lines = _line_numbers(self.path, self.skip, self.n)
+        return int(self._lines[i])
+
+    def _plain_through(self, i: int) -> bool:
+        """Whether records 0..i are one line each; reads the file up to record i's line."""
+        need = self.skip + i + 1  # newlines up to the end of record i's line
+        try:
+            with self.path.open("rb") as fh:
+                data, size = b"", 1 << 16
+                while data.count(b"\n") < need:
+                    more = fh.read(size)
+                    if not more:
+                        return False  # the last record without a newline: scan it all
+                    data += more
+                    size *= 2
+        except OSError:
+            return False
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == 10)[:need]
+        start = int(newlines[self.skip - 1]) + 1 if self.skip else 0
+        part = buf[start : int(newlines[-1]) + 1]
+        if (part == 34).any():
+            return False  # a quote: a record may span lines
+        cr = np.flatnonzero(part == 13)
+        if len(cr) and (part[np.minimum(cr + 1, len(part) - 1)] != 10).any():
+            return False  # a carriage return alone ends a line the byte scan does not count
+        ends = np.flatnonzero(part == 10)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        solid = ~np.isin(part, np.frombuffer(b" \t\r\n", dtype=np.uint8))
+        if (np.add.reduceat(solid, starts) == 0).any():
+            return False  # a blank line between records
+        self._plain = max(self._plain, i + 1)
+        return True
 
 
 def _line_numbers(path: Path, skip: int, n: int) -> np.ndarray:
