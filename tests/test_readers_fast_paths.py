@@ -133,25 +133,26 @@ def test_a_team_column_skips_the_number_parse() -> None:
     assert got is None and made is not None and len(made.uniques) == 25
 
 
-# ----------------------------------------------------------------- ISO date columns typed
+# ------------------------------------------------ ISO date and plain number columns typed
 
 
-def _read_both(path: Path, spec: DataSpec | None) -> tuple[object, object, bool]:
-    """The table read with ISO date columns typed by the parser and read as text; and
-    whether the typed read was used."""
-    calls: list[bool] = []
-    real = delimited._read_dates
+def _read_both(path: Path, spec: DataSpec | None) -> tuple[object, object, set[str]]:
+    """The table read with ISO date and plain number columns typed by the parser and read
+    as text; and the kinds of column the typed read (when used) read typed."""
+    used: set[str] = set()
+    real = delimited._read_typed
 
     def spy(*args: object, **kwargs: object) -> pd.DataFrame | None:
         got = real(*args, **kwargs)  # type: ignore[arg-type]
-        calls.append(got is not None)
+        if got is not None:
+            used.update(args[4].values())  # type: ignore[attr-defined]
         return got
 
-    with mock.patch.object(delimited, "_read_dates", spy):
+    with mock.patch.object(delimited, "_read_typed", spy):
         typed = _outcome(path, spec)
-    with mock.patch.object(delimited, "_date_columns", return_value=[]):
+    with mock.patch.object(delimited, "_typed_columns", return_value={}):
         text = _outcome(path, spec)
-    return typed, text, any(calls)
+    return typed, text, used
 
 
 def _outcome(path: Path, spec: DataSpec | None) -> object:
@@ -177,7 +178,8 @@ def _outcome(path: Path, spec: DataSpec | None) -> object:
     )
 
 
-def _same_read(path: Path, spec: DataSpec | None) -> bool:
+def _same_read(path: Path, spec: DataSpec | None) -> set[str]:
+    """The kinds of column read typed; asserts the read is the same as the text read."""
     typed, text, used = _read_both(path, spec)
     assert typed == text
     return used
@@ -202,7 +204,10 @@ _DATE_CELLS = [
     "20260105",
 ]
 _TEXT_CELLS = ["Team 01", "Team 02", "", '"a, b"', '"two\nlines"', "12", "x"]
-_VALUE_CELLS = ["1", "2.5", "", "n/a", "1,250", "abc", "-3", "1e3"]
+_VALUE_CELLS = [
+    *("1", "2.5", "", "n/a", "1,250", "abc", "-3", "1e3", "inf", "nan", " 5", "+5", "5."),
+    *("-0", "007"),
+]
 
 
 @settings(max_examples=examples(60), deadline=None)
@@ -212,7 +217,7 @@ _VALUE_CELLS = ["1", "2.5", "", "n/a", "1,250", "abc", "-3", "1e3"]
             st.sampled_from(_DATE_CELLS[:4]) | st.sampled_from(_DATE_CELLS),
             st.sampled_from(_TEXT_CELLS),
             st.sampled_from(["kpi_a", "kpi_b", ""]),
-            st.sampled_from(_VALUE_CELLS),
+            st.sampled_from(["1", "2.5", "-3"]) | st.sampled_from(_VALUE_CELLS),
         ),
         min_size=1,
         max_size=30,
@@ -243,8 +248,8 @@ def test_a_clean_date_column_is_typed_and_reads_the_same(tmp_path: Path) -> None
         tmp_path,
         "date,team,kpi,value\n" + "\n".join(rows) + "\n\n",
     )
-    assert _same_read(path, _LONG)
-    assert _same_read(path, None)
+    assert "date" in _same_read(path, _LONG)
+    assert "date" in _same_read(path, None)
     table = read_data([path], _LONG)
     (bad,) = [f for f in table.findings if f.rule == "D601"]
     assert bad.location == f"{path}:9"
@@ -269,7 +274,7 @@ def test_when_a_date_column_is_typed(
         tmp_path,
         "date,team,kpi,value\n" + "\n".join(rows) + "\n",
     )
-    assert _same_read(path, spec) is typed
+    assert ("date" in _same_read(path, spec)) is typed
 
 
 def test_semicolon_files_with_decimal_commas_read_the_same(tmp_path: Path) -> None:
@@ -288,7 +293,7 @@ def test_a_year_by_month_grid_is_read_as_text(tmp_path: Path) -> None:
         "Year,Jan,Feb,Mar,Apr\n2024-01-01,1,2,3,4\n2025-01-01,5,6,7,8\n",
         "grid.csv",
     )
-    assert not _same_read(path, None)
+    assert not _same_read(path, None)  # not even the dates
 
 
 @pytest.mark.parametrize(
@@ -368,3 +373,42 @@ def test_a_line_asked_for_is_the_line_a_full_scan_gives(
         assert delimited.LineMap(path, 1, n)(2 + i) == full[i]
     one = delimited.LineMap(path, 1, n)  # and one map asked about every record in turn
     assert [one(2 + i) for i in range(n)] == full.tolist()
+
+
+@pytest.mark.parametrize(
+    "odd", ["", "n/a", "abc", "inf", "NaN", "1e5", " 5", "+5", "5.", "1,250", "-0", "0x10"]
+)
+def test_an_odd_number_after_the_sample_reads_as_its_text(tmp_path: Path, odd: str) -> None:
+    rows = [f"2026-01-{1 + i % 28:02d},Team {i % 3},kpi_a,{i}.25" for i in range(600)]
+    rows.insert(550, f"2026-01-02,Team 1,kpi_a,{odd}")
+    path = write_csv(tmp_path, "date,team,kpi,value\n" + "\n".join(rows) + "\n")
+    _same_read(path, _LONG)
+    _same_read(path, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "typed"),
+    [
+        # A last row holding one number: footer detection reads its text ("-5" is a note).
+        ("date,team,kpi,value\n{rows}\n,,,-5\n", None, False),
+        ("date,team,kpi,value\n{rows}\n,,,5\n", None, False),
+        # KPI codes written as numbers stay text: 1.50 is not 1.5.
+        ("date,code,value\n{codes}\n", DataSpec(kpi_column="code", value_column="value"), True),
+        ("date,kpi,value\n{codes}\n", None, True),
+        # Periods across the header: a kpi_rows tracker, whose label columns are text.
+        ("kpi,2026-01,2026-02\n" + "1.50,1,2\n" * 30, None, False),
+        ("id,Jan,Feb,Mar,Apr\n" + "2024,1,2,3,4\n" * 30, None, False),  # a year grid
+        ("date;team;kpi;value\n{semi}\n", None, False),  # ';' files: decimal commas
+        # Numbers that read as periods (2026.01, 12.2026) may be the date column: text.
+        ("p,kpi,value\n{periods}\n", None, True),
+    ],
+)
+def test_when_number_columns_are_typed(
+    tmp_path: Path, text: str, spec: DataSpec | None, typed: bool
+) -> None:
+    rows = "\n".join(f"2026-01-{1 + i % 28:02d},Team 1,kpi_a,{i}" for i in range(30))
+    codes = "\n".join(f"2026-01-{1 + i % 28:02d},1.{i % 3}0,{i}" for i in range(30))
+    semi = "\n".join(f"2026-01-{1 + i % 28:02d};Team 1;kpi_a;{i},5" for i in range(30))
+    periods = "\n".join(f"2026.{1 + i % 12:02d},kpi_a,{i}" for i in range(30))
+    path = write_csv(tmp_path, text.format(rows=rows, codes=codes, semi=semi, periods=periods))
+    assert ("number" in _same_read(path, spec)) is typed

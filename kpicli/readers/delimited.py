@@ -4,12 +4,13 @@ Contract: :func:`read_csv_sheet` hands the layouts a Sheet whose cells are text 
 ``str``), empty cells missing, its rows numbered as if each record took one line; the
 Sheet's (and the Source's) ``lines`` (:class:`LineMap`) give the physical line a location
 names, scanning the file only when one is asked for. One exception to text, for speed:
-a column whose cells are all plain ISO dates (``2026-10-31``, as exports write them) is
-read by pyarrow as dates (:func:`_date_columns` picks them from a sample, the parse itself
-refuses any other cell). Such a column reads exactly as its text would everywhere the
-layouts look (to_dates, text_values, sections, findings); whenever that cannot be
-guaranteed (a blank cell, a year out of range, a header or grid that reads cells as text,
-``data.date_format``) the file is read as text, as before.
+a column whose cells are all plain ISO dates (``2026-10-31``, as exports write them) or
+plain numbers (``-12.5``) is read by pyarrow as dates or float64 (:func:`_typed_columns`
+picks them from a sample, the parse itself refuses any other cell). Such a column reads
+exactly as its text would everywhere the layouts look (to_dates, to_numbers, sections,
+findings); whenever that cannot be guaranteed (a blank date, a year out of range, a word
+where a number was expected, a header, grid or layout that reads the cells as text,
+``data.date_format``, a decimal comma) the file is read as text, as before.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec
 from kpicli.readers.grid import could_be_grid
 from kpicli.readers.guards import check_shape
-from kpicli.readers.headers import header_block, header_name
+from kpicli.readers.headers import HeaderBlock, header_block, header_name, header_period
 from kpicli.readers.layout import HEADER_SCAN, Sheet, build_sheet, find_header
+from kpicli.readers.layout.vocabulary import _DATE_NAME, _KPI_NAMES, norm
 from kpicli.readers.sections import cut_table
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 _NUMERIC = re.compile(r"^\s*[+-]?\d[\d.,]*\s*%?\s*$")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DATE_SAMPLE = 500  # records after the header looked at to pick the columns read as dates
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+TYPE_SAMPLE = 500  # records after the header looked at to pick the columns read typed
 # Years a typed date keeps exactly as the text path reads it (datetime64[ns] spans 1678-2262).
 _DATE_YEARS = (1700, 2200)
 
@@ -161,8 +164,8 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     check_shape(shown, columns=len(header_fields))
 
     after = max([block.last, *block.units]) + 1
-    dates = _date_columns(text, delimiter, after, list(block.header), spec, whole)
-    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields), dates)
+    kinds = _typed_columns(text, delimiter, after, block, spec, whole)
+    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields), kinds)
     # The CSV parser's working buffers (about the size of the file) are free now; pyarrow's
     # allocator keeps them unless asked, and they would count in the run's peak memory
     # while the columns are parsed.
@@ -213,54 +216,89 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     )
 
 
-def _date_columns(
+def _typed_columns(
     text: str,
     delimiter: str,
     after: int,
-    header: list[object],
+    block: HeaderBlock,
     spec: DataSpec | None,
     whole: bool,
-) -> list[int]:
-    """Columns to read as dates: every cell of the sample (the first :data:`DATE_SAMPLE`
-    records after the header, from record ``after``) a plain ISO date, none blank.
+) -> dict[int, str]:
+    """Columns the parser reads typed: ``"date"`` when every cell of the sample (the first
+    :data:`TYPE_SAMPLE` records after the header, from record ``after``) is a plain ISO
+    date, ``"number"`` when every one is a plain number such as ``-12.5``; none blank.
 
-    Only where such a column reads exactly as its text would: not with data.date_format or
-    data.dayfirst (they may read 2026-10-03 otherwise), not under a blank or date-like
-    header (an unnamed year/month pair, a repeated header row), not in a possible
-    year-by-month grid (it reads its year column as text).
+    Only where such a column reads exactly as its text would (:func:`_read_typed` checks
+    the rest of the file): not in a possible year-by-month grid (it reads its year column
+    as text), not under a blank header (an unnamed year/month pair) or one that looks like
+    a cell of the column (a repeated header row would read as data). Dates not with
+    data.date_format or data.dayfirst (they may read 2026-10-03 otherwise). Numbers only
+    in files with a decimal point, not in a KPI, date or period-named column (their cells
+    are read as text or as dates), not where the layout may be kpi_rows (its label columns
+    are text), and only when the sample holds the cells date detection looks at.
     """
-    if spec is not None and (spec.date_format or spec.dayfirst is not None):
-        return []
-    names = [header_name(h) for h in header]
+    names = [header_name(h) for h in block.header]
     if could_be_grid(names):
-        return []
-    records = [f for f, _, _ in _records(text, delimiter, after + DATE_SAMPLE)[after:]]
+        return {}
+    records = [f for f, _, _ in _records(text, delimiter, after + TYPE_SAMPLE)[after:]]
     if not whole:
         records = records[:-1]  # the sample may end inside the last record
     records = [f for f in records if any(x.strip() for x in f)]
     if not records:
-        return []
-    out = []
+        return {}
+    dates = spec is None or (not spec.date_format and spec.dayfirst is None)
+    numbers = (
+        delimiter != ";"
+        and (spec is None or (spec.decimal != "," and spec.layout != "kpi_rows"))
+        and block.parts is None
+        and sum(header_period(h) is not None for h in block.header) < 2
+        and (whole or len(records) >= 200)  # _maybe_dates looks at the first 200 cells
+    )
+    text_names = {spec.kpi_column, spec.date_column} if spec is not None else set()
+    out: dict[int, str] = {}
     for j, name in enumerate(names):
-        if not name or _ISO_DATE.search(name):
+        if not name or _ISO_DATE.search(name) or _PLAIN_NUMBER.fullmatch(name):
             continue
-        if all(len(f) > j and _ISO_DATE.fullmatch(f[j]) for f in records):
-            out.append(j)
+        cells = [f[j] if len(f) > j else "" for f in records]
+        if dates and all(_ISO_DATE.fullmatch(c) for c in cells):
+            out[j] = "date"
+        elif (
+            numbers
+            and name not in text_names
+            and norm(name) not in _KPI_NAMES
+            and not _DATE_NAME.search(norm(name))
+            and all(_PLAIN_NUMBER.fullmatch(c) for c in cells)
+            and not _dated(cells)
+        ):
+            out[j] = "number"
     return out
 
 
-def _read_dates(
-    path: Path, delimiter: str, skip: int, width: int, dates: list[int]
+def _dated(cells: list[str]) -> bool:
+    """Whether a column of these cells could be taken for dates (some cell reads as one)."""
+    from kpicli.readers.numbers import to_dates
+
+    got = to_dates(pd.Series(cells[:200], dtype="str"))
+    return bool((~got.bad & ~got.empty).any())
+
+
+def _read_typed(
+    path: Path, delimiter: str, skip: int, width: int, kinds: dict[int, str]
 ) -> pd.DataFrame | None:
-    """The records after the header with the ``dates`` columns as datetime64[ns] and the
-    others as text, as :func:`_read_rest` reads them; None when that is not exactly the
-    same (a cell that is not a plain date, a blank date, a ragged record, old pandas)."""
+    """The records after the header with the ``kinds`` columns typed (dates as
+    datetime64[ns], numbers as float64) and the others as text, as :func:`_read_rest` reads
+    them; None when that would not read the same: a cell that is not a plain date or number
+    (the parse refuses it), a blank date (findings quote the cell as written), a year the
+    text path reads otherwise, an infinite or NaN number, a row whose one filled cell is a
+    number (section and footer detection read such a row's text), a ragged record, pandas
+    < 3 (its "str" columns hold Python strings)."""
     import pyarrow.csv as pcsv
 
     text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
     if pd.api.types.pandas_dtype("str") != text_dtype:
-        return None  # pandas < 3: "str" columns hold Python strings
-    types = {f"f{j}": pa.date32() if j in dates else pa.large_string() for j in range(width)}
+        return None
+    kind_type = {"date": pa.date32(), "number": pa.float64()}
+    types = {f"f{j}": kind_type.get(kinds.get(j, ""), pa.large_string()) for j in range(width)}
     try:
         table = pcsv.read_csv(
             path,
@@ -278,18 +316,43 @@ def _read_dates(
         return None
     columns: dict[int, pd.Series] = {}
     for j, col in enumerate(table.columns):
-        if j not in dates:
+        kind = kinds.get(j)
+        if kind is None:
             columns[j] = col.to_pandas(types_mapper=lambda _: text_dtype)
-            continue
-        if col.null_count:
-            return None  # blank dates: findings quote the cells as written
-        days = col.cast(pa.int32()).to_numpy()
-        low, high = (np.datetime64(f"{y}-01-01", "D").astype(np.int64) for y in _DATE_YEARS)
-        if len(days) and (days.min() < low or days.max() > high):
+        elif kind == "date":
+            if col.null_count:
+                return None
+            days = col.cast(pa.int32()).to_numpy()
+            low, high = (np.datetime64(f"{y}-01-01", "D").astype(np.int64) for y in _DATE_YEARS)
+            if len(days) and (days.min() < low or days.max() > high):
+                return None
+            values = days.astype("datetime64[D]").astype("datetime64[ns]")
+            columns[j] = pd.Series(values, dtype="datetime64[ns]")
+        else:
+            values = _float_values(col)
+            if not np.isfinite(values[~np.isnan(values)]).all() or int(
+                np.isnan(values).sum()
+            ) != col.null_count:
+                return None  # inf, or nan written as a word (a missing marker as text)
+            columns[j] = pd.Series(values, dtype="float64")
+    frame = pd.DataFrame(columns, copy=False)
+    numbers = [j for j, k in kinds.items() if k == "number"]
+    if numbers and any(c.null_count for c in table.columns):
+        filled = frame.notna().to_numpy()
+        single = filled.sum(axis=1) == 1
+        if single.any() and filled[single][:, numbers].any():
             return None
-        values = days.astype("datetime64[D]").astype("datetime64[ns]")
-        columns[j] = pd.Series(values, dtype="datetime64[ns]")
-    return pd.DataFrame(columns, copy=False)
+    return frame
+
+
+def _float_values(col: pa.ChunkedArray) -> np.ndarray:
+    """A float64 column as one writeable numpy array, nulls as NaN."""
+    out = np.empty(len(col), dtype="float64")
+    at = 0
+    for chunk in col.chunks:  # the file's blocks (a few dozen), not its rows
+        out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    return out
 
 
 def _read_rest(
@@ -299,12 +362,12 @@ def _read_rest(
     encoding: str,
     skip: int,
     width: int,
-    dates: list[int] | None = None,
+    kinds: dict[int, str] | None = None,
 ) -> pd.DataFrame:
-    """All records after the header as text (``dates`` columns as dates when that reads the
-    same, :func:`_read_dates`); pyarrow when it can, else pandas' C parser."""
-    if dates and encoding in ("utf-8", "utf-8-sig") and len(delimiter) == 1:
-        typed = _read_dates(path, delimiter, skip, width, dates)
+    """All records after the header as text (the ``kinds`` columns typed when that reads the
+    same, :func:`_read_typed`); pyarrow when it can, else pandas' C parser."""
+    if kinds and encoding in ("utf-8", "utf-8-sig") and len(delimiter) == 1:
+        typed = _read_typed(path, delimiter, skip, width, kinds)
         if typed is not None:
             return typed
     common = {
