@@ -52,6 +52,21 @@ def test_the_report_is_the_same_with_and_without_the_early_start(
     )
 
 
+def test_kpi_show_reads_the_same_with_and_without_the_early_start(
+    invoke, taken: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book = REPO / "examples" / "sales" / "sales.xlsx"
+    kpis = book.parent / "kpis.yaml"
+    args = ("show", "revenue", str(kpis), "--data", str(book), "-f", "json")
+    early = invoke(*args)
+    assert taken == [True]
+    monkeypatch.setattr(sheet_xml, "start", lambda path: None)
+    late = invoke(*args)
+    assert taken == [True, False]
+    assert early.exit_code == late.exit_code == 0, early.stderr
+    assert (early.stdout, early.stderr) == (late.stdout, late.stderr)
+
+
 def _book(path: Path, sheets: tuple[str, ...] = ("Data",)) -> Path:
     wb = openpyxl.Workbook()
     for k, title in enumerate(sheets):

@@ -301,3 +301,93 @@ def test_fastexcel_warnings_stay_off_stderr(built: dict[str, tuple[Path, dict[st
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+
+
+def _odd_book(path: Path) -> dict[str, bool]:
+    """Sheets with odd cells; per sheet: whether a layout reads some column from the typed
+    numbers fastexcel gave (True) or parses the cells (False)."""
+    wb, ws = new_sheet("Long")
+    ws.append(["date", "kpi", "value", "target"])
+    for i in range(36):
+        if i in (5, 6, 20):
+            ws.append([])  # blank rows in the middle: dropped, the typed values with them
+            continue
+        value = None if i % 9 == 4 else 10.0 + 0.25 * i
+        ws.append([dt.datetime(2024, 1 + i % 12, 1), f"kpi_{i % 3}", value, 50.0])
+    rec = wb.create_sheet("Records")  # one row per date, a column per measure
+    rec.append(["date", "orders", "visits", "share", "empty", "note"])
+    for i in range(24):
+        rec.append([dt.datetime(2024, 1 + i % 12, 1 + i // 12), 3.0 * i, None if i % 5 else 7.0,
+                    0.01 * i, None, "ok" if i % 4 else None])
+        rec.cell(i + 2, 4).number_format = "0.0%"
+    text = wb.create_sheet("Text dates")  # periods as text, numbers as numbers
+    text.append(["month", "kpi", "value"])
+    for i in range(12):
+        text.append([f"2024-{i + 1:02d}", "revenue", 100.0 - i])
+    mixed = wb.create_sheet("Text in numbers")  # strict typing fails: python-calamine reads
+    mixed.append(["date", "kpi", "value"])
+    for i in range(12):
+        mixed.append([dt.datetime(2024, 1 + i, 1), "revenue", "12,5" if i == 3 else 10.0 + i])
+    foot = wb.create_sheet("Footer")  # a note under the table: rows are cut, cells parsed
+    foot.append(["date", "kpi", "value"])
+    for i in range(12):
+        foot.append([dt.datetime(2024, 1 + i, 1), "revenue", 10.0 + i])
+    foot.append([None, "Source: the sales ledger"])
+    errors = wb.create_sheet("Errors")  # an error value in a number column: put back as text
+    errors.append(["date", "kpi", "value"])
+    for i in range(12):
+        errors.append([dt.datetime(2024, 1 + i, 1), "revenue", 10.0 + i])
+    errors["C5"] = "#DIV/0!"
+    wb.save(path)
+    return {
+        "Long": True, "Records": True, "Text dates": True, "Text in numbers": False,
+        "Footer": False, "Errors": False,
+    }
+
+
+def test_typed_numbers_give_the_table_parsing_the_cells_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpicli.readers.layout.sheet import Sheet
+
+    path = tmp_path / "odd.xlsx"
+    expected = _odd_book(path)
+    real = Sheet.typed_numbers
+    used: list[bool] = []
+
+    def spy(self: Sheet, name: str, col: pd.Series, rows: np.ndarray) -> object:
+        got = real(self, name, col, rows)
+        used.append(got is not None)
+        return got
+
+    monkeypatch.setattr(Sheet, "typed_numbers", spy)
+    taken = {}
+    for sheet in expected:
+        used.clear()
+        _assert_same_table(path, sheet, monkeypatch)  # typed (fastexcel) vs python-calamine
+        monkeypatch.setattr(wbmod, "FASTEXCEL", True)
+        used.clear()
+        typed = _read(path, sheet, True, monkeypatch)
+        taken[sheet] = any(used)
+        monkeypatch.setattr(Sheet, "typed_numbers", lambda *a: None)  # the fast grid, parsed
+        parsed = _read(path, sheet, True, monkeypatch)
+        monkeypatch.setattr(Sheet, "typed_numbers", spy)
+        assert not isinstance(typed, str) and not isinstance(parsed, str), (typed, parsed)
+        pd.testing.assert_frame_equal(typed.frame, parsed.frame)
+        assert typed.findings == parsed.findings and typed.notes == parsed.notes, sheet
+    assert taken == expected
+
+
+def test_typed_numbers_follow_the_kept_rows(tmp_path: Path) -> None:
+    from kpicli.model.table import ROW, VALUE
+
+    path = tmp_path / "odd.xlsx"
+    _odd_book(path)
+    frame = read_data([path], DataSpec(sheet="Long")).frame
+    # 33 rows (the blank sheet rows 7, 8 and 22 dropped); i = 4, 13, 22, 31 have no value.
+    assert len(frame) == 33
+    assert frame[ROW].iloc[:7].tolist() == [2, 3, 4, 5, 6, 9, 10]
+    values = frame[VALUE].tolist()
+    assert values[:4] == [10.0, 10.25, 10.5, 10.75]
+    assert np.isnan(values[4]) and values[5] == 10.0 + 0.25 * 7
+    assert int(frame[VALUE].isna().sum()) == 4

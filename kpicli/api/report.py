@@ -35,6 +35,9 @@ __all__ = [
 
 ProgressCallback = Callable[[str], None]
 
+# The workbooks start_reading reads early (kpicli.readers.sheet_xml's _EARLY_SUFFIXES).
+EARLY_SUFFIXES = (".xlsx", ".xlsm")
+
 # The --fail-on levels: a status (fail when any result is at or below it) or `worsened`.
 FAIL_ON = ("off_track", "at_risk", "worsened")
 
@@ -61,6 +64,8 @@ def start_reading(data: Sequence[str | Path] | None) -> None:
     """
     if not data or len(data) != 1 or set("*?[") & set(str(data[0])):
         return
+    if Path(str(data[0])).suffix.lower() not in EARLY_SUFFIXES:
+        return  # a CSV report does not import the workbook code
     from kpicli.readers.sheet_xml import start
 
     start(Path(str(data[0])).expanduser())

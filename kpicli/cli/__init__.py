@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 
-# Importing the command modules registers their commands on ``app``.
-from kpicli.cli import diff as _diff  # noqa: F401
-from kpicli.cli import init as _init  # noqa: F401
-from kpicli.cli import report as _report  # noqa: F401
-from kpicli.cli import template as _template  # noqa: F401
-from kpicli.cli import validate as _validate  # noqa: F401
 from kpicli.cli.app import app
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "main"]
+
+# Every command and the module that registers it on ``app`` when imported; the modules are
+# imported in this order (the order of `kpi --help`). tests/test_startup.py checks the table
+# against what the modules register.
+COMMAND_MODULES: dict[str, str] = {
+    "diff": "kpicli.cli.diff",
+    "init": "kpicli.cli.init",
+    "report": "kpicli.cli.report",
+    "show": "kpicli.cli.report",
+    "template": "kpicli.cli.template",
+    "validate": "kpicli.cli.validate",
+    "rules": "kpicli.cli.validate",
+    "schema": "kpicli.cli.validate",
+}
+
+
+def _register_commands() -> None:
+    """Import the command modules: all of them, or in the `kpi` process only the one whose
+    command its command line names (kpicli.entry.COMMAND; Typer builds the options of the
+    registered commands only, and the other modules stay unimported)."""
+    entry = sys.modules.get("kpicli.entry")
+    wanted = COMMAND_MODULES.get(getattr(entry, "COMMAND", None) or "")
+    for module in dict.fromkeys(COMMAND_MODULES.values()):
+        if wanted is None or module == wanted:
+            importlib.import_module(module)
+
+
+_register_commands()
 
 
 def main(*, one_shot: bool = False) -> None:

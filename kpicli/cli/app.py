@@ -4,8 +4,8 @@ Also the one place that decides colour (``color_enabled``) and builds rich conso
 (``make_console``) for every command, and the shell-completion options.
 """
 
-from __future__ import annotations
-
+# Annotations are objects, not strings (no `from __future__ import annotations`): Typer reads
+# every option from them, and strings would be compiled and evaluated at each start.
 import contextlib
 import errno
 import gc

@@ -1,7 +1,7 @@
 """`kpi diff`: options -> kpicli.api.diff -> a diff writer -> exit status (1: a status flips)."""
 
-from __future__ import annotations
-
+# Annotations are objects, not strings (no `from __future__ import annotations`): Typer reads
+# every option from them, and strings would be compiled and evaluated at each start.
 import sys
 from enum import Enum
 from pathlib import Path

@@ -1,7 +1,7 @@
 """`kpi init`: options -> kpicli.api.init_project -> what was written, on stderr."""
 
-from __future__ import annotations
-
+# Annotations are objects, not strings (no `from __future__ import annotations`): Typer reads
+# every option from them, and strings would be compiled and evaluated at each start.
 from pathlib import Path
 from typing import Annotated
 

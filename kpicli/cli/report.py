@@ -1,7 +1,7 @@
 """`kpi report` and `kpi show`: options -> one kpicli.api call -> a writer -> exit code."""
 
-from __future__ import annotations
-
+# Annotations are objects, not strings (no `from __future__ import annotations`): Typer reads
+# every option from them, and strings would be compiled and evaluated at each start.
 import os
 import sys
 from enum import Enum
@@ -108,10 +108,10 @@ def report(
     # Before pyarrow loads: its buffers come from malloc, so memory freed after reading is
     # reused by the engine's arrays (peak memory on big files). A user's own setting wins.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-    from kpicli.api.report import start_reading
-
-    start_reading(data)  # a workbook's sheet is read while the imports below run
     with heavy_imports():
+        from kpicli.api.report import start_reading
+
+        start_reading(data)  # a workbook's sheet is read while the imports below run
         from kpicli.api.report import fail_on as failing
         from kpicli.api.report import import_data_stack, run_report
         from kpicli.model.runs import ReportOptions
@@ -205,7 +205,7 @@ def _file_console():
     return make_console(io.StringIO(), plain=True)
 
 
-def _render_changes(rep: Report, kind: str, to_file: bool) -> str | None:
+def _render_changes(rep: "Report", kind: str, to_file: bool) -> str | None:
     from kpicli.writers import changes as C
 
     if kind == "json":
@@ -219,7 +219,7 @@ def _render_changes(rep: Report, kind: str, to_file: bool) -> str | None:
     return console.file.getvalue() if to_file else None  # type: ignore[attr-defined]
 
 
-def _render(rep: Report, kind: str, explain: bool, to_file: bool = False) -> str | None:
+def _render(rep: "Report", kind: str, explain: bool, to_file: bool = False) -> str | None:
     if kind == "json":
         from kpicli.writers.jsonout import render_json
 
@@ -266,6 +266,9 @@ def show(
 ) -> None:
     """One KPI in depth: definition, history and chart, forecast, findings."""
     with heavy_imports():
+        from kpicli.api.report import start_reading
+
+        start_reading(data)  # a workbook's sheet is read while the imports below run
         from kpicli.api.report import import_data_stack
         from kpicli.api.show import show_kpi
         from kpicli.model.runs import ReportOptions

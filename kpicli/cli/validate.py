@@ -1,7 +1,7 @@
 """`kpi validate`, `kpi rules` and `kpi schema`: options -> one kpicli.api call -> a writer."""
 
-from __future__ import annotations
-
+# Annotations are objects, not strings (no `from __future__ import annotations`): Typer reads
+# every option from them, and strings would be compiled and evaluated at each start.
 import os
 import sys
 from enum import Enum

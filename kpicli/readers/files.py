@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,18 +29,11 @@ from kpicli.readers.layout import (
 )
 from kpicli.readers.numbers import finest
 from kpicli.readers.sections import cut_table
-from kpicli.readers.workbook import (
-    WORKBOOK_FORMATS,
-    Grid,
-    check_signature,
-    column_letter,
-    fill_vertical_merges,
-    pick_sheets,
-    read_grid,
-    sheet_names,
-)
 
-__all__ = ["TEXT_FORMATS", "WORKBOOK_FORMATS", "expand_paths", "read_data"]
+if TYPE_CHECKING:
+    from kpicli.readers.workbook import Grid
+
+__all__ = ["TEXT_FORMATS", "expand_paths", "read_data"]
 
 TEXT_FORMATS = {".csv", ".tsv", ".txt", ".tab"}
 _GLOB_CHARS = set("*?[")
@@ -136,14 +130,17 @@ def read_file(
     """One file as a normalised Part (for a workbook: the named sheet or the first that reads)."""
     check_file(path, shown)
     suffix = path.suffix.lower()
-    if suffix in WORKBOOK_FORMATS:
-        return _read_workbook(path, shown, spec, model)
     if suffix in TEXT_FORMATS or suffix == "":
         return normalise(read_csv_sheet(path, shown, spec), spec, model)
     if suffix in (".parquet", ".parq", ".pq"):
         from kpicli.readers.parquet import read_parquet_part
 
         return read_parquet_part(path, shown, spec, model)
+    # The workbook reader is imported for workbooks only: a CSV report never loads it.
+    from kpicli.readers.workbook import WORKBOOK_FORMATS
+
+    if suffix in WORKBOOK_FORMATS:
+        return _read_workbook(path, shown, spec, model)
     raise DataError(
         f"{shown}: unsupported file type {suffix!r}; use .csv, .tsv, .txt, .xlsx, .xlsm, .xls, "
         ".ods or .parquet"
@@ -151,6 +148,8 @@ def read_file(
 
 
 def _read_workbook(path: Path, shown: str, spec: DataSpec | None, model: KPIFile | None) -> Part:
+    from kpicli.readers.workbook import check_signature, pick_sheets, read_grid, sheet_names
+
     check_signature(path, shown)
     names, visible = sheet_names(path, shown)
     template = MARKER_SHEET in names
@@ -206,6 +205,8 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
     Units rows under the header and footer notes are left out; of several tables stacked in
     the sheet, one section is kept (``data.section``). Each choice becomes a note.
     """
+    from kpicli.readers.workbook import column_letter, fill_vertical_merges
+
     cells = grid.cells
     where = f"{shown} (sheet {grid.sheet!r})"
     if cells.size == 0:
@@ -239,9 +240,13 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
     if data.shape[1] == 0:
         data = pd.DataFrame(columns=range(cells.shape[1]), dtype=object)
     rows = grid.first_row + start + np.arange(len(data), dtype=np.int64)
+    numbers = grid.numbers if start == 1 else None  # aligned with cells[1:] only
+    whole = data
     data, rows, sectioned = cut_table(
         data, rows, cells, block, spec, where, "row", notes, untitled=True
     )
+    if numbers is not None and data is not whole:  # rows were cut: parse the cells
+        numbers = None
     return build_sheet(
         path=shown,
         sheet=grid.sheet,
@@ -256,6 +261,7 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
         parts=block.parts,
         notes=notes,
         sectioned=sectioned,
+        numbers=numbers,
     )
 
 

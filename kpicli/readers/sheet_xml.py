@@ -137,6 +137,10 @@ def start(path: Path) -> None:
 
         check_file(path, str(path))  # the size limits, before anything is unpacked
         ident = _identity(path)
+        # What the thread uses is imported here, on the main thread: the thread then imports
+        # nothing while the main thread imports the data stack (no two threads in one import).
+        import defusedxml.ElementTree  # noqa: F401
+        import fastexcel  # noqa: F401
         from python_calamine import CalamineWorkbook
 
         wb = CalamineWorkbook.from_path(str(path))

@@ -40,6 +40,10 @@ class Grid:
     sheet_names: list[str] = field(default_factory=list)
     # Merged ranges as ((row0, col0), (row1, col1)), 0-based sheet coordinates.
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    # Columns whose cells below the first row are all number cells or empty (fastexcel typed
+    # them as floats): column index -> float64 of cells[1:, j], NaN where empty. The layouts
+    # take these instead of parsing the cells; equal to what parsing gives, by construction.
+    numbers: dict[int, np.ndarray] | None = None
 
 
 def column_letter(index: int) -> str:
@@ -277,14 +281,23 @@ def fast_grid(
     n = batch.num_rows
     cells = np.empty((n + 1, len(infos)), dtype=object)
     cells[0] = header
+    floats: dict[int, np.ndarray] = {}
     for j, info in enumerate(infos):
         column = _python_cells(batch.column(j), str(info.dtype))
         if column is None:
             return None
         cells[1:, j] = column
+        if str(info.dtype) == "float" and batch.column(j).null_count < n:
+            floats[j] = np.asarray(
+                batch.column(j).to_numpy(zero_copy_only=False), dtype="float64"
+            )
     grid = Grid(cells, first_row, first_col, sheet_name, sheet_names=names)
+    changed = True
     with contextlib.suppress(Exception):  # as on the python-calamine path: a refinement
-        _apply_scan(grid, *got)
+        changed = _apply_scan(grid, *got)
+    if not changed and floats:
+        # Error values put back or placeholders blanked would differ from the floats.
+        grid.numbers = floats
     return grid
 
 
@@ -429,8 +442,12 @@ def _scan_xlsx(path: Path, sheet_name: str, grid: Grid) -> None:
         _apply_scan(grid, *got)
 
 
-def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) -> None:
-    """Mark uncalculated formulas, put error values back, note percent-formatted cells."""
+def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) -> bool:
+    """Mark uncalculated formulas, put error values back, note percent-formatted cells.
+
+    Returns whether any cell of the grid was changed (an error value, a blanked placeholder).
+    """
+    changed = False
     if _contains(data, b"<f", 1) or _contains(data, b":f", 1):
         found = pd.DataFrame(
             _FORMULA_CELL.findall(data), columns=["letter", "row", "t", "v"], dtype=object
@@ -447,6 +464,7 @@ def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) ->
             grid.uncalculated = list(zip(letters, rows, strict=True))
             if placeholder.any():
                 _blank(grid, found[placeholder])
+                changed = True
     if _contains(data, b't="e"', 3):
         errs = pd.DataFrame(_ERROR_CELL.findall(data), columns=["letter", "row", "v"], dtype=object)
         if len(errs):
@@ -455,6 +473,7 @@ def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) ->
             grid.cells[r, c] = (
                 errs["v"].map(bytes.decode).to_numpy(dtype=object)[_inside(grid, errs)]
             )
+            changed = True
     if pct_styles:
         ids = "|".join(str(i) for i in pct_styles)
         pat = re.compile(rf'<(?:\w+:)?c\s+r="([A-Z]{{1,3}})(\d+)"\s+s="(?:{ids})"'.encode())
@@ -467,6 +486,7 @@ def _apply_scan(grid: Grid, data: bytes, recalc: bool, pct_styles: list[int]) ->
                     "row": frame["row"].map(int).astype("int64"),
                 }
             )
+    return changed
 
 
 def _column_index(letters: pd.Series) -> np.ndarray:

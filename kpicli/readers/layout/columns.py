@@ -70,7 +70,11 @@ def _numeric_or_text(
     """
     # Decided on the column's distinct values: a text column is factorised once, and those
     # codes serve the dates or text below (and the engine, through ``codes``).
-    nums, made = numbers_if(col, NUMERIC_SHARE, spec.decimal if spec else None, sheet.decimal_hint)
+    nums, made = sheet.typed_numbers(name, col, rows), None
+    if nums is None:
+        nums, made = numbers_if(
+            col, NUMERIC_SHARE, spec.decimal if spec else None, sheet.decimal_hint
+        )
     if nums is not None:  # an all-empty column counts as numeric (share 1.0)
         values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
         if not fmt.any() and name in percent and pending is not None:
@@ -367,7 +371,9 @@ def _numbers_column(
     Returns the values (percent-formatted cells already times 100), the parse and the mask
     of those percent-formatted cells.
     """
-    nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
+    nums = sheet.typed_numbers(name, col, rows)
+    if nums is None:
+        nums = to_numbers(col, spec.decimal if spec else None, sheet.decimal_hint)
     values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
     return values, nums, fmt
 

@@ -120,11 +120,14 @@ def build_sheet(
     """
     names, repeats = make_names(header, letters, "Column")
     data = data.set_axis(names, axis=1)
-    filled_col = data.notna().any(axis=0).to_numpy()
+    numbers = extra.pop("numbers", None)
+    filled = data.notna().to_numpy()  # one pass over the cells serves both axes
+    filled_col = filled.any(axis=0)
     named = np.array([header_name(v) != "" for v in header], bool)
     cols = filled_col | named
-    filled_row = data.notna().any(axis=1).to_numpy()
-    if not (filled_row.all() and cols[: data.shape[1]].all()):  # else: nothing to drop
+    filled_row = filled.any(axis=1)
+    every_row = bool(filled_row.all())
+    if not (every_row and cols[: data.shape[1]].all()):  # else: nothing to drop
         data = data.loc[filled_row, cols[: data.shape[1]]].reset_index(drop=True)
     parts = extra.pop("parts", None)
     if parts is not None:
@@ -141,6 +144,16 @@ def build_sheet(
         rows=np.asarray(rows, dtype=np.int64)[filled_row],
         **extra,  # type: ignore[arg-type]
     )
+    if numbers:
+        # The reader's typed number columns (by position among the header cells), for the
+        # rows and columns kept.
+        typed = {
+            name: values if every_row else values[filled_row]
+            for j, values in numbers.items()  # type: ignore[attr-defined]
+            if j < len(names) and cols[j]
+            for name in [names[j]]
+        }
+        out.numbers = (out.frame, typed)
     if repeats:
         what = ", ".join(
             f"{b!r} in column {lt} is read as {n!r}" for b, n, lt in repeats[:MAX_PLACES]

@@ -56,6 +56,29 @@ class Sheet:
     made: dict[str, tuple[pd.DataFrame, Factorized]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # float64 values of the columns a workbook reader typed as numbers (every filled cell a
+    # number cell), aligned with ``frame``'s rows and tied to that frame as ``made`` is: see
+    # :meth:`typed_numbers`. A copy made with dataclasses.replace starts without them.
+    numbers: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def typed_numbers(self, name: str, col: pd.Series, rows: np.ndarray) -> Numbers | None:
+        """The column ``name`` read as numbers from the reader's typed values, or None.
+
+        Only for the whole column of this frame (``rows`` is the sheet's own ``rows``): the
+        result equals :func:`~kpicli.readers.numbers.to_numbers` of its cells (number cells
+        and empty ones), without looking at each cell.
+        """
+        got = self.numbers
+        if got is None or got[0] is not self.frame or rows is not self.rows:
+            return None
+        values = got[1].get(name)
+        if values is None or len(values) != len(col):
+            return None
+        empty = np.isnan(values)
+        zero = np.zeros(len(values), bool)
+        return Numbers(values.copy(), zero, empty, zero.copy(), ~empty, ".")
 
     def factorized(self, name: str) -> Factorized:
         """``pandas.factorize`` of the column ``name`` of ``frame``, made once per frame."""
