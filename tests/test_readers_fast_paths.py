@@ -412,3 +412,22 @@ def test_when_number_columns_are_typed(
     periods = "\n".join(f"2026.{1 + i % 12:02d},kpi_a,{i}" for i in range(30))
     path = write_csv(tmp_path, text.format(rows=rows, codes=codes, semi=semi, periods=periods))
     assert ("number" in _same_read(path, spec)) is typed
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    cells=st.lists(
+        st.from_regex(r"-?[0-9]{1,5}(\.[0-9]{1,5})?", fullmatch=True), min_size=1, max_size=20
+    )
+)
+def test_plain_numbers_taken_for_dates_are_the_ones_the_reader_expects(cells: list[str]) -> None:
+    """The typed read leaves a column as text when date detection could read its numbers as
+    dates; delimited._dated says which without parsing them: it must agree with to_dates."""
+    got = numbers.to_dates(pd.Series(cells, dtype="str"))
+    assert delimited._dated(cells) == bool((~got.bad & ~got.empty).any())
+
+
+@pytest.mark.parametrize("cell", ["2026.01", "12.2026", "1.2026", "2026.1"])
+def test_period_shaped_numbers_are_dates(cell: str) -> None:
+    got = numbers.to_dates(pd.Series([cell], dtype="str"))
+    assert delimited._dated([cell]) and not got.bad[0]

@@ -40,6 +40,7 @@ DELIMITERS = (",", ";", "\t", "|")
 _NUMERIC = re.compile(r"^\s*[+-]?\d[\d.,]*\s*%?\s*$")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_PERIOD_NUMBER = re.compile(r"[0-9]{4}\.[0-9]{1,2}|[0-9]{1,2}\.[0-9]{4}")
 TYPE_SAMPLE = 500  # records after the header looked at to pick the columns read typed
 # Years a typed date keeps exactly as the text path reads it (datetime64[ns] spans 1678-2262).
 _DATE_YEARS = (1700, 2200)
@@ -275,11 +276,12 @@ def _typed_columns(
 
 
 def _dated(cells: list[str]) -> bool:
-    """Whether a column of these cells could be taken for dates (some cell reads as one)."""
-    from kpicli.readers.numbers import to_dates
-
-    got = to_dates(pd.Series(cells[:200], dtype="str"))
-    return bool((~got.bad & ~got.empty).any())
+    """Whether date detection could take a column of these plain numbers for dates: some
+    of its first 200 cells (what :func:`~kpicli.readers.layout.columns._maybe_dates` looks
+    at) is shaped like a month period, 2026.01 or 12.2026. Those are the only plain numbers
+    ``to_dates`` reads as dates without serials and years (kpicli.model.values'
+    period patterns); tests/test_readers_fast_paths.py checks this against to_dates."""
+    return any(_PERIOD_NUMBER.fullmatch(c) for c in cells[:200])
 
 
 def _read_typed(
