@@ -42,7 +42,7 @@ def test_the_report_is_the_same_with_and_without_the_early_start(
     kpis = book.parent / "kpis.yaml"
     early = invoke("report", str(kpis), "--data", str(book), "-f", "json", "--period", "2026-03")
     assert taken == [True], "the early read was not used: the early start is dead"
-    monkeypatch.setattr(sheet_xml, "start", lambda path: None)
+    monkeypatch.setattr(sheet_xml, "start", lambda path, sheet=None: None)
     late = invoke("report", str(kpis), "--data", str(book), "-f", "json", "--period", "2026-03")
     assert taken == [True, False]
     assert (early.exit_code, early.stdout, early.stderr) == (
@@ -60,7 +60,7 @@ def test_kpi_show_reads_the_same_with_and_without_the_early_start(
     args = ("show", "revenue", str(kpis), "--data", str(book), "-f", "json")
     early = invoke(*args)
     assert taken == [True]
-    monkeypatch.setattr(sheet_xml, "start", lambda path: None)
+    monkeypatch.setattr(sheet_xml, "start", lambda path, sheet=None: None)
     late = invoke(*args)
     assert taken == [True, False]
     assert early.exit_code == late.exit_code == 0, early.stderr
@@ -91,16 +91,52 @@ kpis:
 """
 
 
-def test_another_sheet_named_in_the_kpi_file_is_read_without_the_early_read(
-    tmp_path: Path, invoke, kpi_file: KpiFile, taken: list[bool]
+def test_the_sheet_named_in_the_kpi_file_is_the_one_read_early(
+    tmp_path: Path, invoke, kpi_file: KpiFile, taken: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     book = _book(tmp_path / "two.xlsx", ("First", "Second"))
     kpis = kpi_file(KPIS + "data:\n  sheet: Second\n")
     ran = invoke("report", str(kpis), "--data", str(book), "-f", "json")
     assert ran.exit_code == 0, ran.stderr
-    assert taken == [False]  # the early read was of sheet First: dropped
+    assert taken == [True]
     # 2024-12 on sheet Second: rows 11 and 23 hold 100 + i + 10 (sheet First: 111 + 123).
     assert ran.json()["kpis"][0]["actual"] == 121.0 + 133.0
+    # An early read of another sheet than the one read is dropped, never used.
+    monkeypatch.setattr(sheet_xml, "_chosen_sheet", lambda names, visible, sheet: "First")
+    again = invoke("report", str(kpis), "--data", str(book), "-f", "json")
+    assert taken == [True, False]
+    assert again.stdout == ran.stdout
+
+
+def test_data_path_in_the_kpi_file_is_read_early(
+    tmp_path: Path, invoke, kpi_file: KpiFile, taken: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "books").mkdir()
+    _book(tmp_path / "books" / "one.xlsx")
+    kpis = kpi_file(KPIS + "data:\n  path: books/one.xlsx\n")
+    early = invoke("report", str(kpis), "-f", "json")
+    assert early.exit_code == 0, early.stderr
+    assert taken == [True]
+    monkeypatch.setattr(sheet_xml, "start", lambda path, sheet=None: None)
+    late = invoke("report", str(kpis), "-f", "json")
+    assert taken == [True, False]
+    assert (early.stdout, early.stderr) == (late.stdout, late.stderr)
+
+
+def test_no_early_start_for_a_csv_data_path_or_a_broken_kpi_file(
+    tmp_path: Path, kpi_file: KpiFile, csv_file: CsvFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpicli.api.report import start_reading
+
+    started: list[object] = []
+    monkeypatch.setattr(sheet_xml, "start", lambda path, sheet=None: started.append(path))
+    csv_file("date,kpi,value\n2024-01-01,revenue,1\n")
+    start_reading(None, kpi_file(KPIS + "data:\n  path: data.csv  # not book.xlsx\n"))
+    start_reading(None, kpi_file("data: [unclosed\n  path: book.xlsx\n", "broken.yaml"))
+    start_reading(None, tmp_path / "missing.yaml")
+    assert started == []
+    start_reading(None, kpi_file(KPIS + "data:\n  path: book.xlsx\n", "book.yaml"))
+    assert started == [tmp_path / "book.xlsx"]
 
 
 def test_an_early_read_is_only_taken_for_the_same_file_and_sheet(tmp_path: Path) -> None:

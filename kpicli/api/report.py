@@ -55,20 +55,57 @@ def import_data_stack() -> None:
     import kpicli.readers.files  # noqa: F401
 
 
-def start_reading(data: Sequence[str | Path] | None) -> None:
-    """Begin reading the one workbook named by ``--data`` in the background, before
+def start_reading(
+    data: Sequence[str | Path] | None, kpis: str | Path | None = None
+) -> None:
+    """Begin reading the one workbook a report reads in the background, before
     :func:`import_data_stack`: the sheet is unzipped and parsed (fastexcel, zlib: no GIL)
     while pandas and the engine import. :func:`run_report` then reads that sheet as usual
     and takes the work done so far; the result is the same as without the early start.
-    Globs, several files and other formats start nothing.
+
+    The workbook is the one ``--data`` names, else the KPI file's ``data.path``; the sheet is
+    the KPI file's ``data.sheet`` when it has one. Globs, several files and other formats
+    start nothing, and a KPI file is only parsed here when it mentions a workbook or a sheet.
     """
-    if not data or len(data) != 1 or set("*?[") & set(str(data[0])):
+    given: list[str] = [str(d) for d in data] if data else []
+    base, sheet = None, None
+    hints = (b"sheet",) if given else (b".xlsx", b".xlsm")
+    spec = _data_settings(kpis, hints) if kpis is not None else {}
+    if not given:
+        path = spec.get("path")
+        if isinstance(path, str):
+            given, base = [path], Path(str(kpis)).parent
+    raw_sheet = spec.get("sheet")
+    if isinstance(raw_sheet, str | int) and not isinstance(raw_sheet, bool):
+        sheet = raw_sheet
+    if len(given) != 1 or set("*?[") & set(given[0]) or "://" in given[0]:
         return
-    if Path(str(data[0])).suffix.lower() not in EARLY_SUFFIXES:
+    if Path(given[0]).suffix.lower() not in EARLY_SUFFIXES:
         return  # a CSV report does not import the workbook code
     from kpicli.readers.sheet_xml import start
 
-    start(Path(str(data[0])).expanduser())
+    path = Path(given[0]).expanduser()
+    start(base / path if base is not None and not path.is_absolute() else path, sheet)
+
+
+def _data_settings(kpis: str | Path, hints: tuple[bytes, ...]) -> dict[str, object]:
+    """The KPI file's ``data:`` mapping, read only when its text contains one of ``hints``
+    (case-insensitively); empty when it does not, or when the file does not load. The KPI
+    file is loaded properly (and its errors reported) by :func:`run_report`."""
+    if str(kpis) in ("-", "<stdin>"):
+        return {}
+    try:
+        from kpicli.definitions.yamlfile import load_yaml_text, read_text
+
+        text = read_text(Path(kpis))  # the KPI file size limit, UTF-8, a regular file
+        folded = text.lower().encode("utf-8", "replace")
+        if not any(h in folded for h in hints):
+            return {}
+        loaded = load_yaml_text(text, str(kpis)).data
+    except Exception:  # any problem is reported when the file is loaded for the report
+        return {}
+    spec = loaded.get("data") if isinstance(loaded, dict) else None
+    return spec if isinstance(spec, dict) else {}
 
 
 def run_report(

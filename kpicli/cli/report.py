@@ -111,7 +111,7 @@ def report(
     with heavy_imports():
         from kpicli.api.report import start_reading
 
-        start_reading(data)  # a workbook's sheet is read while the imports below run
+        start_reading(data, kpis)  # a workbook's sheet is read while the imports below run
         from kpicli.api.report import fail_on as failing
         from kpicli.api.report import import_data_stack, run_report
         from kpicli.model.runs import ReportOptions
@@ -268,7 +268,7 @@ def show(
     with heavy_imports():
         from kpicli.api.report import start_reading
 
-        start_reading(data)  # a workbook's sheet is read while the imports below run
+        start_reading(data, kpis)  # a workbook's sheet is read while the imports below run
         from kpicli.api.report import import_data_stack
         from kpicli.api.show import show_kpi
         from kpicli.model.runs import ReportOptions

@@ -122,8 +122,10 @@ def _identity(path: Path) -> tuple[int, ...]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def start(path: Path) -> None:
-    """Begin reading ``path`` (an .xlsx/.xlsm workbook) in the background, if it is one.
+def start(path: Path, sheet: str | int | None = None) -> None:
+    """Begin reading ``path`` (an .xlsx/.xlsm workbook) in the background, if it is one:
+    the sheet ``sheet`` names (``data.sheet``: a name or a 0-based number), else the first
+    visible worksheet, as the reader picks them.
 
     Never raises: a file that cannot be read this way is left to the reader, which reports
     it in its own words.
@@ -145,16 +147,29 @@ def start(path: Path) -> None:
 
         wb = CalamineWorkbook.from_path(str(path))
         try:
-            _, visible = sheet_listing(wb)
+            names, visible = sheet_listing(wb)
         finally:
             with contextlib.suppress(Exception):
                 wb.close()
     except Exception:  # unreadable, too big, not a workbook: the reader says why
         return
-    if not visible:
+    chosen = _chosen_sheet(names, visible, sheet)
+    if chosen is None:
         return
     with _lock:
-        _pending = (ident, SheetPrefetch(path, visible[0], load=True))
+        _pending = (ident, SheetPrefetch(path, chosen, load=True))
+
+
+def _chosen_sheet(names: list[str], visible: list[str], sheet: str | int | None) -> str | None:
+    """The sheet the reader will try first (kpicli.readers.workbook.pick_sheets), or None."""
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        return names[sheet] if 0 <= sheet < len(names) else None
+    if isinstance(sheet, str):
+        if sheet in names:
+            return sheet
+        folded = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+        return folded[0] if folded else None
+    return visible[0] if visible else None
 
 
 def take(path: Path, sheet_name: str) -> SheetPrefetch | None:
