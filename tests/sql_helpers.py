@@ -4,6 +4,7 @@ field (:func:`json_report`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -23,8 +24,48 @@ def kpi_file(tmp: Path, kpis: str, *, period: str = "month", fys: int = 1, data:
     return write_kpis(tmp, kpis_yaml(kpis, title="Conformance", period=period, settings=settings))
 
 
+# The pandas path's Actuals by everything they depend on: the KPI file (path and text), the
+# data files (path, size, modification time), grain and by. The conformance suites compare
+# the same KPI file over the same Parquet file with DuckDB and then with PostgreSQL; the pandas
+# side, the expensive half of each pair (hundreds of KPIs), is computed once for both.
+_PANDAS: dict[tuple[object, ...], object] = {}
+
+
+def _pandas_key(kpis_path: Path, data: list[str], grain: str | None, by: str | None):
+    files = []
+    for item in data:
+        path = Path(item)
+        if not path.is_file():
+            return None  # a URL or a folder: not cached
+        stat = path.stat()
+        files.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    text = Path(kpis_path).read_text(encoding="utf-8")
+    return (str(Path(kpis_path).resolve()), text, tuple(files), grain, by)
+
+
 def actuals_of(kpis_path: Path, data: list[str], *, engine: str, grain: str | None = None,
                by: str | None = None):
+    key = _pandas_key(kpis_path, data, grain, by) if engine == "pandas" else None
+    if key is not None and key in _PANDAS:
+        return _copy(_PANDAS[key])
+    actuals = _actuals_of(kpis_path, data, engine=engine, grain=grain, by=by)
+    if key is not None:
+        _PANDAS[key] = _copy(actuals)
+    return actuals
+
+
+def _copy(actuals):  # type: ignore[no-untyped-def]
+    """A copy a test may change without changing the cached Actuals."""
+    return dataclasses.replace(
+        actuals, values=actuals.values.copy(), counts=actuals.counts.copy(),
+        targets=actuals.targets.copy(), periods=actuals.periods.copy(),
+        baselines=dict(actuals.baselines), problems=dict(actuals.problems),
+        findings=list(actuals.findings), _lookup={},
+    )
+
+
+def _actuals_of(kpis_path: Path, data: list[str], *, engine: str, grain: str | None,
+                by: str | None):
     defs = api.load_kpi_file(kpis_path)
     model = defs.model
     assert model is not None

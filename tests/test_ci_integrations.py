@@ -600,6 +600,45 @@ def _git() -> str:
     return str(git)
 
 
+def _runtime_dependencies() -> list:  # list[importlib.metadata.Distribution]
+    """The distributions kpicli needs at run time (its requirements without extras, and
+    theirs), as installed in this environment."""
+    import importlib.metadata as md
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, md.Distribution] = {}
+    todo = [req for req in md.requires("kpicli") or []]
+    while todo:
+        req = Requirement(todo.pop())
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        name = canonicalize_name(req.name)
+        if name not in found:
+            found[name] = md.distribution(req.name)
+            todo.extend(found[name].requires or [])
+    return list(found.values())
+
+
+@pytest.fixture(scope="module")
+def dependencies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding kpicli's run-time dependencies from this environment (links), and
+    nothing else: not kpicli, not the test tools. On an environment's path, pip finds them
+    installed, so installing kpicli from a clone builds and installs kpicli only (not pandas,
+    pyarrow and numpy again, the bulk of these tests' time), while a dependency kpicli uses
+    but does not declare is still missing there, as in a fresh environment."""
+    folder = tmp_path_factory.mktemp("kpicli-dependencies")
+    for dist in _runtime_dependencies():
+        site = Path(str(dist.locate_file("")))
+        tops = {Path(str(f)).parts[0] for f in dist.files or []}
+        for top in sorted(tops - {"..", "__pycache__"}):
+            if (site / top).exists() and not (folder / top).exists():
+                (folder / top).symlink_to(site / top)
+    assert (folder / "pandas").exists() and not (folder / "kpicli").exists()
+    return folder
+
+
 def _project(tmp_path: Path, config: str) -> Path:
     """A git repository using kpicli's hooks: a clean kpis.yaml and team/kpis.yaml whose
     data (team/data.csv) is not committed."""
@@ -614,11 +653,15 @@ def _project(tmp_path: Path, config: str) -> Path:
     return proj
 
 
-def _pre_commit(proj: Path, tmp_path: Path, *hook: str) -> subprocess.CompletedProcess[str]:
+def _pre_commit(proj: Path, tmp_path: Path, *hook: str,
+                dependencies: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``pre-commit run --all-files [hook]`` in ``proj``; with ``dependencies`` (the fixture)
+    on PYTHONPATH, so the hooks' environment installs kpicli only."""
     pytest.importorskip("pre_commit", reason="pre-commit is in the test extra")
     bindir = str(Path(sys.executable).parent)
     env = {
         **os.environ,
+        **({"PYTHONPATH": str(dependencies)} if dependencies else {}),
         "PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
         "PRE_COMMIT_COLOR": "never",
@@ -653,7 +696,7 @@ def test_readme_pre_commit_snippet_works_as_written(tmp_path: Path) -> None:
     assert "'x' at team/data.csv:5" in res.stdout  # the data, now there, is checked too
 
 
-def test_hooks_from_a_local_clone_of_the_repository(tmp_path: Path) -> None:
+def test_hooks_from_a_local_clone_of_the_repository(tmp_path: Path, dependencies: Path) -> None:
     """pre-commit installs kpicli from a clone (.pre-commit-hooks.yaml), offline but for pip's
     index; kpi-validate passes without the data, kpi-validate-data requires it."""
     git = _git()
@@ -670,21 +713,21 @@ def test_hooks_from_a_local_clone_of_the_repository(tmp_path: Path) -> None:
         "    hooks:\n      - id: kpi-validate\n      - id: kpi-validate-data\n"
     )
     proj = _project(tmp_path, config)
-    res = _pre_commit(proj, tmp_path, "kpi-validate")
+    res = _pre_commit(proj, tmp_path, "kpi-validate", dependencies=dependencies)
     assert res.returncode == 0, res.stdout + res.stderr
-    res = _pre_commit(proj, tmp_path, "kpi-validate-data")
+    res = _pre_commit(proj, tmp_path, "kpi-validate-data", dependencies=dependencies)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "team/kpis.yaml:2:14: M206 error" in res.stdout
     write_csv(proj / "team", TEAM_DATA)
     subprocess.run([git, "-C", str(proj), "add", "-A"], check=True, timeout=60)
     for hook in ("kpi-validate", "kpi-validate-data"):
-        res = _pre_commit(proj, tmp_path, hook)
+        res = _pre_commit(proj, tmp_path, hook, dependencies=dependencies)
         assert res.returncode == 1, res.stdout + res.stderr
         assert "team/data.csv:5:1: D601 warning" in res.stdout
         assert re.search(r"team/kpis\.yaml:\d+:\d+: M204 error", res.stdout)
 
 
-def test_readme_github_actions_steps_run(tmp_path: Path) -> None:
+def test_readme_github_actions_steps_run(tmp_path: Path, dependencies: Path) -> None:
     """The steps' commands, run as the runner would (bash -e, GITHUB_ACTIONS=true): pip
     installs from a requirements file (here naming a clone), kpi writes annotations."""
     import yaml
@@ -706,12 +749,22 @@ def test_readme_github_actions_steps_run(tmp_path: Path) -> None:
     work.mkdir()
     (work / "requirements.txt").write_text(f"kpicli @ {clone.as_uri()}\n", encoding="utf-8")
     write_kpis(work, MISTAKES.read_text("utf-8"))
-    # A fresh environment, as setup-python gives; kpicli's dependencies come from this one
-    # so the test does not download them again.
+    # A fresh environment with pip, as setup-python gives (virtualenv: seconds faster than
+    # venv's ensurepip); kpicli's dependencies come from this one (a .pth naming the
+    # `dependencies` folder) so the test does not install them again.
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True, timeout=300)
+    try:
+        import virtualenv  # noqa: F401 - pre-commit's dependency, in the test extra
+    except ImportError:
+        create = [sys.executable, "-m", "venv", str(venv)]
+    else:
+        create = [sys.executable, "-m", "virtualenv", "-q", str(venv)]
+    subprocess.run(create, check=True, timeout=300)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = next(p for p in (bindir / "python", bindir / "python.exe") if p.exists())
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    (Path(site) / "kpicli-dependencies.pth").write_text(f"{dependencies}\n", encoding="utf-8")
     env = {**os.environ, "PATH": str(bindir) + os.pathsep + os.environ.get("PATH", ""),
            "GITHUB_ACTIONS": "true", "VIRTUAL_ENV": str(venv), "PIP_QUIET": "1"}
     results = []

@@ -5,6 +5,7 @@ Hypothesis profile."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from hypothesis import settings
@@ -18,13 +19,23 @@ def suite_modules() -> list[Path]:
     return sorted(TESTS.rglob("*.py"))
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """The module's syntax tree, parsed once for all the checks here (the suite is ~20,000
+    lines: parsing and walking it is most of these tests' time)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _all_calls(path: Path) -> tuple[ast.Call, ...]:
+    return tuple(node for node in ast.walk(_tree(path)) if isinstance(node, ast.Call))
+
+
 def _calls(path: Path, attribute: str) -> list[ast.Call]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
     return [
         node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and (
+        for node in _all_calls(path)
+        if (
             (isinstance(node.func, ast.Attribute) and node.func.attr == attribute)
             or (isinstance(node.func, ast.Name) and node.func.id == attribute)
         )
@@ -77,18 +88,18 @@ def test_kpi_files_and_csvs_are_written_through_the_helpers() -> None:
     for path in suite_modules():
         if path.name in ("helpers.py", "make_test_data.py"):  # the helpers; the data generator
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for func in ast.walk(tree):
+        for func in ast.walk(_tree(path)):
             if not isinstance(func, ast.FunctionDef):
                 continue
             names: dict[str, str] = {}
-            for node in ast.walk(func):
+            nodes = list(ast.walk(func))
+            for node in nodes:
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
                     target = node.targets[0]
                     name = _data_file_name(node.value, names)
                     if isinstance(target, ast.Name) and name:
                         names[target.id] = name
-            for call in _calls_in(func, "write_text"):
+            for call in _calls_in(nodes, "write_text"):
                 receiver = call.func.value  # type: ignore[attr-defined]
                 rewrites_itself = isinstance(receiver, ast.Name) and any(
                     isinstance(n, ast.Attribute)
@@ -103,10 +114,10 @@ def test_kpi_files_and_csvs_are_written_through_the_helpers() -> None:
     assert offenders == [], f"write KPI files and CSVs with tests/helpers.py: {offenders}"
 
 
-def _calls_in(tree: ast.AST, attribute: str) -> list[ast.Call]:
+def _calls_in(nodes: list[ast.AST], attribute: str) -> list[ast.Call]:
     return [
         node
-        for node in ast.walk(tree)
+        for node in nodes
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == attribute
