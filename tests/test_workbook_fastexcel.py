@@ -391,3 +391,104 @@ def test_typed_numbers_follow_the_kept_rows(tmp_path: Path) -> None:
     assert values[:4] == [10.0, 10.25, 10.5, 10.75]
     assert np.isnan(values[4]) and values[5] == 10.0 + 0.25 * 7
     assert int(frame[VALUE].isna().sum()) == 4
+
+
+def _shared_strings(path: Path) -> None:
+    """Rewrite an openpyxl workbook (inline strings) with a shared-strings part, the way
+    Excel saves text cells."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    items: list[bytes] = []
+
+    def share(m: re.Match[bytes]) -> bytes:
+        items.append(m.group(1))
+        return b't="s"><v>%d</v>' % (len(items) - 1)
+
+    for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
+        parts[name] = re.sub(rb't="inlineStr"><is>(.*?)</is>', share, parts[name])
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    body = b"".join(b"<si>%s</si>" % i for i in items)
+    parts["xl/sharedStrings.xml"] = b'<sst xmlns="%s" count="%d" uniqueCount="%d">%s</sst>' % (
+        main, len(items), len(items), body
+    )
+    rel = (
+        b'<Relationship Id="rIdShared" Target="sharedStrings.xml" Type="http://schemas.'
+        b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", rel + b"</Relationships>"
+    )
+    override = (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxml'
+        b'formats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", override + b"</Types>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_null_like_text_is_looked_for_in_the_shared_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    from kpicli.readers.sheet_xml import may_hold_null_text, scan_inputs
+
+    def book(name: str, kpis: list[object], values: list[object] | None = None) -> bool:
+        wb, ws = new_sheet("Data")
+        ws.append(["date", "kpi", "value"])
+        for i, v in enumerate(kpis):
+            value = values[i] if values else None if i == 0 else float(i)
+            ws.append([dt.datetime(2024, 1 + i, 1), v, value])
+        path = tmp_path / name
+        wb.save(path)
+        _shared_strings(path)
+        got = scan_inputs(path, "Data")
+        assert got is not None and b"inlineStr" not in got[0]
+        _assert_same_table(path, "Data", monkeypatch)  # either answer reads the same table
+        return may_hold_null_text(path, got[0])
+
+    assert not book("plain.xlsx", ["revenue", "cost", "Team NA"])
+    assert book("na.xlsx", ["revenue", " NA "])  # stripped and case-folded: a superset
+    assert book("null.xlsx", ["revenue", "null"])
+    assert book("dash.xlsx", ["revenue", "\u2014"])
+    rich = CellRichText([TextBlock(InlineFont(b=True), "N"), "/a"])  # runs make one text
+    assert book("rich.xlsx", ["revenue", rich])
+    # NA in the value column: fastexcel reads it as empty, the second read finds it (D601).
+    assert book("value-na.xlsx", ["revenue", "revenue", "revenue"], [1.0, "NA", None])
+
+
+def test_empty_number_cells_are_not_read_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "odd.xlsx"
+    _odd_book(path)  # sheet Long: empty value cells, no null-like text in the workbook
+    _shared_strings(path)
+    loads: list[object] = []
+    real = wbmod.load_fast
+
+    def counted(p: Path, sheet: str) -> tuple[object, object]:
+        reader, loaded = real(p, sheet)
+        original = reader.load_sheet
+
+        def again(*args: object, **kwargs: object) -> object:
+            loads.append(kwargs.get("dtypes"))
+            return original(*args, **kwargs)
+
+        class Reader:
+            load_sheet = staticmethod(again)
+
+        return Reader(), loaded
+
+    monkeypatch.setattr(wbmod, "load_fast", counted)
+    names, _ = wbmod.sheet_names(path, path.name)
+    assert _fast_grid(path, "Long", names) is not None
+    assert loads == []  # no second read of the number columns as text
+    _assert_same_table(path, "Long", monkeypatch)

@@ -38,6 +38,7 @@ __all__ = [
     "contains",
     "has_merged_cells",
     "load_fast",
+    "may_hold_null_text",
     "scan_inputs",
     "sheet_listing",
     "start",
@@ -261,6 +262,60 @@ def _percent_styles(zf: zipfile.ZipFile) -> list[int]:
                 if int(xf.get("numFmtId", "0")) in pct_formats:
                     styles.append(i)
     return styles
+
+
+# Texts fastexcel reads as an empty cell in a number, date or truth-value column (its list is
+# pandas' default NA strings), with kpicli's own missing markers, compared stripped and
+# case-folded: a generous superset, so that a longer list in a later fastexcel is still met.
+_NULL_LIKE = frozenset(
+    t.casefold()
+    for t in (
+        "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "nil", "n.a.", "na.",
+        "#null!", "#value!", "#ref!", "#num!", "#div/0!", "-", "--", "\u2013", "\u2014", ".",
+        "...", "\u2026",
+    )
+)
+
+
+def may_hold_null_text(path: Path, xml: bytes) -> bool:
+    """Whether a text cell of the sheet (``xml``) may be one fastexcel reads as empty.
+
+    False only when the sheet has no inline or formula text cells and no shared string of
+    the workbook is such a text: then every empty cell fastexcel gives is an empty cell.
+    """
+    if b"inlineStr" in xml or b't="str"' in xml:
+        return True
+    from defusedxml import ElementTree as ET
+
+    with zipfile.ZipFile(path) as zf:
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        target = next(
+            (
+                el.get("Target", "")
+                for el in rels.iter()
+                if str(el.get("Type", "")).endswith("/sharedStrings")
+            ),
+            None,
+        )
+        if not target:
+            return False  # no shared strings: the sheet has no text cells of that kind
+        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        root = ET.fromstring(zf.read(part))
+    for item in root:
+        if not item.tag.endswith("}si"):
+            continue
+        # The item's text: its own <t>, or the <t> of each rich-text run (not the phonetic
+        # reading, <rPh>, which readers do not show).
+        parts = [
+            t.text or ""
+            for child in item
+            for t in ([child] if child.tag.endswith("}t") else list(child))
+            if (child.tag.endswith("}t") or child.tag.endswith("}r")) and t.tag.endswith("}t")
+        ]
+        if "".join(parts).strip().casefold() in _NULL_LIKE:
+            return True
+    return False
 
 
 def has_merged_cells(xml: bytes) -> bool:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from kpicli.errors import DataError
 from kpicli.readers import sheet_xml
-from kpicli.readers.sheet_xml import SheetPrefetch, load_fast, sheet_listing
+from kpicli.readers.sheet_xml import SheetPrefetch, load_fast, may_hold_null_text, sheet_listing
 from kpicli.readers.sheet_xml import contains as _contains
 from kpicli.readers.sheet_xml import has_merged_cells as _has_merged_cells
 from kpicli.readers.sheet_xml import scan_inputs as _scan_inputs
@@ -257,7 +257,7 @@ def fast_grid(
         reader, sheet = scan.loaded(path) if scan.load else load_fast(path, sheet_name)
         infos = sheet.selected_columns
         batch = sheet.to_arrow()
-        if not _no_hidden_text(reader, sheet_name, infos, batch):
+        if not _no_hidden_text(reader, sheet_name, infos, batch, path, got[0]):
             return None
     except Exception:  # a mixed column, an unreadable sheet: python-calamine decides
         return None
@@ -301,12 +301,16 @@ def fast_grid(
     return grid
 
 
-def _no_hidden_text(reader: Any, sheet_name: str, infos: list[Any], batch: Any) -> bool:
+def _no_hidden_text(
+    reader: Any, sheet_name: str, infos: list[Any], batch: Any, path: Path, xml: bytes
+) -> bool:
     """True when no empty cell of a number, date or truth-value column held text.
 
     fastexcel reads text such as ``n/a``, ``NULL`` or ``NA`` (its list of null markers) as
     an empty cell of such a column, where python-calamine keeps the text (and kpicli reports
-    it, D601). Those columns are read once more as text to find such cells.
+    it, D601). When the workbook holds no such text at all (its shared strings, inline and
+    formula text: :func:`~kpicli.readers.sheet_xml.may_hold_null_text`) there is nothing to
+    find; else those columns are read once more as text to find such cells.
     """
     typed = [
         j
@@ -315,6 +319,9 @@ def _no_hidden_text(reader: Any, sheet_name: str, infos: list[Any], batch: Any) 
     ]
     if not typed:
         return True
+    with contextlib.suppress(Exception):  # a part that does not read: look at the cells
+        if not may_hold_null_text(path, xml):
+            return True
     text = reader.load_sheet(
         sheet_name,
         header_row=0,
