@@ -77,7 +77,12 @@ class Actuals:
 
     @property
     def groups(self) -> list[str]:
-        return list(self.values.index.get_level_values(0).unique())
+        """The groups of the values, in order of first appearance."""
+        index = self.values.index
+        if isinstance(index, pd.MultiIndex):
+            # From the index's integer codes: no per-row strings made and hashed.
+            return list(index.levels[0].take(pd.unique(index.codes[0])))
+        return list(index.get_level_values(0).unique())
 
     def _rows(self, frame: str) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray, dict]:
         """The frame, its row positions per group and period positions (built once)."""
@@ -85,11 +90,20 @@ class Actuals:
         key = (frame, id(df))
         got = self._lookup.get(key)
         if got is None:
-            codes, uniques = pd.factorize(df.index.get_level_values(0))
+            index = df.index
+            if isinstance(index, pd.MultiIndex) and all(
+                len(c) == 0 or int(c.min()) >= 0 for c in index.codes
+            ):
+                # The index's own codes number the groups: no per-row strings made and hashed
+                # (a level value no row uses gets no rows, as a group that is not there).
+                codes, uniques = np.asarray(index.codes[0]), index.levels[0]
+                ords = index.levels[1].to_numpy(dtype=np.int64).take(index.codes[1])
+            else:
+                codes, uniques = pd.factorize(index.get_level_values(0))
+                ords = index.get_level_values(1).to_numpy(dtype=np.int64)
             order = np.argsort(codes, kind="stable")
             bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
             rows = {str(g): order[bounds[i] : bounds[i + 1]] for i, g in enumerate(uniques)}
-            ords = df.index.get_level_values(1).to_numpy(dtype=np.int64)
             first = int(self.periods.asi8[0]) if len(self.periods) else 0
             got = (rows, ords - first, {})
             self._lookup = {k: v for k, v in self._lookup.items() if k[0] != frame}
@@ -141,10 +155,35 @@ class Actuals:
         return out
 
 
-def _aggregate(values: pd.DataFrame, codes: np.ndarray, how: str) -> pd.DataFrame:
-    """``how`` of each column per group code (pandas' own reductions: compensated sums,
-    linear percentiles, first/last non-empty in the order given: the caller sorts by date)."""
-    g = values.groupby(codes, sort=False)
+_DIRECT = {"sum", "mean", "min", "max"}
+
+
+def _in_runs(codes: np.ndarray, n_codes: int) -> bool:
+    """Whether the rows of each code are consecutive (one run per code that occurs)."""
+    if len(codes) < 2:
+        return True
+    runs = 1 + int(np.count_nonzero(codes[1:] != codes[:-1]))
+    if runs > n_codes:  # more runs than codes: some code has two
+        return False
+    return runs == int(np.count_nonzero(np.bincount(codes, minlength=n_codes)))
+
+
+def _aggregate(values: pd.DataFrame, codes: np.ndarray, how: str, n_codes: int) -> pd.DataFrame:
+    """``how`` of each column per group code in ``range(n_codes)`` (pandas' own reductions:
+    compensated sums, linear percentiles, first/last non-empty in the order given: the caller
+    sorts by date). Codes with no rows may be missing from the result or be in it with
+    what an empty group gives (0 for a sum, NaN otherwise)."""
+    if how in _DIRECT and not _in_runs(codes, n_codes):
+        # The codes are the groups already: as a categorical over every code, pandas runs
+        # its reduction on them as they are instead of hashing them into groups first. Each
+        # group's values are reduced in the same order either way (the same sums). Rows that
+        # come group by group are left to the hashing path: pandas reduces those with
+        # numpy's reduceat (an uncompensated sum) when the groups it numbers are in order,
+        # which they are after hashing but not always as categories.
+        groups = pd.Categorical.from_codes(codes, categories=pd.RangeIndex(n_codes), validate=False)
+        g = values.groupby(groups, observed=False)
+    else:
+        g = values.groupby(codes, sort=False)
     m = _PCT.match(how)
     if m:
         return g.quantile(int(m.group(1)) / 100.0)
@@ -193,12 +232,16 @@ def _period_offsets(table: Table, f: str) -> tuple[np.ndarray, int, int]:
     if not len(ords):
         return np.zeros(len(codes), dtype=np.int32), 0, -1
     lo, hi = int(ords.min()), int(ords.max())
-    return (ords - lo).astype(np.int32)[codes], lo, hi
+    # take(): a gather by small integer codes, several times faster than indexing with them
+    return (ords - lo).astype(np.int32).take(codes), lo, hi
 
 
-def _member_codes(table: Table, by: str) -> tuple[np.ndarray, list[str]]:
+def _member_codes(
+    table: Table, by: str, scale: int = 1, dtype: type = np.int32
+) -> tuple[np.ndarray, list[str]]:
     """The ``by`` column as codes into its sorted member names (stripped text; missing is
-    ``(blank)``), each distinct value converted once."""
+    ``(blank)``), each distinct value converted once; the codes times ``scale``, in
+    ``dtype`` (one lookup per row makes the member part of a key)."""
     codes, uniques = column_codes(table, by)
     names = (
         pd.Series(np.asarray(uniques, dtype=object), dtype=object)
@@ -210,8 +253,8 @@ def _member_codes(table: Table, by: str) -> tuple[np.ndarray, list[str]]:
     names.append("(blank)")  # code -1 (a missing cell) picks this last entry
     members = sorted(set(names))
     pos = {name: i for i, name in enumerate(members)}
-    remap = np.array([pos[x] for x in names], dtype=np.int32)
-    return remap[codes], members
+    remap = np.array([pos[x] for x in names], dtype=dtype) * dtype(scale)
+    return remap.take(codes), members
 
 
 def _slot_groups(
@@ -223,41 +266,67 @@ def _slot_groups(
     disjoint rows, so each row has at most one slot (``row_slot``; -1 for none). A plan whose
     labels overlap another's without being the same gets a group of its own. Records layout:
     every plan reads every row (one slot). Yields (row_slot, slot of each plan or -1).
+
+    The slots are numbered job by job (plans sharing an aggregate and a filter, in the order
+    they come), so that a job's slots are usually consecutive numbers: its rows are then
+    found by comparing ``row_slot`` with two bounds (see ``_rows``). ``row_slot`` has the
+    smallest integer type that holds the slots.
     """
     if row_label is None:
-        return [(np.zeros(n, dtype=np.int32), [0] * len(plans))]
+        return [(np.zeros(n, dtype=np.int8), [0] * len(plans))]
     distinct = list(dict.fromkeys(p.labels for p in plans))
     shared = [h for h in distinct if not any(o != h and set(o) & set(h) for o in distinct)]
+    first_job: dict[tuple[int, ...], int] = {}
+    jobs = list(dict.fromkeys((p.how, p.where) for p in plans))
+    for p in plans:
+        first_job.setdefault(p.labels, jobs.index((p.how, p.where)))
+    shared.sort(key=lambda h: first_job[h])  # stable: file order within a job
     groups = ([shared] if shared else []) + [[h] for h in distinct if h not in shared]
     n_labels = int(row_label.max()) + 1 if len(row_label) else 0
     out = []
     for members in groups:
-        label_slot = np.full(n_labels + 1, -1, dtype=np.int32)  # last entry: no label
+        dtype = np.int8 if len(members) < 127 else np.int32
+        label_slot = np.full(n_labels + 1, -1, dtype=dtype)  # last entry: no label
         for s, h in enumerate(members):
             label_slot[list(h)] = s
         slot = {h: s for s, h in enumerate(members)}
-        out.append((label_slot[row_label], [slot.get(p.labels, -1) for p in plans]))
+        out.append((label_slot.take(row_label), [slot.get(p.labels, -1) for p in plans]))
     return out
 
 
 def _key_index(
     keys: np.ndarray, key_sets: list[_KeySet], members: list[str], n_periods: int, lo: int
 ) -> pd.MultiIndex:
-    """(group, period ordinal) for combined keys: overall first, then members in name order."""
-    group = np.empty(len(keys), dtype=object)
+    """(group, period ordinal) for combined keys: overall first, then members in name order.
+
+    Built from its levels (the few groups and periods) and integer codes: the same index as
+    ``MultiIndex.from_arrays`` of a group name and a period per key, without a string made
+    per key.
+    """
+    gid = np.zeros(len(keys), dtype=np.int64)  # 0: overall, 1 + i: members[i]
     period = np.zeros(len(keys), dtype=np.int64)
     for ks in key_sets:
         inside = (keys >= ks.offset) & (keys < ks.offset + ks.size)
         local = keys[inside] - ks.offset
         if ks.group is None:
-            group[inside] = OVERALL
             period[inside] = local + lo
         else:
-            names = np.array(members, dtype=object)
-            group[inside] = names[local // max(n_periods, 1)]
+            gid[inside] = local // max(n_periods, 1) + 1
             period[inside] = local % max(n_periods, 1) + lo
-    return pd.MultiIndex.from_arrays(
-        [pd.Index(group, dtype="str"), pd.Index(period, dtype="int64")], names=["group", "period"]
+    names = np.array([OVERALL, *members], dtype=object)
+    used, gcodes = np.unique(gid, return_inverse=True)
+    level0 = pd.Index(names[used], dtype="str")
+    if not level0.is_monotonic_increasing:  # from_arrays' levels are sorted: let it sort them
+        return pd.MultiIndex.from_arrays(
+            [pd.Index(names[gid], dtype="str"), pd.Index(period, dtype="int64")],
+            names=["group", "period"],
+        )
+    periods, pcodes = np.unique(period, return_inverse=True)
+    return pd.MultiIndex(
+        levels=[level0, pd.Index(periods, dtype="int64")],
+        codes=[gcodes.ravel(), pcodes.ravel()],
+        names=["group", "period"],
+        verify_integrity=False,
     )
 
 
@@ -273,13 +342,15 @@ def _present_codes(
     base = row_slot >= 0
     every = bool(base.all())
     slots = row_slot if every else row_slot[base]
-    comb = slots.astype(np.int64) * size + (keys if every else keys[base])
+    comb = slots.astype(np.int64)  # made in place: one array of the rows, not three
+    comb *= size
+    comb += keys if every else keys[base]
     total = (int(slots.max()) + 1) * size if len(slots) else 0
     if total <= max(4 * n, 1 << 20):
         present = np.flatnonzero(np.bincount(comb, minlength=total))
         lookup = np.full(total, -1, dtype=np.int32)
         lookup[present] = np.arange(len(present), dtype=np.int32)
-        found = lookup[comb]
+        found = lookup.take(comb)
     else:
         found, present = pd.factorize(comb)
         found = found.astype(np.int32)
@@ -293,12 +364,24 @@ def _present_codes(
 
 def _rows(row_slot: np.ndarray, slots: list[int], mask: object = None) -> np.ndarray:
     """Rows in any of ``slots`` (and passing ``mask``, a filter's bool array)."""
-    need = np.zeros(
-        max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool
-    )  # the last entry serves -1
-    need[slots] = True
-    sel = need[row_slot]
+    lo, hi = min(slots), max(slots)
+    if len(set(slots)) == hi - lo + 1:
+        # Consecutive slots (as _slot_groups numbers them): two comparisons per row.
+        sel = row_slot == lo if lo == hi else (row_slot >= lo) & (row_slot <= hi)
+    else:
+        need = np.zeros(
+            max(int(row_slot.max(initial=0)), *slots) + 2, dtype=bool
+        )  # the last entry serves -1
+        need[slots] = True
+        sel = need[row_slot]
     return sel & mask if isinstance(mask, np.ndarray) else sel
+
+
+def _filled(column: pd.Series) -> np.ndarray:
+    """Which cells of ``column`` are not empty (``notna``), as a bool array."""
+    if column.dtype == np.float64:
+        return ~np.isnan(column.to_numpy())
+    return column.notna().to_numpy(dtype=bool)
 
 
 def _take(series: pd.Series, rows: np.ndarray) -> object:
@@ -369,7 +452,7 @@ def _coded_key_sets(
 def _scatter(res: pd.Series, n_codes: int) -> np.ndarray:
     """A result indexed by group code as a dense array over all codes (NaN where none)."""
     out = np.full(n_codes, np.nan)
-    out[res.index.to_numpy(dtype=np.int64)] = res.to_numpy(dtype="float64", na_value=np.nan)
+    out[np.asarray(res.index, dtype=np.int64)] = res.to_numpy(dtype="float64", na_value=np.nan)
     return out
 
 
@@ -408,11 +491,16 @@ def compute_actuals(
     key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]
     members: list[str] = []
     if by is not None:
-        mcodes, members = _member_codes(table, by)
-        wide = len(members) * max(n_periods, 1) >= 2**31
+        # At most one member per distinct cell, and (blank): whether the keys need 64 bits.
+        _, distinct = column_codes(table, by)
+        wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31
+        keys, members = _member_codes(
+            table, by, n_periods, np.int64 if wide else np.int32
+        )
+        keys += offsets  # member * n_periods + period offset, made in place
         key_sets.append(
             _KeySet(
-                mcodes.astype(np.int64 if wide else np.int32) * n_periods + offsets,
+                keys,
                 max(len(members) * n_periods, 1),
                 key_sets[0].size,
                 by,
@@ -424,7 +512,6 @@ def compute_actuals(
     norm_uniques: list[str] = []
     if long:
         row_label, uniques = column_codes(table, KPI_COL)
-        row_label = row_label.astype(np.int32)
         norm_uniques = [normalise_label(u) for u in uniques]
 
     problems: dict[str, Problem] = {}
@@ -512,18 +599,28 @@ def compute_actuals(
                 # first/last are by date, ties in row order (as on the SQL engines).
                 order = np.argsort(dates_i8().take(rows), kind="stable")
                 data = data.iloc[order]
-            filled = {col: data[col].notna().to_numpy(dtype=bool) for col in columns}
+            filled = {col: _filled(data[col]) for col in columns}
             for ks_i, key_codes in enumerate(coded):
                 c = key_codes.of(rows)
                 if order is not None:
                     c = c[order]
                 n_codes = key_codes.n_codes
-                res = _aggregate(data, c, how)
+                # Non-empty cells per code; a count is exactly that (no group-by for it).
+                counted = {
+                    col: np.bincount(
+                        c if filled[col].all() else c[filled[col]], minlength=n_codes
+                    ).astype("float64")
+                    for col in columns
+                }
+                res = None if how == "count" else _aggregate(data, c, how, n_codes)
                 for col in columns:
-                    agg = _scatter(res[col], n_codes)
-                    if how in _ADDITIVE:
-                        agg[np.isnan(agg)] = 0.0
-                    counts = np.bincount(c[filled[col]], minlength=n_codes).astype("float64")
+                    counts = counted[col]
+                    if res is None:
+                        agg = counts.copy()
+                    else:
+                        agg = _scatter(res[col], n_codes)
+                        if how in _ADDITIVE:
+                            agg[np.isnan(agg)] = 0.0
                     for i in idx:
                         if plans[i].column == col:
                             at = key_codes.codes_of_slot(slot_of_plan[i])
@@ -581,14 +678,15 @@ def compute_actuals(
             if found:
                 baselines[(plan.kpi.id, OVERALL)] = float(column[min(found)])
 
+    if values_cols:
+        values_cols = _formula_columns(model, values_cols, index, problems)
     values = pd.DataFrame(values_cols, index=index)
     counts = pd.DataFrame(count_cols, index=index)
     targets = pd.DataFrame(target_cols, index=index)
     if values.empty:
         idx = pd.MultiIndex.from_arrays([[], []], names=["group", "period"])
-        values = pd.DataFrame(index=idx)
+        values = _with_formulas(model, pd.DataFrame(index=idx), problems)
         counts = pd.DataFrame(index=idx)
-    values = _with_formulas(model, values, problems)
     return Actuals(
         grain=grain,
         fiscal_year_start=fys,
@@ -671,3 +769,43 @@ def _with_formulas(model: KPIFile, values: pd.DataFrame, problems: dict[str, Pro
             result = pd.Series(float(result), index=values.index)
         cols[kpi.id] = result.astype("float64").replace([np.inf, -np.inf], np.nan)
     return pd.DataFrame(cols, index=values.index)
+
+
+def _formula_columns(
+    model: KPIFile, cols: dict[str, np.ndarray], index: pd.Index, problems: dict[str, Problem]
+) -> dict[str, np.ndarray]:
+    """``_with_formulas`` on the aggregated columns before they become a frame: ``cols`` (one
+    float array per KPI id, on ``index``) with the formula KPIs' columns added. The same
+    Series go through the same expression (the frame's columns are float64 Series on
+    ``index``), without a frame built twice and its columns taken apart again."""
+    if not any(k.formula is not None for k in model.kpis):
+        return cols
+    from kpicli.engine.expr import ExpressionError, formula_namespace, parse_expression
+
+    order, bad = formula_order(model)
+    problems.update(bad)
+    if not order:
+        return cols
+    spelling = formula_namespace(k.id for k in model.kpis)
+    cols = dict(cols)
+    for kpi in order:
+        expr = parse_expression(kpi.formula or "", "formula")
+        ns = {}
+        for name in expr.names:
+            col = cols.get(spelling[name])
+            ns[name] = pd.Series(
+                np.full(len(index), np.nan) if col is None else col, index=index, dtype="float64"
+            )
+        try:
+            result = expr.evaluate(ns)
+        except ExpressionError as exc:
+            problems[kpi.id] = Problem(
+                "E006", f"formula cannot be evaluated: {exc}", {"formula": kpi.formula}
+            )
+            continue
+        if isinstance(result, pd.Series):
+            out = result.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            out = np.full(len(index), float(result))
+        cols[kpi.id] = np.where(np.isinf(out), np.nan, out)
+    return cols

@@ -19,6 +19,7 @@ import datetime as dt
 import pandas as pd
 
 from kpicli.engine import periods as P
+from kpicli.engine.codes import codes
 from kpicli.errors import KpiError
 from kpicli.model.kpifile import KPI
 from kpicli.model.table import DATE, Table
@@ -53,15 +54,16 @@ def data_end(table: Table, grain: str = "month", fiscal_year_start: int = 1) -> 
     """
     if table.native_grain not in ("day", "week") or DATE not in table.frame:
         return None
-    last = table.frame[DATE].max()
+    # The distinct dates (the column's codes, shared with aggregation), not every row.
+    _, days = codes(table, DATE)
+    days = pd.DatetimeIndex(days)
+    last = days.max()
     if last is None or pd.isna(last):
         return None
-    if table.native_grain == "day":
-        days = pd.DatetimeIndex(pd.unique(table.frame[DATE].dropna()))
-        if len(days) >= 2:
-            per = days.to_period(P.freq(grain, fiscal_year_start))
-            if per.nunique() == len(days):
-                return None
+    if table.native_grain == "day" and len(days) >= 2:
+        per = days.to_period(P.freq(grain, fiscal_year_start))
+        if per.nunique() == len(days):
+            return None
     end = pd.Timestamp(last).date()
     if table.native_grain == "week":
         end += dt.timedelta(days=6)  # a weekly figure covers its week

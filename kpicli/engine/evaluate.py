@@ -215,7 +215,15 @@ class _Series:
             else m.targets
         )
         self.n = len(m.groups)
-        self._cache: dict[tuple[int, bytes], _Targets] = {}
+        self._cache: dict[tuple[int | None, bytes], _Targets] = {}
+        # A target that no period changes (no schedule, no running total, no value in the
+        # data's target column) is resolved once, not once per history period.
+        tgt = kpi.target
+        self.period_free = (
+            not (tgt is not None and tgt.schedule)
+            and not kpi.accumulate
+            and (m.targets is None or not np.isfinite(m.targets).any())
+        )
 
     def pos(self, q: pd.Period) -> int:
         """Position of period ``q`` in the periods, -1 when it is not one of them."""
@@ -231,7 +239,7 @@ class _Series:
 
     def targets(self, q: pd.Period, baseline: np.ndarray) -> _Targets:
         """The target of every member in period ``q``, by precedence (``resolve_target``)."""
-        key = (q.ordinal, baseline.tobytes())
+        key = (None if self.period_free else q.ordinal, baseline.tobytes())
         got = self._cache.get(key)
         if got is None:
             got = self._cache[key] = _resolve(self.kpi, q, self.ctx, baseline, self, self.m)
@@ -472,7 +480,10 @@ class _Judged:
 def _judge(
     kpi: KPI, s: _Series, p: pd.Period, coverage: float, problem: str | None, at_risk: float
 ) -> _Judged:
-    """SPEC §2's status rules for every member at once, in period ``p``."""
+    """SPEC §2's status rules for every member at once, in period ``p``.
+
+    Called by ``evaluate_members`` only, under its ``np.errstate(all="ignore")`` (huge values
+    overflow to inf, as Python floats do): no floating-point state of its own to set."""
     ctx, n = s.ctx, s.n
     g, fys = ctx.grain, ctx.fiscal_year_start
     actual = s.column(s.values, p)
@@ -517,10 +528,9 @@ def _judge(
 
     has_actual = ~np.isnan(actual)
     judged = has_actual & t.ok
-    with np.errstate(all="ignore"):
-        att = np.where(judged, _attainment(actual, t, kpi.direction), np.nan)
-        moves = judged & ~np.isnan(base_used) & ~np.isnan(t.value) & (t.value != base_used)
-        progress = np.where(moves, (actual - base_used) / (t.value - base_used), np.nan)
+    att = np.where(judged, _attainment(actual, t, kpi.direction), np.nan)
+    moves = judged & ~np.isnan(base_used) & ~np.isnan(t.value) & (t.value != base_used)
+    progress = np.where(moves, (actual - base_used) / (t.value - base_used), np.nan)
     expected = np.full(n, np.nan)
     if due is not None and base_period is not None and due > base_period:
         exp = min(1.0, max(0.0, P.diff(p, base_period) / P.diff(due, base_period)))
@@ -528,33 +538,24 @@ def _judge(
     met = judged & _is_met(actual, t, kpi.direction)
     passed = has_due & (due is not None and p > due)
     paced = has_due & (due is not None and p <= due) & ~np.isnan(progress) & ~np.isnan(expected)
-    branch = np.select(
-        [
-            ~has_actual,
-            ~t.ok,
-            met,
-            passed,
-            paced & (expected <= 0),
-            paced,
-            np.isnan(att),
-        ],
-        [NO_VALUE, NO_TARGET, MET, DUE_PASSED, NOTHING_EXPECTED, PACE, NO_ATTAINMENT],
-        ATTAINMENT,
-    )
-    with np.errstate(all="ignore"):
-        ratio = np.where(branch == PACE, progress / expected, att)
-    status = np.select(
-        [
-            branch <= NO_TARGET,
-            branch == MET,
-            (branch == DUE_PASSED) | (branch == NO_ATTAINMENT),
-            branch == NOTHING_EXPECTED,
-            (branch == PACE) & (ratio >= 1),
-            ratio >= at_risk,
-        ],
-        ["no_data", "met", "off_track", "on_track", "on_track", "at_risk"],
-        "off_track",
-    ).astype(object)
+    # The rules in the order tried (the first that holds decides): assigned from the last
+    # to the first, so that an earlier rule overwrites a later one.
+    branch = np.full(n, ATTAINMENT, dtype=np.int64)
+    branch[np.isnan(att)] = NO_ATTAINMENT
+    branch[paced] = PACE
+    branch[paced & (expected <= 0)] = NOTHING_EXPECTED
+    branch[passed] = DUE_PASSED
+    branch[met] = MET
+    branch[~t.ok] = NO_TARGET
+    branch[~has_actual] = NO_VALUE
+    ratio = np.where(branch == PACE, progress / expected, att)
+    status = np.full(n, "off_track", dtype=object)
+    status[ratio >= at_risk] = "at_risk"
+    status[(branch == PACE) & (ratio >= 1)] = "on_track"
+    status[branch == NOTHING_EXPECTED] = "on_track"
+    status[(branch == DUE_PASSED) | (branch == NO_ATTAINMENT)] = "off_track"
+    status[branch == MET] = "met"
+    status[branch <= NO_TARGET] = "no_data"
     return _Judged(
         actual, why_none, count, baseline, base_used, t, due, has_due, att, progress,
         expected, branch, status,
@@ -622,10 +623,9 @@ def evaluate_members(
         hist_pos = hist_pos[-ctx.history :]
         previous = s.column(s.values, p - 1)
         prev_year = s.column(s.values, p - P.PERIODS_PER_YEAR[g])
-        with np.errstate(all="ignore"):
-            delta = actual - previous
-            delta_pct = np.where(previous != 0, delta / np.abs(previous), np.nan)
-            delta_yoy = actual - prev_year
+        delta = actual - previous
+        delta_pct = np.where(previous != 0, delta / np.abs(previous), np.nan)
+        delta_yoy = actual - prev_year
         forecast = _forecasts(s, p, partial, actual, j, horizon_due, horizon_none)
         fc = ~np.isnan(forecast) & np.equal(t.problem, None) & (~np.isnan(t.value) | t.band)
         for horizon, rows in ((horizon_due, fc & j.has_due), (horizon_none, fc & ~j.has_due)):
@@ -650,7 +650,14 @@ def evaluate_members(
     }
     rows = {k: [_opt(x) for x in v.tolist()] for k, v in cols.items()}
     hist_values = s.values[:, hist_pos].tolist() if len(hist_pos) else [[] for _ in range(n)]
-    hist_t = [[_opt(x) for x in col.tolist()] for col in hist_targets]
+    # A target that no period changes is one array for every history period: converted once.
+    converted: dict[int, list[float | None]] = {}
+    hist_t = []
+    for col in hist_targets:
+        got = converted.get(id(col))
+        if got is None:
+            got = converted[id(col)] = [_opt(x) for x in col.tolist()]
+        hist_t.append(got)
     forecast_label = {True: lab(horizon_due), False: lab(horizon_none)}
     shared = {
         "id": kpi.id,
@@ -667,8 +674,8 @@ def evaluate_members(
         a = r["actual"]
         has_due = bool(j.has_due[i])
         history = [
-            {"period": hist_labels[k], "actual": _opt(v), "target": hist_t[k][i]}
-            for k, v in enumerate(hist_values[i])
+            {"period": label, "actual": None if v != v else v, "target": targets[i]}
+            for label, v, targets in zip(hist_labels, hist_values[i], hist_t, strict=True)
         ]
         if partial and history and history[-1]["period"] == p_label:
             history[-1]["target"] = r["target"]

@@ -48,7 +48,28 @@ class _Rows:
     def to_numpy(self, dtype: type = bool) -> np.ndarray:
         if self._hit is None or self._codes is None:
             return np.ones(self._n, dtype=dtype)
-        return self._hit[self._codes].astype(dtype, copy=False)
+        # take(): a gather by small integer codes, several times faster than indexing
+        return self._hit.take(self._codes).astype(dtype, copy=False)
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        """Which of the row positions ``rows`` are the KPI's (the mask at those rows only)."""
+        if self._hit is None or self._codes is None:
+            return np.ones(len(rows), dtype=bool)
+        return self._hit.take(self._codes.take(rows))
+
+
+def _first_rows(flag: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` row positions whose id is flagged (``flag[ids]``), looking at the rows
+    in growing chunks: the places of a finding are its first rows, usually near the top."""
+    found: list[np.ndarray] = []
+    got, start, step = 0, 0, 4096
+    while got < k and start < len(ids):
+        hit = np.flatnonzero(flag.take(ids[start : start + step])) + start
+        found.append(hit[: k - got])
+        got += len(found[-1])
+        start += step
+        step *= 4
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
 def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[_Rows, str | None]]:
@@ -76,6 +97,16 @@ def _kpi_rows(table: Table, model: KPIFile) -> dict[str, tuple[_Rows, str | None
     return out
 
 
+def _future_rows(table: Table, today: dt.date) -> np.ndarray | None:
+    """Rows dated after ``today`` as a mask, or None when there are none: the distinct dates
+    are compared (the column's codes, shared with aggregation), not every row."""
+    dates, uniques = column_codes(table, DATE)
+    after = np.asarray(pd.DatetimeIndex(uniques) > pd.Timestamp(today), dtype=bool)
+    if not after.any():
+        return None
+    return np.append(after, False).take(dates)  # a last False for code -1 (no date)
+
+
 def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding]:
     """Row-level checks: duplicates (long layout), future periods, impossible values."""
     frame = table.frame
@@ -90,27 +121,31 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             grouped = frame.groupby([KPI, DATE, *dims], dropna=False, observed=True, sort=False)
             ids = grouped.ngroup().to_numpy(dtype=np.int64)
         sizes = np.bincount(ids)
-        dup = sizes[ids] > 1
-        if dup.any():
-            at = np.flatnonzero(dup)  # often most of a big export: no copy of those rows
-            # Only the columns a place is made of: taking rows of every text column would
-            # copy those columns whole (pyarrow joins their chunks first).
-            rows = frame[[c for c in (SRC, ROW, "_col") if c in frame.columns]].iloc[
-                at[:MAX_PLACES]
-            ]
-            n_groups = int((sizes > 1).sum())
+        shared = sizes > 1
+        n_groups = int(shared.sum())
+        if n_groups:
+            # How many rows share an entry, counted from the entries; the rows themselves are
+            # looked up only for the first few places (often most of a big export repeats).
+            n_rows = int(np.sum(sizes, where=shared))
+            at = _first_rows(shared, ids, MAX_PLACES)
+            # Only the cells a place is made of: taking rows of every text column would copy
+            # those columns whole (pyarrow joins their chunks first), and so would selecting
+            # the columns before the rows.
+            rows = pd.DataFrame(
+                {c: frame[c].iloc[at] for c in (SRC, ROW, "_col") if c in frame.columns}
+            )
             findings.append(
                 finding(
                     "D602",
                     message=f"{n_groups} KPI/period{'/group' if dims else ''} entries appear more "
-                    f"than once ({len(at)} rows); the duplicates are aggregated together — "
+                    f"than once ({n_rows} rows); the duplicates are aggregated together — "
                     "remove the extra rows or add the column that tells them apart",
-                    location=_places(table, rows, table.value_label, len(at)),
-                    context={"duplicate_groups": n_groups, "duplicate_rows": len(at)},
+                    location=_places(table, rows, table.value_label, n_rows),
+                    context={"duplicate_groups": n_groups, "duplicate_rows": n_rows},
                 )
             )
-    future = frame[DATE] > pd.Timestamp(today)
-    if future.any():
+    future = _future_rows(table, today)
+    if future is not None:
         rows = frame[future]
         findings.append(
             finding(
@@ -128,6 +163,7 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         )
     kpi_rows = _kpi_rows(table, model)
     numeric: dict[str, np.ndarray] = {}
+    outside: dict[tuple[object, ...], np.ndarray] = {}
     for k in model.kpis:
         rows_and_col = kpi_rows.get(k.id) if k.formula is None else None
         if rows_and_col is None:
@@ -153,35 +189,44 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
         v = numeric[col]
         if k.range is not None:
             lo, hi = k.range
-            out = np.zeros(len(v), bool)
-            if lo is not None:
-                out |= v < lo
-            if hi is not None:
-                out |= v > hi
-            bad = mask.to_numpy(dtype=bool) & out
+            check: tuple[object, ...] = (col, lo, hi)
             shown = f"[{'' if lo is None else exact_number(lo)}, {'' if hi is None else exact_number(hi)}]"
             what = f"outside the KPI's range {shown}"
             fix = "fix them or widen the KPI's range"
             why: dict[str, object] = {"range": [lo, hi]}
         else:
-            bad = mask.to_numpy(dtype=bool) & (v < 0)
+            lo, hi = 0.0, None
+            check = (col, "negative")
             why = {"negative": True}
             what = "negative (a count)"
             fix = "fix them, or give the KPI a unit that allows negative values"
-        if bad.any():
-            rows = frame[bad]
+        if check not in outside:
+            # The cells outside the bounds, whichever KPI they belong to: one comparison per
+            # column and bounds, shared by the KPIs that have the same (counts: >= 0).
+            out = np.zeros(len(v), bool)
+            if lo is not None:
+                out |= v < lo
+            if hi is not None:
+                out |= v > hi
+            outside[check] = np.flatnonzero(out)
+        cand = outside[check]
+        bad = cand[mask.at(cand)] if len(cand) else cand
+        if len(bad):
+            rows = frame.iloc[bad[:MAX_PLACES]]
             label = k.data_column
+            cells = len(bad)
+            example = float(v[bad[0]])
             findings.append(
                 finding(
                     "D606",
                     kpi=k.id,
-                    message=f"{len(rows)} value{'s' if len(rows) != 1 else ''} of {label!r} "
-                    f"{'are' if len(rows) != 1 else 'is'} {what} (e.g. {exact_number(float(v[bad][0]))}); "
+                    message=f"{cells} value{'s' if cells != 1 else ''} of {label!r} "
+                    f"{'are' if cells != 1 else 'is'} {what} (e.g. {exact_number(example)}); "
                     f"{fix}",
-                    location=_places(table, rows, col if col != VALUE else table.value_label),
-                    context={
-                        "column": label, "cells": len(rows), "example": float(v[bad][0]), **why,
-                    },
+                    location=_places(
+                        table, rows, col if col != VALUE else table.value_label, cells
+                    ),
+                    context={"column": label, "cells": cells, "example": example, **why},
                 )
             )
     return findings
@@ -190,21 +235,30 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
 def series_findings(
     actuals: Actuals, model: KPIFile, period: pd.Period, evaluated: set[str]
 ) -> list[Finding]:
-    """Per-KPI series checks on the overall population: gaps, stale data, outliers."""
+    """Per-KPI series checks on the overall population: gaps, stale data, outliers.
+
+    Each KPI's series is a row of plain floats over the data's periods (consecutive, in
+    order), cut after the report period: positions, not a pandas Series per KPI.
+    """
     g, fys = actuals.grain, actuals.fiscal_year_start
     findings: list[Finding] = []
+    periods = actuals.periods
+    ords = periods.asi8
+    # The periods up to and including the report period; ``here``: its position, if any.
+    end = int(np.searchsorted(ords, period.ordinal, side="right"))
+    here = end - 1 if end and ords[end - 1] == period.ordinal else -1
+    lab = lambda i: P.label(periods[int(i)], g, fys)  # noqa: E731
     for k in model.kpis:
         if k.id in actuals.problems or k.id not in actuals.values.columns:
             continue
-        s = actuals.series(k.id, OVERALL)
-        s = s[s.index <= period]
-        present = s.dropna()
-        if present.empty:
+        s = actuals.matrix(k.id, [OVERALL])[0, :end]
+        filled = np.flatnonzero(~np.isnan(s))
+        if not len(filled):
             continue
-        inner = s[(s.index >= present.index.min()) & (s.index <= present.index.max())]
-        gaps = inner[inner.isna()]
+        first, last = int(filled[0]), int(filled[-1])
+        gaps = np.flatnonzero(np.isnan(s[first : last + 1])) + first
         if len(gaps) and k.formula is None:
-            labels = [P.label(q, g, fys) for q in gaps.index[:MAX_PLACES]]
+            labels = [lab(i) for i in gaps[:MAX_PLACES]]
             more = len(gaps) - len(labels)
             findings.append(
                 finding(
@@ -217,45 +271,45 @@ def series_findings(
                     context={"missing_periods": len(gaps), "periods": labels},
                 )
             )
-        if k.id in evaluated and pd.isna(s.get(period)):
+        if k.id in evaluated and (here < 0 or np.isnan(s[here])):
             findings.append(
                 finding(
                     "D605",
                     kpi=k.id,
                     message=f"{k.id}: nothing for the report period {P.label(period, g, fys)}; the "
-                    f"latest value is from {P.label(present.index.max(), g, fys)} (stale data)",
+                    f"latest value is from {lab(last)} (stale data)",
                     location=k.id,
                     context={
                         "period": P.label(period, g, fys),
-                        "latest_period": P.label(present.index.max(), g, fys),
+                        "latest_period": lab(last),
                     },
                 )
             )
-        if len(present) >= 6:
-            v = present.to_numpy(dtype="float64")
+        if len(filled) >= 6:
+            v = s[filled]
             med = np.median(v)
             mad = np.median(np.abs(v - med))
             if mad > 0:
                 # Values near the float limit overflow; such a z-score is still an outlier.
                 with np.errstate(over="ignore", invalid="ignore"):
                     z = np.nan_to_num(0.6745 * (v - med) / mad, nan=0.0)
-                for q, zq, val in zip(present.index, z, v, strict=True):
-                    if abs(zq) > OUTLIER_Z:
-                        findings.append(
-                            finding(
-                                "D611",
-                                kpi=k.id,
-                                message=f"{k.id}: {P.label(q, g, fys)} value {exact_number(float(val))} "
-                                f"is an outlier "
-                                f"(robust z-score {zq:.1f}); check it is not a data error",
-                                location=f"{k.id}@{P.label(q, g, fys)}",
-                                context={
-                                    "period": P.label(q, g, fys),
-                                    "value": float(val),
-                                    "z_score": round(float(zq), 2),
-                                },
-                            )
+                for i in np.flatnonzero(np.abs(z) > OUTLIER_Z):
+                    zq, val, q = z[i], v[i], lab(filled[i])
+                    findings.append(
+                        finding(
+                            "D611",
+                            kpi=k.id,
+                            message=f"{k.id}: {q} value {exact_number(float(val))} "
+                            f"is an outlier "
+                            f"(robust z-score {zq:.1f}); check it is not a data error",
+                            location=f"{k.id}@{q}",
+                            context={
+                                "period": q,
+                                "value": float(val),
+                                "z_score": round(float(zq), 2),
+                            },
                         )
+                    )
     return findings
 
 

@@ -184,8 +184,11 @@ def build_report(
         perspectives.append(_score_line(name, name.title(), members))
     group_lines = []
     if by is not None:
+        of_group: dict[str | None, list[KPIResult]] = {}
+        for r in results:  # one pass over the results, not one per member
+            of_group.setdefault(r.group, []).append(r)
         for g in groups[1:]:
-            group_lines.append(_score_line(g, g, [r for r in results if r.group == g]))
+            group_lines.append(_score_line(g, g, of_group.get(g, [])))
         ranked = sorted(group_lines, key=lambda s: (s.score is None, -(s.score or 0), s.id))
         for i, line in enumerate(ranked, 1):
             line.rank = i if line.score is not None else None

@@ -2,7 +2,7 @@
 
 ``dumps`` writes indented JSON in one pass and rounds floats while it writes (12 significant
 digits; NaN and infinities become ``null``), each distinct float and key text made once per
-document. Its output is byte-identical to
+document (the key texts of dicts with the same keys at the same depth joined once). Its output is byte-identical to
 ``json.dumps(_tidy(obj), indent=2, ensure_ascii=False)``, which is slower because the standard
 library's indented encoder is pure Python and the rounding needed a pass of its own.
 """
@@ -49,7 +49,6 @@ def dumps(obj: Any) -> str:
     # same depth: each is written once per document and looked up after that. Zero is never
     # kept: 0.0 and -0.0 are equal keys but different texts.
     floats: dict[float, str] = {}
-    keys: dict[tuple[str, int], str] = {}
 
     def float_text(x: float) -> str:
         text = floats.get(x)
@@ -75,25 +74,33 @@ def dumps(obj: Any) -> str:
             return int.__repr__(value)
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
+    # Per (keys of a dict, depth): the text before each value ("{", the newline and indent,
+    # the key) and after the last one. A report has thousands of dicts with the same keys
+    # (a KPI result, a history point): their key texts are joined once, not per dict.
+    shapes: dict[tuple[tuple[Any, ...], int], tuple[list[str], str] | None] = {}
+
+    def shape(keys: tuple[Any, ...], level: int) -> tuple[list[str], str] | None:
+        if not all(type(k) is str for k in keys):
+            return None  # numbers or None as keys: written one by one
+        inner = "\n" + "  " * (level + 1)
+        heads = [("{" if i == 0 else ",") + inner + esc(k) + ": " for i, k in enumerate(keys)]
+        return heads, "\n" + "  " * level + "}"
+
     def write(value: Any, level: int) -> None:
         kind = type(value)
         if kind is dict:
             if not value:
                 append("{}")
                 return
-            inner = "\n" + "  " * (level + 1)
-            sep = "," + inner
-            append("{")
-            first = True
-            for key, item in value.items():
-                if type(key) is str:
-                    head = keys.get((key, level))
-                    if head is None:
-                        head = keys[(key, level)] = esc(key) + ": "
-                else:
-                    head = esc(_key(key)) + ": "
-                append(inner if first else sep)
-                first = False
+            sig = (tuple(value), level)
+            plan = shapes.get(sig, False)
+            if plan is False:
+                plan = shapes[sig] = shape(sig[0], level)
+            if plan is None:
+                write_keyed(value, level)
+                return
+            heads, close = plan
+            for head, item in zip(heads, value.values(), strict=True):
                 append(head)
                 # The common leaves inline: a report has tens of thousands of them.
                 kind = type(item)
@@ -106,7 +113,7 @@ def dumps(obj: Any) -> str:
                     append("null")
                 else:
                     write(item, level + 1)
-            append("\n" + "  " * level + "}")
+            append(close)
         elif kind is list or kind is tuple:
             if not value:
                 append("[]")
@@ -126,6 +133,19 @@ def dumps(obj: Any) -> str:
             write(list(value), level)
         else:
             append(leaf(value))
+
+    def write_keyed(value: dict[Any, Any], level: int) -> None:
+        inner = "\n" + "  " * (level + 1)
+        sep = "," + inner
+        append("{")
+        first = True
+        for key, item in value.items():
+            head = esc(key) if type(key) is str else esc(_key(key))
+            append(inner if first else sep)
+            first = False
+            append(head + ": ")
+            write(item, level + 1)
+        append("\n" + "  " * level + "}")
 
     write(obj, 0)
     return "".join(parts)

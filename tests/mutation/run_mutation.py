@@ -130,13 +130,13 @@ ACCEPTED: dict[str, str] = {
         'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
     'aggregate.py::_slot_groups::n_labels = int(row_label.max()) + 1 if len(row_label) else 0::0 -> 0 - 1':
         'a larger label-to-slot table: the extra entries are never read (or the table is empty)',
-    'aggregate.py::_slot_groups::label_slot = np.full(n_labels + 1, -1, dtype=np.int32)  # last entry: no label::1 -> 1 + 1':
+    'aggregate.py::_slot_groups::label_slot = np.full(n_labels + 1, -1, dtype=dtype)  # last entry: no label::1 -> 1 + 1':
         'a larger label-to-slot table: the extra entries are never read',
-    'aggregate.py::_slot_groups::out.append((label_slot[row_label], [slot.get(p.labels, -1) for p in plans]))::1 -> 1 + 1':
+    'aggregate.py::_slot_groups::out.append((label_slot.take(row_label), [slot.get(p.labels, -1) for p in plans]))::1 -> 1 + 1':
         'a plan outside the group is skipped for any negative slot',
     'aggregate.py::_key_index::inside = (keys >= ks.offset) & (keys < ks.offset + ks.size)::< -> <=':
         'a key on the boundary is claimed by the next key set, which is written after this one',
-    'aggregate.py::_key_index::group[inside] = names[local // max(n_periods, 1)]::1 -> 1 - 1':
+    'aggregate.py::_key_index::gid[inside] = local // max(n_periods, 1) + 1::1 -> 1 - 1':
         'n_periods is at least 1 whenever there are keys',
     'aggregate.py::_key_index::period[inside] = local % max(n_periods, 1) + lo::1 -> 1 - 1':
         'n_periods is at least 1 whenever there are keys',
@@ -180,21 +180,21 @@ ACCEPTED: dict[str, str] = {
         "the overall key set's size and offset only number the keys; the period is recovered the same way",
     'aggregate.py::compute_actuals::key_sets = [_KeySet(offsets, max(n_periods, 1), 0)]::0 -> 0 - 1':
         "the overall key set's size and offset only number the keys; the period is recovered the same way",
-    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::>= -> >':
+    'aggregate.py::compute_actuals::wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31::>= -> >':
         'int32 or int64 codes: the same numbers below 2**31 keys',
-    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::1 -> 1 + 1':
+    'aggregate.py::compute_actuals::wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31::1 -> 1 + 1':
         'int32 or int64 codes: the same numbers below 2**31 keys',
-    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::1 -> 1 - 1':
+    'aggregate.py::compute_actuals::wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31::1 -> 1 - 1':
         'int32 or int64 codes: the same numbers below 2**31 keys',
-    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::2 -> 2 + 1':
+    'aggregate.py::compute_actuals::wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31::2 -> 2 + 1':
         'int32 or int64 codes: the same numbers below 2**31 keys',
-    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::2 -> 2 - 1':
+    'aggregate.py::compute_actuals::wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31::2 -> 2 - 1':
         'int32 or int64 codes: the same numbers below 2**31 keys',
-    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::31 -> 31 + 1':
+    'aggregate.py::compute_actuals::wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31::31 -> 31 + 1':
         'int32 or int64 codes: the same numbers below 2**31 keys',
-    'aggregate.py::compute_actuals::wide = len(members) * max(n_periods, 1) >= 2**31::31 -> 31 - 1':
+    'aggregate.py::compute_actuals::wide = (len(distinct) + 1) * max(n_periods, 1) >= 2**31::31 -> 31 - 1':
         'int32 or int64 codes: the same numbers below 2**31 keys',
-    'aggregate.py::compute_actuals::mcodes.astype(np.int64 if wide else np.int32) * n_periods + offsets,::negate condition':
+    'aggregate.py::compute_actuals::table, by, n_periods, np.int64 if wide else np.int32::negate condition':
         'int32 or int64 codes: the same numbers below 2**31 keys',
     'aggregate.py::compute_actuals::max(len(members) * n_periods, 1),::1 -> 1 + 1':
         'only differs for an empty table, which has no keys',
