@@ -118,8 +118,11 @@ def test_title_line_quoted_newline_line_numbers_and_findings() -> None:
         "2026-01-10",
         "2026-01-11",
     ]
-    # Physical lines: the first record spans lines 4-5, line 7 is blank.
-    assert f[ROW].tolist() == [4, 6, 8, 9, 10, 11, 12]
+    # Physical lines: the first record spans lines 4-5, line 7 is blank. _row numbers the
+    # records as if each took one line; the source maps them to the lines locations name.
+    assert f[ROW].tolist() == [4, 5, 6, 7, 8, 9, 10]
+    assert [t.sources[0].line(r) for r in f[ROW]] == [4, 6, 8, 9, 10, 11, 12]
+    assert t.location(0, 5) == "quoted_newline.csv:6"
     assert f["note"].iloc[0] == "first line\nsecond line"
     assert f["note"].iloc[2] == 'say "hi"'
     assert f["tickets"].tolist()[:2] == [120.0, 95.0]

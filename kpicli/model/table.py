@@ -18,7 +18,7 @@ VALUE = "_value"  # long layout: the measured value (float)
 TARGET = "_target"  # optional per-row target (float)
 BASELINE = "_baseline"  # optional per-row baseline (float; kpi_rows trackers)
 SRC = "_src"  # int: index into Table.sources
-ROW = "_row"  # int: 1-based CSV line or worksheet row of the row
+ROW = "_row"  # int: 1-based CSV line or worksheet row of the row (see Source.lines)
 # kpi_rows trackers: the cell's column (letter, or CSV field number) as in Source.columns values.
 COL = "_col"
 RESERVED = (DATE, KPI, VALUE, TARGET, BASELINE, SRC, ROW, COL)
@@ -35,6 +35,14 @@ class Source:
     columns: dict[str, str] = field(default_factory=dict)
     header_row: int = 1
     layout: str = "records"
+    # CSV: ``_row`` numbers the records as if each took one line (header lines + 1 + index);
+    # this gives the physical line a location names (records spanning lines, blank lines),
+    # worked out only when a location is asked for. None: ``_row`` is the line or row.
+    lines: Callable[[int], int] | None = field(default=None, repr=False, compare=False)
+
+    def line(self, row: int) -> int:
+        """The physical line (CSV) or sheet row of ``_row`` value ``row``."""
+        return self.lines(row) if self.lines is not None else row
 
 
 @dataclass
@@ -81,6 +89,7 @@ class Table:
         ``col`` is the row's ``_col`` value (kpi_rows trackers) and wins over ``column``.
         """
         s = self.sources[src] if 0 <= src < len(self.sources) else Source(path="?")
+        row = s.line(row)
         if col:
             column = next((k for k, v in s.columns.items() if v == col), column)
         if s.kind == "workbook":

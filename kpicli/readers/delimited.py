@@ -1,9 +1,23 @@
-"""Delimited text (.csv .tsv .txt): encoding, delimiter and header detection, fast pandas read."""
+"""Delimited text (.csv .tsv .txt): encoding, delimiter and header detection, fast pandas read.
+
+Contract: :func:`read_csv_sheet` hands the layouts a Sheet whose cells are text (pandas
+``str``), empty cells missing, its rows numbered as if each record took one line; the
+Sheet's (and the Source's) ``lines`` (:class:`LineMap`) give the physical line a location
+names, scanning the file only when one is asked for. One exception to text, for speed:
+a column whose cells are all plain ISO dates (``2026-10-31``, as exports write them) or
+plain numbers (``-12.5``) is read by pyarrow as dates or float64 (:func:`_typed_columns`
+picks them from a sample, the parse itself refuses any other cell). Such a column reads
+exactly as its text would everywhere the layouts look (to_dates, to_numbers, sections,
+findings); whenever that cannot be guaranteed (a blank date, a year out of range, a word
+where a number was expected, a header, grid or layout that reads the cells as text,
+``data.date_format``, a decimal comma) the file is read as text, as before.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import re
 import warnings
@@ -12,17 +26,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec
+from kpicli.readers.grid import could_be_grid
 from kpicli.readers.guards import check_shape
-from kpicli.readers.headers import header_block
+from kpicli.readers.headers import HeaderBlock, header_block, header_name, header_period
 from kpicli.readers.layout import HEADER_SCAN, Sheet, build_sheet, find_header
+from kpicli.readers.layout.vocabulary import _DATE_NAME, _KPI_NAMES, norm
 from kpicli.readers.sections import cut_table
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 _NUMERIC = re.compile(r"^\s*[+-]?\d[\d.,]*\s*%?\s*$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_PERIOD_NUMBER = re.compile(r"[0-9]{4}\.[0-9]{1,2}|[0-9]{1,2}\.[0-9]{4}")
+TYPE_SAMPLE = 500  # records after the header looked at to pick the columns read typed
+# Years a typed date keeps exactly as the text path reads it (datetime64[ns] spans 1678-2262).
+_DATE_YEARS = (1700, 2200)
 
 
 def _detect_encoding(sample: bytes) -> str:
@@ -143,7 +166,9 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         )
     check_shape(shown, columns=len(header_fields))
 
-    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields))
+    after = max([block.last, *block.units]) + 1
+    kinds = _typed_columns(text, delimiter, after, block, spec, whole)
+    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields), kinds)
     # The CSV parser's working buffers (about the size of the file) are free now; pyarrow's
     # allocator keeps them unless asked, and they would count in the run's peak memory
     # while the columns are parsed.
@@ -160,18 +185,21 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         for j in range(frame.shape[1], width):
             frame[j] = pd.Series(np.nan, index=frame.index, dtype="str")
     frame.columns = range(width)
-    rows = _line_numbers(path, skip, len(frame))
+    # Records numbered as if each took one line; their physical lines (quoted line breaks,
+    # blank lines) are worked out only when a location names one (LineMap).
+    rows = skip + 1 + np.arange(len(frame), dtype=np.int64)
+    lines = LineMap(path, skip, len(frame))
     if width > len(header_fields):
         # Fields beyond the header in a few records: a value with an unquoted delimiter.
         extra = frame.iloc[:, len(header_fields) :].notna().any(axis=1).to_numpy()
         if extra.any() and extra.mean() < 0.5:
-            line = int(rows[np.flatnonzero(extra)[0]])
+            line = lines(int(rows[np.flatnonzero(extra)[0]]))
             raise DataError(
                 f"cannot read {shown}: line {line} has more fields than the header "
                 f"({len(header_fields)}); quote values that contain the delimiter {delimiter!r}"
             )
     frame, rows, sectioned = cut_table(
-        frame, rows, cells, block, spec, shown, "line", notes, untitled=False
+        frame, rows, cells, block, spec, shown, "line", notes, untitled=False, line=lines
     )
     return build_sheet(
         path=shown,
@@ -187,13 +215,166 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         parts=parts,
         notes=notes,
         sectioned=sectioned,
+        lines=lines,
     )
 
 
+def _typed_columns(
+    text: str,
+    delimiter: str,
+    after: int,
+    block: HeaderBlock,
+    spec: DataSpec | None,
+    whole: bool,
+) -> dict[int, str]:
+    """Columns the parser reads typed: ``"date"`` when every cell of the sample (the first
+    :data:`TYPE_SAMPLE` records after the header, from record ``after``) is a plain ISO
+    date, ``"number"`` when every one is a plain number such as ``-12.5``; none blank.
+
+    Only where such a column reads exactly as its text would (:func:`_read_typed` checks
+    the rest of the file): not in a possible year-by-month grid (it reads its year column
+    as text), not under a blank header (an unnamed year/month pair) or one that looks like
+    a cell of the column (a repeated header row would read as data). Dates not with
+    data.date_format or data.dayfirst (they may read 2026-10-03 otherwise). Numbers only
+    in files with a decimal point, not in a KPI, date or period-named column (their cells
+    are read as text or as dates), not where the layout may be kpi_rows (its label columns
+    are text), and only when the sample holds the cells date detection looks at.
+    """
+    names = [header_name(h) for h in block.header]
+    if could_be_grid(names):
+        return {}
+    records = [f for f, _, _ in _records(text, delimiter, after + TYPE_SAMPLE)[after:]]
+    if not whole:
+        records = records[:-1]  # the sample may end inside the last record
+    records = [f for f in records if any(x.strip() for x in f)]
+    if not records:
+        return {}
+    dates = spec is None or (not spec.date_format and spec.dayfirst is None)
+    numbers = (
+        delimiter != ";"
+        and (spec is None or (spec.decimal != "," and spec.layout != "kpi_rows"))
+        and block.parts is None
+        and sum(header_period(h) is not None for h in block.header) < 2
+        and (whole or len(records) >= 200)  # _maybe_dates looks at the first 200 cells
+    )
+    text_names = {spec.kpi_column, spec.date_column} if spec is not None else set()
+    out: dict[int, str] = {}
+    for j, name in enumerate(names):
+        if not name or _ISO_DATE.search(name) or _PLAIN_NUMBER.fullmatch(name):
+            continue
+        cells = [f[j] if len(f) > j else "" for f in records]
+        if dates and all(_ISO_DATE.fullmatch(c) for c in cells):
+            out[j] = "date"
+        elif (
+            numbers
+            and name not in text_names
+            and norm(name) not in _KPI_NAMES
+            and not _DATE_NAME.search(norm(name))
+            and all(_PLAIN_NUMBER.fullmatch(c) for c in cells)
+            and not _dated(cells)
+        ):
+            out[j] = "number"
+    return out
+
+
+def _dated(cells: list[str]) -> bool:
+    """Whether date detection could take a column of these plain numbers for dates: some
+    of its first 200 cells (what :func:`~kpicli.readers.layout.columns._maybe_dates` looks
+    at) is shaped like a month period, 2026.01 or 12.2026. Those are the only plain numbers
+    ``to_dates`` reads as dates without serials and years (kpicli.model.values'
+    period patterns); tests/test_readers_fast_paths.py checks this against to_dates."""
+    return any(_PERIOD_NUMBER.fullmatch(c) for c in cells[:200])
+
+
+def _read_typed(
+    path: Path, delimiter: str, skip: int, width: int, kinds: dict[int, str]
+) -> pd.DataFrame | None:
+    """The records after the header with the ``kinds`` columns typed (dates as
+    datetime64[ns], numbers as float64) and the others as text, as :func:`_read_rest` reads
+    them; None when that would not read the same: a cell that is not a plain date or number
+    (the parse refuses it), a blank date (findings quote the cell as written), a year the
+    text path reads otherwise, an infinite or NaN number, a row whose one filled cell is a
+    number (section and footer detection read such a row's text), a ragged record, pandas
+    < 3 (its "str" columns hold Python strings)."""
+    import pyarrow.csv as pcsv
+
+    text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    if pd.api.types.pandas_dtype("str") != text_dtype:
+        return None
+    kind_type = {"date": pa.date32(), "number": pa.float64()}
+    types = {f"f{j}": kind_type.get(kinds.get(j, ""), pa.large_string()) for j in range(width)}
+    try:
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                skip_rows=skip, autogenerate_column_names=True, encoding="utf-8"
+            ),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter),
+            convert_options=pcsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=True
+            ),
+        )
+    except (pa.ArrowException, OSError, ValueError):
+        return None  # the text read copes, or says why
+    if table.num_columns != width or table.num_rows == 0:
+        return None
+    columns: dict[int, pd.Series] = {}
+    for j, col in enumerate(table.columns):
+        kind = kinds.get(j)
+        if kind is None:
+            columns[j] = col.to_pandas(types_mapper=lambda _: text_dtype)
+        elif kind == "date":
+            if col.null_count:
+                return None
+            span = pc.min_max(col)
+            low, high = (dt.date(y, 1, 1) for y in _DATE_YEARS)
+            if len(col) and (span["min"].as_py() < low or span["max"].as_py() > high):
+                return None
+            # (arrow's cast to nanoseconds is one pass; numpy's day -> ns conversion is slower)
+            values = col.cast(pa.timestamp("ns")).to_numpy()
+            columns[j] = pd.Series(values, dtype="datetime64[ns]")
+        else:
+            values = _float_values(col)
+            if not np.isfinite(values[~np.isnan(values)]).all() or int(
+                np.isnan(values).sum()
+            ) != col.null_count:
+                return None  # inf, or nan written as a word (a missing marker as text)
+            columns[j] = pd.Series(values, dtype="float64")
+    frame = pd.DataFrame(columns, copy=False)
+    numbers = [j for j, k in kinds.items() if k == "number"]
+    if numbers and any(c.null_count for c in table.columns):
+        filled = frame.notna().to_numpy()
+        single = filled.sum(axis=1) == 1
+        if single.any() and filled[single][:, numbers].any():
+            return None
+    return frame
+
+
+def _float_values(col: pa.ChunkedArray) -> np.ndarray:
+    """A float64 column as one writeable numpy array, nulls as NaN."""
+    out = np.empty(len(col), dtype="float64")
+    at = 0
+    for chunk in col.chunks:  # the file's blocks (a few dozen), not its rows
+        out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        at += len(chunk)
+    return out
+
+
 def _read_rest(
-    path: Path, shown: str, delimiter: str, encoding: str, skip: int, width: int
+    path: Path,
+    shown: str,
+    delimiter: str,
+    encoding: str,
+    skip: int,
+    width: int,
+    kinds: dict[int, str] | None = None,
 ) -> pd.DataFrame:
-    """All records after the header as text; pyarrow when it can, else pandas' C parser."""
+    """All records after the header as text (the ``kinds`` columns typed when that reads the
+    same, :func:`_read_typed`); pyarrow when it can, else pandas' C parser."""
+    if kinds and encoding in ("utf-8", "utf-8-sig") and len(delimiter) == 1:
+        typed = _read_typed(path, delimiter, skip, width, kinds)
+        if typed is not None:
+            return typed
     common = {
         "sep": delimiter,
         "header": None,
@@ -237,6 +418,64 @@ def _read_rest(
         except (OSError, UnicodeError, ValueError) as exc:
             raise DataError(f"cannot read {shown}: {exc}") from None
     raise DataError(f"cannot read {shown}: its records have too many different lengths")
+
+
+class LineMap:
+    """The physical line where a record starts, from its row number ``skip + 1 + index``.
+
+    Worked out when a location asks, from as little of the file as answers it: while the
+    lines from the header to the record asked about are one record each (no quote
+    character, no blank line, no lone carriage return) the record's line is its row number,
+    whatever the rest of the file holds; otherwise the whole file is scanned once
+    (:func:`_line_numbers`). The locations are the ones a full scan made while reading gives.
+    """
+
+    def __init__(self, path: Path, skip: int, n: int) -> None:
+        self.path, self.skip, self.n = path, skip, n
+        self._lines: np.ndarray | None = None
+        self._plain = 0  # records 0 .. _plain-1 are known to take one line each
+
+    def __call__(self, row: int) -> int:
+        i = row - self.skip - 1
+        if not 0 <= i < self.n:
+            return row  # the header's own lines
+        if self._lines is not None:
+            return int(self._lines[i])
+        if i < self._plain or self._plain_through(i):
+            return row
+        self._lines = _line_numbers(self.path, self.skip, self.n)
+        return int(self._lines[i])
+
+    def _plain_through(self, i: int) -> bool:
+        """Whether records 0..i are one line each; reads the file up to record i's line."""
+        need = self.skip + i + 1  # newlines up to the end of record i's line
+        try:
+            with self.path.open("rb") as fh:
+                data, size = b"", 1 << 16
+                while data.count(b"\n") < need:
+                    more = fh.read(size)
+                    if not more:
+                        return False  # the last record without a newline: scan it all
+                    data += more
+                    size *= 2
+        except OSError:
+            return False
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == 10)[:need]
+        start = int(newlines[self.skip - 1]) + 1 if self.skip else 0
+        part = buf[start : int(newlines[-1]) + 1]
+        if (part == 34).any():
+            return False  # a quote: a record may span lines
+        cr = np.flatnonzero(part == 13)
+        if len(cr) and (part[np.minimum(cr + 1, len(part) - 1)] != 10).any():
+            return False  # a carriage return alone ends a line the byte scan does not count
+        ends = np.flatnonzero(part == 10)
+        starts = np.concatenate([[0], ends[:-1] + 1])
+        solid = ~np.isin(part, np.frombuffer(b" \t\r\n", dtype=np.uint8))
+        if (np.add.reduceat(solid, starts) == 0).any():
+            return False  # a blank line between records
+        self._plain = max(self._plain, i + 1)
+        return True
 
 
 def _line_numbers(path: Path, skip: int, n: int) -> np.ndarray:

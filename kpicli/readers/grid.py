@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,7 +31,7 @@ from kpicli.readers.numbers import to_numbers
 if TYPE_CHECKING:
     from kpicli.readers.layout import Sheet
 
-__all__ = ["GRID_VALUE", "unnamed_year_month", "year_period_grid"]
+__all__ = ["GRID_VALUE", "could_be_grid", "unnamed_year_month", "year_period_grid"]
 
 GRID_VALUE = "Value"
 GRID_PERIOD = "Period"
@@ -62,11 +63,8 @@ def _years(col: pd.Series) -> np.ndarray:
     return y
 
 
-def year_period_grid(sheet: Sheet) -> Sheet | None:
-    """The sheet as a ``Period``/``Value`` records sheet when it is a year x month grid."""
-    names = sheet.names
-    if len(names) < 4:
-        return None
+def _period_headers(names: Sequence[str]) -> tuple[dict[str, int], str]:
+    """The month (or else quarter) columns of a header, by name, and their grain."""
     months: dict[str, int] = {}
     quarters: dict[str, int] = {}
     for n in names:
@@ -77,9 +75,21 @@ def year_period_grid(sheet: Sheet) -> Sheet | None:
         q = _QUARTER.match(n.strip())
         if q and int(q.group(1)) not in quarters.values():
             quarters[n] = int(q.group(1))
-    cols, grain = (months, "month") if len(months) >= 3 else (quarters, "quarter")
-    if len(cols) < 3:
+    return (months, "month") if len(months) >= 3 else (quarters, "quarter")
+
+
+def could_be_grid(names: Sequence[str]) -> bool:
+    """Whether :func:`year_period_grid` may read a sheet with these column names (it then
+    reads the year column's cells as text, so a reader must hand them over as text)."""
+    return len(names) >= 4 and len(_period_headers(names)[0]) >= 3
+
+
+def year_period_grid(sheet: Sheet) -> Sheet | None:
+    """The sheet as a ``Period``/``Value`` records sheet when it is a year x month grid."""
+    names = sheet.names
+    if not could_be_grid(names):
         return None
+    cols, grain = _period_headers(names)
     year_col = next((n for n in names if n.strip().casefold() in _YEAR_HEADERS), None)
     if year_col is None:
         first = names[0]

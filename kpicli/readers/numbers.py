@@ -592,10 +592,18 @@ def to_dates(
     n = len(col)
     if pd.api.types.is_datetime64_any_dtype(col):
         s = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
-        values = s.dt.normalize().to_numpy(dtype="datetime64[ns]")
+        values = s.to_numpy(dtype="datetime64[ns]")
+        # One factorisation (the dates' codes, handed on as the text path does for
+        # kpicli.engine.codes); midnight and the grain are decided on its distinct values.
+        dated = factorize(pd.Series(values, dtype="datetime64[ns]"))
+        uniq = pd.DatetimeIndex(dated.uniques)
+        days = uniq.normalize()
+        if not (days == uniq).all():  # times of day: each cell becomes its day
+            values = s.dt.normalize().to_numpy(dtype="datetime64[ns]")
+            dated = dated.mapped(pd.Series(days.to_numpy(dtype="datetime64[ns]")))
         empty = np.isnat(values)
-        grain = refine_day_grain(values) if (~empty).any() else None
-        return Dates(values, np.zeros(n, bool), empty, grain)
+        grain = refine_day_grain(days.to_numpy(dtype="datetime64[ns]")) if len(days) else None
+        return Dates(values, np.zeros(n, bool), empty, grain, factorized=dated)
     made = factorize(col)
     codes, uniques = made.codes, made.uniques
     k = len(uniques)

@@ -18,7 +18,7 @@ The work is vectorised over the rows; only the few candidate rows are looked at 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,6 +103,7 @@ def choose_section(
     row_label: str = "row",
     first_title: str | None = None,
     untitled: bool = True,
+    line: Callable[[int], int] | None = None,
 ) -> Sections | None:
     """The stacked tables in ``data`` and the mask of the chosen one's rows, or None.
 
@@ -110,7 +111,8 @@ def choose_section(
     ``block_rows`` how many rows a header uses, ``rows`` the sheet row of each data row,
     ``first_title`` the one-cell row above the first header (the first table's title).
     Without ``untitled``, copies of the header with no title row above them are not
-    sections (CSV exports joined end to end are one table).
+    sections (CSV exports joined end to end are one table). ``line`` turns a value of
+    ``rows`` into the line the note names (see :func:`cut_table`).
     """
     n = len(data)
     if n < 2 or data.shape[1] < 2:
@@ -179,7 +181,8 @@ def choose_section(
     listing = ", ".join(f"{i + 1} {t!r}" for i, t in enumerate(titles[:6]))
     if len(titles) > 6:
         listing += f" and {len(titles) - 6} more"
-    span = f"{row_label}s {int(rows[lo])}-{int(rows[hi - 1])}" if hi > lo else "no rows"
+    at = line or int
+    span = f"{row_label}s {at(int(rows[lo]))}-{at(int(rows[hi - 1]))}" if hi > lo else "no rows"
     how = "data.section" if wanted is not None else "the first; choose another with data.section"
     notes = [
         f"{where} holds {len(titles)} tables stacked ({listing}); reading section {index + 1} "
@@ -199,12 +202,17 @@ def cut_table(
     notes: list[str],
     *,
     untitled: bool,
+    line: Callable[[int], int] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, bool]:
-    """Drop footer notes, keep one of several stacked tables; notes say what was done."""
+    """Drop footer notes, keep one of several stacked tables; notes say what was done.
+
+    ``line`` turns a value of ``rows`` into the line or row the notes name (a CSV reader's
+    rows count records, kpicli.readers.delimited.LineMap).
+    """
     foot = footer_rows(data)
     if foot.any():
         kept = ~foot
-        dropped = rows[foot]
+        dropped = rows[foot] if line is None else np.array([line(int(r)) for r in rows[foot]])
         data, rows = data.loc[kept].reset_index(drop=True), rows[kept]
         span = (
             f"{row_label} {int(dropped[0])}"
@@ -232,6 +240,7 @@ def cut_table(
         row_label,
         first_title,
         untitled=untitled,
+        line=line,
     )
     if sec is None:
         return data, rows, False

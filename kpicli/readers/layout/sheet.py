@@ -3,6 +3,7 @@ shapes every layout shares: cell places in findings, the Source record, the base
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,6 +46,9 @@ class Sheet:
     # A header over several rows: each column's parts, top to bottom (kpicli.readers.headers).
     parts: list[tuple[str, ...]] | None = None
     sectioned: bool = False  # one of several stacked tables was already picked
+    # CSV: ``rows`` number records as if each took one line; this maps them to physical
+    # lines when a location is made (kpicli.readers.delimited.LineMap). None: rows are lines.
+    lines: Callable[[int], int] | None = None
     dayfirst: bool | None = None  # data.dayfirst
     date_format: str | None = None  # data.date_format
     # Factorisations of ``frame``'s columns, made once and shared by layout detection and
@@ -83,6 +87,10 @@ class Sheet:
             got = self.made[name] = (self.frame, factorize(self.frame[name]))
         return got[1]
 
+    def line(self, row: int) -> int:
+        """The physical line (CSV) or sheet row of ``rows`` value ``row``."""
+        return self.lines(int(row)) if self.lines is not None else int(row)
+
     def date_options(self) -> dict[str, object]:
         """The keyword arguments every date parse of this sheet takes."""
         return {
@@ -97,6 +105,7 @@ class Sheet:
 
     def cell(self, row: int, letter: str | None = None) -> str:
         """``file.xlsx!Sheet!C17`` or ``file.csv:17``."""
+        row = self.line(row)
         if self.kind == "workbook":
             ref = f"{letter}{row}" if letter else f"row {row}"
             return f"{self.path}!{self.sheet}!{ref}" if self.sheet else f"{self.path}!{ref}"
@@ -120,7 +129,7 @@ class Sheet:
             context=context,
             location=self.cell(row, letter) if row is not None else self.path,
             file=self.path,
-            line=row,
+            line=self.line(row) if row is not None else None,
         )
 
 
@@ -241,6 +250,7 @@ def _source(sheet: Sheet, layout: str) -> Source:
         columns=dict(zip(sheet.names, sheet.letters, strict=True)),
         header_row=sheet.header_row,
         layout=layout,
+        lines=sheet.lines,
     )
 
 
