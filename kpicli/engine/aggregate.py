@@ -741,43 +741,27 @@ def formula_order(model: KPIFile) -> tuple[list[KPI], dict[str, Problem]]:
 
 
 def _with_formulas(model: KPIFile, values: pd.DataFrame, problems: dict[str, Problem]) -> pd.DataFrame:
-    """Evaluate formula KPIs column-wise on the aggregated frame (ratios of sums)."""
+    """Evaluate formula KPIs column-wise on the aggregated frame (ratios of sums): the frame
+    with the formula KPIs' columns set, computed by :func:`_formula_columns`."""
     if not any(k.formula is not None for k in model.kpis):
         return values
-    from kpicli.engine.expr import ExpressionError, formula_namespace, parse_expression
-
-    order, bad = formula_order(model)
-    problems.update(bad)
-    if not order:
+    cols = {kid: col.to_numpy(dtype="float64", na_value=np.nan) for kid, col in values.items()}
+    made = _formula_columns(model, cols, values.index, problems)
+    added = {kid: col for kid, col in made.items() if col is not cols.get(kid)}
+    if not added:
         return values
-    spelling = formula_namespace(k.id for k in model.kpis)
-    cols = dict(values.items())
-    for kpi in order:
-        expr = parse_expression(kpi.formula or "", "formula")
-        ns = {}
-        for name in expr.names:
-            kid = spelling[name]
-            ns[name] = cols.get(kid, pd.Series(np.nan, index=values.index, dtype="float64"))
-        try:
-            result = expr.evaluate(ns)
-        except ExpressionError as exc:
-            problems[kpi.id] = Problem(
-                "E006", f"formula cannot be evaluated: {exc}", {"formula": kpi.formula}
-            )
-            continue
-        if not isinstance(result, pd.Series):
-            result = pd.Series(float(result), index=values.index)
-        cols[kpi.id] = result.astype("float64").replace([np.inf, -np.inf], np.nan)
-    return pd.DataFrame(cols, index=values.index)
+    out = values.copy()
+    for kid, col in added.items():
+        out[kid] = col
+    return out
 
 
 def _formula_columns(
     model: KPIFile, cols: dict[str, np.ndarray], index: pd.Index, problems: dict[str, Problem]
 ) -> dict[str, np.ndarray]:
-    """``_with_formulas`` on the aggregated columns before they become a frame: ``cols`` (one
-    float array per KPI id, on ``index``) with the formula KPIs' columns added. The same
-    Series go through the same expression (the frame's columns are float64 Series on
-    ``index``), without a frame built twice and its columns taken apart again."""
+    """Evaluate formula KPIs on the aggregated columns before they become a frame: ``cols``
+    (one float array per KPI id, on ``index``) with the formula KPIs' columns added (each
+    operand a float64 Series on ``index``; infinities become missing)."""
     if not any(k.formula is not None for k in model.kpis):
         return cols
     from kpicli.engine.expr import ExpressionError, formula_namespace, parse_expression
