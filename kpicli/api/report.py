@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kpicli.model.results import STATUS_RANK, Report
 from kpicli.model.runs import ReportOptions, ReportRun
+from kpicli.readers import SHEET_XML_SUFFIXES
 
 if TYPE_CHECKING:
     from kpicli.definitions.load import Definitions
@@ -34,9 +35,6 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[str], None]
-
-# The workbooks start_reading reads early (kpicli.readers.sheet_xml's _EARLY_SUFFIXES).
-EARLY_SUFFIXES = (".xlsx", ".xlsm")
 
 # The --fail-on levels: a status (fail when any result is at or below it) or `worsened`.
 FAIL_ON = ("off_track", "at_risk", "worsened")
@@ -69,7 +67,7 @@ def start_reading(
     """
     given: list[str] = [str(d) for d in data] if data else []
     base, sheet = None, None
-    hints = (b"sheet",) if given else (b".xlsx", b".xlsm")
+    hints = (b"sheet",) if given else tuple(s.encode() for s in SHEET_XML_SUFFIXES)
     spec = _data_settings(kpis, hints) if kpis is not None else {}
     if not given:
         path = spec.get("path")
@@ -80,7 +78,7 @@ def start_reading(
         sheet = raw_sheet
     if len(given) != 1 or set("*?[") & set(given[0]) or "://" in given[0]:
         return
-    if Path(given[0]).suffix.lower() not in EARLY_SUFFIXES:
+    if Path(given[0]).suffix.lower() not in SHEET_XML_SUFFIXES:
         return  # a CSV report does not import the workbook code
     from kpicli.readers.sheet_xml import start
 

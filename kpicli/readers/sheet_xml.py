@@ -32,6 +32,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from kpicli.readers import SHEET_XML_SUFFIXES
+
 __all__ = [
     "SCAN_LIMIT",
     "SheetPrefetch",
@@ -46,7 +48,6 @@ __all__ = [
 ]
 
 SCAN_LIMIT = 400_000_000  # bytes of sheet XML we are willing to scan for formulas and formats
-_EARLY_SUFFIXES = (".xlsx", ".xlsm")
 
 ScanInputs = tuple[bytes, bool, list[int]]
 
@@ -133,7 +134,7 @@ def start(path: Path, sheet: str | int | None = None) -> None:
     """
     global _pending
     drop()
-    if path.suffix.lower() not in _EARLY_SUFFIXES:
+    if path.suffix.lower() not in SHEET_XML_SUFFIXES:
         return
     try:
         from kpicli.readers.guards import check_file

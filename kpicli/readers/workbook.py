@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kpicli.errors import DataError
-from kpicli.readers import sheet_xml
+from kpicli.readers import SHEET_XML_SUFFIXES, sheet_xml
 from kpicli.readers.sheet_xml import SheetPrefetch, load_fast, may_hold_null_text, sheet_listing
 from kpicli.readers.sheet_xml import contains as _contains
 from kpicli.readers.sheet_xml import has_merged_cells as _has_merged_cells
@@ -163,7 +163,7 @@ def read_grid(path: Path, shown: str, sheet_name: str, names: list[str]) -> Grid
     sheet through python-calamine. Both give the same grid, cell for cell.
     """
     scan = None
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in SHEET_XML_SUFFIXES:
         # The sheet XML for the formula/format scan is unzipped in a thread while calamine
         # reads the cells (zlib releases the GIL): the scan costs almost no wall time. The
         # thread may have started already (``kpi report --data book.xlsx``: during imports).
