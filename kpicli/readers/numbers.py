@@ -407,11 +407,19 @@ def text_column(col: pd.Series, made: Factorized | None = None) -> tuple[pd.Seri
             # Mostly distinct values: strip the column itself, in one vectorised pass.
             out = col.str.strip()
             return out.where(out != ""), made.mapped(shown)
-        values = np.append(shown.to_numpy(dtype=object, na_value=None), None)[made.codes]
-        return pd.Series(values, index=col.index, dtype=col.dtype), made.mapped(shown)
-    table = np.array([_shown(v) for v in made.uniques] + [None], dtype=object)
-    shown = pd.Series(table[:k], dtype="str")
-    return pd.Series(table[made.codes], index=col.index, dtype="str"), made.mapped(shown)
+        return _by_codes(shown, made, col.index), made.mapped(shown)
+    shown = pd.Series(np.array([_shown(v) for v in made.uniques], dtype=object), dtype="str")
+    return _by_codes(shown, made, col.index), made.mapped(shown)
+
+
+def _by_codes(shown: pd.Series, made: Factorized, index: pd.Index) -> pd.Series:
+    """The column whose cells are ``shown[code]`` (missing where the code is -1), with
+    ``shown``'s dtype.
+
+    An Arrow take of the few distinct values: building the string column from one Python
+    object per row instead costs 5-10x as much (100k rows: ~4 ms against ~0.5 ms).
+    """
+    return pd.Series(shown.array.take(made.codes, allow_fill=True), index=index)
 
 
 def text_factorized(col: pd.Series, factorized: Factorized) -> Factorized:
