@@ -248,10 +248,15 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
 
 
 def numbers_if(
-    col: pd.Series, share: float, decimal: str | None = None, hint: str = "."
+    col: pd.Series,
+    share: float,
+    decimal: str | None = None,
+    hint: str = ".",
+    made: Factorized | None = None,
 ) -> tuple[Numbers | None, Factorized | None]:
     """:func:`to_numbers` of ``col`` when at least ``share`` of its filled cells are numbers
-    (``Numbers.share``), else None; with the column's factorisation when one was made.
+    (``Numbers.share``), else None; with the column's factorisation when one was made (or
+    given: ``made``, the factorisation of ``col`` made already, is used instead of another).
 
     The share is decided on the distinct values (each weighted by how often it occurs), so a
     text column costs one factorisation and a parse of its distinct values, and no array
@@ -290,7 +295,7 @@ def numbers_if(
             zero = np.zeros(n, bool)
             return Numbers(values, zero, empty, zero.copy(), zero.copy(), "."), None
 
-    made = factorize(col)
+    made = made if made is not None else factorize(col)
     codes, uniques = made.codes, made.uniques
     k = len(uniques)
     if share > 0 and pd.api.types.is_string_dtype(col) and _surely_text(codes, uniques, share):
