@@ -182,6 +182,8 @@ def _assert_same_grid(fast: wbmod.Grid, slow: wbmod.Grid) -> None:
         if type(a) is not type(b) or a != b
     ]
     assert not differ, differ[:5]
+    if fast.filled is not None:  # the mask the fast path read from Arrow: notna of the cells
+        np.testing.assert_array_equal(fast.filled, pd.notna(fast.cells))
 
 
 def _read(path: Path, sheet: str, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
@@ -492,3 +494,60 @@ def test_empty_number_cells_are_not_read_twice(
     assert _fast_grid(path, "Long", names) is not None
     assert loads == []  # no second read of the number columns as text
     _assert_same_table(path, "Long", monkeypatch)
+
+
+def test_fast_path_knows_which_cells_are_filled(tmp_path: Path) -> None:
+    wb, ws = new_sheet("Gaps")
+    ws.append(["date", "kpi", "value", "flag", "note"])
+    for i in range(30):
+        ws.append(
+            [
+                None if i % 5 == 1 else dt.datetime(2024, 1 + i % 12, 1),
+                None if i % 6 == 2 else f"kpi_{i % 3}",
+                None if i % 4 == 3 else 1.5 * i,
+                None if i % 7 == 4 else i % 2 == 0,
+                "" if i % 3 == 0 else None if i % 3 == 1 else "see note",
+            ]
+        )
+    path = tmp_path / "gaps.xlsx"
+    wb.save(path)
+    grid = _fast_grid(path, "Gaps", ["Gaps"])
+    assert grid is not None and grid.filled is not None
+    np.testing.assert_array_equal(grid.filled, pd.notna(grid.cells))
+    assert not grid.filled[1:].all(axis=0).any()  # every column has empty cells
+    _assert_same_grid(grid, _calamine_grid(path, "Gaps", ["Gaps"]))
+
+
+def test_changed_cells_drop_the_fast_paths_mask(
+    built: dict[str, tuple[Path, dict[str, bool]]],
+) -> None:
+    path, _ = built["types"]
+    grid = _fast_grid(path, "Types", ["Types"])  # error values put back: cells changed
+    assert grid is not None and grid.filled is None
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        (["north", None, "", "south", "north", ""], "string"),
+        (["a", "", None], "large_string"),
+        ([1.5, None, float("nan"), 0.0], "float"),
+        ([True, None, False], "boolean"),
+        ([dt.datetime(2024, 1, 1), None, dt.datetime(2024, 1, 1, 8, 30)], "datetime"),
+        ([None, None], "null"),
+    ],
+)
+def test_filled_cells_from_arrow_are_notna_of_the_python_cells(
+    values: list[object], dtype: str
+) -> None:
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "large_string": pa.large_string(), "float": pa.float64(),
+             "boolean": pa.bool_(), "datetime": pa.timestamp("ms"), "null": pa.null()}
+    column = pa.chunked_array([pa.array(values, type=types[dtype])])
+    kind = "string" if dtype == "large_string" else dtype
+    cells = wbmod._python_cells(column, kind)
+    assert cells is not None
+    got = wbmod._filled_cells(column, kind)
+    assert got is not None
+    np.testing.assert_array_equal(got, pd.notna(cells))

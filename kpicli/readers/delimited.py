@@ -35,7 +35,7 @@ from kpicli.readers.guards import check_shape
 from kpicli.readers.headers import HeaderBlock, header_block, header_name, header_period
 from kpicli.readers.layout import HEADER_SCAN, Sheet, build_sheet, find_header
 from kpicli.readers.layout.vocabulary import _DATE_NAME, _KPI_NAMES, norm
-from kpicli.readers.sections import cut_table
+from kpicli.readers.sections import cut_table, filled_cells
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -189,17 +189,30 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     # blank lines) are worked out only when a location names one (LineMap).
     rows = skip + 1 + np.arange(len(frame), dtype=np.int64)
     lines = LineMap(path, skip, len(frame))
+    # One pass over the cells: the extra-fields test, footer notes, sections and the sheet
+    # builder all look at which cells are filled.
+    filled = filled_cells(frame)
     if width > len(header_fields):
         # Fields beyond the header in a few records: a value with an unquoted delimiter.
-        extra = frame.iloc[:, len(header_fields) :].notna().any(axis=1).to_numpy()
+        extra = filled[:, len(header_fields) :].any(axis=1)
         if extra.any() and extra.mean() < 0.5:
             line = lines(int(rows[np.flatnonzero(extra)[0]]))
             raise DataError(
                 f"cannot read {shown}: line {line} has more fields than the header "
                 f"({len(header_fields)}); quote values that contain the delimiter {delimiter!r}"
             )
-    frame, rows, sectioned = cut_table(
-        frame, rows, cells, block, spec, shown, "line", notes, untitled=False, line=lines
+    frame, rows, sectioned, filled = cut_table(
+        frame,
+        rows,
+        cells,
+        block,
+        spec,
+        shown,
+        "line",
+        notes,
+        untitled=False,
+        line=lines,
+        filled=filled,
     )
     return build_sheet(
         path=shown,
@@ -210,6 +223,7 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         letters=[str(j + 1) for j in range(width)],
         data=frame,
         rows=rows,
+        filled=filled,
         decimal_hint="," if delimiter == ";" else ".",
         dayfirst_hint=delimiter == ";",
         parts=parts,

@@ -44,6 +44,10 @@ class Grid:
     # them as floats): column index -> float64 of cells[1:, j], NaN where empty. The layouts
     # take these instead of parsing the cells; equal to what parsing gives, by construction.
     numbers: dict[int, np.ndarray] | None = None
+    # The filled-cell mask of ``cells`` (``pandas.notna`` of each cell, column-major) when
+    # the reader knows it without looking at each cell (fastexcel: Arrow's validity). Only
+    # while the cells are as read: whatever changes a cell sets it back to None.
+    filled: np.ndarray | None = None
 
 
 def column_letter(index: int) -> str:
@@ -284,12 +288,20 @@ def fast_grid(
     n = batch.num_rows
     cells = np.empty((n + 1, len(infos)), dtype=object)
     cells[0] = header
+    filled: np.ndarray | None = np.empty(cells.shape, dtype=bool, order="F")
+    filled[0] = True  # the header: text cells, each one filled (checked above)
     floats: dict[int, np.ndarray] = {}
     for j, info in enumerate(infos):
         column = _python_cells(batch.column(j), str(info.dtype))
         if column is None:
             return None
         cells[1:, j] = column
+        if filled is not None:
+            mask = _filled_cells(batch.column(j), str(info.dtype))
+            if mask is None:
+                filled = None  # the sheet builder tests the cells instead
+            else:
+                filled[1:, j] = mask
         if str(info.dtype) == "float" and batch.column(j).null_count < n:
             floats[j] = np.asarray(
                 batch.column(j).to_numpy(zero_copy_only=False), dtype="float64"
@@ -298,9 +310,11 @@ def fast_grid(
     changed = True
     with contextlib.suppress(Exception):  # as on the python-calamine path: a refinement
         changed = _apply_scan(grid, *got)
-    if not changed and floats:
-        # Error values put back or placeholders blanked would differ from the floats.
-        grid.numbers = floats
+    if not changed:
+        # Error values put back or placeholders blanked would differ from the floats and
+        # the mask.
+        grid.numbers = floats or None
+        grid.filled = filled
     return grid
 
 
@@ -385,6 +399,30 @@ def _python_cells(column: Any, dtype: str) -> np.ndarray | None:
     return shown[codes]
 
 
+def _filled_cells(column: Any, dtype: str) -> np.ndarray | None:
+    """Which cells of one Arrow column :func:`_python_cells` gives as filled (pandas.notna).
+
+    Read from the column's validity (and, for text, its empty strings, given as None; for
+    numbers, NaN), not from the Python objects: one vectorised pass per column. None when
+    Arrow cannot tell for this column type.
+    """
+    import pyarrow.compute as pc
+
+    n = len(column)
+    if dtype == "null" or column.null_count == n:
+        return np.zeros(n, dtype=bool)
+    try:
+        if dtype == "string":
+            shown = pc.not_equal(column, "")
+        elif dtype == "float":
+            shown = pc.invert(pc.is_nan(column))
+        else:  # truth values, dates: every valid cell is a Python object
+            shown = column.is_valid()
+        return np.asarray(pc.fill_null(shown, False).to_numpy(zero_copy_only=False), bool)
+    except Exception:  # an Arrow type without these kernels: the cells are tested instead
+        return None
+
+
 def _python_texts(column: Any) -> np.ndarray:
     """A text column as Python strings, None for empty and missing cells."""
     try:
@@ -418,6 +456,7 @@ def fill_vertical_merges(grid: Grid, below_row: int) -> None:
             continue
         value = grid.cells[top, left]
         grid.cells[top : min(bottom, n_rows - 1) + 1, left : min(right, n_cols - 1) + 1] = value
+        grid.filled = None  # cells changed: the reader's mask no longer holds
 
 
 # ----------------------------------------------------------------------------- xlsx internals

@@ -112,21 +112,25 @@ def build_sheet(
     letters: Sequence[str],
     data: pd.DataFrame,
     rows: np.ndarray,
+    filled: np.ndarray | None = None,
     **extra: object,
 ) -> Sheet:
     """Name the columns, drop empty rows and unnamed empty columns; D609 for repeated names.
 
-    ``data`` has one positional column per header cell.
+    ``data`` has one positional column per header cell. ``filled`` is its filled-cell mask
+    (kpicli.readers.sections.filled_cells: what cut_table hands back), made here if None.
     """
     names, repeats = make_names(header, letters, "Column")
     data = data.set_axis(names, axis=1)
     numbers = extra.pop("numbers", None)
-    filled = data.notna().to_numpy()  # one pass over the cells serves both axes
+    if filled is None:
+        filled = data.notna().to_numpy()  # one pass over the cells serves both axes
     filled_col = filled.any(axis=0)
     named = np.array([header_name(v) != "" for v in header], bool)
     cols = filled_col | named
     filled_row = filled.any(axis=1)
     every_row = bool(filled_row.all())
+    rows = np.asarray(rows, dtype=np.int64)
     if not (every_row and cols[: data.shape[1]].all()):  # else: nothing to drop
         data = data.loc[filled_row, cols[: data.shape[1]]].reset_index(drop=True)
     parts = extra.pop("parts", None)
@@ -141,7 +145,7 @@ def build_sheet(
         header=[h for h, c in zip(header, cols, strict=True) if c],
         letters=[lt for lt, c in zip(letters, cols, strict=True) if c],
         frame=data,
-        rows=np.asarray(rows, dtype=np.int64)[filled_row],
+        rows=rows if every_row else rows[filled_row],
         **extra,  # type: ignore[arg-type]
     )
     if numbers:
