@@ -349,9 +349,10 @@ def _read_typed(
             columns[j] = pd.Series(values, dtype="datetime64[ns]")
         else:
             values = _float_values(col)
-            if not np.isfinite(values[~np.isnan(values)]).all() or int(
-                np.isnan(values).sum()
-            ) != col.null_count:
+            # (NaN is not infinite: one test of the column finds inf, without a copy of its
+            # non-missing values or a second NaN test)
+            nan = int(np.count_nonzero(np.isnan(values)))
+            if np.isinf(values).any() or nan != col.null_count:
                 return None  # inf, or nan written as a word (a missing marker as text)
             columns[j] = pd.Series(values, dtype="float64")
     frame = pd.DataFrame(columns, copy=False)
