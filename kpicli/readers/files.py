@@ -242,13 +242,13 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
     if data.shape[1] == 0:
         data, filled = pd.DataFrame(columns=range(cells.shape[1]), dtype=object), None
     rows = grid.first_row + start + np.arange(len(data), dtype=np.int64)
-    numbers = grid.numbers if start == 1 else None  # aligned with cells[1:] only
     whole = data
     data, rows, sectioned, filled = cut_table(
         data, rows, cells, block, spec, where, "row", notes, untitled=True, filled=filled
     )
-    if numbers is not None and data is not whole:  # rows were cut: parse the cells
-        numbers = None
+    # The reader's typed columns are aligned with cells[1:] only; when rows were cut, the
+    # layouts parse the cells.
+    typed = start == 1 and data is whole
     return build_sheet(
         path=shown,
         sheet=grid.sheet,
@@ -264,7 +264,9 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
         parts=block.parts,
         notes=notes,
         sectioned=sectioned,
-        numbers=numbers,
+        numbers=grid.numbers if typed else None,
+        dates=grid.dates if typed else None,
+        texts=grid.texts if typed else None,
     )
 
 
