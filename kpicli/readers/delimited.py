@@ -345,16 +345,17 @@ def _read_typed(
             if len(col) and (span["min"].as_py() < low or span["max"].as_py() > high):
                 return None
             # (arrow's cast to nanoseconds is one pass; numpy's day -> ns conversion is slower)
-            values = col.cast(pa.timestamp("ns")).to_numpy()
-            columns[j] = pd.Series(values, dtype="datetime64[ns]")
+            values = _column_values(col.cast(pa.timestamp("ns")), "datetime64[ns]")
+            # The frame takes the array as it is (pandas would copy it once more).
+            columns[j] = pd.Series(values, dtype="datetime64[ns]", copy=False)
         else:
-            values = _float_values(col)
+            values = _column_values(col, "float64")
             # (NaN is not infinite: one test of the column finds inf, without a copy of its
             # non-missing values or a second NaN test)
             nan = int(np.count_nonzero(np.isnan(values)))
             if np.isinf(values).any() or nan != col.null_count:
                 return None  # inf, or nan written as a word (a missing marker as text)
-            columns[j] = pd.Series(values, dtype="float64")
+            columns[j] = pd.Series(values, dtype="float64", copy=False)
     frame = pd.DataFrame(columns, copy=False)
     numbers = [j for j, k in kinds.items() if k == "number"]
     if numbers and any(c.null_count for c in table.columns):
@@ -365,9 +366,11 @@ def _read_typed(
     return frame
 
 
-def _float_values(col: pa.ChunkedArray) -> np.ndarray:
-    """A float64 column as one writeable numpy array, nulls as NaN."""
-    out = np.empty(len(col), dtype="float64")
+def _column_values(col: pa.ChunkedArray, dtype: str) -> np.ndarray:
+    """A float64 (nulls as NaN) or timestamp column as one new writeable numpy array of
+    ``dtype``: the one copy the frame needs (arrow's own conversion of a column of several
+    chunks is a read-only copy, which pandas would copy again)."""
+    out = np.empty(len(col), dtype=dtype)
     at = 0
     for chunk in col.chunks:  # the file's blocks (a few dozen), not its rows
         out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)

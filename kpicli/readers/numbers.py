@@ -610,7 +610,8 @@ def to_dates(
         values = s.to_numpy(dtype="datetime64[ns]")
         # One factorisation (the dates' codes, handed on as the text path does for
         # kpicli.engine.codes); midnight and the grain are decided on its distinct values.
-        dated = factorize(pd.Series(values, dtype="datetime64[ns]"))
+        # (a Series over the values without a copy: it lives only to be factorised)
+        dated = factorize(pd.Series(values, dtype="datetime64[ns]", copy=False))
         uniq = pd.DatetimeIndex(dated.uniques)
         days = uniq.normalize()
         if not (days == uniq).all():  # times of day: each cell becomes its day
