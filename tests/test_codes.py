@@ -70,6 +70,20 @@ def test_factorize_is_pandas_own_on_chunked_text_columns(blocks: list[list]) -> 
         _same_as_pandas(values)
 
 
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-400, 400)), max_size=40))
+def test_factorize_is_pandas_own_on_datetime_columns(days: list[int | None]) -> None:
+    # Dates as the readers hand them over (datetime64[ns], NaT where none), including days
+    # before 1970; as a Series, an Index and a numpy array.
+    values = np.array(
+        [np.datetime64("NaT") if d is None else np.datetime64("2026-01-01") + d for d in days],
+        dtype="datetime64[ns]",
+    )
+    assert (C._arrow_datetime_codes(values) is None) == (len(values) == 0)
+    for column in (values, pd.Series(values, name="_date"), pd.DatetimeIndex(values)):
+        _same_as_pandas(column)
+
+
 def test_factorize_codes_of_many_distinct_values_are_wider() -> None:
     values = pd.Series([f"v{i % 300}" for i in range(1000)] + [None], dtype="str")
     _same_as_pandas(values)

@@ -187,7 +187,8 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     frame.columns = range(width)
     # Records numbered as if each took one line; their physical lines (quoted line breaks,
     # blank lines) are worked out only when a location names one (LineMap).
-    rows = skip + 1 + np.arange(len(frame), dtype=np.int64)
+    # (one array, counted from its first value: not a range plus a shifted copy of it)
+    rows = np.arange(skip + 1, skip + 1 + len(frame), dtype=np.int64)
     lines = LineMap(path, skip, len(frame))
     if width > len(header_fields):
         # Fields beyond the header in a few records: a value with an unquoted delimiter.
@@ -322,7 +323,9 @@ def _read_typed(
     for j, col in enumerate(table.columns):
         kind = kinds.get(j)
         if kind is None:
-            columns[j] = col.to_pandas(types_mapper=lambda _: text_dtype)
+            # The dtype's own conversion (which pyarrow's to_pandas calls): the column's
+            # buffers as they are, without loading pyarrow's pandas conversion layer.
+            columns[j] = pd.Series(text_dtype.__from_arrow__(col), copy=False)
         elif kind == "date":
             if col.null_count:
                 return None
