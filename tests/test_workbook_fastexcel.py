@@ -182,6 +182,8 @@ def _assert_same_grid(fast: wbmod.Grid, slow: wbmod.Grid) -> None:
         if type(a) is not type(b) or a != b
     ]
     assert not differ, differ[:5]
+    if fast.filled is not None:  # the mask the fast path read from Arrow: notna of the cells
+        np.testing.assert_array_equal(fast.filled, pd.notna(fast.cells))
 
 
 def _read(path: Path, sheet: str, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
@@ -492,3 +494,166 @@ def test_empty_number_cells_are_not_read_twice(
     assert _fast_grid(path, "Long", names) is not None
     assert loads == []  # no second read of the number columns as text
     _assert_same_table(path, "Long", monkeypatch)
+
+
+def _typed_book(path: Path) -> dict[str, bool]:
+    """Sheets whose date and text columns fastexcel types; per sheet: whether the layouts
+    take the typed dates or the text codes the reader made (True) or parse the cells."""
+    wb, ws = new_sheet("Long")  # dates with times of day, blank rows, empty KPI cells
+    ws.append(["date", "kpi", "value", "team"])
+    for i in range(40):
+        if i in (3, 17):
+            ws.append([])  # dropped rows: the text codes are renumbered for the rows kept
+            continue
+        kpi = None if i % 11 == 5 else ["revenue", " cost ", "NPS", "x"][i % 4]
+        when = dt.datetime(2024, 1 + i % 12, 1 + i % 5, 9 * (i % 2), 30 * (i % 3 == 0))
+        ws.append([when, kpi, 10.0 + i, f"Team {i % 3}" if i % 7 else None])
+    rec = wb.create_sheet("Records")  # a second date column: read as dates, not parsed
+    rec.append(["date", "orders", "closed", "region"])
+    for i in range(30):
+        rec.append([dt.datetime(2024, 1 + i % 12, 1), 3.0 * i,
+                    dt.datetime(2024, 2, 1 + i % 20) if i % 4 else None, ["N", "S"][i % 2]])
+    late = wb.create_sheet("Late")  # dates after 2262: parsed, the KPI codes the reader's
+    late.append(["date", "kpi", "value"])
+    for i in range(12):
+        late.append([dt.datetime(2024 if i else 2300, 1 + i, 1), "revenue", 10.0 + i])
+    wb.save(path)
+    return {"Long": True, "Records": True, "Late": True}
+
+
+def test_typed_dates_and_text_codes_give_the_table_parsing_the_cells_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kpicli.readers.layout import header
+    from kpicli.readers.layout.sheet import Sheet
+
+    path = tmp_path / "typed.xlsx"
+    expected = _typed_book(path)
+    odd = tmp_path / "odd.xlsx"
+    _odd_book(odd)
+    odd_taken = {"Long": True, "Records": True, "Text dates": True, "Footer": False}
+    books = [(path, s) for s in expected] + [(odd, s) for s in odd_taken]
+    real_dates, real_made, real_factorized = Sheet.typed_dates, Sheet.made_codes, Sheet.factorized
+    used: list[bool] = []
+
+    def spy_dates(self: Sheet, name: str, col: pd.Series, rows: np.ndarray) -> object:
+        got = real_dates(self, name, col, rows)
+        used.append(got is not None)
+        return got
+
+    def spy_made(self: Sheet, name: str, rows: np.ndarray) -> object:
+        got = real_made(self, name, rows)
+        used.append(got is not None)
+        return got
+
+    def spy_factorized(self: Sheet, name: str) -> object:
+        got = self.made.get(name)
+        used.append(got is not None and got[0] is self.frame)  # the reader's codes, or made
+        return real_factorized(self, name)
+
+    taken = {}
+    for book, sheet in books:
+        _assert_same_table(book, sheet, monkeypatch)  # typed (fastexcel) vs python-calamine
+        monkeypatch.setattr(Sheet, "typed_dates", spy_dates)
+        monkeypatch.setattr(Sheet, "made_codes", spy_made)
+        monkeypatch.setattr(Sheet, "factorized", spy_factorized)
+        used.clear()
+        typed = _read(book, sheet, True, monkeypatch)
+        taken[(book.name, sheet)] = any(used)
+        # The fast grid with no typed column handed on: every cell parsed by the layouts.
+        monkeypatch.setattr(header, "_keep_typed", lambda *a: None)
+        parsed = _read(book, sheet, True, monkeypatch)
+        monkeypatch.undo()
+        assert not isinstance(typed, str) and not isinstance(parsed, str), (typed, parsed)
+        pd.testing.assert_frame_equal(typed.frame, parsed.frame)
+        assert typed.findings == parsed.findings and typed.notes == parsed.notes, sheet
+        assert typed.column_codes.keys() == parsed.column_codes.keys(), sheet
+        for column, (_, codes, uniques) in typed.column_codes.items():
+            _, want, want_uniques = parsed.column_codes[column]
+            assert codes.dtype == want.dtype and np.array_equal(codes, want), column
+            pd.testing.assert_index_equal(uniques, want_uniques)
+    assert taken == {(path.name, s): v for s, v in expected.items()} | {
+        (odd.name, s): v for s, v in odd_taken.items()
+    }
+
+
+def test_text_codes_are_what_pandas_factorize_gives() -> None:
+    import pyarrow as pa
+
+    cells = ["b", None, "", "a", "b", "", "é", None, "a", " "]
+    for kind in (pa.string(), pa.large_string()):
+        got, made = wbmod._python_texts(pa.array(cells, type=kind))
+        assert made is not None
+        frame = pd.DataFrame(got.reshape(-1, 1), dtype=object)  # the grid's frame
+        codes, uniques = pd.factorize(frame[0])
+        assert made.codes.tolist() == codes.tolist() == [0, -1, -1, 1, 0, -1, 2, -1, 1, 3]
+        pd.testing.assert_index_equal(made.uniques, uniques)
+
+
+def test_dates_after_2262_are_not_handed_on_typed() -> None:
+    import pyarrow as pa
+
+    ms = [int(dt.datetime(y, 1, 1, tzinfo=dt.UTC).timestamp() * 1000) for y in (2024, 2300)]
+    column = pa.array(ms, type=pa.timestamp("ms"))
+    cells, typed = wbmod._cells_and_typed(column, "datetime")
+    assert cells is not None and cells.tolist() == [dt.date(2024, 1, 1), dt.date(2300, 1, 1)]
+    assert typed is None
+    cells, typed = wbmod._cells_and_typed(column[:1], "datetime")
+    assert typed is not None and list(typed) == [np.datetime64("2024-01-01", "ns")]
+
+
+def test_fast_path_knows_which_cells_are_filled(tmp_path: Path) -> None:
+    wb, ws = new_sheet("Gaps")
+    ws.append(["date", "kpi", "value", "flag", "note"])
+    for i in range(30):
+        ws.append(
+            [
+                None if i % 5 == 1 else dt.datetime(2024, 1 + i % 12, 1),
+                None if i % 6 == 2 else f"kpi_{i % 3}",
+                None if i % 4 == 3 else 1.5 * i,
+                None if i % 7 == 4 else i % 2 == 0,
+                "" if i % 3 == 0 else None if i % 3 == 1 else "see note",
+            ]
+        )
+    path = tmp_path / "gaps.xlsx"
+    wb.save(path)
+    grid = _fast_grid(path, "Gaps", ["Gaps"])
+    assert grid is not None and grid.filled is not None
+    np.testing.assert_array_equal(grid.filled, pd.notna(grid.cells))
+    assert not grid.filled[1:].all(axis=0).any()  # every column has empty cells
+    _assert_same_grid(grid, _calamine_grid(path, "Gaps", ["Gaps"]))
+
+
+def test_changed_cells_drop_the_fast_paths_mask(
+    built: dict[str, tuple[Path, dict[str, bool]]],
+) -> None:
+    path, _ = built["types"]
+    grid = _fast_grid(path, "Types", ["Types"])  # error values put back: cells changed
+    assert grid is not None and grid.filled is None
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        (["north", None, "", "south", "north", ""], "string"),
+        (["a", "", None], "large_string"),
+        ([1.5, None, float("nan"), 0.0], "float"),
+        ([True, None, False], "boolean"),
+        ([dt.datetime(2024, 1, 1), None, dt.datetime(2024, 1, 1, 8, 30)], "datetime"),
+        ([None, None], "null"),
+    ],
+)
+def test_filled_cells_from_arrow_are_notna_of_the_python_cells(
+    values: list[object], dtype: str
+) -> None:
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "large_string": pa.large_string(), "float": pa.float64(),
+             "boolean": pa.bool_(), "datetime": pa.timestamp("ms"), "null": pa.null()}
+    column = pa.chunked_array([pa.array(values, type=types[dtype])])
+    kind = "string" if dtype == "large_string" else dtype
+    cells = wbmod._python_cells(column, kind)
+    assert cells is not None
+    got = wbmod._filled_cells(column, kind)
+    assert got is not None
+    np.testing.assert_array_equal(got, pd.notna(cells))

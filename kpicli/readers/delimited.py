@@ -35,7 +35,7 @@ from kpicli.readers.guards import check_shape
 from kpicli.readers.headers import HeaderBlock, header_block, header_name, header_period
 from kpicli.readers.layout import HEADER_SCAN, Sheet, build_sheet, find_header
 from kpicli.readers.layout.vocabulary import _DATE_NAME, _KPI_NAMES, norm
-from kpicli.readers.sections import cut_table
+from kpicli.readers.sections import cut_table, filled_cells
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -190,17 +190,30 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     # (one array, counted from its first value: not a range plus a shifted copy of it)
     rows = np.arange(skip + 1, skip + 1 + len(frame), dtype=np.int64)
     lines = LineMap(path, skip, len(frame))
+    # One pass over the cells: the extra-fields test, footer notes, sections and the sheet
+    # builder all look at which cells are filled.
+    filled = filled_cells(frame)
     if width > len(header_fields):
         # Fields beyond the header in a few records: a value with an unquoted delimiter.
-        extra = frame.iloc[:, len(header_fields) :].notna().any(axis=1).to_numpy()
+        extra = filled[:, len(header_fields) :].any(axis=1)
         if extra.any() and extra.mean() < 0.5:
             line = lines(int(rows[np.flatnonzero(extra)[0]]))
             raise DataError(
                 f"cannot read {shown}: line {line} has more fields than the header "
                 f"({len(header_fields)}); quote values that contain the delimiter {delimiter!r}"
             )
-    frame, rows, sectioned = cut_table(
-        frame, rows, cells, block, spec, shown, "line", notes, untitled=False, line=lines
+    frame, rows, sectioned, filled = cut_table(
+        frame,
+        rows,
+        cells,
+        block,
+        spec,
+        shown,
+        "line",
+        notes,
+        untitled=False,
+        line=lines,
+        filled=filled,
     )
     return build_sheet(
         path=shown,
@@ -211,6 +224,7 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
         letters=[str(j + 1) for j in range(width)],
         data=frame,
         rows=rows,
+        filled=filled,
         decimal_hint="," if delimiter == ";" else ".",
         dayfirst_hint=delimiter == ";",
         parts=parts,
@@ -335,11 +349,12 @@ def _read_typed(
                 return None
             columns[j] = pd.Series(_ns_dates(col), dtype="datetime64[ns]", copy=False)
         else:
-            values = _float_values(col)
-            # inf, or nan written as a word (a missing marker as text): counted on the
-            # column itself, without a copy of its present values
-            if np.isinf(values).any() or np.count_nonzero(np.isnan(values)) != col.null_count:
-                return None
+            values = _column_values(col, "float64")
+            # (NaN is not infinite: one test of the column finds inf, without a copy of its
+            # non-missing values or a second NaN test)
+            nan = int(np.count_nonzero(np.isnan(values)))
+            if np.isinf(values).any() or nan != col.null_count:
+                return None  # inf, or nan written as a word (a missing marker as text)
             columns[j] = pd.Series(values, dtype="float64", copy=False)
     frame = pd.DataFrame(columns, copy=False)
     numbers = [j for j, k in kinds.items() if k == "number"]
@@ -357,9 +372,9 @@ _NS_PER_DAY = np.int64(86_400 * 10**9)
 def _ns_dates(col: pa.ChunkedArray) -> np.ndarray:
     """A date32 column without nulls (years within :data:`_DATE_YEARS`, so no overflow) as
     one datetime64[ns] array: each block's days (read in place as int32) times the
-    nanoseconds of a day, written straight into the result. Arrow's cast to timestamp[ns]
-    and its conversion to numpy made two arrays of the column's size (numpy's own day ->
-    ns conversion is slower still)."""
+    nanoseconds of a day, written straight into the result: the only array of the column's
+    size made (an Arrow cast to timestamp[ns] makes one more first; numpy's own day -> ns
+    conversion is slower still)."""
     out = np.empty(len(col), dtype=np.int64)
     at = 0
     for chunk in col.chunks:  # the file's blocks (a few dozen), not its rows
@@ -369,9 +384,11 @@ def _ns_dates(col: pa.ChunkedArray) -> np.ndarray:
     return out.view("datetime64[ns]")
 
 
-def _float_values(col: pa.ChunkedArray) -> np.ndarray:
-    """A float64 column as one writeable numpy array, nulls as NaN."""
-    out = np.empty(len(col), dtype="float64")
+def _column_values(col: pa.ChunkedArray, dtype: str) -> np.ndarray:
+    """A float64 (nulls as NaN) or timestamp column as one new writeable numpy array of
+    ``dtype``: the one copy the frame needs (arrow's own conversion of a column of several
+    chunks is a read-only copy, which pandas would copy again)."""
+    out = np.empty(len(col), dtype=dtype)
     at = 0
     for chunk in col.chunks:  # the file's blocks (a few dozen), not its rows
         out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)

@@ -237,16 +237,18 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
     fill_vertical_merges(grid, header_row)
     start = max([block.last, *block.units]) + 1
     data = pd.DataFrame(grid.cells[start:], dtype=object)
+    # The reader's filled-cell mask, when it has one, saves a pass over the object cells.
+    filled = grid.filled[start:] if grid.filled is not None else None
     if data.shape[1] == 0:
-        data = pd.DataFrame(columns=range(cells.shape[1]), dtype=object)
+        data, filled = pd.DataFrame(columns=range(cells.shape[1]), dtype=object), None
     rows = grid.first_row + start + np.arange(len(data), dtype=np.int64)
-    numbers = grid.numbers if start == 1 else None  # aligned with cells[1:] only
     whole = data
-    data, rows, sectioned = cut_table(
-        data, rows, cells, block, spec, where, "row", notes, untitled=True
+    data, rows, sectioned, filled = cut_table(
+        data, rows, cells, block, spec, where, "row", notes, untitled=True, filled=filled
     )
-    if numbers is not None and data is not whole:  # rows were cut: parse the cells
-        numbers = None
+    # The reader's typed columns are aligned with cells[1:] only; when rows were cut, the
+    # layouts parse the cells.
+    typed = start == 1 and data is whole
     return build_sheet(
         path=shown,
         sheet=grid.sheet,
@@ -256,12 +258,15 @@ def grid_sheet(grid: Grid, shown: str, spec: DataSpec | None) -> Sheet:
         letters=[column_letter(grid.first_col + j) for j in range(cells.shape[1])],
         data=data,
         rows=rows,
+        filled=filled,
         uncalculated=grid.uncalculated,
         percent_cells=grid.percent_cells,
         parts=block.parts,
         notes=notes,
         sectioned=sectioned,
-        numbers=numbers,
+        numbers=grid.numbers if typed else None,
+        dates=grid.dates if typed else None,
+        texts=grid.texts if typed else None,
     )
 
 

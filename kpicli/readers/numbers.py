@@ -250,10 +250,15 @@ def to_numbers(col: pd.Series, decimal: str | None = None, hint: str = ".") -> N
 
 
 def numbers_if(
-    col: pd.Series, share: float, decimal: str | None = None, hint: str = "."
+    col: pd.Series,
+    share: float,
+    decimal: str | None = None,
+    hint: str = ".",
+    made: Factorized | None = None,
 ) -> tuple[Numbers | None, Factorized | None]:
     """:func:`to_numbers` of ``col`` when at least ``share`` of its filled cells are numbers
-    (``Numbers.share``), else None; with the column's factorisation when one was made.
+    (``Numbers.share``), else None; with the column's factorisation when one was made (or
+    given: ``made``, the factorisation of ``col`` made already, is used instead of another).
 
     The share is decided on the distinct values (each weighted by how often it occurs), so a
     text column costs one factorisation and a parse of its distinct values, and no array
@@ -292,7 +297,7 @@ def numbers_if(
             zero = np.zeros(n, bool)
             return Numbers(values, zero, empty, zero.copy(), zero.copy(), "."), None
 
-    made = factorize(col)
+    made = made if made is not None else factorize(col)
     codes, uniques = made.codes, made.uniques
     k = len(uniques)
     if share > 0 and pd.api.types.is_string_dtype(col) and _surely_text(codes, uniques, share):
@@ -413,11 +418,19 @@ def text_column(col: pd.Series, made: Factorized | None = None) -> tuple[pd.Seri
             # Mostly distinct values: strip the column itself, in one vectorised pass.
             out = col.str.strip()
             return out.where(out != ""), made.mapped(shown)
-        values = np.append(shown.to_numpy(dtype=object, na_value=None), None)[made.codes]
-        return pd.Series(values, index=col.index, dtype=col.dtype), made.mapped(shown)
-    table = np.array([_shown(v) for v in made.uniques] + [None], dtype=object)
-    shown = pd.Series(table[:k], dtype="str")
-    return pd.Series(table[made.codes], index=col.index, dtype="str"), made.mapped(shown)
+        return _by_codes(shown, made, col.index), made.mapped(shown)
+    shown = pd.Series(np.array([_shown(v) for v in made.uniques], dtype=object), dtype="str")
+    return _by_codes(shown, made, col.index), made.mapped(shown)
+
+
+def _by_codes(shown: pd.Series, made: Factorized, index: pd.Index) -> pd.Series:
+    """The column whose cells are ``shown[code]`` (missing where the code is -1), with
+    ``shown``'s dtype.
+
+    An Arrow take of the few distinct values: building the string column from one Python
+    object per row instead costs 5-10x as much (100k rows: ~4 ms against ~0.5 ms).
+    """
+    return pd.Series(shown.array.take(made.codes, allow_fill=True), index=index)
 
 
 def text_factorized(col: pd.Series, factorized: Factorized) -> Factorized:
@@ -601,6 +614,7 @@ def to_dates(
         values = s.to_numpy(dtype="datetime64[ns]")
         # One factorisation (the dates' codes, handed on as the text path does for
         # kpicli.engine.codes); midnight and the grain are decided on its distinct values.
+        # (a Series over the values without a copy: it lives only to be factorised)
         dated = factorize(pd.Series(values, dtype="datetime64[ns]", copy=False))
         uniq = pd.DatetimeIndex(dated.uniques)
         days = uniq.normalize()

@@ -14,6 +14,10 @@ default the first, with a note), never several: summing stacked tables is a wron
 Group headings above blocks of *different* labels are not sections and are left alone.
 :func:`footer_rows` marks the one-cell text lines under the last data row (sources, notes).
 The work is vectorised over the rows; only the few candidate rows are looked at one by one.
+
+All of them look at the *filled-cell mask* of the cells (:func:`filled_cells`): a reader
+that has it already passes it in, and :func:`cut_table` hands back the mask of the rows it
+kept, so the mask is made once per read (the sheet builder takes it too).
 """
 
 from __future__ import annotations
@@ -28,9 +32,17 @@ from kpicli.errors import DataError
 from kpicli.model.kpifile import DataSpec
 from kpicli.readers.headers import HeaderBlock
 
-__all__ = ["Sections", "choose_section", "cut_table", "footer_rows", "pick_value"]
+__all__ = [
+    "Sections",
+    "choose_section",
+    "cut_table",
+    "filled_cells",
+    "footer_rows",
+    "pick_value",
+]
 
 _MAX_TITLES = 500  # more one-cell rows than this: a sparse table, not titled sections
+_BY_COLUMN = 64  # filled_cells looks column by column at frames up to this wide
 
 
 @dataclass
@@ -51,9 +63,32 @@ def _clean(v: object) -> str:
     return " ".join(str(v).split())
 
 
-def _filled(data: pd.DataFrame) -> np.ndarray:
-    """Filled cells (readers give empty cells as missing, so this is one vectorised test)."""
-    return data.notna().to_numpy()
+def filled_cells(data: pd.DataFrame) -> np.ndarray:
+    """The filled-cell mask of ``data`` (``data.notna()`` as a bool array, column-major).
+
+    Readers give empty cells as missing, so this is one vectorised test. It is a pass over
+    every cell (the largest cost of this module on a big frame): make it once per frame and
+    hand it on.
+    """
+    n, width = data.shape
+    if width > _BY_COLUMN or n < 4 * width:
+        return data.notna().to_numpy()
+    # Column by column into one column-major array: each column's own missing test (a
+    # bitmap read for Arrow text, no work at all for a column without missing values), and
+    # no intermediate frame of bools copied into the result -- about half the time on a
+    # tall frame.
+    out = np.empty((n, width), dtype=bool, order="F")
+    for j in range(width):
+        np.logical_not(data.iloc[:, j].isna().to_numpy(), out=out[:, j])
+    return out
+
+
+def _row_counts(filled: np.ndarray) -> np.ndarray:
+    """Filled cells per row of the mask ``filled``."""
+    # A summing dtype as small as the width allows: masks of frames are column-major
+    # (pandas keeps columns together), and for them numpy's row sum into uint8 is one fast
+    # pass, several times faster than count_nonzero or a sum into the default int64.
+    return filled.sum(axis=1, dtype=np.uint8 if filled.shape[1] < 256 else np.int64)
 
 
 def _one_cell_text(data: pd.DataFrame, filled: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -68,14 +103,17 @@ def _one_cell_text(data: pd.DataFrame, filled: np.ndarray, rows: np.ndarray) -> 
     return rows[ok]
 
 
-def footer_rows(data: pd.DataFrame) -> np.ndarray:
-    """Mask of the trailing one-cell text rows (source lines, notes, ``____``) to drop."""
+def footer_rows(data: pd.DataFrame, filled: np.ndarray | None = None) -> np.ndarray:
+    """Mask of the trailing one-cell text rows (source lines, notes, ``____``) to drop.
+
+    ``filled`` is the filled-cell mask of ``data`` (:func:`filled_cells`), when known.
+    """
     n = len(data)
     out = np.zeros(n, bool)
     if not n or data.shape[1] < 2:
         return out
     tail = data.iloc[-20:]
-    filled = _filled(tail)
+    filled = filled_cells(tail) if filled is None else filled[-20:]
     counts = filled.sum(axis=1)
     start = n - len(tail)
     for i in range(len(tail) - 1, -1, -1):
@@ -104,6 +142,7 @@ def choose_section(
     first_title: str | None = None,
     untitled: bool = True,
     line: Callable[[int], int] | None = None,
+    filled: np.ndarray | None = None,
 ) -> Sections | None:
     """The stacked tables in ``data`` and the mask of the chosen one's rows, or None.
 
@@ -112,13 +151,15 @@ def choose_section(
     ``first_title`` the one-cell row above the first header (the first table's title).
     Without ``untitled``, copies of the header with no title row above them are not
     sections (CSV exports joined end to end are one table). ``line`` turns a value of
-    ``rows`` into the line the note names (see :func:`cut_table`).
+    ``rows`` into the line the note names (see :func:`cut_table`). ``filled`` is the
+    filled-cell mask of ``data`` (:func:`filled_cells`), when known.
     """
     n = len(data)
     if n < 2 or data.shape[1] < 2:
         return _none_found(wanted, where)
-    filled = _filled(data)
-    counts = np.count_nonzero(filled, axis=1)  # (several times faster than .sum(axis=1))
+    if filled is None:
+        filled = filled_cells(data)
+    counts = _row_counts(filled)
     head = [_clean(v) for v in header_first]
     head_cols = [j for j, t in enumerate(head) if t and j < data.shape[1]]
     starts: list[int] = []  # data index of each repeated header's first row
@@ -203,17 +244,25 @@ def cut_table(
     *,
     untitled: bool,
     line: Callable[[int], int] | None = None,
-) -> tuple[pd.DataFrame, np.ndarray, bool]:
+    filled: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, bool, np.ndarray]:
     """Drop footer notes, keep one of several stacked tables; notes say what was done.
 
     ``line`` turns a value of ``rows`` into the line or row the notes name (a CSV reader's
-    rows count records, kpicli.readers.delimited.LineMap).
+    rows count records, kpicli.readers.delimited.LineMap). ``filled`` is the filled-cell
+    mask of ``data`` (:func:`filled_cells`) when the reader has it; made here otherwise.
+
+    Returns the rows kept (``data`` itself when none were dropped), their ``rows``, whether
+    a section was chosen, and the filled-cell mask of the rows kept, cut as ``data`` was,
+    for the sheet builder (kpicli.readers.layout.build_sheet).
     """
-    foot = footer_rows(data)
+    if filled is None:
+        filled = filled_cells(data)
+    foot = footer_rows(data, filled)
     if foot.any():
         kept = ~foot
         dropped = rows[foot] if line is None else np.array([line(int(r)) for r in rows[foot]])
-        data, rows = data.loc[kept].reset_index(drop=True), rows[kept]
+        data, rows, filled = data.loc[kept].reset_index(drop=True), rows[kept], filled[kept]
         span = (
             f"{row_label} {int(dropped[0])}"
             if len(dropped) == 1
@@ -223,11 +272,11 @@ def cut_table(
     # The first table's title: a one-cell row just above its header.
     first_title = None
     for i in range(block.first - 1, max(block.first - 3, -1), -1):
-        filled = [v for v in top[i] if v is not None and str(v).strip()]
-        if len(filled) == 1 and isinstance(filled[0], str):
-            first_title = " ".join(filled[0].split())
+        cells = [v for v in top[i] if v is not None and str(v).strip()]
+        if len(cells) == 1 and isinstance(cells[0], str):
+            first_title = " ".join(cells[0].split())
             break
-        if filled:
+        if cells:
             break
     wanted = spec.section if spec is not None else None
     sec = choose_section(
@@ -241,11 +290,13 @@ def cut_table(
         first_title,
         untitled=untitled,
         line=line,
+        filled=filled,
     )
     if sec is None:
-        return data, rows, False
+        return data, rows, False, filled
     notes += sec.notes
-    return data.loc[sec.keep].reset_index(drop=True), rows[sec.keep], True
+    keep = sec.keep
+    return data.loc[keep].reset_index(drop=True), rows[keep], True, filled[keep]
 
 
 def _label_column(filled: np.ndarray) -> int:

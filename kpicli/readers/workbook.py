@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from kpicli.readers.sheet_xml import SheetPrefetch, load_fast, may_hold_null_tex
 from kpicli.readers.sheet_xml import contains as _contains
 from kpicli.readers.sheet_xml import has_merged_cells as _has_merged_cells
 from kpicli.readers.sheet_xml import scan_inputs as _scan_inputs
+
+if TYPE_CHECKING:
+    from kpicli.readers.numbers import Factorized
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -44,6 +47,18 @@ class Grid:
     # them as floats): column index -> float64 of cells[1:, j], NaN where empty. The layouts
     # take these instead of parsing the cells; equal to what parsing gives, by construction.
     numbers: dict[int, np.ndarray] | None = None
+    # The same for columns fastexcel typed as dates (every filled cell below the first row a
+    # date or date-time cell): column index -> datetime64[ns] of cells[1:, j], NaT where
+    # empty. kpicli.readers.numbers.to_dates reads these without a Python object per cell.
+    dates: dict[int, np.ndarray] | None = None
+    # And for text columns: column index -> the factorisation of cells[1:, j] (what
+    # pandas.factorize gives for them), taken from the Arrow dictionary encoding the cells
+    # were made from, so the layouts do not hash the column's Python strings once more.
+    texts: dict[int, Factorized] | None = None
+    # The filled-cell mask of ``cells`` (``pandas.notna`` of each cell, column-major) when
+    # the reader knows it without looking at each cell (fastexcel: Arrow's validity). Only
+    # while the cells are as read: whatever changes a cell sets it back to None.
+    filled: np.ndarray | None = None
 
 
 def column_letter(index: int) -> str:
@@ -226,6 +241,8 @@ _RENDERED = re.compile(
 # Excel counts 1900 as a leap year: serials before 1900-03-01 (and times without a date) are
 # shown differently by the two readers, so such sheets take the python-calamine path.
 _FIRST_SAFE_MS = 60 * 86_400_000 - 2_209_161_600_000  # 1900-03-01T00:00 in Unix milliseconds
+# Dates from 2262-04-11 on do not fit datetime64[ns]: such a column is not handed on typed.
+_LAST_NS_MS = 9_223_286_400_000  # 2262-04-11T00:00 in Unix milliseconds
 _FIRST_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>")
 _CELL_OPEN = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="[A-Z]{1,3}(\d+)"')
 
@@ -254,9 +271,12 @@ def fast_grid(
         return None  # merged cells, or ISO date cells (t="d") the two readers may show apart
     try:
         # Loaded by the scan's thread when it was asked to (an early start), else here.
-        reader, sheet = scan.loaded(path) if scan.load else load_fast(path, sheet_name)
+        if scan.load:  # loaded (and converted, most often) by the scan's thread
+            reader, sheet, batch = scan.loaded(path)
+        else:
+            reader, sheet = load_fast(path, sheet_name)
+            batch = sheet.to_arrow()
         infos = sheet.selected_columns
-        batch = sheet.to_arrow()
         if not _no_hidden_text(reader, sheet_name, infos, batch, path, got[0]):
             return None
     except Exception:  # a mixed column, an unreadable sheet: python-calamine decides
@@ -281,23 +301,37 @@ def fast_grid(
     n = batch.num_rows
     cells = np.empty((n + 1, len(infos)), dtype=object)
     cells[0] = header
+    filled: np.ndarray | None = np.empty(cells.shape, dtype=bool, order="F")
+    filled[0] = True  # the header: text cells, each one filled (checked above)
     floats: dict[int, np.ndarray] = {}
+    dates: dict[int, np.ndarray] = {}
+    texts: dict[int, Factorized] = {}
     for j, info in enumerate(infos):
-        column = _python_cells(batch.column(j), str(info.dtype))
+        column, typed = _cells_and_typed(batch.column(j), str(info.dtype))
         if column is None:
             return None
         cells[1:, j] = column
-        if str(info.dtype) == "float" and batch.column(j).null_count < n:
-            floats[j] = np.asarray(
-                batch.column(j).to_numpy(zero_copy_only=False), dtype="float64"
-            )
+        if isinstance(typed, np.ndarray) and typed.dtype == np.float64:
+            floats[j] = typed
+        elif isinstance(typed, np.ndarray):
+            dates[j] = typed
+        elif typed is not None:
+            texts[j] = typed
+        if filled is not None:
+            mask = _filled_cells(batch.column(j), str(info.dtype))
+            if mask is None:
+                filled = None  # the sheet builder tests the cells instead
+            else:
+                filled[1:, j] = mask
     grid = Grid(cells, first_row, first_col, sheet_name, sheet_names=names)
     changed = True
     with contextlib.suppress(Exception):  # as on the python-calamine path: a refinement
         changed = _apply_scan(grid, *got)
-    if not changed and floats:
-        # Error values put back or placeholders blanked would differ from the floats.
-        grid.numbers = floats
+    if not changed:
+        # Error values put back or placeholders blanked would differ from the typed columns
+        # and the mask.
+        grid.numbers, grid.dates, grid.texts = floats or None, dates or None, texts or None
+        grid.filled = filled
     return grid
 
 
@@ -352,23 +386,39 @@ def _first_value_row(xml: bytes) -> int | None:
 
 def _python_cells(column: Any, dtype: str) -> np.ndarray | None:
     """One Arrow column as the Python objects python-calamine gives (None when empty)."""
+    return _cells_and_typed(column, dtype)[0]
+
+
+def _cells_and_typed(
+    column: Any, dtype: str
+) -> tuple[np.ndarray | None, np.ndarray | Factorized | None]:
+    """One Arrow column as the Python objects python-calamine gives (None when empty; None
+    for the whole column when the fastexcel path cannot take it), with the column's typed
+    form for the layouts when it has one (see :class:`Grid`): float64 values of a number
+    column, datetime64[ns] values of a date column, the factorisation of a text column.
+    Each comes from the Arrow column directly, not from the Python objects."""
     n = len(column)
     if dtype == "null" or column.null_count == n:
-        return np.full(n, None, dtype=object)
+        return np.full(n, None, dtype=object), None
     if dtype == "string":
         return _python_texts(column)
     if dtype in ("float", "boolean"):
-        values = column.to_numpy(zero_copy_only=False).astype(object)
+        raw = column.to_numpy(zero_copy_only=False)
+        values = raw.astype(object)
         if column.null_count:
             values[column.is_null().to_numpy(zero_copy_only=False)] = None
-        return values
+        return values, np.asarray(raw, dtype="float64") if dtype == "float" else None
     import pyarrow as pa
 
     ms = column.cast(pa.timestamp("ms")).cast(pa.int64()).to_numpy(zero_copy_only=False)
     missing = column.is_null().to_numpy(zero_copy_only=False)
     ms = np.where(missing, _FIRST_SAFE_MS, ms).astype(np.int64)
     if (ms < _FIRST_SAFE_MS).any():
-        return None
+        return None, None
+    typed = None
+    if (ms < _LAST_NS_MS).all():  # later dates do not fit datetime64[ns]: parse the cells
+        typed = ms.astype("datetime64[ms]").astype("datetime64[ns]")
+        typed[missing] = np.datetime64("NaT")
     # Exports repeat few distinct dates: each becomes a Python object once. python-calamine
     # gives a date for a midnight value and a datetime otherwise.
     uniq, codes = np.unique(ms, return_inverse=True)
@@ -379,24 +429,71 @@ def _python_cells(column: Any, dtype: str) -> np.ndarray | None:
         shown[k] = when.date() if when.time() == dt.time() else when
     shown[-1] = None
     codes = np.where(missing, len(uniq), codes.reshape(-1))
-    return shown[codes]
+    return shown[codes], typed
 
 
-def _python_texts(column: Any) -> np.ndarray:
-    """A text column as Python strings, None for empty and missing cells."""
+def _filled_cells(column: Any, dtype: str) -> np.ndarray | None:
+    """Which cells of one Arrow column :func:`_python_cells` gives as filled (pandas.notna).
+
+    Read from the column's validity (and, for text, its empty strings, given as None; for
+    numbers, NaN), not from the Python objects: one vectorised pass per column. None when
+    Arrow cannot tell for this column type.
+    """
+    import pyarrow.compute as pc
+
+    n = len(column)
+    if dtype == "null" or column.null_count == n:
+        return np.zeros(n, dtype=bool)
+    try:
+        if dtype == "string":
+            shown = pc.not_equal(column, "")
+        elif dtype == "float":
+            shown = pc.invert(pc.is_nan(column))
+        else:  # truth values, dates: every valid cell is a Python object
+            shown = column.is_valid()
+        return np.asarray(pc.fill_null(shown, False).to_numpy(zero_copy_only=False), bool)
+    except Exception:  # an Arrow type without these kernels: the cells are tested instead
+        return None
+
+
+def _python_texts(column: Any) -> tuple[np.ndarray, Factorized | None]:
+    """A text column as Python strings, None for empty and missing cells; with the
+    factorisation of those cells that pandas.factorize would make (None when the column
+    could not be dictionary encoded)."""
     try:
         # Exports repeat few distinct texts: each becomes a Python string once, not per cell.
         encoded = column.dictionary_encode()
         uniques = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
-        codes = encoded.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)
+        indices = encoded.indices
+        codes = indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)
     except Exception:  # an Arrow string type without dictionary encoding: one by one
         values = column.to_numpy(zero_copy_only=False).astype(object)
         values[values == ""] = None  # read_grid turns calamine's "" into None as well
-        return values
+        return values, None
     shown = np.empty(len(uniques) + 1, dtype=object)
     shown[:-1] = uniques
-    shown[:-1][uniques == ""] = None  # read_grid turns calamine's "" into None as well
-    return shown[codes]
+    blank = uniques == ""
+    shown[:-1][blank] = None  # read_grid turns calamine's "" into None as well
+    return shown[codes], _text_codes(indices, uniques, blank)
+
+
+def _text_codes(indices: Any, uniques: np.ndarray, blank: np.ndarray) -> Factorized:
+    """pandas.factorize of the cells _python_texts makes, from Arrow's dictionary encoding.
+
+    Arrow numbers the distinct texts in the order they first appear, as pandas does; its
+    empty text is an empty cell (None, code -1) in the grid, so it leaves the dictionary
+    and the later codes move down by one.
+    """
+    from kpicli.readers.numbers import Factorized
+
+    codes = indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if blank.any():
+        (at,) = np.flatnonzero(blank)  # a dictionary holds each text once
+        codes[codes == at] = -1
+        codes[codes > at] -= 1
+        uniques = uniques[~blank]
+    # What pandas.factorize gives for a column of the grid's frame (object dtype).
+    return Factorized(codes, pd.Index(uniques, dtype=object))
 
 
 def fill_vertical_merges(grid: Grid, below_row: int) -> None:
@@ -415,6 +512,7 @@ def fill_vertical_merges(grid: Grid, below_row: int) -> None:
             continue
         value = grid.cells[top, left]
         grid.cells[top : min(bottom, n_rows - 1) + 1, left : min(right, n_cols - 1) + 1] = value
+        grid.filled = None  # cells changed: the reader's mask no longer holds
 
 
 # ----------------------------------------------------------------------------- xlsx internals

@@ -68,19 +68,25 @@ def _numeric_or_text(
     A text or date column's factorisation, made while its distinct values were parsed, goes
     into ``codes`` under ``name`` (for kpicli.engine.codes: one factorisation per column).
     """
-    # Decided on the column's distinct values: a text column is factorised once, and those
-    # codes serve the dates or text below (and the engine, through ``codes``).
+    # Decided on the column's distinct values: a text column is factorised once (or by the
+    # reader), and those codes serve the dates or text below (and the engine, via ``codes``).
     nums, made = sheet.typed_numbers(name, col, rows), None
-    if nums is None:
+    typed_dates = sheet.typed_dates(name, col, rows)
+    # A column of date cells is never numbers: none of its filled cells is one.
+    if nums is None and typed_dates is None:
         nums, made = numbers_if(
-            col, NUMERIC_SHARE, spec.decimal if spec else None, sheet.decimal_hint
+            col,
+            NUMERIC_SHARE,
+            spec.decimal if spec else None,
+            sheet.decimal_hint,
+            made=sheet.made_codes(name, rows),
         )
     if nums is not None:  # an all-empty column counts as numeric (share 1.0)
         values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
         if not fmt.any() and name in percent and pending is not None:
             pending.append(Fractions(("column", name), name, ~nums.text_percent, percent[name]))
         return pd.Series(values, index=col.index, dtype="float64")
-    dates = _maybe_dates(col, sheet, fiscal_year_start)
+    dates = _maybe_dates(col if typed_dates is None else typed_dates, sheet, fiscal_year_start)
     if dates is not None:
         if codes is not None and dates.factorized is not None:
             codes[name] = dates.factorized
@@ -106,7 +112,11 @@ def _maybe_dates(
     years: bool = False,
     share: float = DATE_SHARE,
 ) -> Dates | None:
-    """The column as dates when (nearly) all of it is; a sample decides before the full parse."""
+    """The column as dates when (nearly) all of it is; a sample decides before the full parse.
+
+    ``col`` may be the reader's typed form of the column (:meth:`Sheet.typed_dates`): the
+    Dates are the same as for its cells.
+    """
     # The first 200 filled cells decide; look at the whole column only if the top is sparse.
     filled = col.iloc[:2000].dropna()
     if len(filled) < 200 and len(col) > 2000:
@@ -139,11 +149,10 @@ def find_date_column(
     sheet: Sheet, spec: DataSpec | None, fiscal_year_start: int, skip: Sequence[str | None] = ()
 ) -> tuple[str, Dates]:
     """The date or period column: named in the spec, named like a date, or the first of dates."""
-    frame = sheet.frame
     if spec is not None and spec.date_column:
         name = _lookup(sheet.names, spec.date_column, sheet.where, "data.date_column")
         dates = to_dates(
-            frame[name],
+            _dated(sheet, name),
             serials=True,
             years=True,
             **sheet.date_options(),  # type: ignore[arg-type]
@@ -167,7 +176,12 @@ def find_date_column(
             continue
         # A column named like a date may carry total rows and typos: half is enough.
         dates = _maybe_dates(
-            frame[name], sheet, fiscal_year_start, serials=True, years=True, share=NAMED_DATE_SHARE
+            _dated(sheet, name),
+            sheet,
+            fiscal_year_start,
+            serials=True,
+            years=True,
+            share=NAMED_DATE_SHARE,
         )
         if dates is not None:
             _note_other_dates(sheet, name, skip, fiscal_year_start)
@@ -175,7 +189,7 @@ def find_date_column(
     for name in sheet.names:
         if name in skip or name in named:
             continue
-        dates = _maybe_dates(frame[name], sheet, fiscal_year_start)
+        dates = _maybe_dates(_dated(sheet, name), sheet, fiscal_year_start)
         if dates is not None:
             _note_other_dates(sheet, name, skip, fiscal_year_start)
             return name, dates
@@ -189,6 +203,14 @@ def find_date_column(
             )
             return combined
     raise DataError(no_date_message(sheet))
+
+
+def _dated(sheet: Sheet, name: str) -> pd.Series:
+    """The frame's column ``name``, as the reader typed it when it holds date cells only
+    (:meth:`Sheet.typed_dates`): to_dates then reads it without a Python object per cell."""
+    col = sheet.frame[name]
+    typed = sheet.typed_dates(name, col, sheet.rows)
+    return col if typed is None else typed
 
 
 def no_date_message(sheet: Sheet) -> str:

@@ -92,9 +92,10 @@ def detect_layout(
         return "records"
     if model is not None and model.kpis:
         col = sheet.frame[kpi]
-        if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
-            # Text cells (CSV): strip the distinct values (the factorisation the long
-            # layout reads the column with), not every cell.
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            # Text cells (CSV) or a workbook's cells: the distinct values (the factorisation
+            # the long layout reads the column with, or the workbook reader made) give the
+            # labels every cell gives, without converting every cell.
             col = pd.Series(sheet.factorized(kpi).uniques, dtype=col.dtype)
         labels = {norm(v) for v in text_values(col).dropna().unique()[:1000]}
         wanted = set().union(*(k.labels for k in model.kpis))

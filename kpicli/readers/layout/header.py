@@ -6,7 +6,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,31 @@ def make_names(
     return names, repeats
 
 
+def _keep_typed(
+    out: Sheet,
+    typed: dict[str, object],
+    names: Sequence[str],
+    cols: np.ndarray,
+    rows: np.ndarray | None,
+) -> None:
+    """Hand the reader's typed columns (``numbers``, ``dates``: arrays; ``texts``:
+    factorisations; each by position among the header cells) to ``out`` for the columns
+    kept and the rows kept (``rows``, a mask; None: all of them)."""
+
+    def kept(kind: str) -> dict[str, Any]:
+        got: dict[int, Any] = typed.get(kind) or {}  # type: ignore[assignment]
+        return {names[j]: v for j, v in got.items() if j < len(names) and cols[j]}
+
+    numbers, dates = kept("numbers"), kept("dates")
+    if numbers:
+        out.numbers = (out.frame, {n: v if rows is None else v[rows] for n, v in numbers.items()})
+    if dates:
+        out.dates = (out.frame, {n: v if rows is None else v[rows] for n, v in dates.items()})
+    for name, made in kept("texts").items():
+        # Sheet.factorized then hands these out instead of factorising the cells.
+        out.made[name] = (out.frame, made if rows is None else made.take(rows))
+
+
 def build_sheet(
     *,
     path: str,
@@ -112,21 +137,25 @@ def build_sheet(
     letters: Sequence[str],
     data: pd.DataFrame,
     rows: np.ndarray,
+    filled: np.ndarray | None = None,
     **extra: object,
 ) -> Sheet:
     """Name the columns, drop empty rows and unnamed empty columns; D609 for repeated names.
 
-    ``data`` has one positional column per header cell.
+    ``data`` has one positional column per header cell. ``filled`` is its filled-cell mask
+    (kpicli.readers.sections.filled_cells: what cut_table hands back), made here if None.
     """
     names, repeats = make_names(header, letters, "Column")
     data = data.set_axis(names, axis=1)
-    numbers = extra.pop("numbers", None)
-    filled = data.notna().to_numpy()  # one pass over the cells serves both axes
+    typed = {kind: extra.pop(kind, None) for kind in ("numbers", "dates", "texts")}
+    if filled is None:
+        filled = data.notna().to_numpy()  # one pass over the cells serves both axes
     filled_col = filled.any(axis=0)
     named = np.array([header_name(v) != "" for v in header], bool)
     cols = filled_col | named
     filled_row = filled.any(axis=1)
     every_row = bool(filled_row.all())
+    rows = np.asarray(rows, dtype=np.int64)
     if not (every_row and cols[: data.shape[1]].all()):  # else: nothing to drop
         data = data.loc[filled_row, cols[: data.shape[1]]].reset_index(drop=True)
     parts = extra.pop("parts", None)
@@ -141,19 +170,10 @@ def build_sheet(
         header=[h for h, c in zip(header, cols, strict=True) if c],
         letters=[lt for lt, c in zip(letters, cols, strict=True) if c],
         frame=data,
-        rows=np.asarray(rows, dtype=np.int64)[filled_row],
+        rows=rows if every_row else rows[filled_row],
         **extra,  # type: ignore[arg-type]
     )
-    if numbers:
-        # The reader's typed number columns (by position among the header cells), for the
-        # rows and columns kept.
-        typed = {
-            name: values if every_row else values[filled_row]
-            for j, values in numbers.items()  # type: ignore[attr-defined]
-            if j < len(names) and cols[j]
-            for name in [names[j]]
-        }
-        out.numbers = (out.frame, typed)
+    _keep_typed(out, typed, names, cols, None if every_row else filled_row)
     if repeats:
         what = ", ".join(
             f"{b!r} in column {lt} is read as {n!r}" for b, n, lt in repeats[:MAX_PLACES]

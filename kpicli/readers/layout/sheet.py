@@ -62,6 +62,10 @@ class Sheet:
     numbers: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # The same for the columns it typed as dates: datetime64[ns] values (see :meth:`typed_dates`).
+    dates: tuple[pd.DataFrame, dict[str, np.ndarray]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def typed_numbers(self, name: str, col: pd.Series, rows: np.ndarray) -> Numbers | None:
         """The column ``name`` read as numbers from the reader's typed values, or None.
@@ -80,11 +84,36 @@ class Sheet:
         zero = np.zeros(len(values), bool)
         return Numbers(values.copy(), zero, empty, zero.copy(), ~empty, ".")
 
+    def typed_dates(self, name: str, col: pd.Series, rows: np.ndarray) -> pd.Series | None:
+        """The column ``name`` as the reader typed it (datetime64[ns], NaT where empty), or
+        None; as :meth:`typed_numbers`, only for the whole column of this frame.
+
+        Every filled cell is a date or date-time cell, so
+        :func:`~kpicli.readers.numbers.to_dates` gives the same Dates for it as for the cells,
+        without a Python object per cell.
+        """
+        got = self.dates
+        if got is None or got[0] is not self.frame or rows is not self.rows:
+            return None
+        values = got[1].get(name)
+        if values is None or len(values) != len(col):
+            return None
+        return pd.Series(values, index=col.index, dtype="datetime64[ns]", name=col.name)
+
     def factorized(self, name: str) -> Factorized:
-        """``pandas.factorize`` of the column ``name`` of ``frame``, made once per frame."""
+        """``pandas.factorize`` of the column ``name`` of ``frame``, made once per frame (or
+        by the reader: a workbook's text columns)."""
         got = self.made.get(name)
         if got is None or got[0] is not self.frame:
             got = self.made[name] = (self.frame, factorize(self.frame[name]))
+        return got[1]
+
+    def made_codes(self, name: str, rows: np.ndarray) -> Factorized | None:
+        """:meth:`factorized` when the whole column ``name`` (``rows`` is the sheet's own
+        ``rows``) was factorised already, else None: for a caller that may do without."""
+        got = self.made.get(name)
+        if got is None or got[0] is not self.frame or rows is not self.rows:
+            return None
         return got[1]
 
     def line(self, row: int) -> int:
