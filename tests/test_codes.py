@@ -20,13 +20,13 @@ def _table(frame: pd.DataFrame) -> Table:
 
 def test_each_column_is_factorised_once_per_frame(monkeypatch) -> None:
     calls: list[str] = []
-    real = pd.factorize
+    real = C.factorize
 
     def counting(values, *args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(getattr(values, "name", "?"))
         return real(values, *args, **kwargs)
 
-    monkeypatch.setattr(C.pd, "factorize", counting)
+    monkeypatch.setattr(C, "factorize", counting)
     table = _table(pd.DataFrame({"_kpi": ["a", "b", "a"], "team": ["x", "x", None]}))
     first = C.codes(table, "_kpi")
     again = C.codes(table, "_kpi")
@@ -40,6 +40,54 @@ def test_each_column_is_factorised_once_per_frame(monkeypatch) -> None:
 
 
 cells = st.one_of(st.none(), st.sampled_from(["a", "b", "c", " a"]))
+
+
+def _same_as_pandas(values: object) -> None:
+    got_codes, got_uniques = C.factorize(values)
+    want_codes, want_uniques = pd.factorize(values, sort=False)
+    assert np.array_equal(got_codes, want_codes)
+    assert got_codes.dtype == C.code_type(len(want_uniques))
+    assert type(got_uniques) is type(want_uniques)
+    assert got_uniques.dtype == want_uniques.dtype
+    assert list(got_uniques) == list(want_uniques)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.lists(st.one_of(cells, st.text(max_size=3)), max_size=6), max_size=5))
+def test_factorize_is_pandas_own_on_chunked_text_columns(blocks: list[list]) -> None:
+    # pyarrow text columns as the CSV reader makes them: several blocks, missing values,
+    # blocks without any value; as a Series, an Index and an array.
+    import pyarrow as pa
+
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    chunked = pa.chunked_array([pa.array(b, pa.large_string()) for b in blocks],
+                               type=pa.large_string())
+    column = chunked.to_pandas(types_mapper=lambda _: text)
+    assert column.dtype == text
+    # (pyarrow's own encoding, not pandas' fallback, whenever there is something to encode)
+    assert (C._arrow_text_codes(column) is None) == (len(column) == 0)
+    for values in (column, pd.Index(column), column.array, column.astype(object)):
+        _same_as_pandas(values)
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-400, 400)), max_size=40))
+def test_factorize_is_pandas_own_on_datetime_columns(days: list[int | None]) -> None:
+    # Dates as the readers hand them over (datetime64[ns], NaT where none), including days
+    # before 1970; as a Series, an Index and a numpy array.
+    values = np.array(
+        [np.datetime64("NaT") if d is None else np.datetime64("2026-01-01") + d for d in days],
+        dtype="datetime64[ns]",
+    )
+    assert (C._arrow_datetime_codes(values) is None) == (len(values) == 0)
+    for column in (values, pd.Series(values, name="_date"), pd.DatetimeIndex(values)):
+        _same_as_pandas(column)
+
+
+def test_factorize_codes_of_many_distinct_values_are_wider() -> None:
+    values = pd.Series([f"v{i % 300}" for i in range(1000)] + [None], dtype="str")
+    _same_as_pandas(values)
+    assert C.factorize(values)[0].dtype == np.int16
 
 
 @settings(max_examples=examples(150), deadline=None)

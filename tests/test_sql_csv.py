@@ -135,14 +135,14 @@ def test_dates_duckdb_cannot_spell_stay_with_pandas(tmp_path: Path) -> None:
 def test_engine_auto_uses_duckdb_above_the_threshold_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpicli.readers import csv_duckdb
+    from kpicli.readers import engine_choice
 
     data = tmp_path / "rows.csv"
     write_european(records(300), data)
     path = kpi_file(tmp_path, RECORDS_KPIS)  # engine: auto (the default)
     below = report_json(path, data)
     assert not any("DuckDB" in n for n in below["notes"])
-    monkeypatch.setattr(csv_duckdb, "CSV_ENGINE_BYTES", data.stat().st_size)
+    monkeypatch.setattr(engine_choice, "CSV_ENGINE_BYTES", data.stat().st_size)
     above = report_json(path, data)
     assert any("aggregated in DuckDB" in n for n in above["notes"])
     for doc in (below, above):
@@ -154,13 +154,13 @@ def test_engine_auto_uses_duckdb_above_the_threshold_only(
 def test_engine_auto_without_duckdb_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kpicli.readers import csv_duckdb, sql_source
+    from kpicli.readers import engine_choice
 
     data = tmp_path / "rows.csv"
     write_european(records(300), data)
     path = kpi_file(tmp_path, RECORDS_KPIS)
-    monkeypatch.setattr(csv_duckdb, "CSV_ENGINE_BYTES", 1)
-    monkeypatch.setattr(sql_source, "duckdb_available", lambda: False)
+    monkeypatch.setattr(engine_choice, "CSV_ENGINE_BYTES", 1)
+    monkeypatch.setattr(engine_choice, "duckdb_available", lambda: False)
     doc = report_json(path, data)
     assert any("read by pandas (every row in memory)" in n and "kpicli[sql]" in n
                for n in doc["notes"])

@@ -139,13 +139,15 @@ def _read_through_engine(
 ) -> tuple[Table | None, list[str]]:
     """A database URL or Parquet files read through DuckDB/PostgreSQL (the aggregation runs
     there; kpicli.readers.sql_source), or None for the pandas path."""
-    from kpicli.readers.sql_source import CsvFallback, Request, read_sql_table, wants_sql
+    # The choice imports no engine code: sql_source and its drivers load only for a request.
+    from kpicli.readers.engine_choice import wants_sql
 
     spec = model.data
     request, notes = wants_sql(spec, data, defs.base_dir)
     if request is None:
         return None, notes
-    assert isinstance(request, Request)
+    from kpicli.readers.sql_source import CsvFallback, read_sql_table
+
     request.by = by
     if request.files:
         from kpicli.paths import shown_path

@@ -31,14 +31,8 @@ from typing import Any
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.results import Finding
 
-__all__ = ["CSV_ENGINE_BYTES", "CSV_SUFFIXES", "CsvRead", "load_sql", "plan_csv", "select_tree"]
+__all__ = ["CsvRead", "load_sql", "plan_csv", "select_tree"]
 
-CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
-# engine: auto reads CSV files of at least this many bytes (together) through DuckDB. Measured
-# end to end (kpi report, 20-KPI long table, 2 cores; README "Data in a database"): DuckDB
-# was 0.9 s slower at 300k rows (10 MB) and 1M rows (33 MB), 1.3-3 s faster at 5M rows
-# (164 MB) with 57 % of the memory; the lines cross near 2.2M rows, about 70 MB.
-CSV_ENGINE_BYTES = 80 * 1024 * 1024
 SAMPLE_BYTES = 256 * 1024
 TABLE = "kpicli_csv"
 # Date spellings DuckDB can read exactly as kpicli does; the sample decides which one a column

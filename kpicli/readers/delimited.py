@@ -187,7 +187,8 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     frame.columns = range(width)
     # Records numbered as if each took one line; their physical lines (quoted line breaks,
     # blank lines) are worked out only when a location names one (LineMap).
-    rows = skip + 1 + np.arange(len(frame), dtype=np.int64)
+    # (one array, counted from its first value: not a range plus a shifted copy of it)
+    rows = np.arange(skip + 1, skip + 1 + len(frame), dtype=np.int64)
     lines = LineMap(path, skip, len(frame))
     # One pass over the cells: the extra-fields test, footer notes, sections and the sheet
     # builder all look at which cells are filled.
@@ -336,7 +337,9 @@ def _read_typed(
     for j, col in enumerate(table.columns):
         kind = kinds.get(j)
         if kind is None:
-            columns[j] = col.to_pandas(types_mapper=lambda _: text_dtype)
+            # The dtype's own conversion (which pyarrow's to_pandas calls): the column's
+            # buffers as they are, without loading pyarrow's pandas conversion layer.
+            columns[j] = pd.Series(text_dtype.__from_arrow__(col), copy=False)
         elif kind == "date":
             if col.null_count:
                 return None
@@ -344,10 +347,7 @@ def _read_typed(
             low, high = (dt.date(y, 1, 1) for y in _DATE_YEARS)
             if len(col) and (span["min"].as_py() < low or span["max"].as_py() > high):
                 return None
-            # (arrow's cast to nanoseconds is one pass; numpy's day -> ns conversion is slower)
-            values = _column_values(col.cast(pa.timestamp("ns")), "datetime64[ns]")
-            # The frame takes the array as it is (pandas would copy it once more).
-            columns[j] = pd.Series(values, dtype="datetime64[ns]", copy=False)
+            columns[j] = pd.Series(_ns_dates(col), dtype="datetime64[ns]", copy=False)
         else:
             values = _column_values(col, "float64")
             # (NaN is not infinite: one test of the column finds inf, without a copy of its
@@ -364,6 +364,24 @@ def _read_typed(
         if single.any() and filled[single][:, numbers].any():
             return None
     return frame
+
+
+_NS_PER_DAY = np.int64(86_400 * 10**9)
+
+
+def _ns_dates(col: pa.ChunkedArray) -> np.ndarray:
+    """A date32 column without nulls (years within :data:`_DATE_YEARS`, so no overflow) as
+    one datetime64[ns] array: each block's days (read in place as int32) times the
+    nanoseconds of a day, written straight into the result: the only array of the column's
+    size made (an Arrow cast to timestamp[ns] makes one more first; numpy's own day -> ns
+    conversion is slower still)."""
+    out = np.empty(len(col), dtype=np.int64)
+    at = 0
+    for chunk in col.chunks:  # the file's blocks (a few dozen), not its rows
+        days = chunk.view(pa.int32()).to_numpy(zero_copy_only=True)
+        np.multiply(days, _NS_PER_DAY, out=out[at : at + len(chunk)])
+        at += len(chunk)
+    return out.view("datetime64[ns]")
 
 
 def _column_values(col: pa.ChunkedArray, dtype: str) -> np.ndarray:

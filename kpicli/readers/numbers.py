@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kpicli.engine.codes import factorize as factorize_codes
 from kpicli.engine.codes import narrow
 from kpicli.model.units import AMOUNT_CODES, SYMBOL_CODES
 from kpicli.model.values import parse_period_label, two_digit_year
@@ -87,8 +88,9 @@ class Factorized:
 
 
 def factorize(col: pd.Series) -> Factorized:
-    """``pandas.factorize(col)`` (missing values are -1), the codes as narrow as they fit."""
-    found, uniques = pd.factorize(col, use_na_sentinel=True)
+    """``pandas.factorize(col)`` (missing values are -1), the codes as narrow as they fit
+    (kpicli.engine.codes.factorize: pyarrow's own encoding for a pyarrow text column)."""
+    found, uniques = factorize_codes(col)
     return Factorized(found, uniques)
 
 
@@ -365,6 +367,10 @@ def _surely_text(codes: np.ndarray, uniques: Any, share: float) -> bool:
     digit = texts.str.contains("[0-9]", regex=True).to_numpy(dtype=bool, na_value=False)
     odd = texts.str.contains(_NOT_NUMBER, regex=True).to_numpy(dtype=bool, na_value=True)
     could = digit & ~odd
+    if not (could & ~missing).any():
+        # No distinct value can be a number (a column of names): the share is 0 when any
+        # cell is filled (every distinct value occurs), known without counting the rows.
+        return share > 0 and bool((~missing).any())
     seen = np.bincount(codes[codes >= 0], minlength=len(texts))
     filled = int(seen[~missing].sum())
     return bool(filled) and int(seen[could & ~missing].sum()) / filled < share

@@ -1,7 +1,8 @@
 """Data in a database or in Parquet files: connect, inspect, and run the compiled SQL.
 
-Contract. :func:`wants_sql` says whether a KPI file's data (or ``--data``) is a database URL
-or Parquet files the DuckDB engine should read; :func:`read_sql_table` returns a
+Contract. :func:`kpicli.readers.engine_choice.wants_sql` says whether a KPI file's data (or
+``--data``) is a database URL or Parquet files the DuckDB engine should read (decided there,
+so that a CSV report never imports this module); :func:`read_sql_table` returns a
 :class:`~kpicli.model.table.Table` whose rows stay in the engine: its ``frame`` has only the
 columns (and, for a long table, one row per distinct KPI label), and ``pushdown`` runs the
 queries of :mod:`kpicli.engine.sqlplan` and returns the Actuals. Everything downstream is the
@@ -21,10 +22,8 @@ file path's.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,134 +32,19 @@ from urllib.parse import urlsplit
 from kpicli.engine.rules.catalogue import finding
 from kpicli.errors import DataError, KpiError, query_timeout
 from kpicli.model.dataurl import SCHEMES as _SCHEMES
-from kpicli.model.dataurl import is_url, redact, url_problem
+from kpicli.model.dataurl import redact, url_problem
 from kpicli.model.kpifile import DataSpec, KPIFile
 from kpicli.model.results import Finding
 from kpicli.model.table import DATE, KPI, TARGET, VALUE, Source, Table
+from kpicli.readers.engine_choice import Request, duckdb_available
 
-__all__ = ["CsvFallback", "read_sql_table", "redact", "url_problem", "wants_sql"]
+__all__ = ["CsvFallback", "Request", "read_sql_table", "redact", "url_problem"]
 
-PARQUET = {".parquet", ".parq", ".pq"}
 WORK_MEM_KB = 64 * 1024  # PostgreSQL work_mem for kpicli's session, at least
-
-
-# -------------------------------------------------------------------------------- requests
-
-
-@dataclass
-class Request:
-    """Where the rows are: a database URL, or Parquet (or large CSV) files for DuckDB."""
-
-    url: str | None = None
-    files: list[tuple[str, Path]] | None = None
-    csv: bool = False  # CSV files: planned from kpicli's reading of a sample (csv_duckdb)
-    plan: Any = None  # the CsvRead once planned
-    by: str | None = None  # the report's --by column, when it has one
-
-    @property
-    def shown(self) -> str:
-        if self.url is not None:
-            return redact(self.url)
-        assert self.files
-        return ", ".join(s for s, _ in self.files)
 
 
 class CsvFallback(Exception):
     """CSV files DuckDB cannot read as kpicli does: the pandas path reads them (a note)."""
-
-
-def _spec_url(spec: DataSpec | None) -> str | None:
-    if spec is None:
-        return None
-    if spec.url:
-        return spec.url
-    if spec.url_env:
-        value = os.environ.get(spec.url_env)
-        if not value:
-            raise KpiError(
-                f"data.url_env names the environment variable {spec.url_env!r}, which is not set"
-            )
-        return value
-    return None
-
-
-def duckdb_available() -> bool:
-    import importlib.util
-
-    return all(importlib.util.find_spec(m) is not None for m in ("duckdb", "sqlglot"))
-
-
-def wants_sql(
-    spec: DataSpec | None, data: Sequence[str | Path] | None, base_dir: Path
-) -> tuple[Request | None, list[str]]:
-    """The database or Parquet request to read through an engine (None: the pandas path),
-    and notes on the choice."""
-    notes: list[str] = []
-    engine = spec.engine if spec is not None else "auto"
-    url = str(data[0]) if data and is_url(str(data[0])) else None
-    if data and url is not None and len(data) > 1:
-        raise KpiError("--data takes one database URL (or files), not several URLs")
-    if not data:
-        url = _spec_url(spec)
-    if url is not None:
-        if engine == "pandas":
-            raise KpiError(
-                f"data.engine: pandas reads files; {redact(url)} is a database: use engine: "
-                "auto or sql"
-            )
-        return Request(url=url), notes
-    if engine == "pandas":
-        return None, notes
-    from kpicli.readers.files import expand_paths
-
-    if data:
-        paths = list(data)
-        root = Path.cwd()
-    else:
-        given = spec.path if spec is not None else None
-        if not given:
-            return None, notes
-        paths = [given] if isinstance(given, str) else list(given)
-        root = base_dir
-    files = expand_paths(paths, root)
-    from kpicli.readers.csv_duckdb import CSV_ENGINE_BYTES, CSV_SUFFIXES
-
-    if files and engine in ("auto", "duckdb") and all(
-        p.suffix.lower() in CSV_SUFFIXES for _, p in files
-    ):
-        try:
-            size = sum(p.stat().st_size for _, p in files)
-        except OSError:
-            return None, notes  # the pandas path names the file it cannot open
-        if engine == "auto" and size < CSV_ENGINE_BYTES:
-            return None, notes
-        if not duckdb_available():
-            if engine == "duckdb":
-                raise KpiError('data.engine: duckdb needs DuckDB: pip install "kpicli[sql]"')
-            notes.append(
-                f"{size / 1e6:.0f} MB of CSV read by pandas (every row in memory); pip install "
-                '"kpicli[sql]" to aggregate it in DuckDB'
-            )
-            return None, notes
-        return Request(files=files, csv=True), notes
-    if not files or not all(p.suffix.lower() in PARQUET for _, p in files):
-        if engine in ("duckdb", "sql"):
-            notes.append(
-                f"data.engine: {engine} reads Parquet files and databases; the other files are "
-                "read by pandas"
-            )
-        return None, notes
-    if not duckdb_available():
-        if engine in ("duckdb", "sql"):
-            raise KpiError(
-                f"data.engine: {engine} needs DuckDB: pip install \"kpicli[sql]\""
-            )
-        notes.append(
-            "Parquet read by pandas (every row in memory); pip install \"kpicli[sql]\" to "
-            "aggregate in DuckDB"
-        )
-        return None, notes
-    return Request(files=files), notes
 
 
 # -------------------------------------------------------------------------------- backends
