@@ -378,7 +378,8 @@ def _surely_text(codes: np.ndarray, uniques: Any, share: float) -> bool:
 
 def text_values(col: pd.Series) -> pd.Series:
     """A dimension column as stripped text (str dtype); whole numbers lose their ``.0``."""
-    if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
+    # (The object test first: is_string_dtype of an object column looks at every cell.)
+    if not pd.api.types.is_object_dtype(col) and pd.api.types.is_string_dtype(col):
         out = col.str.strip()
         return out.where(out != "")
     return text_column(col)[0]
@@ -406,7 +407,8 @@ def text_column(col: pd.Series, made: Factorized | None = None) -> tuple[pd.Seri
     no stripping is handed back as it is, without a copy."""
     made = made if made is not None else factorize(col)
     k = len(made.uniques)
-    if pd.api.types.is_string_dtype(col) and not pd.api.types.is_object_dtype(col):
+    # (The object test first: is_string_dtype of an object column looks at every cell.)
+    if not pd.api.types.is_object_dtype(col) and pd.api.types.is_string_dtype(col):
         uniq = pd.Series(made.uniques, dtype=col.dtype)
         stripped = uniq.str.strip()
         shown = stripped.where(stripped != "")

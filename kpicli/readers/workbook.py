@@ -243,6 +243,7 @@ _RENDERED = re.compile(
 _FIRST_SAFE_MS = 60 * 86_400_000 - 2_209_161_600_000  # 1900-03-01T00:00 in Unix milliseconds
 # Dates from 2262-04-11 on do not fit datetime64[ns]: such a column is not handed on typed.
 _LAST_NS_MS = 9_223_286_400_000  # 2262-04-11T00:00 in Unix milliseconds
+_LAST_PY_MS = 253_402_300_800_000  # 10000-01-01T00:00: the end of Python's datetime
 _FIRST_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)>")
 _CELL_OPEN = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="[A-Z]{1,3}(\d+)"')
 
@@ -421,14 +422,21 @@ def _cells_and_typed(
         typed[missing] = np.datetime64("NaT")
     # Exports repeat few distinct dates: each becomes a Python object once. python-calamine
     # gives a date for a midnight value and a datetime otherwise.
-    uniq, codes = np.unique(ms, return_inverse=True)
-    epoch = dt.datetime(1970, 1, 1)
+    codes, uniq = pd.factorize(ms)
     shown = np.empty(len(uniq) + 1, dtype=object)
-    for k, v in enumerate(uniq.tolist()):
-        when = epoch + dt.timedelta(milliseconds=v)
-        shown[k] = when.date() if when.time() == dt.time() else when
+    if (uniq < _LAST_PY_MS).all():
+        # numpy makes the objects (datetime64[D] -> date, datetime64[ms] -> datetime), in C.
+        when = uniq.astype("datetime64[ms]")
+        midnight = uniq % 86_400_000 == 0
+        shown[:-1][midnight] = when[midnight].astype("datetime64[D]").astype(object)
+        shown[:-1][~midnight] = when[~midnight].astype(object)
+    else:  # beyond the years Python's datetime holds: fails as it always did, value by value
+        epoch = dt.datetime(1970, 1, 1)
+        for k, v in enumerate(uniq.tolist()):
+            day = epoch + dt.timedelta(milliseconds=v)
+            shown[k] = day.date() if day.time() == dt.time() else day
     shown[-1] = None
-    codes = np.where(missing, len(uniq), codes.reshape(-1))
+    codes = np.where(missing, len(uniq), codes)
     return shown[codes], typed
 
 
