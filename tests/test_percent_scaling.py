@@ -72,3 +72,27 @@ def test_ci_uses_no_example_database() -> None:
         pytest.skip("the ci hypothesis profile is loaded only when CI=true")
     assert settings().database is None
     assert settings().derandomize  # the same examples every CI run: no flaky chance finds
+
+
+def test_long_layout_scaling_from_the_labels_codes_is_the_same() -> None:
+    # The long layout hands its KPI codes to _scale_long; the rows it marks are the ones a
+    # factorisation of the labels there would give.
+    import numpy as np
+    import pandas as pd
+
+    from kpicli.readers.layout.percent import _scale_long
+    from kpicli.readers.numbers import factorize, to_numbers
+
+    labels = pd.Series(["Rate", "rate", None, "Share", "Cost", "Rate", None], dtype="str")
+    nums = to_numbers(pd.Series(["0.5", "0.4", "0.3", "0.9", "12", "1", "2"], dtype="str"))
+    columns = [("_value", nums.values, nums, np.zeros(len(labels), dtype=bool))]
+    wanted = [({"rate"}, None), ({"share"}, False)]
+    extra = np.array([False, False, True, False, True, False, False])
+    for unit in (None, extra):
+        plain = _scale_long(labels, columns, wanted, unit)
+        coded = _scale_long(labels, columns, wanted, unit, made=factorize(labels))
+        assert [(f.key, f.column, f.declared) for f in coded] == [
+            (f.key, f.column, f.declared) for f in plain
+        ]
+        assert all(np.array_equal(a.rows, b.rows) for a, b in zip(coded, plain, strict=True))
+        assert len(plain) >= 2

@@ -153,7 +153,8 @@ def combined_ids(table: Table, columns: list[str]) -> np.ndarray | None:
 
     The ids are non-negative and below ``max(rows, 2**20)``, so ``numpy.bincount``
     of them is cheap; they need not be consecutive (an id per possible combination when
-    there are few enough, the combinations that occur numbered 0, 1, ... otherwise).
+    there are few enough, the combinations that occur numbered 0, 1, ... otherwise). They
+    are numpy's index type (int64), the one bincount counts without converting them first.
     """
     found = [codes(table, column) for column in columns]
     sizes = [len(uniques) + 1 for _, uniques in found]  # +1: missing values (-1) become 0
@@ -163,12 +164,18 @@ def combined_ids(table: Table, columns: list[str]) -> np.ndarray | None:
             return None
         span *= size
     n = len(table.frame)
-    dtype = np.int32 if span < 2**31 else np.int64
-    key = np.zeros(n, dtype=dtype)
-    for (column_codes, _), size in zip(found, sizes, strict=True):
+    if not found:
+        return np.zeros(n, dtype=np.intp)
+    # key = sum of (code + 1) * (product of the later sizes), in mixed radix: the codes are
+    # combined first and the +1 of every column added once at the end (two passes over the
+    # rows per column, into one array)
+    key = found[0][0].astype(np.intp)
+    shift = 1
+    for (column_codes, _), size in zip(found[1:], sizes[1:], strict=True):
         key *= size
         key += column_codes
-        key += 1
+        shift = shift * size + 1
+    key += shift
     if span <= max(n, 1 << 20):
         return key  # few possible combinations: the key itself numbers them
     ids, _ = pd.factorize(key, sort=False)

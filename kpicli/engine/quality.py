@@ -122,11 +122,12 @@ def table_findings(table: Table, model: KPIFile, today: dt.date) -> list[Finding
             ids = grouped.ngroup().to_numpy(dtype=np.int64)
         sizes = np.bincount(ids)
         shared = sizes > 1
-        n_groups = int(shared.sum())
+        n_groups = int(np.count_nonzero(shared))
         if n_groups:
-            # How many rows share an entry, counted from the entries; the rows themselves are
-            # looked up only for the first few places (often most of a big export repeats).
-            n_rows = int(np.sum(sizes, where=shared))
+            # How many rows share an entry, counted from the entries (every row but those
+            # alone in theirs); the rows themselves are looked up only for the first few
+            # places (often most of a big export repeats).
+            n_rows = len(ids) - int(np.count_nonzero(sizes == 1))
             at = _first_rows(shared, ids, MAX_PLACES)
             # Only the cells a place is made of: taking rows of every text column would copy
             # those columns whole (pyarrow joins their chunks first), and so would selecting

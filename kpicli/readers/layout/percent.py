@@ -128,12 +128,17 @@ def _scale_long(
     """Percent KPIs in a long table: the rows whose values (and targets) may be fractions.
 
     ``columns`` holds (frame column, values, numbers, format-scaled) for _value/_target/
-    _baseline; ``extra`` marks rows a Unit column calls percent. Whether a KPI's values are
-    fractions is decided over all files together (decide_fractions).
+    _baseline; ``extra`` marks rows a Unit column calls percent; ``made`` is the labels' own
+    factorisation when the caller has one (the long layout's KPI codes: the column is not
+    factorised again). Whether a KPI's values are fractions is decided over all files
+    together (decide_fractions).
     """
     if not wanted and (extra is None or not extra.any()):
         return []  # no percent KPIs: nothing to scale
-    codes, uniques = pd.factorize(labels, use_na_sentinel=True)
+    if made is not None:
+        codes, uniques = made.codes, made.uniques
+    else:
+        codes, uniques = pd.factorize(labels, use_na_sentinel=True)
     normed = np.array([norm(u) for u in uniques] + [""], dtype=object)
     groups: list[tuple[tuple[str, ...], np.ndarray, bool | None]] = [
         (("kpi", *sorted(ws)), np.isin(normed, list(ws))[codes], declared)
