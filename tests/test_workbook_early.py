@@ -7,10 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import struct
 import threading
-import zipfile
-import zlib
 from pathlib import Path
 
 import openpyxl
@@ -192,59 +189,3 @@ def test_no_early_start_for_other_files_or_over_the_size_limit(
     monkeypatch.setattr(limits, "_current", limits.Limits(unzipped_size=1000))
     sheet_xml.start(book)  # refused before anything is unpacked: the reader says why
     assert sheet_xml.take(book, "Data") is None
-
-
-def _zip_with(path: Path, data: bytes, method: int = zipfile.ZIP_DEFLATED) -> Path:
-    with zipfile.ZipFile(path, "w", compression=method) as zf:
-        zf.writestr("xl/worksheets/sheet1.xml", data)
-    return path
-
-
-_BIG = b"".join(b'<row r="%d"><c r="A%d"><v>%d.5</v></c></row>' % (i, i, i) for i in range(60_000))
-
-
-def test_read_member_gives_zipfiles_bytes_for_big_small_and_stored_members(
-    tmp_path: Path,
-) -> None:
-    assert len(_BIG) > sheet_xml._OWN_INFLATE_FROM  # the path that inflates by itself
-    cases = [
-        _zip_with(tmp_path / "big.zip", _BIG),
-        _zip_with(tmp_path / "small.zip", _BIG[:1000]),
-        _zip_with(tmp_path / "stored.zip", _BIG, zipfile.ZIP_STORED),
-    ]
-    for path in cases:
-        with zipfile.ZipFile(path) as zf:
-            name = "xl/worksheets/sheet1.xml"
-            assert sheet_xml.read_member(zf, path, name) == zf.read(name)
-
-
-def _patched(path: Path, old: bytes, new: bytes, count: int) -> None:
-    data = path.read_bytes()
-    assert data.count(old) == count
-    path.write_bytes(data.replace(old, new))
-
-
-def test_read_member_refuses_a_member_bigger_than_declared_as_zipfile_does(
-    tmp_path: Path,
-) -> None:
-    path = _zip_with(tmp_path / "lying.zip", _BIG)
-    size = struct.pack("<I", len(_BIG))
-    _patched(path, size, struct.pack("<I", len(_BIG) // 2), 2)  # local and central header
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo("xl/worksheets/sheet1.xml")
-        raw = sheet_xml._raw_member(path, info)
-        assert raw is not None
-        # The size check stops once the declared size is passed: it never inflates it all.
-        assert sheet_xml._inflated_size(raw, info.file_size) is None
-        with pytest.raises(zipfile.BadZipFile):
-            zf.read(info)
-        with pytest.raises(zipfile.BadZipFile):
-            sheet_xml.read_member(zf, path, info.filename)
-
-
-def test_read_member_refuses_a_bad_crc_as_zipfile_does(tmp_path: Path) -> None:
-    path = _zip_with(tmp_path / "crc.zip", _BIG)
-    crc = struct.pack("<I", zlib.crc32(_BIG))
-    _patched(path, crc, struct.pack("<I", zlib.crc32(_BIG) ^ 1), 2)
-    with zipfile.ZipFile(path) as zf, pytest.raises(zipfile.BadZipFile):
-        sheet_xml.read_member(zf, path, "xl/worksheets/sheet1.xml")

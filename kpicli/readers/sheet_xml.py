@@ -33,10 +33,8 @@ import contextlib
 import logging
 import os
 import re
-import struct
 import threading
 import zipfile
-import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -50,7 +48,6 @@ __all__ = [
     "has_merged_cells",
     "load_fast",
     "may_hold_null_text",
-    "read_member",
     "scan_inputs",
     "sheet_listing",
     "start",
@@ -247,83 +244,9 @@ def scan_inputs(path: Path, sheet_name: str) -> ScanInputs | None:
         xml_path = _sheet_xml_path(zf, sheet_name)
         if xml_path is None or zf.getinfo(xml_path).file_size > SCAN_LIMIT:
             return None
-        data = read_member(zf, path, xml_path)
+        data = zf.read(xml_path)
         recalc = b'fullCalcOnLoad="1"' in zf.read("xl/workbook.xml")
         return data, recalc, _percent_styles(zf)
-
-
-# Members smaller than this are read by zipfile: the copy it makes is too short to matter.
-_OWN_INFLATE_FROM = 1 << 20
-# The bounded size check feeds zlib this many compressed bytes at a time (zlib keeps what it
-# has not used yet as a copy) and takes at most _CHECK_OUT inflated bytes per call: small
-# buffers, reused from the heap, and never more than that held at once.
-_CHECK_IN = 1 << 16
-_CHECK_OUT = 1 << 20
-
-
-def read_member(zf: zipfile.ZipFile, path: Path, name: str) -> bytes:
-    """``zf.read(name)``: the same bytes, with the big inflate done without holding the GIL.
-
-    zipfile inflates a member into blocks that it then joins into one bytes object: a copy of
-    the whole sheet XML (15 MB for 100,000 rows) made with the GIL held, which stalls the
-    main thread's imports while this runs in the early-read thread. Here a deflated member is
-    first inflated in pieces that are only counted (memory stays bounded when the zip header
-    lies about the size: zipfile never gives more than the declared size either, and the
-    early read relies on that to refuse a zip bomb), then inflated in one call straight into
-    a buffer of the exact size (zlib releases the GIL) and its CRC checked. Any other member
-    (small, stored, encrypted, a local header, size or CRC that does not match) is read by
-    zipfile, which gives the same bytes or raises as before.
-    """
-    info = zf.getinfo(name)
-    if (
-        info.compress_type != zipfile.ZIP_DEFLATED
-        or info.flag_bits & 0x1  # encrypted
-        or info.file_size < _OWN_INFLATE_FROM
-    ):
-        return zf.read(info)
-    raw = _raw_member(path, info)
-    if raw is None or _inflated_size(raw, info.file_size) != info.file_size:
-        return zf.read(info)
-    try:
-        data = zlib.decompress(raw, -15, info.file_size)
-    except zlib.error:
-        return zf.read(info)
-    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
-        return zf.read(info)
-    return data
-
-
-def _raw_member(path: Path, info: zipfile.ZipInfo) -> bytes | None:
-    """The member's compressed bytes, found through its local header as zipfile finds them;
-    None when that header is not the member's."""
-    with open(path, "rb") as fh:
-        fh.seek(info.header_offset)
-        header = fh.read(30)
-        if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            return None
-        name_len, extra_len = struct.unpack("<HH", header[26:30])
-        if fh.read(name_len) != info.orig_filename.encode(
-            "utf-8" if info.flag_bits & 0x800 else "cp437"
-        ):
-            return None
-        fh.seek(extra_len, os.SEEK_CUR)
-        raw = fh.read(info.compress_size)
-    return raw if len(raw) == info.compress_size else None
-
-
-def _inflated_size(raw: bytes, limit: int) -> int | None:
-    """How many bytes the raw deflate stream ``raw`` inflates to, counted without keeping
-    them; None for a stream that does not end, stopping once it exceeds ``limit``."""
-    d = zlib.decompressobj(-15)
-    total = 0
-    view = memoryview(raw)
-    for at in range(0, len(raw), _CHECK_IN):
-        total += len(d.decompress(view[at : at + _CHECK_IN], _CHECK_OUT))
-        while d.unconsumed_tail and total <= limit:
-            total += len(d.decompress(d.unconsumed_tail, _CHECK_OUT))
-        if total > limit or d.eof:
-            break
-    return total if d.eof else None
 
 
 def _sheet_xml_path(zf: zipfile.ZipFile, sheet_name: str) -> str | None:
