@@ -189,6 +189,27 @@ def test_text_column_hands_back_the_column_when_nothing_changes() -> None:
     assert list(made.codes) == list(want_codes) and list(made.uniques) == list(want_uniques)
 
 
+_SPACES = [" ", "\t", "\u00a0", "\u2003", "\u3000", "\x1c", "\u200b", "\n"]
+
+
+@settings(max_examples=examples(150), deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(
+    st.sampled_from(["North", "n/a", "7", "", *_SPACES]), max_size=3).map("".join)), max_size=12))
+def test_text_column_reads_as_pandas_strips(cells: list[str | None]) -> None:
+    # Decided on the distinct values (pyarrow's kernels, as the str dtype's methods run
+    # them): the column comes back as it is only when stripping changes no cell.
+    from kpicli.readers.numbers import text_column
+
+    col = pd.Series(cells, dtype="str")
+    shown, made = text_column(col)
+    stripped = col.str.strip()
+    want = stripped.where(stripped != "")
+    assert shown.tolist() == want.tolist()
+    assert (shown is col) == (want.tolist() == col.tolist())
+    want_codes, want_uniques = pd.factorize(want)
+    assert list(made.codes) == list(want_codes) and list(made.uniques) == list(want_uniques)
+
+
 def test_combined_ids_count_duplicates_like_groupby_sizes() -> None:
     frame = pd.DataFrame(
         {

@@ -353,6 +353,22 @@ def numbers_if(
     )
 
 
+_MISSING_TEXTS = pa.array(sorted(MISSING), pa.large_string())
+
+
+def _stripped_texts(values: Any) -> pa.Array | pa.ChunkedArray:
+    """A few distinct values as pandas' ``str`` (pyarrow strings), stripped as its
+    ``str.strip()`` strips them. The string methods of that dtype are these pyarrow
+    kernels; called directly on a handful of distinct values they take microseconds where
+    each pandas wrapper (accessor, result Series, conversion) takes a fraction of a ms."""
+    return pc.utf8_trim_whitespace(pa.array(pd.Series(values, dtype="str").array))
+
+
+def _flags(result: pa.Array | pa.ChunkedArray, missing: bool) -> np.ndarray:
+    """A pyarrow boolean result as a numpy bool array, ``missing`` where it is null."""
+    return np.asarray(result.fill_null(missing).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _surely_text(codes: np.ndarray, uniques: Any, share: float) -> bool:
     """True when fewer than ``share`` of the filled cells can possibly be numbers, judged on
     the distinct values of a text column: a value with no digit or with a character no
@@ -362,10 +378,12 @@ def _surely_text(codes: np.ndarray, uniques: Any, share: float) -> bool:
     reads as numbers are a subset of those counted here, its empty cells the same), so a
     text dimension column skips the number parse of its values and the result is the same.
     """
-    texts = pd.Series(uniques, dtype="str").str.strip()
-    missing = texts.str.lower().isin(MISSING).to_numpy(dtype=bool)
-    digit = texts.str.contains("[0-9]", regex=True).to_numpy(dtype=bool, na_value=False)
-    odd = texts.str.contains(_NOT_NUMBER, regex=True).to_numpy(dtype=bool, na_value=True)
+    # str.strip(), str.lower(), isin and str.contains of the distinct values, as the
+    # pyarrow kernels pandas' str dtype runs for them (:func:`_stripped_texts`).
+    texts = _stripped_texts(uniques)
+    missing = _flags(pc.is_in(pc.utf8_lower(texts), value_set=_MISSING_TEXTS), False)
+    digit = _flags(pc.match_substring_regex(texts, "[0-9]"), False)
+    odd = _flags(pc.match_substring_regex(texts, _NOT_NUMBER), True)
     could = digit & ~odd
     if not (could & ~missing).any():
         # No distinct value can be a number (a column of names): the share is 0 when any
@@ -409,6 +427,15 @@ def text_column(col: pd.Series, made: Factorized | None = None) -> tuple[pd.Seri
     k = len(made.uniques)
     # (The object test first: is_string_dtype of an object column looks at every cell.)
     if not pd.api.types.is_object_dtype(col) and pd.api.types.is_string_dtype(col):
+        if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+            # The usual case, decided on the distinct values with the kernels pandas' str
+            # dtype runs (see _stripped_texts): nothing to strip and no blank value.
+            texts = pa.array(pd.Series(made.uniques, dtype="str").array)
+            stripped = pc.utf8_trim_whitespace(texts)
+            if _flags(pc.equal(stripped, texts), False).all() and not _flags(
+                pc.equal(stripped, ""), True
+            ).any():
+                return col, made  # the column as it is, without a copy
         uniq = pd.Series(made.uniques, dtype=col.dtype)
         stripped = uniq.str.strip()
         shown = stripped.where(stripped != "")
