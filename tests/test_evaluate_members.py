@@ -322,3 +322,21 @@ def test_forecasts_of_many_members_as_if_fitted_alone(n: int, members, due) -> N
         want = R.evaluate_kpi(k, pd.Series(values[i], index=idx), ctx)
         assert (got[i].forecast, got[i].forecast_meets) == (want.forecast, want.forecast_meets)
         assert got[i].model_dump_json() == want.model_dump_json(), f"member {i}"
+
+
+@pytest.mark.parametrize("tiny", [1.1125369292536007e-308, 5e-324, 1e-300, 1e300, 1.7e308])
+def test_a_member_near_the_float_limits_is_forecast_as_if_fitted_alone(tiny: float) -> None:
+    # Found by the property above: LAPACK rescales a least-squares right-hand side whose
+    # largest value is tiny (or huge), and in a joint fit the other member's 50 decided that
+    # scaling, so the tiny member's forecast differed in its last digit from its own fit.
+    idx = periods("2024-01", 3)
+    values = np.array([[np.nan] * 3, [0.0, np.nan, 50.0], [tiny, np.nan, np.nan]])
+    k = kpi(direction="higher", accumulate="ytd")
+    base = {"period": pd.Period("2024-03", M), "grain": "month", "history": 0}
+    groups = [None, "G1", "G2"]
+    got = evaluate_members(k, Members(idx, values, groups, np.full(3, np.nan)), Context(**base))
+    for i, group in enumerate(groups):
+        want = R.evaluate_kpi(k, pd.Series(values[i], index=idx), R.Context(**base, group=group))
+        assert got[i].forecast == want.forecast, f"member {i}"
+    if tiny < 1e308:  # (a line through 1.7e308 overflows: no forecast, for both)
+        assert got[2].forecast is not None  # the running total 2024-01..03 is a line

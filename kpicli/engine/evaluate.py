@@ -26,6 +26,13 @@ from kpicli.model.units import format_number
 SCORE_CAP = 1.2
 FORECAST_WINDOW = 6
 FORECAST_MIN_POINTS = 3
+# LAPACK's least-squares solver (gelsd, behind np.polyfit) rescales the right-hand sides when
+# their largest entry lies below tiny/eps (about 1e-292) or above its inverse, and then
+# rounds differently; that largest entry is taken over all the columns solved together. A
+# member whose values come near either bound is fitted on its own (a margin of 2**10 keeps
+# clear of the bounds whichever LAPACK is installed).
+_FIT_SMALL = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps) * 2.0**10
+_FIT_BIG = 1.0 / _FIT_SMALL
 
 
 # A value in a sentence (why texts, notes): the one form of model/units.py.
@@ -749,10 +756,14 @@ def _forecasts(
     # Members with values in the same periods share the x of their points: np.polyfit fits
     # them together, one least-squares solve with a column per member, which gives each
     # member the numbers it gets fitted alone. A window with an infinite value is fitted on
-    # its own, as it always was.
+    # its own, as it always was, and so is one whose largest value LAPACK would rescale
+    # (_FIT_SMALL, _FIT_BIG): in a joint solve the other members' values decide the scaling.
     finite = (np.isfinite(window[rows]) | ~seen[rows]).all(axis=1)
-    alone = rows[~finite]
-    rows = rows[finite]
+    peak = np.where(seen[rows], np.abs(window[rows]), 0.0).max(axis=1)
+    scaled = (peak > 0) & ((peak < _FIT_SMALL) | (peak > _FIT_BIG))
+    joint = finite & ~scaled
+    alone = rows[~joint]
+    rows = rows[joint]
     fits: list[tuple[np.ndarray, np.ndarray]] = []
     if len(rows):
         patterns, which = np.unique(seen[rows], axis=0, return_inverse=True)
