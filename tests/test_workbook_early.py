@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import openpyxl
@@ -158,23 +157,8 @@ def test_an_early_read_is_only_taken_for_the_same_file_and_sheet(tmp_path: Path)
     sheet_xml.start(book)
     early = sheet_xml.take(book, "Data")
     assert early is not None and early.load
-    early.peek()  # the thread has finished
-    assert early._batch is not None  # start() loaded pyarrow: the thread converted the sheet
-    _, sheet, batch = early.loaded(book)
+    _, sheet = early.loaded(book)
     assert [c.name for c in sheet.selected_columns] == ["date", "kpi", "value"]
-    assert batch.schema.names == ["date", "kpi", "value"] and batch.num_rows == 24
-
-
-def test_an_early_read_without_pyarrow_ready_leaves_the_conversion_to_the_reader(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    book = _book(tmp_path / "one.xlsx")
-    monkeypatch.setattr(sheet_xml, "_arrow", threading.Event())  # nobody said pyarrow is ready
-    early = sheet_xml.SheetPrefetch(book, "Data", load=True)
-    early.peek()
-    assert early._batch is None  # the thread neither imported pyarrow nor waited for it
-    *_, batch = early.loaded(book)
-    assert batch.schema.names == ["date", "kpi", "value"] and batch.num_rows == 24
 
 
 def test_no_early_start_for_other_files_or_over_the_size_limit(

@@ -17,14 +17,8 @@ Contract:
   :func:`take` hands the work over only for the same file (device, inode, size and
   modification time unchanged) and the same sheet; anything else is dropped and the reader
   reads as before.
-* The loaded sheet's Arrow columns (``to_arrow``, also GIL-free) are made by the thread too,
-  when pyarrow is loaded by then: :func:`start` loads it on the main thread right after the
-  thread starts (the report imports it next anyway) and says so with :func:`arrow_ready`.
-  The thread never imports anything itself and never waits for the main thread; when
-  pyarrow was not ready in time, the reader converts the sheet as before.
 
-Imports nothing heavy at module level (no pandas, numpy or pyarrow): it runs before they are
-loaded.
+Imports nothing heavy (no pandas, numpy or pyarrow): it runs before they are loaded.
 """
 
 from __future__ import annotations
@@ -43,7 +37,6 @@ from kpicli.readers import SHEET_XML_SUFFIXES
 __all__ = [
     "SCAN_LIMIT",
     "SheetPrefetch",
-    "arrow_ready",
     "contains",
     "has_merged_cells",
     "load_fast",
@@ -67,7 +60,6 @@ class SheetPrefetch:
         self.load = load
         self._got: ScanInputs | None = None
         self._loaded: tuple[Any, Any] | None = None
-        self._batch: Any = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(path, sheet_name), daemon=True)
         self._thread.start()
@@ -84,10 +76,6 @@ class SheetPrefetch:
             self._loaded = load_fast(path, sheet_name)
         except Exception as exc:  # re-raised where the reader loads it itself
             self._error = exc
-            return
-        if _arrow.is_set():  # pyarrow is loaded: no import on this thread
-            with contextlib.suppress(Exception):  # the reader converts it, and says why
-                self._batch = self._loaded[1].to_arrow()
 
     def peek(self) -> ScanInputs | None:
         """The scan inputs, kept for a later :meth:`result`."""
@@ -99,20 +87,17 @@ class SheetPrefetch:
         got, self._got = self._got, None
         return got
 
-    def loaded(self, path: Path) -> tuple[Any, Any, Any]:
-        """(fastexcel reader, loaded sheet, its Arrow record batch): the thread's, else
-        loaded and converted now; raises as the load or the conversion did."""
+    def loaded(self, path: Path) -> tuple[Any, Any]:
+        """(fastexcel reader, loaded sheet): the thread's, else loaded now; raises as the
+        load did."""
         self._thread.join()
         if self._error is not None:
             error, self._error = self._error, None
             raise error
         if self._loaded is not None:
-            (reader, sheet), self._loaded = self._loaded, None
-            batch, self._batch = self._batch, None
-        else:
-            reader, sheet = load_fast(path, self.sheet_name)
-            batch = None
-        return reader, sheet, batch if batch is not None else sheet.to_arrow()
+            got, self._loaded = self._loaded, None
+            return got
+        return load_fast(path, self.sheet_name)
 
 
 def load_fast(path: Path, sheet_name: str) -> tuple[Any, Any]:
@@ -132,15 +117,6 @@ def load_fast(path: Path, sheet_name: str) -> tuple[Any, Any]:
 
 _lock = threading.Lock()
 _pending: tuple[tuple[int, ...], SheetPrefetch] | None = None
-# Set once pyarrow is fully loaded (arrow_ready): from then on a thread may use it.
-_arrow = threading.Event()
-
-
-def arrow_ready() -> None:
-    """Say that pyarrow is loaded: early reads finishing from now on convert their sheet."""
-    import pyarrow  # noqa: F401  (loaded already, or now, on the caller's thread)
-
-    _arrow.set()
 
 
 def _identity(path: Path) -> tuple[int, ...]:
@@ -184,9 +160,6 @@ def start(path: Path, sheet: str | int | None = None) -> None:
         return
     with _lock:
         _pending = (ident, SheetPrefetch(path, chosen, load=True))
-    # pyarrow loads in the time the thread unzips and scans the sheet; it is the report's next
-    # import anyway. ARROW_DEFAULT_MEMORY_POOL, when the CLI sets it, is set by now.
-    arrow_ready()
 
 
 def _chosen_sheet(names: list[str], visible: list[str], sheet: str | int | None) -> str | None:

@@ -272,12 +272,9 @@ def fast_grid(
         return None  # merged cells, or ISO date cells (t="d") the two readers may show apart
     try:
         # Loaded by the scan's thread when it was asked to (an early start), else here.
-        if scan.load:  # loaded (and converted, most often) by the scan's thread
-            reader, sheet, batch = scan.loaded(path)
-        else:
-            reader, sheet = load_fast(path, sheet_name)
-            batch = sheet.to_arrow()
+        reader, sheet = scan.loaded(path) if scan.load else load_fast(path, sheet_name)
         infos = sheet.selected_columns
+        batch = sheet.to_arrow()
         if not _no_hidden_text(reader, sheet_name, infos, batch, path, got[0]):
             return None
     except Exception:  # a mixed column, an unreadable sheet: python-calamine decides
