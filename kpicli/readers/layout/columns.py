@@ -413,8 +413,8 @@ def _checked_numbers(
     25% is 25), the mask of those cells, and D601 for its cells that are not numbers."""
     fmt = _format_percent(sheet, rows, letter, nums)
     values = nums.values
-    if fmt.any() or not values.flags.writeable:
-        values = values.copy()  # the parse's own array is left as it is
+    if fmt.any():
+        values = values.copy()  # the parse's own array (perhaps the reader's) is left as it is
         values[fmt] *= 100.0
     f = _non_numeric_finding(sheet, name, nums, col, rows, letter, f"column {name!r}")
     if f:

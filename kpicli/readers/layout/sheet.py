@@ -82,7 +82,11 @@ class Sheet:
             return None
         empty = np.isnan(values)
         zero = np.zeros(len(values), bool)
-        return Numbers(values.copy(), zero, empty, zero.copy(), ~empty, ".")
+        # The reader's array itself, read-only: a fresh copy of a big column costs more than
+        # the parse it replaces on this path; whoever changes values copies them first.
+        shared = values.view()
+        shared.flags.writeable = False
+        return Numbers(shared, zero, empty, zero.copy(), ~empty, ".")
 
     def typed_dates(self, name: str, col: pd.Series, rows: np.ndarray) -> pd.Series | None:
         """The column ``name`` as the reader typed it (datetime64[ns], NaT where empty), or
