@@ -74,11 +74,8 @@ class Sheet:
         result equals :func:`~kpicli.readers.numbers.to_numbers` of its cells (number cells
         and empty ones), without looking at each cell.
         """
-        got = self.numbers
-        if got is None or got[0] is not self.frame or rows is not self.rows:
-            return None
-        values = got[1].get(name)
-        if values is None or len(values) != len(col):
+        values = self._typed(self.numbers, name, col, rows)
+        if values is None:
             return None
         empty = np.isnan(values)
         zero = np.zeros(len(values), bool)
@@ -96,13 +93,24 @@ class Sheet:
         :func:`~kpicli.readers.numbers.to_dates` gives the same Dates for it as for the cells,
         without a Python object per cell.
         """
-        got = self.dates
+        values = self._typed(self.dates, name, col, rows)
+        if values is None:
+            return None
+        return pd.Series(values, index=col.index, dtype="datetime64[ns]", name=col.name)
+
+    def _typed(
+        self,
+        got: tuple[pd.DataFrame, dict[str, np.ndarray]] | None,
+        name: str,
+        col: pd.Series,
+        rows: np.ndarray,
+    ) -> np.ndarray | None:
+        """The reader's typed values of column ``name`` (``got``: the frame they were made
+        for and the arrays by column), when they are this frame's whole column."""
         if got is None or got[0] is not self.frame or rows is not self.rows:
             return None
         values = got[1].get(name)
-        if values is None or len(values) != len(col):
-            return None
-        return pd.Series(values, index=col.index, dtype="datetime64[ns]", name=col.name)
+        return None if values is None or len(values) != len(col) else values
 
     def factorized(self, name: str) -> Factorized:
         """``pandas.factorize`` of the column ``name`` of ``frame``, made once per frame (or
