@@ -755,15 +755,14 @@ def _forecasts(
     steps = np.where(j.has_due, P.diff(horizon_due, p), P.diff(horizon_none, p))
     # Members with values in the same periods share the x of their points: np.polyfit fits
     # them together, one least-squares solve with a column per member, which gives each
-    # member the numbers it gets fitted alone. A window with an infinite value is fitted on
-    # its own, as it always was, and so is one whose largest value LAPACK would rescale
-    # (_FIT_SMALL, _FIT_BIG): in a joint solve the other members' values decide the scaling.
-    finite = (np.isfinite(window[rows]) | ~seen[rows]).all(axis=1)
+    # member the numbers it gets fitted alone. A window whose largest value LAPACK would
+    # rescale (_FIT_SMALL, _FIT_BIG) is fitted on its own: in a joint solve the other
+    # members' values decide the scaling. An infinite value is such a peak, and such a
+    # window was always fitted on its own.
     peak = np.where(seen[rows], np.abs(window[rows]), 0.0).max(axis=1)
     scaled = (peak > 0) & ((peak < _FIT_SMALL) | (peak > _FIT_BIG))
-    joint = finite & ~scaled
-    alone = rows[~joint]
-    rows = rows[joint]
+    alone = rows[scaled]
+    rows = rows[~scaled]
     fits: list[tuple[np.ndarray, np.ndarray]] = []
     if len(rows):
         patterns, which = np.unique(seen[rows], axis=0, return_inverse=True)
