@@ -652,7 +652,7 @@ def test_filled_cells_from_arrow_are_notna_of_the_python_cells(
              "boolean": pa.bool_(), "datetime": pa.timestamp("ms"), "null": pa.null()}
     column = pa.chunked_array([pa.array(values, type=types[dtype])])
     kind = "string" if dtype == "large_string" else dtype
-    cells = wbmod._python_cells(column, kind)
+    cells, _ = wbmod._cells_and_typed(column, kind)
     assert cells is not None
     got = wbmod._filled_cells(column, kind)
     assert got is not None

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kpicli.readers.sheet_xml import _RARE_TRIES
 from kpicli.readers.sheet_xml import contains as _contains
-from kpicli.readers.workbook import _python_cells
+from kpicli.readers.workbook import _cells_and_typed
 from tests.hypothesis_budget import examples
 
 NEEDLES = [(b"<f", 1), (b":f", 1), (b't="e"', 3), (b't="d"', 3)]
@@ -48,7 +48,7 @@ def test_needle_at_the_very_start_and_end() -> None:
 
 def test_text_cells_as_python_strings() -> None:
     column = pa.array(["north", None, "", "south", "north", "Nord"], type=pa.string())
-    cells = _python_cells(column, "string")
+    cells, _ = _cells_and_typed(column, "string")
     assert cells is not None
     assert cells.dtype == object
     assert cells.tolist() == ["north", None, None, "south", "north", "Nord"]
@@ -57,6 +57,6 @@ def test_text_cells_as_python_strings() -> None:
 
 def test_large_text_cells_as_python_strings() -> None:
     column = pa.array(["a", "", None], type=pa.large_string())
-    cells = _python_cells(column, "string")
+    cells, _ = _cells_and_typed(column, "string")
     assert cells is not None
     assert cells.tolist() == ["a", None, None]

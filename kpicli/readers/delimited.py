@@ -349,7 +349,7 @@ def _read_typed(
                 return None
             columns[j] = pd.Series(_ns_dates(col), dtype="datetime64[ns]", copy=False)
         else:
-            values = _column_values(col, "float64")
+            values = _float_values(col)
             # (NaN is not infinite: one test of the column finds inf, without a copy of its
             # non-missing values or a second NaN test)
             nan = int(np.count_nonzero(np.isnan(values)))
@@ -359,7 +359,7 @@ def _read_typed(
     frame = pd.DataFrame(columns, copy=False)
     numbers = [j for j, k in kinds.items() if k == "number"]
     if numbers and any(c.null_count for c in table.columns):
-        filled = frame.notna().to_numpy()
+        filled = filled_cells(frame)
         single = filled.sum(axis=1) == 1
         if single.any() and filled[single][:, numbers].any():
             return None
@@ -384,11 +384,11 @@ def _ns_dates(col: pa.ChunkedArray) -> np.ndarray:
     return out.view("datetime64[ns]")
 
 
-def _column_values(col: pa.ChunkedArray, dtype: str) -> np.ndarray:
-    """A float64 (nulls as NaN) or timestamp column as one new writeable numpy array of
-    ``dtype``: the one copy the frame needs (arrow's own conversion of a column of several
-    chunks is a read-only copy, which pandas would copy again)."""
-    out = np.empty(len(col), dtype=dtype)
+def _float_values(col: pa.ChunkedArray) -> np.ndarray:
+    """A float64 column (nulls as NaN) as one new writeable numpy array: the one copy the
+    frame needs (arrow's own conversion of a column of several chunks is a read-only copy,
+    which pandas would copy again)."""
+    out = np.empty(len(col), dtype="float64")
     at = 0
     for chunk in col.chunks:  # the file's blocks (a few dozen), not its rows
         out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)

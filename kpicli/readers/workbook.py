@@ -382,11 +382,6 @@ def _first_value_row(xml: bytes) -> int | None:
     return int(last.group(1)) if last is not None else None
 
 
-def _python_cells(column: Any, dtype: str) -> np.ndarray | None:
-    """One Arrow column as the Python objects python-calamine gives (None when empty)."""
-    return _cells_and_typed(column, dtype)[0]
-
-
 def _cells_and_typed(
     column: Any, dtype: str
 ) -> tuple[np.ndarray | None, np.ndarray | Factorized | None]:
@@ -438,7 +433,7 @@ def _cells_and_typed(
 
 
 def _filled_cells(column: Any, dtype: str) -> np.ndarray | None:
-    """Which cells of one Arrow column :func:`_python_cells` gives as filled (pandas.notna).
+    """Which cells of one Arrow column :func:`_cells_and_typed` gives as filled (pandas.notna).
 
     Read from the column's validity (and, for text, its empty strings, given as None; for
     numbers, NaN), not from the Python objects: one vectorised pass per column. None when

@@ -18,6 +18,7 @@ from kpicli.readers.headers import (
 )
 from kpicli.readers.layout.sheet import Sheet
 from kpicli.readers.layout.vocabulary import _NUMBER_TEXT, HEADER_SCAN, MAX_PLACES
+from kpicli.readers.sections import filled_cells
 
 
 def _header_like(v: object) -> bool | None:
@@ -149,7 +150,7 @@ def build_sheet(
     data = data.set_axis(names, axis=1)
     typed = {kind: extra.pop(kind, None) for kind in ("numbers", "dates", "texts")}
     if filled is None:
-        filled = data.notna().to_numpy()  # one pass over the cells serves both axes
+        filled = filled_cells(data)  # one pass over the cells serves both axes
     filled_col = filled.any(axis=0)
     named = np.array([header_name(v) != "" for v in header], bool)
     cols = filled_col | named
