@@ -213,3 +213,43 @@ def test_row_order_never_changes_a_kpi(rows: list[tuple[int, float, str]], rnd) 
     for kid in ("s", "md", "p"):
         for g in ("", "A", "B"):
             pd.testing.assert_series_equal(a.series(kid, g), b.series(kid, g), rtol=1e-9)
+
+
+def test_take_hands_every_row_over_without_a_copy() -> None:
+    from kpicli.engine.aggregate import _take
+
+    values = pd.Series([3.0, 1.0, np.nan, 7.0])
+    every = _take(values, np.flatnonzero(np.ones(4, bool)))
+    # All rows in order: the column's own values (a records table's KPI without a filter).
+    assert np.shares_memory(every, values.to_numpy())
+    some = _take(values, np.array([0, 3]))
+    assert not np.shares_memory(some, values.to_numpy())
+    assert list(some) == [3.0, 7.0]
+    text = pd.Series(["a", None, "c"], dtype="str")
+    assert list(_take(text, np.array([0, 2]))) == ["a", "c"]
+    assert _take(text, np.arange(3)) is text.array
+
+
+def test_first_and_last_over_every_row_leave_the_table_as_it_was() -> None:
+    # Rows out of date order, every row read (no filter): first/last sort the values they
+    # were handed, and the table's own column keeps its order and values.
+    t = records(
+        [
+            ("2026-01-20", {"x": 3.0}),
+            ("2026-01-03", {"x": 1.0}),
+            ("2026-02-09", {"x": 9.0}),
+            ("2026-02-01", {"x": 5.0}),
+        ]
+    )
+    before = t.frame["x"].to_numpy().copy()
+    m = model(
+        {"id": "f", "name": "First", "measure": {"column": "x", "aggregate": "first"}},
+        {"id": "l", "name": "Last", "measure": {"column": "x", "aggregate": "last"}},
+        {"id": "s", "name": "Sum", "measure": {"column": "x", "aggregate": "sum"}},
+    )
+    a = compute_actuals(m, t, "month")
+    jan, feb = pd.Period("2026-01", "M"), pd.Period("2026-02", "M")
+    assert (a.series("f")[jan], a.series("f")[feb]) == (1.0, 5.0)
+    assert (a.series("l")[jan], a.series("l")[feb]) == (3.0, 9.0)
+    assert (a.series("s")[jan], a.series("s")[feb]) == (4.0, 14.0)
+    assert np.array_equal(t.frame["x"].to_numpy(), before)
