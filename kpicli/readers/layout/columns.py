@@ -85,7 +85,9 @@ def _numeric_or_text(
         values, fmt = _checked_numbers(sheet, name, nums, col, rows, letter, findings)
         if not fmt.any() and name in percent and pending is not None:
             pending.append(Fractions(("column", name), name, ~nums.text_percent, percent[name]))
-        return pd.Series(values, index=col.index, dtype="float64")
+        # The values as they are (pandas copies an array it is given unless told not to):
+        # perhaps the reader's own, read-only; whoever changes a column copies it first.
+        return pd.Series(values, index=col.index, dtype="float64", copy=False)
     dates = _maybe_dates(col if typed_dates is None else typed_dates, sheet, fiscal_year_start)
     if dates is not None:
         if codes is not None and dates.factorized is not None:
