@@ -433,3 +433,28 @@ def test_plain_numbers_taken_for_dates_are_the_ones_the_reader_expects(cells: li
 def test_period_shaped_numbers_are_dates(cell: str) -> None:
     got = numbers.to_dates(pd.Series([cell], dtype="str"))
     assert delimited._dated([cell]) and not got.bad[0]
+
+
+def test_typed_number_columns_reach_the_table_without_another_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A records file's measure columns: the reader makes each column's array once, and the
+    # table holds that array (read-only), not a copy of it.
+    rows = [f"2026-{1 + i % 12:02d}-01,{i}.5,{2 * i}" for i in range(40)]
+    path = write_csv(tmp_path, "date,visits,orders\n" + "\n".join(rows) + "\n")
+    made: list[np.ndarray] = []
+    real = delimited._float_values
+
+    def spy(col: object) -> np.ndarray:
+        made.append(real(col))
+        return made[-1]
+
+    monkeypatch.setattr(delimited, "_float_values", spy)
+    table = read_data([path], DataSpec(layout="records", date_column="date"))
+    assert len(made) == 2
+    for name, made_array in zip(("visits", "orders"), made, strict=True):
+        values = table.frame[name].to_numpy()
+        assert np.shares_memory(values, made_array)
+        assert values.flags.writeable is False
+    assert table.frame["visits"].tolist()[:3] == [0.5, 1.5, 2.5]
+    assert table.frame["orders"].tolist()[-1] == 78.0
