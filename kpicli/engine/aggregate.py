@@ -384,6 +384,11 @@ def _filled(column: pd.Series) -> np.ndarray:
     return column.notna().to_numpy(dtype=bool)
 
 
+def _per_code(codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """How many of ``codes`` are each code in ``range(n_codes)``, as float64."""
+    return np.bincount(codes, minlength=n_codes).astype("float64")
+
+
 def _take(series: pd.Series, rows: np.ndarray) -> object:
     """``series`` at the positions ``rows`` (values only: the groupings are positional).
 
@@ -608,19 +613,25 @@ def compute_actuals(
                 # first/last are by date, ties in row order (as on the SQL engines).
                 order = np.argsort(dates_i8().take(rows), kind="stable")
                 data = data.iloc[order]
-            filled = {col: _filled(data[col]) for col in columns}
+            # Which cells are filled, for the columns with an empty cell (the others are
+            # filled throughout).
+            holes = {col: f for col in columns if not (f := _filled(data[col])).all()}
             for ks_i, key_codes in enumerate(coded):
                 c = key_codes.of(rows)
                 if order is not None:
                     c = c[order]
                 n_codes = key_codes.n_codes
                 # Non-empty cells per code; a count is exactly that (no group-by for it).
-                counted = {
-                    col: np.bincount(
-                        c if filled[col].all() else c[filled[col]], minlength=n_codes
-                    ).astype("float64")
-                    for col in columns
-                }
+                # The columns without an empty cell share one count (read, never changed):
+                # a records table's measures are counted once, not once each.
+                counted: dict[str, np.ndarray] = {}
+                full: np.ndarray | None = None
+                for col in columns:
+                    if col in holes:
+                        counted[col] = _per_code(c[holes[col]], n_codes)
+                    else:
+                        full = _per_code(c, n_codes) if full is None else full
+                        counted[col] = full
                 res = None if how == "count" else _aggregate(data, c, how, n_codes)
                 for col in columns:
                     counts = counted[col]
