@@ -98,7 +98,7 @@ def read_parquet_part(
         if kpi_name is None or value_name is None:
             raise DataError(f"{shown}: a long table needs data.kpi_column and data.value_column")
         target_name = pick(spec.target_column if spec else None, "data.target_column")
-        out[KPI] = columns[kpi_name][keep].astype("str").to_numpy(dtype=object)
+        out[KPI] = columns[kpi_name][keep].astype("str")  # text as pandas' str, no objects
         out[VALUE] = pd.to_numeric(columns[value_name][keep], errors="coerce").to_numpy(
             dtype="float64", na_value=np.nan
         )
@@ -113,7 +113,10 @@ def read_parquet_part(
     for c, s in columns.items():
         if c not in used:
             out[c] = s[keep].reset_index(drop=True)
-    result = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v) for k, v in out.items()})
+    # The arrays are fresh (taken by ``keep``): one block each, no second copy.
+    result = pd.DataFrame(
+        {k: (v.array if isinstance(v, pd.Series) else v) for k, v in out.items()}, copy=False
+    )
     if layout == "long":
         result[KPI] = result[KPI].astype("str")
     result[SRC] = np.zeros(len(result), dtype=np.int64)
