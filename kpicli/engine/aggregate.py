@@ -653,9 +653,9 @@ def compute_actuals(
                 rows = np.flatnonzero(
                     _rows(row_slot, [slot_of_plan[i] for i in idx], filters.get(where))
                 )
-                tcol = _take(frame[TARGET], rows)
+                tcol = pd.Series(_take(frame[TARGET], rows), copy=False)  # read, not copied
                 for ks_i, key_codes in enumerate(coded):
-                    tg = pd.Series(tcol).groupby(key_codes.of(rows), sort=False)
+                    tg = tcol.groupby(key_codes.of(rows), sort=False)
                     tvals = _scatter(
                         tg.sum(min_count=1) if additive else tg.mean(), key_codes.n_codes
                     )
