@@ -458,3 +458,14 @@ def test_typed_number_columns_reach_the_table_without_another_copy(
         assert values.flags.writeable is False
     assert table.frame["visits"].tolist()[:3] == [0.5, 1.5, 2.5]
     assert table.frame["orders"].tolist()[-1] == 78.0
+
+
+def test_a_table_frame_is_changed_through_a_copy(tmp_path: Path) -> None:
+    # The contract of Table.frame: its number columns may be the reader's read-only arrays;
+    # a copy of the frame is an ordinary pandas frame to change.
+    path = write_csv(tmp_path, "date,visits\n2026-01-01,1.5\n2026-02-01,2.5\n")
+    table = read_data([path], DataSpec(layout="records", date_column="date"))
+    mine = table.frame.copy()
+    mine.loc[mine["visits"] > 2, "visits"] = 0.0
+    assert mine["visits"].tolist() == [1.5, 0.0]
+    assert table.frame["visits"].tolist() == [1.5, 2.5]

@@ -53,6 +53,11 @@ class Table:
     * ``long``: ``_date``, ``_kpi``, ``_value`` (and optionally ``_target``/``_baseline``)
       plus dimension columns. The kpi_rows tracker layout is melted into this shape.
     Both carry ``_src`` and ``_row`` so any finding can name its file, sheet and cell.
+
+    ``frame`` is read, never changed in place: its number columns are often the readers'
+    own arrays, read-only (a million-row column is not copied again), and the codes in
+    ``column_codes`` are kept for as long as it is the same frame. A caller that wants to
+    change cells works on ``frame.copy()`` (or sets a new frame, which gets fresh codes).
     """
 
     frame: pd.DataFrame
