@@ -7,7 +7,9 @@ kpicli.cli.main / the api directly and keep an ordinary collector and exit.
 
 The process runs one command: when the command line names it, kpicli.cli registers only that
 command (``COMMAND``, read by kpicli.cli when it loads): Typer then builds one command's
-options instead of every command's, and the other command modules are never imported.
+options instead of every command's, and the other command modules are never imported. A
+process that runs a command also keeps the memory the command frees for reuse
+(:func:`keep_freed_memory`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections.abc import Mapping
 
 # The command this process runs, when its command line names a known one; None: every
 # command is registered (``kpi``, ``kpi --help``, completion, a misspelt command).
@@ -44,6 +47,53 @@ def command_word(args: list[str]) -> str | None:
     return None
 
 
+# glibc's mallopt() parameters (<malloc.h>) and the values the `kpi` process sets.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+MALLOC_OPTIONS = (
+    # Blocks up to 32 MB (the most glibc allows here) come from the heap, where a freed block
+    # is reused, instead of a mapping of their own that is unmapped when freed.
+    (M_MMAP_THRESHOLD, 32 * 1024 * 1024),
+    # Freed memory at the top of the heap stays for reuse (a C int: 2 GB is in effect never;
+    # kpicli's explicit release after reading a file still hands memory back).
+    (M_TRIM_THRESHOLD, 2**31 - 1),
+    # One arena for every thread: pyarrow's parser threads free their buffers where the
+    # engine's arrays are then allocated, rather than into arenas of their own.
+    (M_ARENA_MAX, 1),
+)
+
+
+def _user_tuned_malloc(env: Mapping[str, str]) -> bool:
+    """Whether the environment already tunes glibc's malloc (MALLOC_ARENA_MAX,
+    MALLOC_TRIM_THRESHOLD_ and the other MALLOC_ variables, or GLIBC_TUNABLES)."""
+    return "glibc.malloc" in env.get("GLIBC_TUNABLES", "") or any(
+        k.startswith("MALLOC_") for k in env
+    )
+
+
+def keep_freed_memory() -> bool:
+    """Make malloc reuse the memory a command frees instead of handing it back to the
+    system and faulting it in again (every page zeroed by the kernel) a moment later.
+
+    For the `kpi` process, which runs one command and exits: set before the data stack loads
+    and before any thread starts. Measured on the benchmark's 1M-row files (31 alternating
+    runs): a records CSV 753 -> 650 ms with 13 MB less peak memory, a long CSV 517 -> 503 ms,
+    5,000 fewer page faults each. True when glibc took the settings; anywhere else (no
+    mallopt: macOS, Windows, musl) nothing changes, and a user's own malloc settings in the
+    environment win (then nothing is set).
+    """
+    if not sys.platform.startswith("linux") or _user_tuned_malloc(os.environ):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return all([mallopt(param, value) == 1 for param, value in MALLOC_OPTIONS])
+
+
 def main() -> None:
     global COMMAND
     gc.disable()
@@ -53,6 +103,8 @@ def main() -> None:
     # unless PYDANTIC_DISABLE_PLUGINS is set (to "" or to named plugins) by the user.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     COMMAND = command_word(sys.argv[1:])
+    if COMMAND is not None:
+        keep_freed_memory()
     from kpicli.cli import main as run
 
     run(one_shot=True)
