@@ -76,8 +76,10 @@ def keep_freed_memory() -> bool:
 
     For the `kpi` process, which runs one command and exits: set before the data stack loads
     and before any thread starts. Measured on the benchmark's 1M-row files (31 alternating
-    runs): a records CSV 753 -> 650 ms with 13 MB less peak memory, a long CSV 517 -> 503 ms,
-    5,000 fewer page faults each. True when glibc took the settings; anywhere else (no
+    runs, twice): a records CSV 753 -> 650 and 703 -> 647 ms with 13-16 MB less peak memory,
+    a long CSV 517 -> 503 and 490 -> 469 ms, 5,000 fewer page faults each; a 100k-row workbook
+    takes the same time with 7-20 MB more peak memory (its reading thread's buffers share
+    the one arena). True when glibc took the settings; anywhere else (no
     mallopt: macOS, Windows, musl) nothing changes, and a user's own malloc settings in the
     environment win (then nothing is set).
     """
