@@ -4,6 +4,7 @@ command) leaves malloc as it is. Each case runs in its own process, as `kpi` doe
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -36,8 +37,12 @@ PROBE = textwrap.dedent(
 
 
 def _probe(mode: str) -> tuple[str, int]:
+    # glibc's defaults: no malloc tuning of the environment this suite runs in
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"
+    }
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True, env=env
     ).stdout.split()
     return out[0], int(out[1])
 
