@@ -18,6 +18,7 @@ its codes over with ``share_codes`` (one factorisation per column per run).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -74,11 +75,8 @@ def _arrow_datetime_codes(values: Any) -> tuple[np.ndarray, Any] | None:
         return None  # (a DatetimeArray: pandas' own factorisation keeps its type)
     data = pa.array(np.asarray(values), from_pandas=True)  # NaT becomes null
     encoded = data.dictionary_encode()
-    codes = encoded.indices
-    if codes.null_count:
-        codes = codes.fill_null(-1)
     dictionary = encoded.dictionary.to_numpy(zero_copy_only=False)
-    out = codes.to_numpy(zero_copy_only=False).astype(code_type(len(dictionary)))
+    out = _block_codes([encoded], len(dictionary))
     # pandas' own return types: a DatetimeIndex for a Series or an Index, else an array
     if isinstance(values, pd.Series | pd.Index):
         return out, pd.DatetimeIndex(dictionary)
@@ -107,17 +105,24 @@ def _arrow_text_codes(values: Any) -> tuple[np.ndarray, Any] | None:
             len(own) <= len(dictionary) and own.equals(dictionary.slice(0, len(own)))
         ):
             return None
-    out = np.empty(len(data), dtype=code_type(len(dictionary)))
+    out = _block_codes(blocks, len(dictionary))
+    uniques = dtype.__from_arrow__(dictionary)  # what pyarrow's to_pandas would call
+    # pandas' own return types: an Index (unnamed) for a Series or an Index, else an array
+    return out, pd.Index(uniques) if isinstance(values, pd.Series | pd.Index) else uniques
+
+
+def _block_codes(blocks: Sequence[pa.DictionaryArray], size: int) -> np.ndarray:
+    """The indices of dictionary-encoded ``blocks`` into a dictionary of ``size`` values,
+    one block after the other and null as -1, written straight into one narrow array."""
+    out = np.empty(sum(len(block) for block in blocks), dtype=code_type(size))
     at = 0
-    for block in blocks:  # the file's blocks (a few dozen), not its rows
+    for block in blocks:  # a column's blocks (a few dozen for a big file), not its rows
         codes = block.indices
         if codes.null_count:
             codes = codes.fill_null(-1)
         out[at : at + len(block)] = codes.to_numpy(zero_copy_only=False)
         at += len(block)
-    uniques = dtype.__from_arrow__(dictionary)  # what pyarrow's to_pandas would call
-    # pandas' own return types: an Index (unnamed) for a Series or an Index, else an array
-    return out, pd.Index(uniques) if isinstance(values, pd.Series | pd.Index) else uniques
+    return out
 
 
 def codes(table: Table, column: str) -> tuple[np.ndarray, Any]:
