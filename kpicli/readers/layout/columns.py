@@ -92,7 +92,7 @@ def _numeric_or_text(
     if dates is not None:
         if codes is not None and dates.factorized is not None:
             codes[name] = dates.factorized
-        return pd.Series(dates.values, index=col.index, dtype="datetime64[ns]")
+        return pd.Series(dates.values, index=col.index, dtype="datetime64[ns]", copy=False)
     text, made = text_column(col, made)
     if codes is not None:
         codes[name] = made

@@ -79,11 +79,7 @@ class Sheet:
             return None
         empty = np.isnan(values)
         zero = np.zeros(len(values), bool)
-        # The reader's array itself, read-only: a fresh copy of a big column costs more than
-        # the parse it replaces on this path; whoever changes values copies them first.
-        shared = values.view()
-        shared.flags.writeable = False
-        return Numbers(shared, zero, empty, zero.copy(), ~empty, ".")
+        return Numbers(values, zero, empty, zero.copy(), ~empty, ".")
 
     def typed_dates(self, name: str, col: pd.Series, rows: np.ndarray) -> pd.Series | None:
         """The column ``name`` as the reader typed it (datetime64[ns], NaT where empty), or
@@ -96,7 +92,9 @@ class Sheet:
         values = self._typed(self.dates, name, col, rows)
         if values is None:
             return None
-        return pd.Series(values, index=col.index, dtype="datetime64[ns]", name=col.name)
+        return pd.Series(
+            values, index=col.index, dtype="datetime64[ns]", name=col.name, copy=False
+        )
 
     def _typed(
         self,
@@ -106,11 +104,19 @@ class Sheet:
         rows: np.ndarray,
     ) -> np.ndarray | None:
         """The reader's typed values of column ``name`` (``got``: the frame they were made
-        for and the arrays by column), when they are this frame's whole column."""
+        for and the arrays by column), when they are this frame's whole column.
+
+        The reader's array itself, read-only: a fresh copy of a big column costs more than
+        the parse it replaces on this path; whoever changes values copies them first.
+        """
         if got is None or got[0] is not self.frame or rows is not self.rows:
             return None
         values = got[1].get(name)
-        return None if values is None or len(values) != len(col) else values
+        if values is None or len(values) != len(col):
+            return None
+        shared = values.view()
+        shared.flags.writeable = False
+        return shared
 
     def factorized(self, name: str) -> Factorized:
         """``pandas.factorize`` of the column ``name`` of ``frame``, made once per frame (or
