@@ -142,7 +142,7 @@ def _read_both(path: Path, spec: DataSpec | None) -> tuple[object, object, set[s
     used: set[str] = set()
     real = delimited._read_typed
 
-    def spy(*args: object, **kwargs: object) -> pd.DataFrame | None:
+    def spy(*args: object, **kwargs: object) -> tuple[pd.DataFrame, object] | None:
         got = real(*args, **kwargs)  # type: ignore[arg-type]
         if got is not None:
             used.update(args[4].values())  # type: ignore[attr-defined]
@@ -469,3 +469,23 @@ def test_a_table_frame_is_changed_through_a_copy(tmp_path: Path) -> None:
     mine.loc[mine["visits"] > 2, "visits"] = 0.0
     assert mine["visits"].tolist() == [1.5, 0.0]
     assert table.frame["visits"].tolist() == [1.5, 2.5]
+
+
+def test_a_typed_read_with_empty_cells_makes_the_filled_mask_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The typed read's own check makes the mask; the reader hands that one on instead of a
+    # second pass over the cells.
+    rows = [f"2026-{1 + i % 12:02d}-01,{'' if i % 5 == 0 else f'{i}.5'},{i}" for i in range(40)]
+    path = write_csv(tmp_path, "date,visits,orders\n" + "\n".join(rows) + "\n")
+    calls: list[tuple[int, int]] = []
+    real = delimited.filled_cells
+
+    def counted(data: pd.DataFrame) -> np.ndarray:
+        calls.append(data.shape)
+        return real(data)
+
+    monkeypatch.setattr(delimited, "filled_cells", counted)
+    table = read_data([path], DataSpec(layout="records", date_column="date"))
+    assert calls == [(40, 3)]
+    assert int(table.frame["visits"].isna().sum()) == 8

@@ -168,7 +168,14 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
 
     after = max([block.last, *block.units]) + 1
     kinds = _typed_columns(text, delimiter, after, block, spec, whole)
-    frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields), kinds)
+    typed = None
+    if kinds and encoding in ("utf-8", "utf-8-sig") and len(delimiter) == 1:
+        typed = _read_typed(path, delimiter, skip, len(header_fields), kinds)
+    filled: np.ndarray | None = None
+    if typed is None:
+        frame = _read_rest(path, shown, delimiter, encoding, skip, len(header_fields))
+    else:
+        frame, filled = typed  # with the filled-cell mask, when its own check made it
     # The CSV parser's working buffers (about the size of the file) are free now; pyarrow's
     # allocator keeps them unless asked, and they would count in the run's peak memory
     # while the columns are parsed.
@@ -184,15 +191,17 @@ def read_csv_sheet(path: Path, shown: str, spec: DataSpec | None) -> Sheet:
     if frame.shape[1] < width:
         for j in range(frame.shape[1], width):
             frame[j] = pd.Series(np.nan, index=frame.index, dtype="str")
+        filled = None
     frame.columns = range(width)
     # Records numbered as if each took one line; their physical lines (quoted line breaks,
     # blank lines) are worked out only when a location names one (LineMap).
     # (one array, counted from its first value: not a range plus a shifted copy of it)
     rows = np.arange(skip + 1, skip + 1 + len(frame), dtype=np.int64)
     lines = LineMap(path, skip, len(frame))
-    # One pass over the cells: the extra-fields test, footer notes, sections and the sheet
-    # builder all look at which cells are filled.
-    filled = filled_cells(frame)
+    # One pass over the cells (or none, when the typed read made the mask): the extra-fields
+    # test, footer notes, sections and the sheet builder all look at which cells are filled.
+    if filled is None:
+        filled = filled_cells(frame)
     if width > len(header_fields):
         # Fields beyond the header in a few records: a value with an unquoted delimiter.
         extra = filled[:, len(header_fields) :].any(axis=1)
@@ -303,10 +312,11 @@ def _dated(cells: list[str]) -> bool:
 
 def _read_typed(
     path: Path, delimiter: str, skip: int, width: int, kinds: dict[int, str]
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame, np.ndarray | None] | None:
     """The records after the header with the ``kinds`` columns typed (dates as
     datetime64[ns], numbers as float64) and the others as text, as :func:`_read_rest` reads
-    them; None when that would not read the same: a cell that is not a plain date or number
+    them, with the frame's filled-cell mask when the check below made it (None otherwise);
+    None when that would not read the same: a cell that is not a plain date or number
     (the parse refuses it), a blank date (findings quote the cell as written), a year the
     text path reads otherwise, an infinite or NaN number, a row whose one filled cell is a
     number (section and footer detection read such a row's text), a ragged record, pandas
@@ -358,12 +368,13 @@ def _read_typed(
             columns[j] = pd.Series(values, dtype="float64", copy=False)
     frame = pd.DataFrame(columns, copy=False)
     numbers = [j for j, k in kinds.items() if k == "number"]
+    filled = None
     if numbers and any(c.null_count for c in table.columns):
         filled = filled_cells(frame)
         single = filled.sum(axis=1) == 1
         if single.any() and filled[single][:, numbers].any():
             return None
-    return frame
+    return frame, filled
 
 
 _NS_PER_DAY = np.int64(86_400 * 10**9)
@@ -403,14 +414,9 @@ def _read_rest(
     encoding: str,
     skip: int,
     width: int,
-    kinds: dict[int, str] | None = None,
 ) -> pd.DataFrame:
-    """All records after the header as text (the ``kinds`` columns typed when that reads the
-    same, :func:`_read_typed`); pyarrow when it can, else pandas' C parser."""
-    if kinds and encoding in ("utf-8", "utf-8-sig") and len(delimiter) == 1:
-        typed = _read_typed(path, delimiter, skip, width, kinds)
-        if typed is not None:
-            return typed
+    """All records after the header as text (read_csv_sheet tries :func:`_read_typed` first);
+    pyarrow when it can, else pandas' C parser."""
     common = {
         "sep": delimiter,
         "header": None,
